@@ -1,0 +1,144 @@
+"""labflow: the lifecycle of a regional innovation lab, policy-driven and verifiable.
+
+Load a region's policy, open a lab, and drive its innovations through the
+stages with commands that refuse -- and explain -- every move the policy
+forbids, while each accepted change is appended to a tamper-evident history::
+
+    import labflow
+
+    policy = labflow.load_policy("lan-5d")
+    lab = labflow.Lab.create(policy, id="kebumen", region="Kabupaten Kebumen", by="sekretariat",
+                             units=[...], actors=[...])
+    lab.register("muttu-1000", title="MUTTU 1000", unit="bag-tapem", ..., by="kabag-tapem")
+    lab.check("muttu-1000")      # a Verdict listing everything unmet, changing nothing
+"""
+
+from labflow._version import __version__
+from labflow.errors import (
+    CommandError,
+    ConflictError,
+    DocumentError,
+    GateRefused,
+    HistoryError,
+    InvalidCommand,
+    LabflowError,
+    NotFound,
+    PermissionDenied,
+    PolicyError,
+    Problem,
+    StoreError,
+)
+from labflow.events import GENESIS, Event, Verification, verify
+from labflow.lab import CeremonyResult, Clock, Lab, replay_innovation, replay_lab, system_clock
+from labflow.model import (
+    FIVE_D,
+    GOVERNMENT_KINDS,
+    ActionPlan,
+    Actor,
+    Diagnosis,
+    Evidence,
+    Exhibit,
+    Initiator,
+    Innovation,
+    Launch,
+    PerformanceAgreement,
+    Permission,
+    PlanStep,
+    Replication,
+    Role,
+    Signature,
+    Status,
+    Unit,
+    UnitKind,
+)
+from labflow.policy import (
+    COMMANDS,
+    Policy,
+    RequirementSpec,
+    RoleDef,
+    Stage,
+    available_presets,
+    load_policy,
+    parse_policy,
+    policy_from_dict,
+)
+from labflow.requirements import (
+    DEFAULT_REGISTRY,
+    CohortContext,
+    GateContext,
+    RegistrationError,
+    Registry,
+    RequirementRef,
+    StageRef,
+    Unmet,
+    Verdict,
+    cohort_condition,
+    requirement,
+    unmet,
+)
+
+__all__ = [
+    "COMMANDS",
+    "DEFAULT_REGISTRY",
+    "FIVE_D",
+    "GENESIS",
+    "GOVERNMENT_KINDS",
+    "ActionPlan",
+    "Actor",
+    "CeremonyResult",
+    "Clock",
+    "CohortContext",
+    "CommandError",
+    "ConflictError",
+    "Diagnosis",
+    "DocumentError",
+    "Event",
+    "Evidence",
+    "Exhibit",
+    "GateContext",
+    "GateRefused",
+    "HistoryError",
+    "Initiator",
+    "Innovation",
+    "InvalidCommand",
+    "Lab",
+    "LabflowError",
+    "Launch",
+    "NotFound",
+    "PerformanceAgreement",
+    "Permission",
+    "PermissionDenied",
+    "PlanStep",
+    "Policy",
+    "PolicyError",
+    "Problem",
+    "RegistrationError",
+    "Registry",
+    "Replication",
+    "RequirementRef",
+    "RequirementSpec",
+    "Role",
+    "RoleDef",
+    "Signature",
+    "Stage",
+    "StageRef",
+    "Status",
+    "StoreError",
+    "Unit",
+    "UnitKind",
+    "Unmet",
+    "Verdict",
+    "Verification",
+    "__version__",
+    "available_presets",
+    "cohort_condition",
+    "load_policy",
+    "parse_policy",
+    "policy_from_dict",
+    "replay_innovation",
+    "replay_lab",
+    "requirement",
+    "system_clock",
+    "unmet",
+    "verify",
+]

@@ -1,0 +1,218 @@
+"""State as the fold of history: how each event kind changes an innovation or a lab.
+
+Commands build an event and then apply it with these same functions, so the
+state a command leaves and the state `replay` rebuilds can never drift apart.
+The payload of each kind is written here too (``*_payload``): it is the event
+schema, JSON values only, and it never changes meaning once written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date
+from typing import Any
+
+import attrs
+
+from labflow.events import Event
+from labflow.model import (
+    ActionPlan,
+    Actor,
+    Diagnosis,
+    Evidence,
+    Exhibit,
+    Initiator,
+    Innovation,
+    Launch,
+    PerformanceAgreement,
+    Permission,
+    PlanStep,
+    Replication,
+    Signature,
+    Status,
+    Unit,
+)
+
+# --- Payload encoders (records -> JSON values) ---------------------------------------------
+
+
+def unit_payload(unit: Unit) -> dict[str, Any]:
+    return {"id": unit.id, "name": unit.name, "kind": unit.kind.value}
+
+
+def actor_payload(actor: Actor) -> dict[str, Any]:
+    return {"id": actor.id, "name": actor.name, "roles": sorted(actor.roles), "unit": actor.unit}
+
+
+def diagnosis_payload(diagnosis: Diagnosis) -> dict[str, Any]:
+    return {
+        "problem": diagnosis.problem,
+        "root_causes": list(diagnosis.root_causes),
+        "readiness": diagnosis.readiness,
+    }
+
+
+def plan_payload(
+    steps: Sequence[PlanStep],
+    stakeholders: Sequence[str],
+    budget: int | None,
+    documents: Sequence[str],
+) -> dict[str, Any]:
+    return {
+        "steps": [
+            {"description": s.description, "responsible": s.responsible, "due": s.due.isoformat()}
+            for s in steps
+        ],
+        "stakeholders": list(stakeholders),
+        "budget": budget,
+        "documents": list(documents),
+    }
+
+
+def replication_payload(replication: Replication) -> dict[str, Any]:
+    return {
+        "origin_region": replication.origin_region,
+        "origin_innovation": replication.origin_innovation,
+        "origin_title": replication.origin_title,
+        "adaptation": replication.adaptation,
+    }
+
+
+# --- Decoders (JSON values -> records) -----------------------------------------------------
+
+
+def unit_from(data: Mapping[str, Any]) -> Unit:
+    return Unit(data["id"], data["name"], data["kind"])
+
+
+def actor_from(data: Mapping[str, Any]) -> Actor:
+    return Actor(data["id"], data["name"], frozenset(data["roles"]), data["unit"])
+
+
+# --- Innovations ----------------------------------------------------------------------------
+
+_Apply = Callable[[Innovation, Event], None]
+
+
+def _registered(event: Event) -> Innovation:
+    p = event.payload
+    replication = p.get("replication")
+    return Innovation(
+        id=event.subject,
+        title=p["title"],
+        unit=p["unit"],
+        innovators=tuple(p["innovators"]),
+        problem=p["problem"],
+        initiator=Initiator(p["initiator"]),
+        stage=p["stage"],
+        replication=Replication(**replication) if replication is not None else None,
+    )
+
+
+def _diagnosis(inn: Innovation, event: Event) -> None:
+    p = event.payload
+    inn.diagnosis = Diagnosis(p["problem"], tuple(p["root_causes"]), p["readiness"])
+
+
+def _plan_submitted(inn: Innovation, event: Event) -> None:
+    p = event.payload
+    steps = tuple(
+        PlanStep(s["description"], s["responsible"], date.fromisoformat(s["due"]))
+        for s in p["steps"]
+    )
+    inn.action_plan = ActionPlan(
+        steps,
+        event.actor,
+        event.at,
+        tuple(p["stakeholders"]),
+        p["budget"],
+        tuple(p["documents"]),
+    )
+
+
+def _plan_approved(inn: Innovation, event: Event) -> None:
+    assert inn.action_plan is not None
+    inn.action_plan = attrs.evolve(
+        inn.action_plan,
+        approved_by=event.actor,
+        approved_at=event.at,
+        approver_roles=frozenset(event.payload["roles"]),
+    )
+
+
+def _agreement_drawn_up(inn: Innovation, event: Event) -> None:
+    p = event.payload
+    inn.agreement = PerformanceAgreement(
+        p["regional_head"], p["unit_head"], event.actor, event.at, p["terms"]
+    )
+
+
+def _agreement_signed(inn: Innovation, event: Event) -> None:
+    assert inn.agreement is not None
+    signature = Signature(event.actor, event.payload["role"], event.at)
+    inn.agreement = attrs.evolve(inn.agreement, signatures=(*inn.agreement.signatures, signature))
+
+
+def _permission(inn: Innovation, event: Event) -> None:
+    inn.permission = Permission(event.actor, event.at, event.payload["reference"])
+
+
+def _launched(inn: Innovation, event: Event) -> None:
+    inn.launch = Launch(event.at, event.payload["ceremony"], event.actor)
+
+
+def _evidence(inn: Innovation, event: Event) -> None:
+    p = event.payload
+    inn.evidence = (*inn.evidence, Evidence(p["title"], p["reference"], event.actor, event.at))
+
+
+def _exhibit(inn: Innovation, event: Event) -> None:
+    p = event.payload
+    inn.exhibit = Exhibit(p["event"], p["booth"], event.actor, event.at)
+
+
+def _moved(inn: Innovation, event: Event) -> None:
+    inn.stage = event.payload["to"]
+
+
+def _withdrawn(inn: Innovation, event: Event) -> None:
+    inn.status = Status.WITHDRAWN
+
+
+def _reinstated(inn: Innovation, event: Event) -> None:
+    inn.status = Status.ACTIVE
+
+
+_INNOVATION: dict[str, _Apply] = {
+    "innovation.diagnosis_recorded": _diagnosis,
+    "innovation.plan_submitted": _plan_submitted,
+    "innovation.plan_approved": _plan_approved,
+    "innovation.agreement_drawn_up": _agreement_drawn_up,
+    "innovation.agreement_signed": _agreement_signed,
+    "innovation.permission_granted": _permission,
+    "innovation.launched": _launched,
+    "innovation.evidence_attached": _evidence,
+    "innovation.exhibit_registered": _exhibit,
+    "innovation.advanced": _moved,
+    "innovation.returned": _moved,
+    "innovation.withdrawn": _withdrawn,
+    "innovation.reinstated": _reinstated,
+}
+#: The kinds that open an innovation's history.
+OPENING_KINDS = frozenset({"innovation.registered", "innovation.replicated"})
+INNOVATION_KINDS = OPENING_KINDS | _INNOVATION.keys()
+
+
+def apply_innovation(innovation: Innovation | None, event: Event) -> Innovation:
+    """Apply one event to an innovation (``None`` before its first event) and record it."""
+    if innovation is None:
+        if event.kind not in OPENING_KINDS:
+            raise ValueError(f"an innovation's history cannot start with {event.kind!r}")
+        innovation = _registered(event)
+    else:
+        apply = _INNOVATION.get(event.kind)
+        if apply is None:
+            raise ValueError(f"{event.kind!r} is not an event an innovation can apply")
+        apply(innovation, event)
+    innovation.history.append(event)
+    return innovation

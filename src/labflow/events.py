@@ -1,0 +1,130 @@
+"""Events and the hash chain that makes a history tamper-evident.
+
+Every accepted command appends one `Event` to the history of its subject (an
+innovation or a lab). Each event carries the hash of the one before it and its
+own SHA-256 over a canonical encoding, so `verify` finds any edit, deletion,
+insertion or reordering and names the first event that is wrong. A history cut
+short at its end still chains; pass the head hash the host kept (``head=``) to
+catch that too.
+
+The canonical encoding is JSON of ``[subject, seq, at, actor, kind, payload,
+prev]`` with sorted keys, no insignificant white space, UTF-8 and no NaN --
+stable across Python versions and easy to reproduce in any other language.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, Final
+
+import attrs
+
+from labflow.errors import HistoryError
+
+__all__ = ["GENESIS", "Event", "Verification", "canonical_bytes", "make_event", "verify"]
+
+#: The ``prev`` of the first event of every history.
+GENESIS: Final = "0" * 64
+
+_encode = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+).encode
+
+
+@attrs.frozen(eq=True)
+class Event:
+    """One accepted change: who did what to which subject, when, chained to the one before."""
+
+    subject: str  #: the innovation's or the lab's id
+    seq: int  #: 1 for the first event; equal to the subject's version after it
+    at: datetime
+    actor: str
+    kind: str  #: e.g. ``innovation.advanced``; the audit event is ``labflow.`` + kind
+    payload: Mapping[str, Any]  #: JSON values only: str, int, bool, None, lists, dicts
+    prev: str
+    hash: str
+
+
+def canonical_bytes(
+    subject: str,
+    seq: int,
+    at: datetime,
+    actor: str,
+    kind: str,
+    payload: Mapping[str, Any],
+    prev: str,
+) -> bytes:
+    """The exact bytes an event's hash is computed over."""
+    return _encode([subject, seq, at.isoformat(), actor, kind, payload, prev]).encode()
+
+
+def make_event(
+    subject: str,
+    seq: int,
+    at: datetime,
+    actor: str,
+    kind: str,
+    payload: Mapping[str, Any],
+    prev: str,
+) -> Event:
+    """Build the next event of a chain, computing its hash."""
+    digest = hashlib.sha256(canonical_bytes(subject, seq, at, actor, kind, payload, prev))
+    return Event(subject, seq, at, actor, kind, payload, prev, digest.hexdigest())
+
+
+@attrs.frozen
+class Verification:
+    """The result of verifying one history: `ok`, or the first bad event and why."""
+
+    subject: str
+    length: int
+    ok: bool
+    seq: int | None = None  #: the first event that does not verify
+    reason: str | None = None
+
+    def raise_for_problem(self) -> None:
+        """Raise `HistoryError` if the history did not verify."""
+        if not self.ok:
+            raise HistoryError(self.subject, self.seq, self.reason or "unknown problem")
+
+
+def verify(history: Sequence[Event], *, head: str | None = None) -> Verification:
+    """Check a history's chain: order, links, hashes, one subject; and its head if given."""
+    subject = history[0].subject if history else "an empty history"
+    prev = GENESIS
+    for position, event in enumerate(history, start=1):
+
+        def broken(reason: str, seq: int = position) -> Verification:
+            return Verification(subject, len(history), False, seq, reason)
+
+        if event.subject != subject:
+            return broken(f"it belongs to {event.subject!r}, not {subject!r}")
+        if event.seq != position:
+            return broken(f"it says it is event {event.seq}, but it stands at {position}")
+        if event.prev != prev:
+            return broken("it does not link to the event before it")
+        try:
+            expected = hashlib.sha256(
+                canonical_bytes(
+                    event.subject,
+                    event.seq,
+                    event.at,
+                    event.actor,
+                    event.kind,
+                    event.payload,
+                    event.prev,
+                )
+            ).hexdigest()
+        except (TypeError, ValueError, AttributeError) as exc:
+            return broken(f"it cannot be encoded canonically ({exc})")
+        if event.hash != expected:
+            return broken("its content does not match its hash")
+        prev = event.hash
+    if head is not None and prev != head:
+        return Verification(
+            subject, len(history), False, len(history), "it does not end at the expected head"
+        )
+    return Verification(subject, len(history), True)

@@ -1,0 +1,895 @@
+"""The lab: one region's programme, its cohort of innovations, and every command on them.
+
+A `Lab` is created from a policy and changes only through its commands. Each
+command checks the actor's role, validates its input, and evaluates every
+requirement that applies; a refusal raises a `CommandError` and changes
+nothing. An accepted command builds one event, applies it with the same fold
+`replay` uses, and emits it through structlog (`labflow.audit`).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, Concatenate, Final, ParamSpec, TypeVar
+
+import attrs
+
+from labflow import audit
+from labflow._engine import Engine, engine_for
+from labflow._fold import (
+    INNOVATION_KINDS,
+    actor_from,
+    actor_payload,
+    apply_innovation,
+    diagnosis_payload,
+    plan_payload,
+    replication_payload,
+    unit_from,
+    unit_payload,
+)
+from labflow.errors import (
+    CommandError,
+    GateRefused,
+    InvalidCommand,
+    NotFound,
+    PermissionDenied,
+)
+from labflow.events import GENESIS, Event, Verification, make_event, verify
+from labflow.model import (
+    Actor,
+    Diagnosis,
+    Initiator,
+    Innovation,
+    PlanStep,
+    Replication,
+    Role,
+    Unit,
+    UnitKind,
+)
+from labflow.policy import Policy, Stage, policy_from_dict
+from labflow.requirements import (
+    CohortContext,
+    GateContext,
+    Registry,
+    Unmet,
+    Verdict,
+    action_plan_approved,
+    run_all,
+    unmet,
+)
+
+__all__ = ["CeremonyResult", "Clock", "Lab", "replay_innovation", "replay_lab", "system_clock"]
+
+#: Where a lab reads the time from: a callable returning an aware `datetime`.
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    """The current time in UTC."""
+    return datetime.now(UTC)
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _command(
+    name: str,
+) -> Callable[[Callable[Concatenate[Lab, P], R]], Callable[Concatenate[Lab, P], R]]:
+    """Mark a method as the command ``name``: every refusal it raises is emitted, then re-raised."""
+
+    def decorate(method: Callable[Concatenate[Lab, P], R]) -> Callable[Concatenate[Lab, P], R]:
+        @functools.wraps(method)
+        def run(self: Lab, /, *args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                return method(self, *args, **kwargs)
+            except GateRefused as exc:
+                audit.gate_refused(self, name, str(kwargs.get("by")), exc.verdict)
+                raise
+            except CommandError as exc:
+                subject = args[0] if args and isinstance(args[0], str) else None
+                audit.command_refused(self, name, str(kwargs.get("by")), subject, exc)
+                raise
+
+        return run
+
+    return decorate
+
+
+def _text(value: object, what: str, *, empty: bool = True) -> str:
+    if not isinstance(value, str):
+        raise InvalidCommand(f"The {what} must be text, not {type(value).__name__}.")
+    if not empty and not value.strip():
+        raise InvalidCommand(f"The {what} must not be empty.")
+    return value
+
+
+def _texts(value: object, what: str) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise InvalidCommand(f"The {what} must be a list of texts.")
+    items = tuple(value)
+    for item in items:
+        _text(item, what)
+    return items
+
+
+def _ident(value: object, what: str) -> str:
+    text = _text(value, what, empty=False)
+    if text != text.strip() or any(c.isspace() for c in text):
+        raise InvalidCommand(f"The {what} {text!r} must not contain white space.")
+    return text
+
+
+@attrs.frozen
+class CeremonyResult:
+    """What a launch ceremony did: the innovations launched, and why the others were not."""
+
+    ceremony: str
+    launched: tuple[str, ...]
+    refused: Mapping[str, Verdict]
+    events: tuple[Event, ...]
+
+
+_STRUCTURAL_LAUNCH = "action_plan_approved"
+
+
+@attrs.define(eq=True)
+class Lab:
+    """One region's innovation lab: its policy, stage, units, actors and cohort.
+
+    Create one with `Lab.create`; rebuild one from its histories with `replay_lab`.
+    Every command takes the acting actor's id as ``by=``.
+    """
+
+    id: str
+    region: str
+    policy: Policy
+    stage: str
+    units: dict[str, Unit] = attrs.field(factory=dict)
+    actors: dict[str, Actor] = attrs.field(factory=dict)
+    innovations: dict[str, Innovation] = attrs.field(factory=dict)
+    history: list[Event] = attrs.field(factory=list, repr=False)
+    clock: Clock = attrs.field(default=system_clock, eq=False, repr=False, kw_only=True)
+    _engine: Engine = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        self._engine = engine_for(self.policy)
+
+    # --- creation ---------------------------------------------------------------------
+
+    @classmethod
+    def create(
+        cls,
+        policy: Policy,
+        *,
+        id: str,
+        region: str,
+        by: str,
+        units: Iterable[Unit] = (),
+        actors: Iterable[Actor] = (),
+        clock: Clock = system_clock,
+    ) -> Lab:
+        """Open a lab at the policy's first stage, with its founding units and actors."""
+        _ident(id, "lab id")
+        _text(region, "region", empty=False)
+        _text(by, "actor id", empty=False)
+        if not isinstance(policy, Policy):
+            raise InvalidCommand("A lab needs a Policy; load one with labflow.load_policy().")
+        units, actors = list(units), list(actors)
+        lab = cls(id, region, policy, policy.stages[0].id, clock=clock)
+        for unit in units:
+            lab._check_new_unit(unit)
+            lab.units[unit.id] = unit
+        for actor in actors:
+            lab._check_new_actor(actor)
+            lab.actors[actor.id] = actor
+        lab.units.clear()
+        lab.actors.clear()
+        payload = {
+            "id": id,
+            "region": region,
+            "policy": policy.to_dict(),
+            "units": [unit_payload(u) for u in units],
+            "actors": [actor_payload(a) for a in actors],
+        }
+        lab._commit_lab(by, "lab.created", payload)
+        return lab
+
+    # --- queries ----------------------------------------------------------------------
+
+    @property
+    def version(self) -> int:
+        """How many events the lab's own history holds."""
+        return len(self.history)
+
+    def now(self) -> datetime:
+        """The lab clock's time; it must be timezone-aware."""
+        moment = self.clock()
+        if not isinstance(moment, datetime) or moment.tzinfo is None:
+            raise InvalidCommand("The lab's clock must return a timezone-aware datetime.")
+        return moment
+
+    def innovation(self, innovation_id: str) -> Innovation:
+        """The innovation with this id; `NotFound` if there is none."""
+        try:
+            return self.innovations[innovation_id]
+        except (KeyError, TypeError):
+            raise NotFound("innovation", str(innovation_id), where=f"lab {self.id!r}") from None
+
+    def _stage(self, stage: str) -> Stage:
+        try:
+            return self.policy.stage(stage)
+        except (KeyError, TypeError):
+            raise NotFound("stage", str(stage), where=f"policy {self.policy.id!r}") from None
+
+    def gate_unmet(self, innovation: Innovation, stage: Stage, now: datetime) -> tuple[Unmet, ...]:
+        """Every unmet requirement of ``stage``'s gate for ``innovation``, the gate alone."""
+        specs = self.policy.gates.get(stage.id, ())
+        if not specs:
+            return ()
+        unit = self.units.get(innovation.unit)
+        return run_all(specs, GateContext(innovation, self, stage, now), _kind(unit))
+
+    def check(self, innovation_id: str, to: str | None = None) -> Verdict:
+        """What stands between an innovation and the next stage (or ``to``); changes nothing.
+
+        Lists every unmet item -- the gate's requirements and the move's own
+        conditions (withdrawn, last stage, ahead of the lab) -- with no short-circuit.
+        `advance` succeeds exactly when this finds nothing.
+        """
+        return self._check(self.innovation(innovation_id), to, self.now())
+
+    def _check(self, inn: Innovation, to: str | None, now: datetime) -> Verdict:
+        found: list[Unmet] = []
+        nxt = self._engine.next[inn.stage]
+        target = nxt if to is None else self._stage(to).id
+        if not inn.active:
+            found.append(
+                unmet(
+                    "innovation.withdrawn",
+                    "The innovation is withdrawn; reinstate it first.",
+                    "Inovasi sudah ditarik; aktifkan kembali terlebih dahulu.",
+                )
+            )
+        if target is None:
+            found.append(
+                unmet(
+                    "stage.final",
+                    "The innovation is at the last stage.",
+                    "Inovasi sudah berada di tahap terakhir.",
+                    stage=inn.stage,
+                )
+            )
+            return Verdict(inn.id, "advance", inn.stage, tuple(found))
+        if target != nxt:
+            found.append(
+                unmet(
+                    "stage.not_next",
+                    f"{target} is not the next stage after {inn.stage}; "
+                    "innovations move one stage at a time.",
+                    f"{target} bukan tahap berikutnya setelah {inn.stage}; "
+                    "inovasi maju satu tahap setiap kali.",
+                    stage=inn.stage,
+                    target=target,
+                )
+            )
+        index = self.policy.index(target)
+        if not self.policy.self_paced and index > self.policy.index(self.stage):
+            found.append(
+                unmet(
+                    "lab.behind",
+                    f"The lab is still at {self.stage}; innovations cannot get ahead of it.",
+                    f"Laboratorium masih di tahap {self.stage}; inovasi tidak boleh mendahuluinya.",
+                    lab_stage=self.stage,
+                    target=target,
+                )
+            )
+        stage = self.policy.stages[index]
+        found.extend(self.gate_unmet(inn, stage, now))
+        return Verdict(inn.id, "advance", target, tuple(found))
+
+    def check_launch(self, innovation_id: str) -> Verdict:
+        """What stands between an innovation and its launch; changes nothing.
+
+        An innovation is launched at a stage that covers *deliver*, once, while
+        active, with an approved action plan (always), and with the policy's
+        ``launch`` requirements met.
+        """
+        return self._check_launch(self.innovation(innovation_id), self.now())
+
+    def _check_launch(self, inn: Innovation, now: datetime) -> Verdict:
+        found: list[Unmet] = []
+        stage = self.policy.stage(inn.stage)
+        if not inn.active:
+            found.append(
+                unmet(
+                    "innovation.withdrawn",
+                    "The innovation is withdrawn; reinstate it first.",
+                    "Inovasi sudah ditarik; aktifkan kembali terlebih dahulu.",
+                )
+            )
+        if inn.launch is not None:
+            found.append(
+                unmet(
+                    "launch.already",
+                    f"The innovation was already launched at {inn.launch.ceremony}.",
+                    f"Inovasi sudah diluncurkan pada {inn.launch.ceremony}.",
+                )
+            )
+        if "deliver" not in stage.covers:
+            found.append(
+                unmet(
+                    "launch.wrong_stage",
+                    f"Innovations are launched at the deliver stage, not at {stage.label_en}.",
+                    f"Inovasi diluncurkan pada tahap deliveri, bukan {stage.label_id}.",
+                    stage=inn.stage,
+                )
+            )
+        ctx = GateContext(inn, self, stage, now)
+        specs = self.policy.launch
+        if not any(spec.name == _STRUCTURAL_LAUNCH for spec in specs):
+            found.extend(action_plan_approved(ctx))
+        unit = self.units.get(inn.unit)
+        found.extend(run_all(specs, ctx, _kind(unit)))
+        return Verdict(inn.id, "launch", inn.stage, tuple(found))
+
+    def check_lab(self) -> Verdict:
+        """What keeps the lab from its next stage (the cohort conditions); changes nothing."""
+        return self._check_lab(self.now())
+
+    def _check_lab(self, now: datetime) -> Verdict:
+        nxt = self._engine.next[self.stage]
+        if nxt is None:
+            final = unmet(
+                "stage.final",
+                "The lab is at its last stage.",
+                "Laboratorium sudah berada di tahap terakhir.",
+                stage=self.stage,
+            )
+            return Verdict(self.id, "lab.advance", self.stage, (final,))
+        stage = self.policy.stage(nxt)
+        specs = self.policy.cohort.get(nxt, ())
+        found = run_all(specs, CohortContext(self, stage, now))
+        return Verdict(self.id, "lab.advance", nxt, found)
+
+    def verify(self) -> tuple[Verification, ...]:
+        """Verify the lab's history and every innovation's; one result each, the lab's first."""
+        return (verify(self.history), *(verify(i.history) for i in self.innovations.values()))
+
+    # --- authorisation ----------------------------------------------------------------
+
+    def _authorize(self, command: str, by: object, unit: str | None) -> Actor:
+        actor_id = _text(by, "actor id", empty=False)
+        actor = self.actors.get(actor_id)
+        if actor is None:
+            raise NotFound("actor", actor_id, where=f"lab {self.id!r}")
+        allowed = self.policy.allowed(command)
+        held = actor.roles & allowed
+        for role in held:
+            definition = self.policy.roles.get(role)
+            scoped = definition is not None and definition.scope == "unit"
+            if not scoped or unit is None or actor.unit == unit:
+                return actor
+        if held:
+            reason = f"their roles {sorted(held)} act only within their own unit, not {unit!r}"
+        else:
+            reason = f"it needs one of the roles {sorted(allowed) or ['(none)']}"
+        raise PermissionDenied(actor_id, command, reason)
+
+    # --- committing -------------------------------------------------------------------
+
+    def _commit(self, inn: Innovation, by: str, kind: str, payload: dict[str, Any]) -> Event:
+        history = inn.history
+        event = make_event(
+            inn.id,
+            len(history) + 1,
+            self.now(),
+            by,
+            kind,
+            payload,
+            history[-1].hash if history else GENESIS,
+        )
+        apply_innovation(inn, event)
+        audit.applied(self, event, inn)
+        return event
+
+    def _commit_lab(self, by: str, kind: str, payload: dict[str, Any]) -> Event:
+        prev = self.history[-1].hash if self.history else GENESIS
+        event = make_event(self.id, len(self.history) + 1, self.now(), by, kind, payload, prev)
+        _apply_lab(self, event)
+        audit.applied(self, event)
+        return event
+
+    def _active(self, innovation_id: str) -> Innovation:
+        inn = self.innovation(innovation_id)
+        if not inn.active:
+            raise InvalidCommand(f"{inn.id} is withdrawn; reinstate it first.")
+        return inn
+
+    def _check_new_unit(self, unit: object) -> Unit:
+        if not isinstance(unit, Unit):
+            raise InvalidCommand(f"A unit must be a labflow.Unit, not {type(unit).__name__}.")
+        _ident(unit.id, "unit id")
+        _text(unit.name, "unit name", empty=False)
+        if unit.id in self.units:
+            raise InvalidCommand(f"The unit {unit.id!r} is already part of the lab.")
+        return unit
+
+    def _check_new_actor(self, actor: object) -> Actor:
+        if not isinstance(actor, Actor):
+            raise InvalidCommand(f"An actor must be a labflow.Actor, not {type(actor).__name__}.")
+        _ident(actor.id, "actor id")
+        _text(actor.name, "actor name", empty=False)
+        if actor.id in self.actors:
+            raise InvalidCommand(f"The actor {actor.id!r} is already part of the lab.")
+        self._check_roles(actor.roles)
+        if actor.unit is not None and actor.unit not in self.units:
+            raise NotFound("unit", str(actor.unit), where=f"lab {self.id!r}")
+        return actor
+
+    def _check_roles(self, roles: Iterable[str]) -> None:
+        unknown = sorted(r for r in roles if r not in self.policy.roles)
+        if unknown:
+            raise InvalidCommand(
+                f"The roles {unknown} are not roles of the policy {self.policy.id!r}."
+            )
+
+    # --- lab commands -----------------------------------------------------------------
+
+    @_command("add_unit")
+    def add_unit(self, unit: Unit, *, by: str) -> Event:
+        """Bring a unit (an agency, clinic, village, or a non-government exhibitor) into the lab."""
+        self._authorize("add_unit", by, None)
+        self._check_new_unit(unit)
+        return self._commit_lab(by, "lab.unit_added", {"unit": unit_payload(unit)})
+
+    @_command("add_actor")
+    def add_actor(self, actor: Actor, *, by: str) -> Event:
+        """Bring a person into the lab with the roles the policy knows them by."""
+        self._authorize("add_actor", by, None)
+        self._check_new_actor(actor)
+        return self._commit_lab(by, "lab.actor_added", {"actor": actor_payload(actor)})
+
+    @_command("set_roles")
+    def set_roles(self, actor_id: str, roles: Iterable[str], *, by: str) -> Event:
+        """Replace an actor's roles (a facilitator handing over to the region, say)."""
+        self._authorize("set_roles", by, None)
+        if actor_id not in self.actors:
+            raise NotFound("actor", str(actor_id), where=f"lab {self.id!r}")
+        new = frozenset(_texts(roles, "roles"))
+        self._check_roles(new)
+        return self._commit_lab(by, "lab.roles_set", {"actor": actor_id, "roles": sorted(new)})
+
+    @_command("advance_lab")
+    def advance_lab(self, *, by: str) -> Event:
+        """Move the whole lab to its next stage, if the cohort conditions hold."""
+        self._authorize("advance_lab", by, None)
+        verdict = self._check_lab(self.now())
+        if not verdict.ok:
+            raise GateRefused(verdict)
+        return self._commit_lab(by, "lab.advanced", {"from": self.stage, "to": verdict.target})
+
+    @_command("launch_cohort")
+    def launch_cohort(
+        self, *, ceremony: str, by: str, innovations: Iterable[str] | None = None
+    ) -> CeremonyResult:
+        """Launch, at one ceremony, every innovation that may be launched; report the rest.
+
+        Considers ``innovations`` (default: every active innovation not yet
+        launched). Each one passing `check_launch` gets a launch event; the others
+        are returned with their verdicts; the lab records the ceremony. Nothing is
+        applied unless everything can be.
+        """
+        self._authorize("launch_cohort", by, None)
+        _text(ceremony, "ceremony", empty=False)
+        if "deliver" not in self.policy.stage(self.stage).covers:
+            raise InvalidCommand(
+                f"A launch ceremony is held when the lab is at the deliver stage, "
+                f"not at {self.stage}."
+            )
+        if innovations is None:
+            candidates = [i for i in self.innovations.values() if i.active and i.launch is None]
+        else:
+            ids = _texts(innovations, "innovation ids")
+            candidates = [self.innovation(i) for i in dict.fromkeys(ids)]
+        now = self.now()
+        verdicts = {inn.id: self._check_launch(inn, now) for inn in candidates}
+        ready = [inn for inn in candidates if verdicts[inn.id].ok]
+        refused = {k: v for k, v in verdicts.items() if not v.ok}
+        events = [
+            self._commit(inn, by, "innovation.launched", {"ceremony": ceremony}) for inn in ready
+        ]
+        summary = {
+            "ceremony": ceremony,
+            "launched": [inn.id for inn in ready],
+            "refused": {k: list(v.codes) for k, v in refused.items()},
+        }
+        events.append(self._commit_lab(by, "lab.ceremony_held", summary))
+        return CeremonyResult(ceremony, tuple(i.id for i in ready), refused, tuple(events))
+
+    # --- innovation commands ----------------------------------------------------------
+
+    @_command("register")
+    def register(
+        self,
+        innovation_id: str,
+        *,
+        title: str,
+        unit: str,
+        innovators: Sequence[str],
+        problem: str,
+        initiator: Initiator | str = Initiator.ASN,
+        by: str,
+    ) -> Event:
+        """Enter an idea into the lab's inventory; it starts at the policy's first stage."""
+        _ident(innovation_id, "innovation id")
+        if innovation_id in self.innovations:
+            raise InvalidCommand(f"The innovation {innovation_id!r} is already registered.")
+        if unit not in self.units:
+            raise NotFound("unit", str(unit), where=f"lab {self.id!r}")
+        self._authorize("register", by, unit)
+        payload = {
+            "lab": self.id,
+            "title": _text(title, "title"),
+            "unit": unit,
+            "innovators": list(_texts(innovators, "innovators")),
+            "problem": _text(problem, "problem"),
+            "initiator": _initiator(initiator).value,
+            "stage": self.policy.stages[0].id,
+        }
+        return self._open(innovation_id, by, "innovation.registered", payload)
+
+    def _open(self, innovation_id: str, by: str, kind: str, payload: dict[str, Any]) -> Event:
+        event = make_event(innovation_id, 1, self.now(), by, kind, payload, GENESIS)
+        inn = apply_innovation(None, event)
+        self.innovations[inn.id] = inn
+        audit.applied(self, event, inn)
+        return event
+
+    @_command("replicate")
+    def replicate(
+        self,
+        innovation_id: str,
+        *,
+        origin: str,
+        unit: str,
+        adaptation: str,
+        by: str,
+        origin_region: str | None = None,
+        title: str | None = None,
+        innovators: Sequence[str] = (),
+        problem: str | None = None,
+        initiator: Initiator | str = Initiator.ASN,
+    ) -> Event:
+        """Open a replica of a launched innovation in another unit, or of one from another region.
+
+        ``origin`` is an innovation id of this lab, unless ``origin_region`` names
+        another region. ``adaptation`` says how it was adapted to the local context.
+        """
+        _ident(innovation_id, "innovation id")
+        if innovation_id in self.innovations:
+            raise InvalidCommand(f"The innovation {innovation_id!r} is already registered.")
+        if unit not in self.units:
+            raise NotFound("unit", str(unit), where=f"lab {self.id!r}")
+        self._authorize("replicate", by, unit)
+        _text(origin, "origin", empty=False)
+        _text(adaptation, "adaptation")
+        if origin_region is None or origin_region == self.region:
+            source = self.innovation(origin)
+            if source.launch is None:
+                raise InvalidCommand(
+                    f"{origin} has not been launched; only launched ones replicate."
+                )
+            if source.unit == unit:
+                raise InvalidCommand(f"{origin} already belongs to {unit}; replicate it elsewhere.")
+            replication = Replication(self.region, origin, adaptation, source.title)
+            title = source.title if title is None else title
+            problem = source.problem if problem is None else problem
+        else:
+            _text(origin_region, "origin region", empty=False)
+            if title is None or problem is None:
+                raise InvalidCommand(
+                    "A replica of another region's innovation needs its title and problem."
+                )
+            replication = Replication(origin_region, origin, adaptation, title)
+        payload = {
+            "lab": self.id,
+            "title": _text(title, "title"),
+            "unit": unit,
+            "innovators": list(_texts(innovators, "innovators")),
+            "problem": _text(problem, "problem"),
+            "initiator": _initiator(initiator).value,
+            "stage": self.policy.stages[0].id,
+            "replication": replication_payload(replication),
+        }
+        return self._open(innovation_id, by, "innovation.replicated", payload)
+
+    @_command("record_diagnosis")
+    def record_diagnosis(self, innovation_id: str, diagnosis: Diagnosis, *, by: str) -> Event:
+        """Record (or replace) the diagnosis: the problem, root causes, the unit's readiness."""
+        inn = self._active(innovation_id)
+        self._authorize("record_diagnosis", by, inn.unit)
+        if not isinstance(diagnosis, Diagnosis):
+            raise InvalidCommand("A diagnosis must be a labflow.Diagnosis.")
+        _text(diagnosis.problem, "diagnosis problem")
+        _texts(diagnosis.root_causes, "root causes")
+        _text(diagnosis.readiness, "readiness")
+        return self._commit(inn, by, "innovation.diagnosis_recorded", diagnosis_payload(diagnosis))
+
+    @_command("submit_plan")
+    def submit_plan(
+        self,
+        innovation_id: str,
+        *,
+        steps: Sequence[PlanStep],
+        by: str,
+        stakeholders: Sequence[str] = (),
+        budget: int | None = None,
+        documents: Sequence[str] = (),
+    ) -> Event:
+        """Submit (or resubmit) the action plan; resubmitting withdraws any earlier approval."""
+        inn = self._active(innovation_id)
+        self._authorize("submit_plan", by, inn.unit)
+        if inn.launch is not None:
+            raise InvalidCommand(f"{inn.id} is launched; its action plan can no longer change.")
+        if not isinstance(steps, list | tuple) or not all(isinstance(s, PlanStep) for s in steps):
+            raise InvalidCommand("The steps must be a list of labflow.PlanStep.")
+        for step in steps:
+            _text(step.description, "step description")
+            _text(step.responsible, "person responsible")
+        if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int)):
+            raise InvalidCommand("The budget must be a whole number of rupiah.")
+        if budget is not None and budget < 0:
+            raise InvalidCommand("The budget must not be negative.")
+        payload = plan_payload(
+            steps, _texts(stakeholders, "stakeholders"), budget, _texts(documents, "documents")
+        )
+        return self._commit(inn, by, "innovation.plan_submitted", payload)
+
+    @_command("approve_plan")
+    def approve_plan(self, innovation_id: str, *, by: str) -> Event:
+        """Approve the submitted action plan; its own author may not."""
+        inn = self._active(innovation_id)
+        actor = self._authorize("approve_plan", by, inn.unit)
+        plan = inn.action_plan
+        if plan is None:
+            raise InvalidCommand(f"{inn.id} has no action plan to approve.")
+        if plan.approved:
+            raise InvalidCommand(f"The action plan of {inn.id} is already approved.")
+        if plan.submitted_by == actor.id:
+            raise PermissionDenied(actor.id, "approve_plan", "they submitted this action plan")
+        payload = {"roles": sorted(actor.roles)}
+        return self._commit(inn, actor.id, "innovation.plan_approved", payload)
+
+    @_command("draw_up_agreement")
+    def draw_up_agreement(
+        self, innovation_id: str, *, regional_head: str, unit_head: str, by: str, terms: str = ""
+    ) -> Event:
+        """Draw up the performance agreement between the regional head and the unit's head.
+
+        Replaces any earlier draft, and with it any signatures.
+        """
+        inn = self._active(innovation_id)
+        self._authorize("draw_up_agreement", by, inn.unit)
+        head = self.actors.get(regional_head)
+        if head is None or Role.REGIONAL_HEAD not in head.roles:
+            raise InvalidCommand(f"{regional_head!r} is not a regional head of this lab.")
+        chief = self.actors.get(unit_head)
+        if chief is None or Role.UNIT_HEAD not in chief.roles or chief.unit != inn.unit:
+            raise InvalidCommand(
+                f"{unit_head!r} is not the head of {inn.unit}, which owns {inn.id}."
+            )
+        if regional_head == unit_head:
+            raise InvalidCommand("The two parties of an agreement must be different people.")
+        payload = {
+            "regional_head": regional_head,
+            "unit_head": unit_head,
+            "terms": _text(terms, "terms"),
+        }
+        return self._commit(inn, by, "innovation.agreement_drawn_up", payload)
+
+    @_command("sign_agreement")
+    def sign_agreement(self, innovation_id: str, *, by: str) -> Event:
+        """Sign the performance agreement; only the two parties it names can."""
+        inn = self._active(innovation_id)
+        actor = self._authorize("sign_agreement", by, inn.unit)
+        agreement = inn.agreement
+        if agreement is None:
+            raise InvalidCommand(f"{inn.id} has no performance agreement to sign.")
+        if actor.id == agreement.regional_head:
+            role = Role.REGIONAL_HEAD
+        elif actor.id == agreement.unit_head:
+            role = Role.UNIT_HEAD
+        else:
+            raise PermissionDenied(actor.id, "sign_agreement", "they are not a party to it")
+        if agreement.signed_by(actor.id):
+            raise InvalidCommand(f"{actor.id} has already signed the agreement of {inn.id}.")
+        return self._commit(inn, actor.id, "innovation.agreement_signed", {"role": role.value})
+
+    @_command("grant_permission")
+    def grant_permission(self, innovation_id: str, *, reference: str, by: str) -> Event:
+        """Record the unit head's written permission for a civil-servant initiator."""
+        inn = self._active(innovation_id)
+        self._authorize("grant_permission", by, inn.unit)
+        payload = {"reference": _text(reference, "reference", empty=False)}
+        return self._commit(inn, by, "innovation.permission_granted", payload)
+
+    @_command("record_launch")
+    def record_launch(self, innovation_id: str, *, ceremony: str, by: str) -> Event:
+        """Launch one innovation (see `check_launch`); `launch_cohort` does a whole ceremony."""
+        inn = self.innovation(innovation_id)
+        self._authorize("record_launch", by, inn.unit)
+        _text(ceremony, "ceremony", empty=False)
+        verdict = self._check_launch(inn, self.now())
+        if not verdict.ok:
+            raise GateRefused(verdict)
+        return self._commit(inn, by, "innovation.launched", {"ceremony": ceremony})
+
+    @_command("attach_evidence")
+    def attach_evidence(self, innovation_id: str, *, title: str, reference: str, by: str) -> Event:
+        """Attach supporting evidence (*bukti dukung*)."""
+        inn = self._active(innovation_id)
+        self._authorize("attach_evidence", by, inn.unit)
+        payload = {
+            "title": _text(title, "title", empty=False),
+            "reference": _text(reference, "reference", empty=False),
+        }
+        return self._commit(inn, by, "innovation.evidence_attached", payload)
+
+    @_command("register_exhibit")
+    def register_exhibit(
+        self, innovation_id: str, *, event: str, by: str, booth: str = ""
+    ) -> Event:
+        """Register the innovation's exhibit (booth) at the display stage."""
+        inn = self._active(innovation_id)
+        self._authorize("register_exhibit", by, inn.unit)
+        stage = self.policy.stage(inn.stage)
+        if "display" not in stage.covers:
+            raise InvalidCommand(
+                f"Exhibits are registered at the display stage; {inn.id} is at {inn.stage}."
+            )
+        payload = {"event": _text(event, "event", empty=False), "booth": _text(booth, "booth")}
+        return self._commit(inn, by, "innovation.exhibit_registered", payload)
+
+    @_command("advance")
+    def advance(self, innovation_id: str, *, by: str) -> Event:
+        """Move an innovation one stage forward; refused with the verdict unless `check` is ok."""
+        inn = self.innovation(innovation_id)
+        self._authorize("advance", by, inn.unit)
+        verdict = self._check(inn, None, self.now())
+        if verdict.unmet:
+            raise GateRefused(verdict)
+        return self._commit(
+            inn, by, "innovation.advanced", {"from": inn.stage, "to": verdict.target}
+        )
+
+    @_command("return")
+    def return_to(self, innovation_id: str, stage: str, *, reason: str, by: str) -> Event:
+        """Send an innovation back to an earlier stage for rework, saying why."""
+        inn = self._active(innovation_id)
+        self._authorize("return", by, inn.unit)
+        target = self._stage(stage)
+        if target.id not in self._engine.returns[inn.stage]:
+            raise InvalidCommand(
+                f"{inn.id} is at {inn.stage}; it can only return to an earlier stage."
+            )
+        payload = {
+            "from": inn.stage,
+            "to": target.id,
+            "reason": _text(reason, "reason", empty=False),
+        }
+        return self._commit(inn, by, "innovation.returned", payload)
+
+    @_command("withdraw")
+    def withdraw(self, innovation_id: str, *, reason: str, by: str) -> Event:
+        """Take an innovation out of the lab, saying why; it keeps its stage and history."""
+        inn = self._active(innovation_id)
+        self._authorize("withdraw", by, inn.unit)
+        payload = {"reason": _text(reason, "reason", empty=False)}
+        return self._commit(inn, by, "innovation.withdrawn", payload)
+
+    @_command("reinstate")
+    def reinstate(self, innovation_id: str, *, reason: str, by: str) -> Event:
+        """Bring a withdrawn innovation back, at the stage it was withdrawn from."""
+        inn = self.innovation(innovation_id)
+        self._authorize("reinstate", by, inn.unit)
+        if inn.active:
+            raise InvalidCommand(f"{inn.id} is not withdrawn.")
+        payload = {"reason": _text(reason, "reason", empty=False)}
+        return self._commit(inn, by, "innovation.reinstated", payload)
+
+
+def _kind(unit: Unit | None) -> UnitKind | None:
+    return unit.kind if unit is not None else None
+
+
+def _initiator(value: Initiator | str) -> Initiator:
+    try:
+        return Initiator(value)
+    except ValueError:
+        allowed = ", ".join(i.value for i in Initiator)
+        raise InvalidCommand(f"{value!r} is not an initiator (one of {allowed}).") from None
+
+
+# --- The lab's own fold ----------------------------------------------------------------------
+
+
+def _apply_lab(lab: Lab, event: Event) -> None:
+    p = event.payload
+    kind = event.kind
+    if kind == "lab.created":
+        lab.units.update((u.id, u) for u in map(unit_from, p["units"]))
+        lab.actors.update((a.id, a) for a in map(actor_from, p["actors"]))
+    elif kind == "lab.unit_added":
+        unit = unit_from(p["unit"])
+        lab.units[unit.id] = unit
+    elif kind == "lab.actor_added":
+        actor = actor_from(p["actor"])
+        lab.actors[actor.id] = actor
+    elif kind == "lab.roles_set":
+        lab.actors[p["actor"]] = attrs.evolve(lab.actors[p["actor"]], roles=frozenset(p["roles"]))
+    elif kind == "lab.advanced":
+        lab.stage = p["to"]
+    elif kind != "lab.ceremony_held":
+        raise ValueError(f"{kind!r} is not an event a lab can apply")
+    lab.history.append(event)
+
+
+LAB_KINDS: Final = frozenset(
+    {
+        "lab.created",
+        "lab.unit_added",
+        "lab.actor_added",
+        "lab.roles_set",
+        "lab.advanced",
+        "lab.ceremony_held",
+    }
+)
+
+
+def replay_innovation(history: Sequence[Event]) -> Innovation:
+    """Rebuild an innovation from its history alone (verify the history first)."""
+    if not history:
+        raise InvalidCommand("An empty history holds no innovation.")
+    innovation: Innovation | None = None
+    for event in history:
+        if event.kind not in INNOVATION_KINDS:
+            raise InvalidCommand(f"{event.kind!r} is not an event of an innovation.")
+        try:
+            innovation = apply_innovation(innovation, event)
+        except (KeyError, TypeError, ValueError, AssertionError) as exc:
+            raise InvalidCommand(
+                f"Event {event.seq} of {event.subject} cannot be applied: {exc}"
+            ) from exc
+    assert innovation is not None
+    return innovation
+
+
+def replay_lab(
+    history: Sequence[Event],
+    innovations: Iterable[Sequence[Event]] = (),
+    *,
+    registry: Registry | None = None,
+    clock: Clock = system_clock,
+) -> Lab:
+    """Rebuild a lab from its own history and its innovations' histories."""
+    if not history or history[0].kind != "lab.created":
+        raise InvalidCommand("A lab's history must start with its lab.created event.")
+    first = history[0].payload
+    policy = policy_from_dict(first["policy"], source=f"lab {first['id']!r}", registry=registry)
+    lab = Lab(first["id"], first["region"], policy, policy.stages[0].id, clock=clock)
+    for event in history:
+        if event.kind not in LAB_KINDS:
+            raise InvalidCommand(f"{event.kind!r} is not an event of a lab.")
+        try:
+            _apply_lab(lab, event)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InvalidCommand(
+                f"Event {event.seq} of {event.subject} cannot be applied: {exc}"
+            ) from exc
+    for inn_history in innovations:
+        inn = replay_innovation(inn_history)
+        lab.innovations[inn.id] = inn
+    return lab

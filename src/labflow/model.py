@@ -1,0 +1,290 @@
+"""The records of the domain: units, actors, the artefacts of each stage, and innovations.
+
+Values (a signature, an action plan, a launch record) are frozen: an artefact
+is replaced, never edited. An `Innovation` changes, but only by folding the
+events of its history (`labflow.lab`), so it is a plain mutable record with no
+behaviour attached -- and nothing from the state machine is ever set on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Final
+
+import attrs
+
+from labflow.events import Event
+
+__all__ = [
+    "FIVE_D",
+    "GOVERNMENT_KINDS",
+    "ActionPlan",
+    "Actor",
+    "Diagnosis",
+    "Evidence",
+    "Exhibit",
+    "Initiator",
+    "Innovation",
+    "Launch",
+    "PerformanceAgreement",
+    "Permission",
+    "PlanStep",
+    "Replication",
+    "Role",
+    "Signature",
+    "Status",
+    "Unit",
+    "UnitKind",
+]
+
+#: The method's stages in their only valid order ("5D", and "+1" documentation from 2018).
+FIVE_D: Final = ("drum_up", "diagnose", "design", "deliver", "display", "documentation")
+
+
+class UnitKind(StrEnum):
+    """What kind of body owns an innovation."""
+
+    AGENCY = "agency"  #: OPD / SKPD: dinas, badan, bagian of the Setda
+    CLINIC = "clinic"  #: UPT Puskesmas
+    HOSPITAL = "hospital"  #: RSUD
+    ENTERPRISE = "enterprise"  #: BUMD, a regional enterprise
+    DISTRICT = "district"  #: kecamatan
+    VILLAGE = "village"  #: desa / kelurahan
+    COMMUNITY = "community"  #: non-government: a community group
+    PRIVATE = "private"  #: non-government: the private sector
+    ACADEMIA = "academia"  #: non-government: a university or school
+    VERTICAL = "vertical"  #: a central-government office in the region (BPN, Kemenag, ...)
+
+    @property
+    def government(self) -> bool:
+        """Whether the regional government owns this unit (and its head can sign agreements)."""
+        return self in GOVERNMENT_KINDS
+
+
+#: The unit kinds that belong to the regional government.
+GOVERNMENT_KINDS: Final = frozenset(
+    {
+        UnitKind.AGENCY,
+        UnitKind.CLINIC,
+        UnitKind.HOSPITAL,
+        UnitKind.ENTERPRISE,
+        UnitKind.DISTRICT,
+        UnitKind.VILLAGE,
+    }
+)
+
+
+class Role(StrEnum):
+    """The roles of the baseline policies. Policies may declare more; roles are plain strings."""
+
+    REGIONAL_HEAD = "regional_head"  #: Bupati / Walikota
+    UNIT_HEAD = "unit_head"  #: Kepala OPD, Kepala UPT Puskesmas, Direktur RSUD / BUMD, ...
+    INNOVATOR = "innovator"  #: a civil servant, a team, or a community member
+    FACILITATOR = "facilitator"  #: LAN mentor or desk evaluator; later a university partner
+    SECRETARIAT = "secretariat"  #: the local organiser: Bappeda, Balitbang, Bagian Organisasi
+    AUDITOR = "auditor"  #: Inspektorat: reads histories, never changes them
+
+
+class Initiator(StrEnum):
+    """Who initiated an innovation (the national innovation index's categories)."""
+
+    ASN = "asn"  #: a civil servant: needs written permission from the unit head
+    COMMUNITY = "community"
+    REGIONAL_HEAD = "regional_head"
+    DPRD = "dprd"  #: the regional parliament
+
+
+class Status(StrEnum):
+    """Whether an innovation takes part in the lab."""
+
+    ACTIVE = "active"
+    WITHDRAWN = "withdrawn"
+
+
+def _roles(value: Iterable[str]) -> frozenset[str]:
+    return frozenset(value)
+
+
+def _strs(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
+
+
+def _steps(value: Iterable[PlanStep]) -> tuple[PlanStep, ...]:
+    return tuple(value)
+
+
+def _signatures(value: Iterable[Signature]) -> tuple[Signature, ...]:
+    return tuple(value)
+
+
+@attrs.frozen
+class Unit:
+    """A body that owns innovations: an agency, a clinic, a village, a non-government exhibitor."""
+
+    id: str
+    name: str
+    kind: UnitKind = attrs.field(converter=UnitKind)
+
+
+@attrs.frozen
+class Actor:
+    """A person acting in the lab, with the roles the lab's policy knows them by."""
+
+    id: str
+    name: str
+    roles: frozenset[str] = attrs.field(converter=_roles)
+    unit: str | None = None  #: the unit they belong to (and head, with the ``unit_head`` role)
+
+
+@attrs.frozen
+class Diagnosis:
+    """The diagnose stage's output: the problem, its root causes, the unit's readiness."""
+
+    problem: str
+    root_causes: tuple[str, ...] = attrs.field(converter=_strs)
+    readiness: str = ""
+
+
+@attrs.frozen
+class PlanStep:
+    """One step of an action plan, with its person responsible (*penanggung jawab*)."""
+
+    description: str
+    responsible: str
+    due: date
+
+
+@attrs.frozen
+class ActionPlan:
+    """A *rencana aksi*: submitted by one actor, approved by another."""
+
+    steps: tuple[PlanStep, ...] = attrs.field(converter=_steps)
+    submitted_by: str
+    submitted_at: datetime
+    stakeholders: tuple[str, ...] = attrs.field(default=(), converter=_strs)
+    budget: int | None = None  #: in rupiah
+    documents: tuple[str, ...] = attrs.field(default=(), converter=_strs)
+    approved_by: str | None = None
+    approved_at: datetime | None = None
+    #: the roles the approver held when approving
+    approver_roles: frozenset[str] = attrs.field(default=frozenset(), converter=_roles)
+
+    @property
+    def approved(self) -> bool:
+        return self.approved_by is not None
+
+
+@attrs.frozen
+class Signature:
+    """A party's signature on a performance agreement."""
+
+    signer: str
+    role: str
+    at: datetime
+
+
+@attrs.frozen
+class PerformanceAgreement:
+    """A *perjanjian kinerja inovasi* between the regional head and the head of the owning unit."""
+
+    regional_head: str
+    unit_head: str
+    drawn_up_by: str
+    drawn_up_at: datetime
+    terms: str = ""
+    signatures: tuple[Signature, ...] = attrs.field(default=(), converter=_signatures)
+
+    def signed_by(self, actor: str) -> bool:
+        """Whether ``actor`` has signed."""
+        return any(s.signer == actor for s in self.signatures)
+
+    @property
+    def complete(self) -> bool:
+        """Whether both named parties have signed."""
+        return self.signed_by(self.regional_head) and self.signed_by(self.unit_head)
+
+
+@attrs.frozen
+class Permission:
+    """An ASN initiator's written permission from the head of their unit."""
+
+    granted_by: str
+    granted_at: datetime
+    reference: str  #: the letter's number or a document reference
+
+
+@attrs.frozen
+class Launch:
+    """The launch of an innovation (*peluncuran*), usually at a ceremony."""
+
+    at: datetime
+    ceremony: str
+    launched_by: str
+
+
+@attrs.frozen
+class Evidence:
+    """Supporting evidence (*bukti dukung*): a document or data set showing the innovation works."""
+
+    title: str
+    reference: str
+    attached_by: str
+    attached_at: datetime
+
+
+@attrs.frozen
+class Exhibit:
+    """The innovation's entry at the display stage: a booth at an exhibition, expo or festival."""
+
+    event: str
+    booth: str
+    registered_by: str
+    registered_at: datetime
+
+
+@attrs.frozen
+class Replication:
+    """Where a replicated innovation comes from and how it was adapted to the local context."""
+
+    origin_region: str
+    origin_innovation: str
+    adaptation: str
+    origin_title: str = ""
+
+
+@attrs.define
+class Innovation:
+    """One innovation of one unit, and everything the lab has recorded about it.
+
+    Its state is the fold of `history`: never set the fields by hand; use the
+    commands of `labflow.Lab`, which append an event and apply it.
+    """
+
+    id: str
+    title: str
+    unit: str
+    innovators: tuple[str, ...]
+    problem: str
+    initiator: Initiator
+    stage: str
+    status: Status = Status.ACTIVE
+    diagnosis: Diagnosis | None = None
+    action_plan: ActionPlan | None = None
+    agreement: PerformanceAgreement | None = None
+    permission: Permission | None = None
+    launch: Launch | None = None
+    evidence: tuple[Evidence, ...] = ()
+    exhibit: Exhibit | None = None
+    replication: Replication | None = None
+    history: list[Event] = attrs.field(factory=list, repr=False)
+
+    @property
+    def version(self) -> int:
+        """How many events the history holds; what a writer expects when it appends."""
+        return len(self.history)
+
+    @property
+    def active(self) -> bool:
+        return self.status is Status.ACTIVE

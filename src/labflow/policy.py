@@ -1,0 +1,811 @@
+"""Policies: a region's variant of the lab, as data -- loaded from TOML, validated, overlaid.
+
+A policy lists the stages in order, the requirements that gate entry into each,
+who may perform which command, the cohort conditions the lab as a whole must
+meet to enter a stage, deadlines, and whether innovations are self-paced. A
+policy may ``extends`` another (a bundled preset by name, or a file relative to
+its own) and override only what differs. Loading validates everything at once
+and refuses a broken policy with one `PolicyError` that lists every problem.
+See ``docs/policies.md`` for the format.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import tomllib
+import typing
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from enum import Enum
+from importlib import resources
+from pathlib import Path
+from typing import Any, Final, Literal
+
+import attrs
+
+from labflow.errors import PolicyError, Problem
+from labflow.model import FIVE_D, Role, UnitKind
+from labflow.requirements import (
+    DEFAULT_REGISTRY,
+    Registry,
+    RequirementDef,
+    RequirementRef,
+    StageRef,
+    Unmet,
+)
+
+__all__ = [
+    "COMMANDS",
+    "DEFAULT_PERMISSIONS",
+    "DEFAULT_ROLES",
+    "Policy",
+    "RequirementSpec",
+    "RoleDef",
+    "Stage",
+    "available_presets",
+    "load_policy",
+    "parse_policy",
+    "policy_from_dict",
+]
+
+
+@attrs.frozen
+class Stage:
+    """One stage of a policy, with its labels and the 5D stages it covers."""
+
+    id: str
+    label_id: str
+    label_en: str
+    covers: tuple[str, ...]
+    description: str = ""
+
+    def label(self, lang: str = "en") -> str:
+        """The label in ``"en"`` or ``"id"``."""
+        return self.label_id if lang == "id" else self.label_en
+
+
+@attrs.frozen
+class RoleDef:
+    """A role the policy knows. A ``unit``-scoped role acts only on its own unit's innovations."""
+
+    id: str
+    label_id: str
+    label_en: str
+    scope: Literal["lab", "unit"] = "lab"
+    description: str = ""
+
+
+@attrs.frozen
+class RequirementSpec:
+    """A requirement as a policy uses it: its name, its parameters, and whom it applies to."""
+
+    name: str
+    params: Mapping[str, Any] = attrs.field(factory=dict)
+    #: only innovations of these unit kinds must meet it (``None``: all)
+    applies_to: frozenset[UnitKind] | None = None
+    func: Callable[..., Iterable[Unmet]] = attrs.field(
+        default=None, eq=False, repr=False, kw_only=True
+    )
+
+
+#: Every command a policy can grant to roles.
+COMMANDS: Final = (
+    "register",
+    "record_diagnosis",
+    "submit_plan",
+    "approve_plan",
+    "draw_up_agreement",
+    "sign_agreement",
+    "grant_permission",
+    "record_launch",
+    "attach_evidence",
+    "register_exhibit",
+    "advance",
+    "return",
+    "withdraw",
+    "reinstate",
+    "replicate",
+    "add_unit",
+    "add_actor",
+    "set_roles",
+    "advance_lab",
+    "launch_cohort",
+)
+
+
+def _r(*roles: Role) -> frozenset[str]:
+    return frozenset(r.value for r in roles)
+
+
+_R = Role
+#: Who may do what unless a policy says otherwise.
+DEFAULT_PERMISSIONS: Final[Mapping[str, frozenset[str]]] = {
+    "register": _r(_R.INNOVATOR, _R.UNIT_HEAD, _R.SECRETARIAT),
+    "record_diagnosis": _r(_R.INNOVATOR, _R.UNIT_HEAD, _R.SECRETARIAT, _R.FACILITATOR),
+    "submit_plan": _r(_R.INNOVATOR, _R.UNIT_HEAD),
+    "approve_plan": _r(_R.UNIT_HEAD),
+    "draw_up_agreement": _r(_R.SECRETARIAT),
+    "sign_agreement": _r(_R.REGIONAL_HEAD, _R.UNIT_HEAD),
+    "grant_permission": _r(_R.UNIT_HEAD),
+    "record_launch": _r(_R.SECRETARIAT, _R.REGIONAL_HEAD),
+    "attach_evidence": _r(_R.INNOVATOR, _R.UNIT_HEAD, _R.SECRETARIAT),
+    "register_exhibit": _r(_R.INNOVATOR, _R.UNIT_HEAD, _R.SECRETARIAT),
+    "advance": _r(_R.SECRETARIAT, _R.FACILITATOR),
+    "return": _r(_R.SECRETARIAT, _R.FACILITATOR),
+    "withdraw": _r(_R.SECRETARIAT, _R.UNIT_HEAD),
+    "reinstate": _r(_R.SECRETARIAT),
+    "replicate": _r(_R.INNOVATOR, _R.UNIT_HEAD, _R.SECRETARIAT),
+    "add_unit": _r(_R.SECRETARIAT),
+    "add_actor": _r(_R.SECRETARIAT),
+    "set_roles": _r(_R.SECRETARIAT),
+    "advance_lab": _r(_R.SECRETARIAT),
+    "launch_cohort": _r(_R.REGIONAL_HEAD, _R.SECRETARIAT),
+}
+
+#: The roles every policy knows; a policy may relabel them or add its own.
+DEFAULT_ROLES: Final[Mapping[str, RoleDef]] = {
+    r.id: r
+    for r in (
+        RoleDef(_R.REGIONAL_HEAD.value, "Kepala Daerah (Bupati/Walikota)", "Regional head"),
+        RoleDef(_R.UNIT_HEAD.value, "Kepala Perangkat Daerah/Unit", "Head of unit", "unit"),
+        RoleDef(_R.INNOVATOR.value, "Inovator", "Innovator", "unit"),
+        RoleDef(_R.FACILITATOR.value, "Fasilitator", "Facilitator"),
+        RoleDef(_R.SECRETARIAT.value, "Sekretariat Laboratorium Inovasi", "Lab secretariat"),
+        RoleDef(_R.AUDITOR.value, "Auditor (Inspektorat)", "Auditor"),
+    )
+}
+
+
+@attrs.frozen
+class Policy:
+    """A validated, self-contained policy (any ``extends`` already applied).
+
+    Build one with `load_policy`, `parse_policy` or `policy_from_dict`; they
+    validate. `to_dict` gives the policy's document form, which loads back equal.
+    """
+
+    id: str
+    name: str
+    stages: tuple[Stage, ...]
+    description: str = ""
+    extends: str | None = None
+    self_paced: bool = False
+    utc_offset: str = "+07:00"
+    roles: Mapping[str, RoleDef] = attrs.field(factory=lambda: dict(DEFAULT_ROLES))
+    permissions: Mapping[str, frozenset[str]] = attrs.field(
+        factory=lambda: dict(DEFAULT_PERMISSIONS)
+    )
+    gates: Mapping[str, tuple[RequirementSpec, ...]] = attrs.field(factory=dict)
+    cohort: Mapping[str, tuple[RequirementSpec, ...]] = attrs.field(factory=dict)
+    launch: tuple[RequirementSpec, ...] = ()
+    deadlines: Mapping[str, datetime] = attrs.field(factory=dict)
+    registry: Registry = attrs.field(default=DEFAULT_REGISTRY, eq=False, repr=False)
+    _index: dict[str, int] = attrs.field(init=False, eq=False, repr=False)
+    _compiled: Any = attrs.field(init=False, default=None, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "_index", {s.id: i for i, s in enumerate(self.stages)})
+
+    @property
+    def stage_ids(self) -> tuple[str, ...]:
+        return tuple(self._index)
+
+    def index(self, stage: str) -> int:
+        """The position of stage ``stage`` (0 for the first); `KeyError` if it is not a stage."""
+        return self._index[stage]
+
+    def stage(self, stage: str) -> Stage:
+        """The `Stage` with id ``stage``; `KeyError` if there is none."""
+        return self.stages[self._index[stage]]
+
+    def has_stage(self, stage: str) -> bool:
+        return stage in self._index
+
+    def next_stage(self, stage: str) -> Stage | None:
+        """The stage after ``stage``, or ``None`` after the last."""
+        i = self._index[stage] + 1
+        return self.stages[i] if i < len(self.stages) else None
+
+    def stage_covering(self, five_d: str) -> Stage | None:
+        """The stage that covers the 5D stage ``five_d`` (``"deliver"``, ...), if any."""
+        return next((s for s in self.stages if five_d in s.covers), None)
+
+    def allowed(self, command: str) -> frozenset[str]:
+        """The roles that may perform ``command``."""
+        return self.permissions.get(command, frozenset())
+
+    def to_dict(self) -> dict[str, Any]:
+        """The policy as plain data (JSON-ready), in the same shape as its TOML."""
+        data: dict[str, Any] = {
+            "id": self.id,
+            "name": self.name,
+            "description": self.description,
+        }
+        if self.extends is not None:
+            data["extends"] = self.extends
+        data["self_paced"] = self.self_paced
+        data["utc_offset"] = self.utc_offset
+        data["stages"] = [
+            {
+                "id": s.id,
+                "label_id": s.label_id,
+                "label_en": s.label_en,
+                "covers": list(s.covers),
+                "description": s.description,
+            }
+            for s in self.stages
+        ]
+        data["roles"] = {
+            r.id: {
+                "label_id": r.label_id,
+                "label_en": r.label_en,
+                "scope": r.scope,
+                "description": r.description,
+            }
+            for r in self.roles.values()
+        }
+        data["permissions"] = {c: sorted(roles) for c, roles in self.permissions.items()}
+        data["gates"] = {s: [_spec_to_dict(x) for x in specs] for s, specs in self.gates.items()}
+        data["cohort"] = {s: [_spec_to_dict(x) for x in specs] for s, specs in self.cohort.items()}
+        data["launch"] = [_spec_to_dict(x) for x in self.launch]
+        data["deadlines"] = {s: d.isoformat() for s, d in self.deadlines.items()}
+        return data
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, tuple | list | frozenset):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _spec_to_dict(spec: RequirementSpec) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": spec.name}
+    out.update({k: _plain(v) for k, v in spec.params.items()})
+    if spec.applies_to is not None:
+        out["applies_to"] = sorted(k.value for k in spec.applies_to)
+    return out
+
+
+# --- Loading -----------------------------------------------------------------------------
+
+_PRESETS = "presets"
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+_OFFSET = re.compile(r"^[+-](\d\d):(\d\d)$")
+
+
+def available_presets() -> list[str]:
+    """The names of the bundled policies, sorted."""
+    folder = resources.files("labflow") / _PRESETS
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
+
+
+def _is_path(ref: str | os.PathLike[str]) -> bool:
+    text = os.fspath(ref)
+    return isinstance(ref, os.PathLike) or "/" in text or os.sep in text or text.endswith(".toml")
+
+
+def _read_toml(text: str, source: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise PolicyError(source, [Problem("$", f"TOML syntax error: {exc}")]) from exc
+
+
+def _read_ref(ref: str | os.PathLike[str], base: Path | None) -> tuple[dict[str, Any], str, Path]:
+    """Read a preset by name or a file by path; return its raw data, a label and its folder."""
+    if _is_path(ref):
+        path = Path(ref)
+        if base is not None and not path.is_absolute():
+            path = base / path
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise PolicyError(str(path), [Problem("$", f"cannot be read: {exc}")]) from exc
+        return _read_toml(text, str(path)), str(path), path.parent
+    name = os.fspath(ref)
+    if name not in available_presets():
+        hint = difflib.get_close_matches(name, available_presets(), n=1)
+        known = ", ".join(available_presets())
+        extra = f" Did you mean {hint[0]!r}?" if hint else ""
+        raise PolicyError(
+            repr(name), [Problem("$", f"no bundled preset has this name (known: {known}).{extra}")]
+        )
+    text = (resources.files("labflow") / _PRESETS / f"{name}.toml").read_text(encoding="utf-8")
+    return _read_toml(text, f"preset {name!r}"), f"preset {name!r}", Path()
+
+
+_PER_STAGE = ("gates", "cohort", "deadlines")
+_MERGED = ("roles", "permissions", *_PER_STAGE)
+
+
+def _overlay(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
+    """Apply ``child`` over ``parent``: tables merge by key, anything else is replaced."""
+    merged = dict(parent)
+    if "stages" in child and isinstance(child["stages"], list):
+        # The parent's per-stage entries survive only for stages the child still has;
+        # the child's own entries are kept as written, so their mistakes are reported.
+        kept = {s.get("id") for s in child["stages"] if isinstance(s, dict)}
+        for key in _PER_STAGE:
+            if isinstance(merged.get(key), dict):
+                merged[key] = {k: v for k, v in merged[key].items() if k in kept}
+    for key, value in child.items():
+        if key in _MERGED and isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    merged.pop("extends", None)
+    if "extends" in child:
+        merged["extends"] = child["extends"]
+    return merged
+
+
+def _resolve(
+    raw: dict[str, Any], source: str, base: Path | None, seen: tuple[str, ...]
+) -> dict[str, Any]:
+    parent_ref = raw.get("extends")
+    if parent_ref is None:
+        return raw
+    if not isinstance(parent_ref, str):
+        return raw  # reported by validation
+    key = parent_ref if not _is_path(parent_ref) else str((base or Path()) / parent_ref)
+    if key in seen:
+        chain = " -> ".join((*seen, key))
+        raise PolicyError(source, [Problem("$.extends", f"extends forms a cycle: {chain}")])
+    parent_raw, parent_source, parent_base = _read_ref(parent_ref, base)
+    parent = _resolve(parent_raw, parent_source, parent_base, (*seen, key))
+    return _overlay(parent, raw)
+
+
+def load_policy(
+    name_or_path: str | os.PathLike[str], *, registry: Registry | None = None
+) -> Policy:
+    """Load a bundled preset by name (``"lan-5d"``) or a TOML file by path, and validate it.
+
+    Raises `PolicyError` listing every problem found.
+    """
+    raw, source, base = _read_ref(name_or_path, None)
+    origin = os.fspath(name_or_path)
+    raw = _resolve(raw, source, base, (origin,))
+    return _build(raw, source, registry or DEFAULT_REGISTRY)
+
+
+def parse_policy(
+    text: str,
+    *,
+    source: str = "<string>",
+    base: str | os.PathLike[str] | None = None,
+    registry: Registry | None = None,
+) -> Policy:
+    """Load a policy from TOML text; ``extends`` of a file is resolved against ``base``."""
+    raw = _read_toml(text, source)
+    folder = Path(base) if base is not None else Path()
+    raw = _resolve(raw, source, folder, (source,))
+    return _build(raw, source, registry or DEFAULT_REGISTRY)
+
+
+def policy_from_dict(
+    data: Mapping[str, Any], *, source: str = "<document>", registry: Registry | None = None
+) -> Policy:
+    """Build a policy from its document form (`Policy.to_dict`), with the same validation.
+
+    ``extends`` is kept as a record of where the policy came from; a document is
+    already self-contained, so it is not applied again.
+    """
+    if not isinstance(data, Mapping):
+        raise PolicyError(source, [Problem("$", "a policy must be a table (a JSON object)")])
+    return _build(dict(data), source, registry or DEFAULT_REGISTRY)
+
+
+# --- Validation --------------------------------------------------------------------------
+
+_TOP_KEYS = (
+    "id",
+    "name",
+    "description",
+    "extends",
+    "self_paced",
+    "utc_offset",
+    "stages",
+    "roles",
+    "permissions",
+    "gates",
+    "cohort",
+    "launch",
+    "deadlines",
+)
+_STAGE_KEYS = ("id", "label_id", "label_en", "covers", "description")
+_ROLE_KEYS = ("label_id", "label_en", "scope", "description")
+
+
+class _Builder:
+    """Walks a raw policy, building records and collecting every problem on the way."""
+
+    def __init__(self, source: str, registry: Registry) -> None:
+        self.source = source
+        self.registry = registry
+        self.problems: list[Problem] = []
+        self.stage_ids: set[str] = set()
+        self.role_ids: set[str] = set()
+
+    def problem(self, path: str, message: str) -> None:
+        self.problems.append(Problem(path, message))
+
+    def unknown_keys(self, table: Mapping[str, Any], allowed: Iterable[str], path: str) -> None:
+        allowed = list(allowed)
+        for key in table:
+            if key not in allowed:
+                hint = difflib.get_close_matches(str(key), allowed, n=1)
+                extra = f" (did you mean {hint[0]!r}?)" if hint else ""
+                self.problem(f"{path}.{key}", f"unknown key{extra}")
+
+    def string(self, table: Mapping[str, Any], key: str, path: str, default: str | None) -> str:
+        value = table.get(key, default)
+        if value is None:
+            self.problem(f"{path}.{key}", "is required")
+            return ""
+        if not isinstance(value, str):
+            self.problem(f"{path}.{key}", f"must be a string, not {type(value).__name__}")
+            return ""
+        return value
+
+    def table(self, raw: Mapping[str, Any], key: str) -> dict[str, Any]:
+        value = raw.get(key, {})
+        if not isinstance(value, dict):
+            self.problem(f"$.{key}", f"must be a table, not {type(value).__name__}")
+            return {}
+        return value
+
+    # stages ---------------------------------------------------------------------------
+
+    def stages(self, raw: Any) -> tuple[Stage, ...]:
+        if raw is None:
+            self.problem("$.stages", "is required: list the stages in order")
+            return ()
+        if not isinstance(raw, list) or not raw:
+            self.problem("$.stages", "must be a non-empty array of tables")
+            return ()
+        stages: list[Stage] = []
+        for i, item in enumerate(raw):
+            path = f"$.stages[{i}]"
+            if not isinstance(item, dict):
+                self.problem(path, "must be a table")
+                continue
+            self.unknown_keys(item, _STAGE_KEYS, path)
+            ident = self.string(item, "id", path, None)
+            if ident and not _SLUG.match(ident):
+                self.problem(f"{path}.id", f"{ident!r} must be lowercase letters, digits, _ . -")
+            if ident in self.stage_ids:
+                self.problem(f"{path}.id", f"the stage id {ident!r} is used twice")
+            self.stage_ids.add(ident)
+            covers = item.get("covers")
+            if not isinstance(covers, list) or not covers:
+                self.problem(f"{path}.covers", "must list the 5D stages this stage covers")
+                covers = []
+            for j, name in enumerate(covers):
+                if name not in FIVE_D:
+                    self.problem(
+                        f"{path}.covers[{j}]",
+                        f"{name!r} is not a 5D stage (one of {', '.join(FIVE_D)})",
+                    )
+            stages.append(
+                Stage(
+                    ident,
+                    self.string(item, "label_id", path, None),
+                    self.string(item, "label_en", path, None),
+                    tuple(c for c in covers if c in FIVE_D),
+                    self.string(item, "description", path, ""),
+                )
+            )
+        self.five_d_order(stages)
+        return tuple(stages)
+
+    def five_d_order(self, stages: list[Stage]) -> None:
+        covered = [(i, name) for i, s in enumerate(stages) for name in s.covers]
+        seen: dict[str, int] = {}
+        skipped: set[str] = set()
+        last = -1
+        for i, name in covered:
+            rank = FIVE_D.index(name)
+            if name in seen:
+                self.problem(
+                    f"$.stages[{i}].covers",
+                    f"{name!r} is already covered by stage {seen[name]}: no 5D stage twice",
+                )
+                continue
+            seen[name] = i
+            if rank < last:
+                self.problem(
+                    f"$.stages[{i}].covers",
+                    f"{name!r} comes after {FIVE_D[last]!r}: the 5D stages must stay in order",
+                )
+            elif rank > last + 1:
+                gap = [n for n in FIVE_D[last + 1 : rank] if n not in seen]
+                skipped.update(gap)
+                if gap:
+                    self.problem(f"$.stages[{i}].covers", f"skips {', '.join(map(repr, gap))}")
+            last = max(last, rank)
+        missing = [n for n in FIVE_D[:5] if n not in seen and n not in skipped]
+        if covered and missing:
+            self.problem(
+                "$.stages",
+                f"no stage covers {', '.join(map(repr, missing))}: all of the 5D must be run",
+            )
+
+    # roles and permissions ------------------------------------------------------------
+
+    def roles(self, raw: dict[str, Any]) -> dict[str, RoleDef]:
+        roles = dict(DEFAULT_ROLES)
+        for ident, item in raw.items():
+            path = f"$.roles.{ident}"
+            if not isinstance(item, dict):
+                self.problem(path, "must be a table")
+                continue
+            self.unknown_keys(item, _ROLE_KEYS, path)
+            known = roles.get(ident)
+            scope = item.get("scope", known.scope if known else "lab")
+            if scope not in ("lab", "unit"):
+                self.problem(f"{path}.scope", f"must be 'lab' or 'unit', not {scope!r}")
+                scope = "lab"
+            roles[ident] = RoleDef(
+                ident,
+                self.string(item, "label_id", path, known.label_id if known else None),
+                self.string(item, "label_en", path, known.label_en if known else None),
+                scope,
+                self.string(item, "description", path, known.description if known else ""),
+            )
+        self.role_ids = set(roles)
+        return roles
+
+    def permissions(self, raw: dict[str, Any]) -> dict[str, frozenset[str]]:
+        permissions = dict(DEFAULT_PERMISSIONS)
+        for command, roles in raw.items():
+            path = f"$.permissions.{command}"
+            if command not in COMMANDS:
+                hint = difflib.get_close_matches(command, COMMANDS, n=1)
+                extra = f" (did you mean {hint[0]!r}?)" if hint else ""
+                self.problem(path, f"{command!r} is not a command{extra}")
+                continue
+            if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+                self.problem(path, "must be an array of role ids")
+                continue
+            for j, role in enumerate(roles):
+                if role not in self.role_ids:
+                    self.problem(f"{path}[{j}]", f"{role!r} is not a role of this policy")
+            permissions[command] = frozenset(roles)
+        return permissions
+
+    # requirement specs ----------------------------------------------------------------
+
+    def specs(
+        self, raw: Any, path: str, kind: Literal["gate", "cohort"]
+    ) -> tuple[RequirementSpec, ...]:
+        if not isinstance(raw, list):
+            self.problem(path, "must be an array of requirement names or tables")
+            return ()
+        specs = []
+        for i, item in enumerate(raw):
+            spec = self.spec(item, f"{path}[{i}]", kind)
+            if spec is not None:
+                specs.append(spec)
+        return tuple(specs)
+
+    def spec(self, item: Any, path: str, kind: Literal["gate", "cohort"]) -> RequirementSpec | None:
+        if isinstance(item, str):
+            item = {"name": item}
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            self.problem(path, "must be a requirement name or a table with a 'name'")
+            return None
+        name = item["name"]
+        definition = self.registry.find(kind, name)
+        if definition is None:
+            known = self.registry.names(kind)
+            hint = difflib.get_close_matches(name, known, n=1)
+            extra = f"; did you mean {hint[0]!r}?" if hint else f" (known: {', '.join(known)})"
+            what = "gate requirement" if kind == "gate" else "cohort condition"
+            self.problem(f"{path}.name", f"{name!r} is not a registered {what}{extra}")
+            return None
+        applies_to = None
+        reserved = {"name"}
+        if kind == "gate":
+            reserved.add("applies_to")
+            if "applies_to" in item:
+                applies_to = frozenset(
+                    self.value(
+                        item["applies_to"], tuple[UnitKind, ...], f"{path}.applies_to", applies=True
+                    )
+                    or ()
+                )
+        params = self.params(definition, {k: v for k, v in item.items() if k not in reserved}, path)
+        return RequirementSpec(name, params, applies_to, func=definition.func)
+
+    def params(
+        self, definition: RequirementDef, given: dict[str, Any], path: str
+    ) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in given.items():
+            param = definition.params.get(key)
+            if param is None:
+                allowed = list(definition.params)
+                hint = difflib.get_close_matches(key, allowed, n=1)
+                extra = (
+                    f"; did you mean {hint[0]!r}?"
+                    if hint
+                    else f" (it takes: {', '.join(allowed) or 'no parameters'})"
+                )
+                self.problem(
+                    f"{path}.{key}", f"{definition.name!r} has no parameter {key!r}{extra}"
+                )
+                continue
+            converted = self.value(value, param.annotation, f"{path}.{key}")
+            if converted is not _BAD:
+                out[key] = converted
+        for param in definition.params.values():
+            if param.required and param.name not in given:
+                self.problem(f"{path}.{param.name}", f"{definition.name!r} needs this parameter")
+        return out
+
+    def value(self, value: Any, annotation: Any, path: str, *, applies: bool = False) -> Any:
+        """Check ``value`` against a parameter annotation; return it converted, or `_BAD`."""
+        origin = typing.get_origin(annotation)
+        args = typing.get_args(annotation)
+        if origin is tuple:
+            if not isinstance(value, list | tuple):
+                self.problem(path, "must be an array")
+                return _BAD
+            items = [self.value(v, args[0], f"{path}[{i}]") for i, v in enumerate(value)]
+            return _BAD if _BAD in items else tuple(items)
+        if origin is not None and type(None) in args:
+            inner = [a for a in args if a is not type(None)]
+            return self.value(value, inner[0], path)
+        if annotation is StageRef:
+            if not isinstance(value, str) or value not in self.stage_ids:
+                self.problem(path, f"{value!r} is not a stage of this policy")
+                return _BAD
+            return value
+        if annotation is RequirementRef:
+            if not isinstance(value, str) or self.registry.find("gate", value) is None:
+                self.problem(path, f"{value!r} is not a registered gate requirement")
+                return _BAD
+            return value
+        if isinstance(annotation, type) and issubclass(annotation, Enum):
+            try:
+                return annotation(value)
+            except ValueError:
+                allowed = ", ".join(repr(m.value) for m in annotation)
+                self.problem(path, f"{value!r} is not one of {allowed}")
+                return _BAD
+        ok = (
+            isinstance(value, annotation)
+            and not (annotation in (int, float) and isinstance(value, bool))
+        ) or (annotation is float and isinstance(value, int) and not isinstance(value, bool))
+        if not ok:
+            self.problem(path, f"must be {annotation.__name__}, not {type(value).__name__}")
+            return _BAD
+        return value
+
+    def per_stage_specs(
+        self, raw: dict[str, Any], key: str, kind: Literal["gate", "cohort"], first: str | None
+    ) -> dict[str, tuple[RequirementSpec, ...]]:
+        out = {}
+        for stage, specs in raw.items():
+            path = f"$.{key}.{stage}"
+            if stage not in self.stage_ids:
+                self.problem(path, f"{stage!r} is not a stage of this policy")
+                continue
+            if stage == first:
+                self.problem(
+                    path,
+                    f"{stage!r} is the first stage: everything starts there, so nothing enters it "
+                    "through a gate",
+                )
+                continue
+            out[stage] = self.specs(specs, path, kind)
+        return out
+
+    def deadlines(self, raw: dict[str, Any], offset: timezone) -> dict[str, datetime]:
+        out = {}
+        for stage, value in raw.items():
+            path = f"$.deadlines.{stage}"
+            if stage not in self.stage_ids:
+                self.problem(path, f"{stage!r} is not a stage of this policy")
+                continue
+            moment = _moment(value, offset)
+            if moment is None:
+                self.problem(path, f"{value!r} is not a date or a date-time")
+                continue
+            out[stage] = moment
+        return out
+
+
+class _Bad:
+    def __repr__(self) -> str:
+        return "<bad value>"
+
+
+_BAD: Final = _Bad()
+
+
+def _moment(value: Any, offset: timezone) -> datetime | None:
+    """A deadline as an aware date-time: a bare date means the end of that day, local time."""
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else value.replace(tzinfo=offset)
+    if isinstance(value, date):
+        return datetime.combine(value, time.max, tzinfo=offset)
+    return None
+
+
+def _offset(text: str) -> timezone | None:
+    match = _OFFSET.match(text)
+    if not match:
+        return None
+    hours, minutes = int(match[1]), int(match[2])
+    delta = timedelta(hours=hours, minutes=minutes)
+    if delta >= timedelta(hours=24):
+        return None
+    return timezone(-delta if text[0] == "-" else delta) if delta else UTC
+
+
+def _build(raw: dict[str, Any], source: str, registry: Registry) -> Policy:
+    b = _Builder(source, registry)
+    b.unknown_keys(raw, _TOP_KEYS, "$")
+    ident = b.string(raw, "id", "$", None)
+    if ident and not _SLUG.match(ident):
+        b.problem("$.id", f"{ident!r} must be lowercase letters, digits, _ . -")
+    name = b.string(raw, "name", "$", ident)
+    description = b.string(raw, "description", "$", "")
+    extends = raw.get("extends")
+    if extends is not None and not isinstance(extends, str):
+        b.problem("$.extends", "must be the name of a preset or the path of a policy file")
+        extends = None
+    self_paced = raw.get("self_paced", False)
+    if not isinstance(self_paced, bool):
+        b.problem("$.self_paced", "must be true or false")
+        self_paced = False
+    utc_offset = b.string(raw, "utc_offset", "$", "+07:00")
+    offset = _offset(utc_offset)
+    if offset is None:
+        b.problem("$.utc_offset", f"{utc_offset!r} must look like '+07:00'")
+        offset, utc_offset = timezone(timedelta(hours=7)), "+07:00"
+
+    stages = b.stages(raw.get("stages"))
+    first = stages[0].id if stages else None
+    roles = b.roles(b.table(raw, "roles"))
+    permissions = b.permissions(b.table(raw, "permissions"))
+    gates = b.per_stage_specs(b.table(raw, "gates"), "gates", "gate", first)
+    cohort = b.per_stage_specs(b.table(raw, "cohort"), "cohort", "cohort", first)
+    launch = b.specs(raw.get("launch", []), "$.launch", "gate")
+    deadlines = b.deadlines(b.table(raw, "deadlines"), offset)
+
+    if stages and not any(s.name == "agreement_signed" for specs in gates.values() for s in specs):
+        b.problem(
+            "$.gates",
+            "no gate requires 'agreement_signed': every policy must say where the performance "
+            "agreement (perjanjian kinerja inovasi) must be signed",
+        )
+    if b.problems:
+        raise PolicyError(source, b.problems)
+    return Policy(
+        id=ident,
+        name=name,
+        stages=stages,
+        description=description,
+        extends=extends,
+        self_paced=self_paced,
+        utc_offset=utc_offset,
+        roles=roles,
+        permissions=permissions,
+        gates=gates,
+        cohort=cohort,
+        launch=launch,
+        deadlines=deadlines,
+        registry=registry,
+    )

@@ -1,0 +1,682 @@
+"""Requirements: the gates' explanations, built in and registered by hosts.
+
+A *gate requirement* is a pure function of a `GateContext` (the innovation, its
+lab, the stage it would enter, the time of the check) and of keyword-only
+parameters read from the policy. It returns what is unmet -- an empty list when
+it is satisfied -- so that a refusal always says exactly why. A *cohort
+condition* is the same for the lab as a whole (`CohortContext`).
+
+Hosts add their own under a name and then use that name from TOML::
+
+    @labflow.requirement("kebumen.budget_in_apbd")
+    def budget_in_apbd(ctx: labflow.GateContext, *, minimum: int = 1) -> list[labflow.Unmet]:
+        plan = ctx.innovation.action_plan
+        if plan is None or (plan.budget or 0) < minimum:
+            return [labflow.unmet("kebumen.budget_in_apbd", "No budget ...", "Belum ada ...")]
+        return []
+
+The parameters' annotations are what a policy is validated against: ``str``,
+``int``, ``float``, ``bool``, `StageRef` (a stage id of the policy),
+`RequirementRef` (a registered gate requirement), an enum such as `UnitKind`,
+``tuple[X, ...]`` of those, and ``X | None``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import types
+import typing
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
+from enum import Enum
+from typing import TYPE_CHECKING, Any, Literal, NewType, Protocol, TypeVar
+
+import attrs
+
+from labflow.errors import LabflowError
+from labflow.model import GOVERNMENT_KINDS, Initiator, Innovation, Role, UnitKind
+
+if TYPE_CHECKING:
+    from labflow.lab import Lab
+    from labflow.policy import Stage
+
+__all__ = [
+    "DEFAULT_REGISTRY",
+    "CohortContext",
+    "GateContext",
+    "Registry",
+    "RequirementDef",
+    "RequirementRef",
+    "StageRef",
+    "Unmet",
+    "Verdict",
+    "cohort_condition",
+    "requirement",
+    "unmet",
+]
+
+#: A parameter that names a stage of the policy (validated when the policy loads).
+StageRef = NewType("StageRef", str)
+#: A parameter that names a registered gate requirement (validated when the policy loads).
+RequirementRef = NewType("RequirementRef", str)
+
+
+@attrs.frozen
+class Unmet:
+    """One unmet item: a stable code, the same sentence in English and Indonesian, and the data."""
+
+    code: str
+    message_en: str
+    message_id: str
+    data: Mapping[str, Any] = attrs.field(factory=dict)
+
+    def message(self, lang: str = "en") -> str:
+        """The message in ``"en"`` or ``"id"`` (Bahasa Indonesia)."""
+        return self.message_id if lang == "id" else self.message_en
+
+
+def unmet(code: str, message_en: str, message_id: str, **data: Any) -> Unmet:
+    """Build an `Unmet` item; keyword arguments become its data."""
+    return Unmet(code, message_en, message_id, data)
+
+
+@attrs.frozen
+class Verdict:
+    """What `check` found: every unmet item of the gate ``subject`` would pass for ``target``."""
+
+    subject: str  #: the innovation's (or, for the lab's own gate, the lab's) id
+    action: str  #: ``advance``, ``launch`` or ``lab.advance``
+    target: str  #: the stage the move would enter (for ``launch``, the stage it happens in)
+    unmet: tuple[Unmet, ...]
+
+    @property
+    def ok(self) -> bool:
+        """Whether nothing is unmet: the move would be accepted."""
+        return not self.unmet
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(u.code for u in self.unmet)
+
+    def explain(self, lang: str = "en") -> str:
+        """The verdict as sentences, one unmet item a line."""
+        if self.ok:
+            if lang == "id":
+                return f"{self.subject} memenuhi semua syarat untuk {self.target}."
+            return f"{self.subject} meets every requirement for {self.target}."
+        items = "\n".join(f"  - {u.message(lang)} [{u.code}]" for u in self.unmet)
+        if lang == "id":
+            return f"{self.subject} belum dapat {self._verb_id()} {self.target}:\n{items}"
+        return f"{self.subject} cannot {self.action.replace('lab.', '')} to {self.target}:\n{items}"
+
+    def _verb_id(self) -> str:
+        return "diluncurkan pada tahap" if self.action == "launch" else "maju ke"
+
+
+@attrs.frozen
+class GateContext:
+    """What a gate requirement may look at. Requirements must not change any of it."""
+
+    innovation: Innovation
+    lab: Lab
+    stage: Stage  #: the stage the innovation would enter (or, for launch, launch in)
+    now: datetime
+
+
+@attrs.frozen
+class CohortContext:
+    """What a cohort condition may look at: the lab, the stage it would enter, the time."""
+
+    lab: Lab
+    stage: Stage
+    now: datetime
+
+
+class _Requirement(Protocol):
+    __name__: str
+
+    def __call__(self, ctx: Any, /, **params: Any) -> Iterable[Unmet]: ...
+
+
+F = TypeVar("F", bound=Callable[..., Iterable[Unmet]])
+
+
+class RegistrationError(LabflowError):
+    """A requirement could not be registered (a taken name, an unsupported parameter type)."""
+
+
+@attrs.frozen
+class Param:
+    """One parameter a requirement accepts, read from its signature."""
+
+    name: str
+    annotation: Any
+    default: Any  #: `inspect.Parameter.empty` when the policy must give it
+    required: bool
+
+
+@attrs.frozen
+class RequirementDef:
+    """A registered requirement or cohort condition."""
+
+    name: str
+    kind: Literal["gate", "cohort"]
+    func: Callable[..., Iterable[Unmet]] = attrs.field(eq=False)
+    params: Mapping[str, Param]
+    doc: str
+
+
+_SIMPLE = (str, int, float, bool, StageRef, RequirementRef)
+
+
+def _check_annotation(name: str, annotation: Any) -> None:
+    origin = typing.get_origin(annotation)
+    if annotation in _SIMPLE or (isinstance(annotation, type) and issubclass(annotation, Enum)):
+        return
+    if origin is tuple:
+        args = typing.get_args(annotation)
+        if len(args) == 2 and args[1] is Ellipsis:
+            _check_annotation(name, args[0])
+            return
+    if origin in (typing.Union, types.UnionType):
+        for arg in typing.get_args(annotation):
+            if arg is not type(None):
+                _check_annotation(name, arg)
+        return
+    raise RegistrationError(
+        f"The parameter {name!r} has type {annotation!r}, which a policy cannot give; "
+        "use str, int, float, bool, StageRef, RequirementRef, an enum, tuple[X, ...] or X | None."
+    )
+
+
+def _params_of(func: Callable[..., Any]) -> dict[str, Param]:
+    signature = inspect.signature(func)
+    hints = typing.get_type_hints(func)
+    positional = [
+        p
+        for p in signature.parameters.values()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
+    if len(positional) != 1:
+        raise RegistrationError(
+            f"{func.__qualname__} must take exactly one positional argument, the context, "
+            "and its parameters keyword-only (after a '*')."
+        )
+    params: dict[str, Param] = {}
+    for p in signature.parameters.values():
+        if p.kind is not p.KEYWORD_ONLY:
+            if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+                raise RegistrationError(f"{func.__qualname__} may not take *args or **kwargs.")
+            continue
+        annotation = hints.get(p.name, str)
+        _check_annotation(p.name, annotation)
+        params[p.name] = Param(p.name, annotation, p.default, p.default is p.empty)
+    return params
+
+
+class Registry:
+    """Named gate requirements and cohort conditions that policies may use.
+
+    `DEFAULT_REGISTRY` holds the built-ins and whatever a host registers with
+    the `requirement` and `cohort_condition` decorators; make a separate one
+    (``Registry(parent=DEFAULT_REGISTRY)``) to keep a host's names apart.
+    """
+
+    def __init__(self, *, parent: Registry | None = None) -> None:
+        self._parent = parent
+        self._defs: dict[tuple[str, str], RequirementDef] = {}
+
+    def _register(self, kind: Literal["gate", "cohort"], name: str | None, func: F) -> F:
+        key = name or func.__name__
+        if self.find(kind, key) is not None:
+            raise RegistrationError(f"A {kind} requirement named {key!r} is already registered.")
+        doc = inspect.getdoc(func) or ""
+        self._defs[(kind, key)] = RequirementDef(key, kind, func, _params_of(func), doc)
+        return func
+
+    def requirement(self, name: str | None = None) -> Callable[[F], F]:
+        """Register a gate requirement under ``name`` (default: the function's name)."""
+        return lambda func: self._register("gate", name, func)
+
+    def cohort_condition(self, name: str | None = None) -> Callable[[F], F]:
+        """Register a cohort condition under ``name`` (default: the function's name)."""
+        return lambda func: self._register("cohort", name, func)
+
+    def find(self, kind: Literal["gate", "cohort"], name: str) -> RequirementDef | None:
+        """The definition registered under ``name``, here or in a parent, or ``None``."""
+        found = self._defs.get((kind, name))
+        if found is None and self._parent is not None:
+            return self._parent.find(kind, name)
+        return found
+
+    def names(self, kind: Literal["gate", "cohort"]) -> list[str]:
+        """Every name registered for ``kind``, sorted."""
+        own = {n for k, n in self._defs if k == kind}
+        inherited = set(self._parent.names(kind)) if self._parent else set()
+        return sorted(own | inherited)
+
+    def unregister(self, kind: Literal["gate", "cohort"], name: str) -> None:
+        """Forget a name registered here (for tests and hot reloading)."""
+        self._defs.pop((kind, name), None)
+
+
+#: The registry policies use unless told otherwise: the built-ins and the host's own.
+DEFAULT_REGISTRY = Registry()
+#: Register a gate requirement in `DEFAULT_REGISTRY`.
+requirement = DEFAULT_REGISTRY.requirement
+#: Register a cohort condition in `DEFAULT_REGISTRY`.
+cohort_condition = DEFAULT_REGISTRY.cohort_condition
+
+
+# --- The built-in gate requirements --------------------------------------------------------
+
+
+@requirement("idea_registered")
+def idea_registered(ctx: GateContext) -> list[Unmet]:
+    """The idea is in the inventory: a title, a known owning unit, innovators, a problem."""
+    inn = ctx.innovation
+    found: list[Unmet] = []
+    if not inn.title.strip():
+        found.append(unmet("idea.no_title", "The idea has no title.", "Ide belum berjudul."))
+    if inn.unit not in ctx.lab.units:
+        found.append(
+            unmet(
+                "idea.unknown_unit",
+                f"The owning unit {inn.unit!r} is not part of the lab.",
+                f"Unit pemilik {inn.unit!r} tidak terdaftar di laboratorium.",
+                unit=inn.unit,
+            )
+        )
+    if not inn.innovators:
+        found.append(unmet("idea.no_innovators", "No innovator is named.", "Belum ada inovator."))
+    if not inn.problem.strip():
+        found.append(
+            unmet(
+                "idea.no_problem",
+                "The problem the idea addresses is not stated.",
+                "Masalah yang dijawab ide belum dituliskan.",
+            )
+        )
+    return found
+
+
+@requirement("diagnosis_recorded")
+def diagnosis_recorded(ctx: GateContext, *, min_root_causes: int = 1) -> list[Unmet]:
+    """A diagnosis is recorded with a problem statement and at least ``min_root_causes`` causes."""
+    diagnosis = ctx.innovation.diagnosis
+    if diagnosis is None:
+        return [
+            unmet(
+                "diagnosis.missing",
+                "No diagnosis is recorded.",
+                "Diagnosis belum dicatat.",
+            )
+        ]
+    found: list[Unmet] = []
+    if not diagnosis.problem.strip():
+        found.append(
+            unmet(
+                "diagnosis.no_problem",
+                "The diagnosis states no problem.",
+                "Diagnosis belum menyebutkan masalah.",
+            )
+        )
+    if len(diagnosis.root_causes) < min_root_causes:
+        found.append(
+            unmet(
+                "diagnosis.too_few_causes",
+                f"The diagnosis names {len(diagnosis.root_causes)} root causes; "
+                f"at least {min_root_causes} are needed.",
+                f"Diagnosis menyebut {len(diagnosis.root_causes)} akar masalah; "
+                f"minimal {min_root_causes}.",
+                found=len(diagnosis.root_causes),
+                required=min_root_causes,
+            )
+        )
+    return found
+
+
+@requirement("action_plan_submitted")
+def action_plan_submitted(ctx: GateContext, *, min_steps: int = 1) -> list[Unmet]:
+    """An action plan is submitted: ``min_steps`` steps or more, each with a person responsible."""
+    plan = ctx.innovation.action_plan
+    if plan is None:
+        return [
+            unmet(
+                "action_plan.missing",
+                "No action plan is submitted.",
+                "Rencana aksi belum diajukan.",
+            )
+        ]
+    found: list[Unmet] = []
+    if len(plan.steps) < min_steps:
+        found.append(
+            unmet(
+                "action_plan.too_few_steps",
+                f"The action plan has {len(plan.steps)} steps; at least {min_steps} are needed.",
+                f"Rencana aksi memuat {len(plan.steps)} langkah; minimal {min_steps}.",
+                found=len(plan.steps),
+                required=min_steps,
+            )
+        )
+    unassigned = [i for i, step in enumerate(plan.steps, 1) if not step.responsible.strip()]
+    if unassigned:
+        found.append(
+            unmet(
+                "action_plan.step_without_responsible",
+                f"Steps {unassigned} of the action plan have no person responsible.",
+                f"Langkah {unassigned} rencana aksi belum memiliki penanggung jawab.",
+                steps=unassigned,
+            )
+        )
+    return found
+
+
+@requirement("action_plan_approved")
+def action_plan_approved(
+    ctx: GateContext,
+    *,
+    approver_roles: tuple[str, ...] = (Role.UNIT_HEAD,),
+    same_unit: bool = True,
+) -> list[Unmet]:
+    """The action plan is approved, not by its author, by a holder of ``approver_roles``.
+
+    With ``same_unit`` (the default) the approver must belong to the innovation's own unit.
+    """
+    plan = ctx.innovation.action_plan
+    if plan is None or plan.approved_by is None:
+        return [
+            unmet(
+                "action_plan.not_approved",
+                "The action plan is not approved.",
+                "Rencana aksi belum disetujui.",
+            )
+        ]
+    found: list[Unmet] = []
+    if plan.approved_by == plan.submitted_by:
+        found.append(
+            unmet(
+                "action_plan.self_approved",
+                "The action plan was approved by its own author.",
+                "Rencana aksi disetujui oleh penyusunnya sendiri.",
+                actor=plan.approved_by,
+            )
+        )
+    if not plan.approver_roles & set(approver_roles):
+        found.append(
+            unmet(
+                "action_plan.approver_lacks_role",
+                f"The action plan's approver held none of the roles {list(approver_roles)}.",
+                f"Penyetuju rencana aksi tidak memegang peran {list(approver_roles)}.",
+                actor=plan.approved_by,
+                roles=sorted(plan.approver_roles),
+            )
+        )
+    approver = ctx.lab.actors.get(plan.approved_by)
+    if same_unit and (approver is None or approver.unit != ctx.innovation.unit):
+        found.append(
+            unmet(
+                "action_plan.approver_outside_unit",
+                "The action plan was approved by someone outside the owning unit.",
+                "Rencana aksi disetujui oleh pihak di luar unit pemilik.",
+                actor=plan.approved_by,
+                unit=ctx.innovation.unit,
+            )
+        )
+    return found
+
+
+@requirement("agreement_signed")
+def agreement_signed(ctx: GateContext) -> list[Unmet]:
+    """A performance agreement is signed by both the regional head and the owning unit's head."""
+    agreement = ctx.innovation.agreement
+    if agreement is None:
+        return [
+            unmet(
+                "agreement.missing",
+                "No performance agreement is drawn up.",
+                "Perjanjian kinerja inovasi belum disusun.",
+            )
+        ]
+    found: list[Unmet] = []
+    parties = (
+        (agreement.regional_head, Role.REGIONAL_HEAD, "the regional head", "kepala daerah"),
+        (agreement.unit_head, Role.UNIT_HEAD, "the head of the owning unit", "kepala unit"),
+    )
+    for party, role, en, id_ in parties:
+        if not agreement.signed_by(party):
+            found.append(
+                unmet(
+                    f"agreement.unsigned.{role}",
+                    f"The performance agreement is not signed by {en} ({party}).",
+                    f"Perjanjian kinerja inovasi belum ditandatangani {id_} ({party}).",
+                    party=party,
+                )
+            )
+    head = ctx.lab.actors.get(agreement.unit_head)
+    if head is None or head.unit != ctx.innovation.unit:
+        found.append(
+            unmet(
+                "agreement.wrong_unit_head",
+                f"The agreement names {agreement.unit_head!r}, who does not head the owning unit.",
+                f"Perjanjian menyebut {agreement.unit_head!r}, bukan kepala unit pemilik.",
+                party=agreement.unit_head,
+                unit=ctx.innovation.unit,
+            )
+        )
+    return found
+
+
+@requirement("launch_recorded")
+def launch_recorded(ctx: GateContext) -> list[Unmet]:
+    """The innovation's launch is recorded."""
+    if ctx.innovation.launch is None:
+        return [unmet("launch.missing", "No launch is recorded.", "Peluncuran belum dicatat.")]
+    return []
+
+
+@requirement("evidence_attached")
+def evidence_attached(ctx: GateContext, *, min: int = 1) -> list[Unmet]:
+    """At least ``min`` pieces of supporting evidence (*bukti dukung*) are attached."""
+    count = len(ctx.innovation.evidence)
+    if count < min:
+        return [
+            unmet(
+                "evidence.too_few",
+                f"{count} pieces of evidence are attached; at least {min} are needed.",
+                f"Bukti dukung terlampir {count}; minimal {min}.",
+                found=count,
+                required=min,
+            )
+        ]
+    return []
+
+
+@requirement("exhibit_registered")
+def exhibit_registered(ctx: GateContext) -> list[Unmet]:
+    """The innovation has an exhibit (a booth at the exhibition, expo or festival)."""
+    if ctx.innovation.exhibit is None:
+        return [
+            unmet(
+                "exhibit.missing",
+                "No exhibit is registered.",
+                "Stan pameran belum didaftarkan.",
+            )
+        ]
+    return []
+
+
+@requirement("replication_recorded")
+def replication_recorded(ctx: GateContext, *, min_adaptation_words: int = 5) -> list[Unmet]:
+    """A replicated innovation records its origin and how it was adapted to the local context.
+
+    Innovations that are not replications satisfy it.
+    """
+    replication = ctx.innovation.replication
+    if replication is None:
+        return []
+    found: list[Unmet] = []
+    if not replication.origin_region.strip() or not replication.origin_innovation.strip():
+        found.append(
+            unmet(
+                "replication.no_origin",
+                "The replication does not record where it comes from.",
+                "Asal replikasi belum dicatat.",
+            )
+        )
+    words = len(replication.adaptation.split())
+    if words < min_adaptation_words:
+        found.append(
+            unmet(
+                "replication.no_adaptation",
+                f"The local adaptation is described in {words} words; "
+                f"at least {min_adaptation_words} are needed.",
+                f"Adaptasi lokal diuraikan dalam {words} kata; minimal {min_adaptation_words}.",
+                found=words,
+                required=min_adaptation_words,
+            )
+        )
+    return found
+
+
+@requirement("initiator_permission")
+def initiator_permission(ctx: GateContext) -> list[Unmet]:
+    """An ASN (civil servant) initiator has written permission from the head of their unit."""
+    inn = ctx.innovation
+    if inn.initiator is not Initiator.ASN:
+        return []
+    if inn.permission is None:
+        return [
+            unmet(
+                "permission.missing",
+                "The civil-servant initiator has no written permission from the unit head.",
+                "Inisiator ASN belum memiliki izin tertulis dari kepala unit.",
+            )
+        ]
+    grantor = ctx.lab.actors.get(inn.permission.granted_by)
+    if grantor is None or grantor.unit != inn.unit or Role.UNIT_HEAD not in grantor.roles:
+        return [
+            unmet(
+                "permission.wrong_grantor",
+                f"The permission was granted by {inn.permission.granted_by!r}, "
+                "who does not head the owning unit.",
+                f"Izin diberikan oleh {inn.permission.granted_by!r}, bukan kepala unit pemilik.",
+                actor=inn.permission.granted_by,
+            )
+        ]
+    return []
+
+
+@requirement("deadline_not_passed")
+def deadline_not_passed(ctx: GateContext) -> list[Unmet]:
+    """The policy's deadline for entering this stage, if any, has not passed."""
+    deadline = ctx.lab.policy.deadlines.get(ctx.stage.id)
+    if deadline is not None and ctx.now > deadline:
+        return [
+            unmet(
+                "deadline.passed",
+                f"The deadline for entering {ctx.stage.label_en} passed on {deadline.isoformat()}.",
+                f"Batas waktu memasuki tahap {ctx.stage.label_id} sudah lewat "
+                f"({deadline.isoformat()}).",
+                deadline=deadline.isoformat(),
+                now=ctx.now.isoformat(),
+            )
+        ]
+    return []
+
+
+# --- The built-in cohort conditions --------------------------------------------------------
+
+
+def _reached(lab: Lab, innovation: Innovation, stage: str | None) -> bool:
+    return stage is None or lab.policy.index(innovation.stage) >= lab.policy.index(stage)
+
+
+@cohort_condition("every_unit_has")
+def every_unit_has(
+    ctx: CohortContext,
+    *,
+    min: int = 1,
+    at_or_past: StageRef | None = None,
+    meeting: RequirementRef | None = None,
+    unit_kinds: tuple[UnitKind, ...] = tuple(sorted(GOVERNMENT_KINDS)),
+) -> list[Unmet]:
+    """Every participating unit of ``unit_kinds`` has ``min`` active innovations that qualify.
+
+    An innovation qualifies when it is at or past ``at_or_past`` (if given) and meets
+    the gate requirement ``meeting`` with its default parameters (if given) -- e.g.
+    "one agency, one innovation with an approved action plan".
+    """
+    lab = ctx.lab
+    check = None
+    if meeting is not None:
+        definition = lab.policy.registry.find("gate", meeting)
+        check = definition.func if definition else None
+    counts = dict.fromkeys((u.id for u in lab.units.values() if u.kind in unit_kinds), 0)
+    for innovation in lab.innovations.values():
+        if innovation.unit not in counts or not innovation.active:
+            continue
+        if not _reached(lab, innovation, at_or_past):
+            continue
+        if check is not None and list(check(GateContext(innovation, lab, ctx.stage, ctx.now))):
+            continue
+        counts[innovation.unit] += 1
+    short = sorted(unit for unit, count in counts.items() if count < min)
+    if not short:
+        return []
+    what = f" at or past {at_or_past}" if at_or_past else ""
+    what += f" meeting {meeting}" if meeting else ""
+    return [
+        unmet(
+            "cohort.unit_short",
+            f"{len(short)} units have fewer than {min} innovations{what}: {', '.join(short)}.",
+            f"{len(short)} unit memiliki kurang dari {min} inovasi{what}: {', '.join(short)}.",
+            units=short,
+            required=min,
+        )
+    ]
+
+
+@cohort_condition("share_ready")
+def share_ready(ctx: CohortContext, *, percent: int) -> list[Unmet]:
+    """At least ``percent``% of active innovations would pass the gate of the stage entered.
+
+    Innovations already at or past that stage count as ready.
+    """
+    lab = ctx.lab
+    active = [i for i in lab.innovations.values() if i.active]
+    if not active:
+        ready = 0
+    else:
+        ready = sum(
+            1
+            for i in active
+            if _reached(lab, i, ctx.stage.id) or lab.gate_unmet(i, ctx.stage, ctx.now) == ()
+        )
+    share = 100 * ready / len(active) if active else 0.0
+    if share + 1e-9 < percent:
+        return [
+            unmet(
+                "cohort.too_few_ready",
+                f"{ready} of {len(active)} active innovations ({share:.0f}%) are ready for "
+                f"{ctx.stage.label_en}; {percent}% are needed.",
+                f"{ready} dari {len(active)} inovasi aktif ({share:.0f}%) siap memasuki "
+                f"{ctx.stage.label_id}; dibutuhkan {percent}%.",
+                ready=ready,
+                active=len(active),
+                required_percent=percent,
+            )
+        ]
+    return []
+
+
+def run_all(
+    specs: Sequence[Any], ctx: GateContext | CohortContext, unit_kind: UnitKind | None = None
+) -> tuple[Unmet, ...]:
+    """Evaluate every spec (no short-circuit) and gather what is unmet."""
+    found: list[Unmet] = []
+    for spec in specs:
+        if spec.applies_to is not None and unit_kind not in spec.applies_to:
+            continue
+        found.extend(spec.func(ctx, **spec.params))
+    return tuple(found)
