@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import attrs
 import pytest
-from helpers import FixedClock, bring_to, cohort, make_lab, plan_steps, prepare, register
 
 import labflow as lf
+from helpers import FixedClock, bring_to, cohort, make_lab, plan_steps, prepare, register
 from labflow import requirements as rq
 from labflow.requirements import CohortContext, GateContext, Unmet
 
@@ -61,9 +61,7 @@ def test_idea_registered_unmet(lab: lf.Lab, change: dict[str, object], code: str
 
 
 def test_idea_registered_lists_every_gap_and_the_unit(lab: lf.Lab) -> None:
-    inn = attrs.evolve(
-        lab.innovation("ino-dinkes"), title="", unit="x", innovators=(), problem=" "
-    )
+    inn = attrs.evolve(lab.innovation("ino-dinkes"), title="", unit="x", innovators=(), problem=" ")
     found = rq.idea_registered(ctx(lab, inn))
     assert codes(found) == [
         "idea.no_title",

@@ -613,12 +613,11 @@ class _Builder:
         if kind == "gate":
             reserved.add("applies_to")
             if "applies_to" in item:
-                applies_to = frozenset(
-                    self.value(
-                        item["applies_to"], tuple[UnitKind, ...], f"{path}.applies_to", applies=True
-                    )
-                    or ()
+                kinds = self.value(
+                    item["applies_to"], tuple[UnitKind, ...], f"{path}.applies_to", applies=True
                 )
+                # a bad list is already reported; keep going so every problem is listed
+                applies_to = None if kinds is _BAD else frozenset(kinds)
         params = self.params(definition, {k: v for k, v in item.items() if k not in reserved}, path)
         return RequirementSpec(name, params, applies_to, func=definition.func)
 
