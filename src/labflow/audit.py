@@ -69,11 +69,11 @@ def _moves(event: Event, extra: dict[str, Any]) -> None:
 
 def applied(lab: Lab, event: Event, innovation: Innovation | None = None) -> None:
     """Emit one applied event."""
-    extra: dict[str, Any] = {}
-    if innovation is not None:
-        extra["innovation"] = innovation.id
-        extra["unit"] = innovation.unit
-        extra["stage"] = innovation.stage
+    extra: dict[str, Any] = (
+        {"innovation": innovation.id, "unit": innovation.unit, "stage": innovation.stage}
+        if innovation is not None
+        else {}
+    )
     _moves(event, extra)
     logger.info(
         "labflow." + event.kind,

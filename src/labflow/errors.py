@@ -125,7 +125,11 @@ class GateRefused(CommandError):
 
     def __init__(self, verdict: Verdict) -> None:
         self.verdict = verdict
-        super().__init__(verdict.explain())
+        super().__init__(verdict)
+
+    def __str__(self) -> str:
+        # Rendered on demand: a refusal a host only counts should not pay for the prose.
+        return self.verdict.explain()
 
 
 class PermissionDenied(CommandError):

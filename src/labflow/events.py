@@ -29,9 +29,27 @@ __all__ = ["GENESIS", "Event", "Verification", "canonical_bytes", "make_event", 
 #: The ``prev`` of the first event of every history.
 GENESIS: Final = "0" * 64
 
-_encode = json.JSONEncoder(
-    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-).encode
+
+def _unencodable(value: object) -> object:
+    raise TypeError(f"{type(value).__name__} is not a JSON value")
+
+
+# The C encoder that ``json.dumps(x, sort_keys=True, separators=(",", ":"),
+# ensure_ascii=False, allow_nan=False)`` builds on every call, built once: it is the
+# largest single cost of a command. No circularity markers: payloads are trees.
+_c_encoder = getattr(json.encoder, "c_make_encoder", None)
+if _c_encoder is not None:
+    _chunks = _c_encoder(
+        None, _unencodable, json.encoder.encode_basestring, None, ":", ",", True, False, False
+    )
+
+    def _encode(value: object) -> str:
+        return "".join(_chunks(value, 0))
+
+else:  # pragma: no cover - interpreters without the C accelerator
+    _encode = json.JSONEncoder(
+        sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode
 
 
 @attrs.frozen(eq=True)
@@ -118,7 +136,7 @@ def verify(history: Sequence[Event], *, head: str | None = None) -> Verification
                     event.prev,
                 )
             ).hexdigest()
-        except (TypeError, ValueError, AttributeError) as exc:
+        except (TypeError, ValueError, AttributeError, RecursionError) as exc:
             return broken(f"it cannot be encoded canonically ({exc})")
         if event.hash != expected:
             return broken("its content does not match its hash")

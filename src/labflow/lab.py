@@ -239,9 +239,12 @@ class Lab:
         conditions (withdrawn, last stage, ahead of the lab) -- with no short-circuit.
         `advance` succeeds exactly when this finds nothing.
         """
-        return self._check(self.innovation(innovation_id), to, self.now())
+        inn = self.innovation(innovation_id)
+        target, found = self._check(inn, to, self.now())
+        return Verdict(inn.id, "advance", target, tuple(found))
 
-    def _check(self, inn: Innovation, to: str | None, now: datetime) -> Verdict:
+    def _check(self, inn: Innovation, to: str | None, now: datetime) -> tuple[str, list[Unmet]]:
+        """The target stage of a move and everything unmet (the hot path of `advance`)."""
         found: list[Unmet] = []
         nxt = self._engine.next[inn.stage]
         target = nxt if to is None else self._stage(to).id
@@ -262,7 +265,7 @@ class Lab:
                     stage=inn.stage,
                 )
             )
-            return Verdict(inn.id, "advance", inn.stage, tuple(found))
+            return inn.stage, found
         if target != nxt:
             found.append(
                 unmet(
@@ -286,9 +289,8 @@ class Lab:
                     target=target,
                 )
             )
-        stage = self.policy.stages[index]
-        found.extend(self.gate_unmet(inn, stage, now))
-        return Verdict(inn.id, "advance", target, tuple(found))
+        found.extend(self.gate_unmet(inn, self.policy.stages[index], now))
+        return target, found
 
     def check_launch(self, innovation_id: str) -> Verdict:
         """What stands between an innovation and its launch; changes nothing.
@@ -366,11 +368,12 @@ class Lab:
         if actor is None:
             raise NotFound("actor", actor_id, where=f"lab {self.id!r}")
         allowed = self.policy.allowed(command)
+        if (unit is None or actor.unit == unit) and not actor.roles.isdisjoint(allowed):
+            return actor
         held = actor.roles & allowed
         for role in held:
             definition = self.policy.roles.get(role)
-            scoped = definition is not None and definition.scope == "unit"
-            if not scoped or unit is None or actor.unit == unit:
+            if definition is None or definition.scope != "unit":
                 return actor
         if held:
             reason = f"their roles {sorted(held)} act only within their own unit, not {unit!r}"
@@ -380,12 +383,19 @@ class Lab:
 
     # --- committing -------------------------------------------------------------------
 
-    def _commit(self, inn: Innovation, by: str, kind: str, payload: dict[str, Any]) -> Event:
+    def _commit(
+        self,
+        inn: Innovation,
+        by: str,
+        kind: str,
+        payload: dict[str, Any],
+        now: datetime | None = None,
+    ) -> Event:
         history = inn.history
         event = make_event(
             inn.id,
             len(history) + 1,
-            self.now(),
+            self.now() if now is None else now,
             by,
             kind,
             payload,
@@ -499,7 +509,8 @@ class Lab:
         ready = [inn for inn in candidates if verdicts[inn.id].ok]
         refused = {k: v for k, v in verdicts.items() if not v.ok}
         events = [
-            self._commit(inn, by, "innovation.launched", {"ceremony": ceremony}) for inn in ready
+            self._commit(inn, by, "innovation.launched", {"ceremony": ceremony}, now)
+            for inn in ready
         ]
         summary = {
             "ceremony": ceremony,
@@ -722,10 +733,11 @@ class Lab:
         inn = self.innovation(innovation_id)
         self._authorize("record_launch", by, inn.unit)
         _text(ceremony, "ceremony", empty=False)
-        verdict = self._check_launch(inn, self.now())
+        now = self.now()
+        verdict = self._check_launch(inn, now)
         if not verdict.ok:
             raise GateRefused(verdict)
-        return self._commit(inn, by, "innovation.launched", {"ceremony": ceremony})
+        return self._commit(inn, by, "innovation.launched", {"ceremony": ceremony}, now)
 
     @_command("attach_evidence")
     def attach_evidence(self, innovation_id: str, *, title: str, reference: str, by: str) -> Event:
@@ -758,12 +770,11 @@ class Lab:
         """Move an innovation one stage forward; refused with the verdict unless `check` is ok."""
         inn = self.innovation(innovation_id)
         self._authorize("advance", by, inn.unit)
-        verdict = self._check(inn, None, self.now())
-        if verdict.unmet:
-            raise GateRefused(verdict)
-        return self._commit(
-            inn, by, "innovation.advanced", {"from": inn.stage, "to": verdict.target}
-        )
+        now = self.now()
+        target, found = self._check(inn, None, now)
+        if found:
+            raise GateRefused(Verdict(inn.id, "advance", target, tuple(found)))
+        return self._commit(inn, by, "innovation.advanced", {"from": inn.stage, "to": target}, now)
 
     @_command("return")
     def return_to(self, innovation_id: str, stage: str, *, reason: str, by: str) -> Event:
