@@ -1,0 +1,331 @@
+"""Where labs are kept: the `Store` protocol, its shared records, and the unit of work.
+
+A store keeps histories, not states: each lab has its own history and one per
+innovation, and a lab is loaded by replaying them (`labflow.replay_lab`). Every
+history is a *stream* with a version -- the number of events it holds -- and
+writers use **optimistic concurrency**: a write names the version it expects
+each stream to be at, and a store that finds another version raises
+`labflow.ConflictError` and writes nothing. A version counter, not a state
+comparison, so a stage that goes A -> B -> A still conflicts.
+
+A write is a `commit` of several `Append` records -- every stream a command
+touched -- and is atomic: a launch ceremony (one event per launched innovation
+plus the lab's own) is stored whole or not at all.
+
+Hosts usually work through `Session`, which loads a lab, lets the code run
+commands on it, and commits exactly the events those commands appended::
+
+    with store.session("kebumen") as lab:
+        lab.advance("muttu-1000", by="sekretariat")
+
+The protocol is small and SQL-free so that a PostgreSQL store can follow
+`MemoryStore` and `SQLiteStore` on the same contract tests
+(``tests/test_store.py``); SQLite-only SQL stays in ``labflow.store.sqlite``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from types import TracebackType
+from typing import Any, Protocol, runtime_checkable
+
+import attrs
+
+from labflow.errors import StoreError
+from labflow.events import GENESIS, Event, canonical_bytes
+from labflow.lab import Clock, Lab, system_clock
+from labflow.requirements import Registry
+
+__all__ = [
+    "Append",
+    "InnovationRow",
+    "Session",
+    "Store",
+    "StoreCorrupt",
+    "StoreLocked",
+    "StoreMissing",
+    "StoreTooNew",
+    "changes",
+    "check_append",
+]
+
+
+class StoreMissing(StoreError):
+    """There is no store where one was expected (a database file that does not exist)."""
+
+
+class StoreCorrupt(StoreError):
+    """The store exists but cannot be read as a labflow store (corrupt, or something else)."""
+
+
+class StoreTooNew(StoreError):
+    """The store was written by a newer labflow, with a schema this version does not know."""
+
+
+class StoreLocked(StoreError):
+    """Another process holds the store's write lock for longer than this one would wait."""
+
+
+def _events(value: Iterable[Event]) -> tuple[Event, ...]:
+    return tuple(value)
+
+
+@attrs.frozen
+class Append:
+    """New events for one stream, and the version the writer expects the stream to be at.
+
+    ``lab=True`` means the lab's own history (whose subject is the lab's id);
+    otherwise the stream is the innovation ``subject`` of the lab. An `Append`
+    with no events only asserts that the stream is still at ``expected``.
+    """
+
+    subject: str
+    expected: int
+    events: tuple[Event, ...] = attrs.field(converter=_events)
+    lab: bool = False
+
+
+@attrs.frozen
+class InnovationRow:
+    """What a store knows about an innovation without replaying it: for lists and reports."""
+
+    id: str
+    unit: str
+    unit_kind: str | None
+    stage: str
+    status: str  #: ``active`` or ``withdrawn``
+    launched: bool
+    version: int
+
+
+@runtime_checkable
+class Store(Protocol):
+    """What labflow needs from storage. Every method raises `StoreError` if storage fails."""
+
+    def lab_ids(self) -> list[str]:
+        """The ids of every lab kept, sorted."""
+        ...
+
+    def commit(self, lab_id: str, appends: Sequence[Append]) -> None:
+        """Append every `Append` atomically, or raise and write nothing.
+
+        Raises `ConflictError` naming the first stream found at another version
+        than expected. The first commit of a lab must include its own history
+        from the ``lab.created`` event (``Append(lab_id, 0, ..., lab=True)``).
+        """
+        ...
+
+    def version(self, lab_id: str, subject: str | None = None) -> int:
+        """A stream's version: the lab's own (``subject=None``) or an innovation's; 0 if absent."""
+        ...
+
+    def history(self, lab_id: str, subject: str | None = None) -> list[Event]:
+        """A stream's events in order: the lab's own (``subject=None``) or an innovation's."""
+        ...
+
+    def histories(self, lab_id: str) -> Iterator[list[Event]]:
+        """Every innovation history of a lab, one at a time, by innovation id."""
+        ...
+
+    def innovations(
+        self,
+        lab_id: str,
+        *,
+        stage: str | None = None,
+        unit: str | None = None,
+        unit_kind: str | None = None,
+        status: str | None = None,
+    ) -> list[InnovationRow]:
+        """The lab's innovations matching every filter given, by id."""
+        ...
+
+    def load(
+        self, lab_id: str, *, registry: Registry | None = None, clock: Clock = system_clock
+    ) -> Lab:
+        """Rebuild the lab from its histories; `StoreError` if there is no such lab."""
+        ...
+
+    def session(
+        self,
+        lab_id: str,
+        *,
+        registry: Registry | None = None,
+        clock: Clock = system_clock,
+        strict: bool = False,
+    ) -> Session:
+        """A unit of work on one lab (see `Session`)."""
+        ...
+
+    def close(self) -> None:
+        """Release the store's resources; it cannot be used afterwards."""
+        ...
+
+
+def changes(lab: Lab, before: Mapping[tuple[bool, str], int]) -> list[Append]:
+    """The `Append` records for what ``lab`` appended since the versions in ``before``.
+
+    ``before`` maps ``(is_lab, subject)`` to the version seen when the lab was
+    loaded; innovations not in it are new (version 0). Commands only ever
+    append, so the new events are the tail of each history past that version.
+    """
+    found: list[Append] = []
+    start = before.get((True, lab.id), 0)
+    if len(lab.history) > start:
+        found.append(Append(lab.id, start, lab.history[start:], lab=True))
+    for inn in lab.innovations.values():
+        start = before.get((False, inn.id), 0)
+        if len(inn.history) > start:
+            found.append(Append(inn.id, start, inn.history[start:]))
+    return found
+
+
+def versions(lab: Lab) -> dict[tuple[bool, str], int]:
+    """Every stream's version in ``lab``, keyed as `changes` expects."""
+    seen = {(True, lab.id): len(lab.history)}
+    seen.update(((False, i.id), len(i.history)) for i in lab.innovations.values())
+    return seen
+
+
+def check_append(lab_id: str, append: Append, head: str) -> None:
+    """Refuse an `Append` whose events do not continue the stream (``head`` is its last hash).
+
+    The versions were checked already; this makes sure no store ever keeps an
+    event that would not verify: right subject and numbering, linked to the
+    head, each hash recomputed.
+    """
+    prev = head
+    subject = lab_id if append.lab else append.subject
+    for offset, event in enumerate(append.events, start=1):
+        seq = append.expected + offset
+        where = f"event {event.seq} of {event.subject!r}"
+        if event.subject != subject:
+            raise StoreError(
+                f"Refused to store {where}: it belongs to {event.subject!r}, not {subject!r}."
+            )
+        if event.seq != seq:
+            raise StoreError(f"Refused to store {where}: it should be event {seq}.")
+        is_lab_kind = event.kind.startswith("lab.")
+        if is_lab_kind != append.lab:
+            raise StoreError(
+                f"Refused to store {where}: a {event.kind} event in the wrong history."
+            )
+        if event.prev != prev:
+            raise StoreError(f"Refused to store {where}: it does not link to the stored history.")
+        digest = hashlib.sha256(
+            canonical_bytes(
+                event.subject,
+                event.seq,
+                event.at,
+                event.actor,
+                event.kind,
+                event.payload,
+                event.prev,
+            )
+        ).hexdigest()
+        if digest != event.hash:
+            raise StoreError(f"Refused to store {where}: its content does not match its hash.")
+        prev = event.hash
+    opening = append.lab and append.expected == 0 and append.events
+    if opening and append.events[0].kind != "lab.created":
+        raise StoreError(f"The history of lab {lab_id!r} must start with lab.created.")
+
+
+def head_of(events: Sequence[Event]) -> str:
+    """The hash a new event must link to."""
+    return events[-1].hash if events else GENESIS
+
+
+# --- Projections: what lists and reports read without replaying ----------------------------
+
+
+def project_innovation(row: dict[str, Any], event: Event) -> None:
+    """Fold one innovation event into its list row (unit, stage, status, launched)."""
+    p = event.payload
+    if event.kind in ("innovation.registered", "innovation.replicated"):
+        row.update(unit=p["unit"], stage=p["stage"], status="active", launched=False)
+    elif event.kind in ("innovation.advanced", "innovation.returned"):
+        row["stage"] = p["to"]
+    elif event.kind == "innovation.withdrawn":
+        row["status"] = "withdrawn"
+    elif event.kind == "innovation.reinstated":
+        row["status"] = "active"
+    elif event.kind == "innovation.launched":
+        row["launched"] = True
+
+
+def project_units(event: Event) -> Iterable[tuple[str, str]]:
+    """The ``(unit id, unit kind)`` pairs a lab event brings in."""
+    if event.kind == "lab.created":
+        return [(u["id"], u["kind"]) for u in event.payload["units"]]
+    if event.kind == "lab.unit_added":
+        return [(event.payload["unit"]["id"], event.payload["unit"]["kind"])]
+    return []
+
+
+class Session:
+    """A unit of work: load a lab, run commands on it, commit what they appended.
+
+    On leaving the ``with`` block normally, every event appended since loading
+    is committed in one atomic `Store.commit`, each stream expected at the
+    version it was loaded at; if another writer moved one on, `ConflictError`
+    is raised and nothing is written. If the block raises, nothing is written.
+    With ``strict=True`` the lab's own version is checked too, even when only
+    innovations changed (use it when a decision read the whole cohort).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        lab_id: str,
+        *,
+        registry: Registry | None = None,
+        clock: Clock = system_clock,
+        strict: bool = False,
+    ) -> None:
+        self.store = store
+        self.lab_id = lab_id
+        self._registry = registry
+        self._clock = clock
+        self._strict = strict
+        self._lab: Lab | None = None
+        self._before: dict[tuple[bool, str], int] = {}
+        #: the events committed when the block ended, in commit order
+        self.committed: tuple[Event, ...] = ()
+
+    @property
+    def lab(self) -> Lab:
+        if self._lab is None:
+            raise StoreError("The session has not been entered; use it in a with block.")
+        return self._lab
+
+    def __enter__(self) -> Lab:
+        self._lab = self.store.load(self.lab_id, registry=self._registry, clock=self._clock)
+        self._before = versions(self._lab)
+        return self._lab
+
+    def pending(self) -> list[Append]:
+        """What would be committed now."""
+        appends = changes(self.lab, self._before)
+        if self._strict and not any(a.lab for a in appends):
+            appends.insert(0, Append(self.lab_id, self._before[(True, self.lab_id)], (), lab=True))
+        return appends
+
+    def commit(self) -> tuple[Event, ...]:
+        """Commit what was appended so far; the session can go on afterwards."""
+        appends = self.pending()
+        if any(a.events for a in appends):
+            self.store.commit(self.lab_id, appends)
+        self._before = versions(self.lab)
+        done = tuple(e for a in appends for e in a.events)
+        self.committed += done
+        return done
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            self.commit()

@@ -1,0 +1,156 @@
+"""An in-memory `Store`: for tests, notebooks and hosts that persist labs their own way.
+
+It keeps the same promises as the SQLite store -- versions checked, commits
+atomic, events verified before they are kept -- behind one lock, so threads of
+one process can share it. Nothing survives the process.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from labflow.errors import ConflictError, StoreError
+from labflow.events import Event
+from labflow.lab import Clock, Lab, replay_lab, system_clock
+from labflow.requirements import Registry
+from labflow.store import (
+    Append,
+    InnovationRow,
+    Session,
+    check_append,
+    head_of,
+    project_innovation,
+    project_units,
+)
+
+__all__ = ["MemoryStore"]
+
+
+class _LabStreams:
+    def __init__(self) -> None:
+        self.own: list[Event] = []
+        self.innovations: dict[str, list[Event]] = {}
+        self.rows: dict[str, dict[str, Any]] = {}
+        self.units: dict[str, str] = {}
+
+
+class MemoryStore:
+    """A `labflow.store.Store` in a dictionary."""
+
+    def __init__(self) -> None:
+        self._labs: dict[str, _LabStreams] = {}
+        self._lock = threading.Lock()
+
+    def _lab(self, lab_id: str) -> _LabStreams:
+        try:
+            return self._labs[lab_id]
+        except KeyError:
+            raise StoreError(f"There is no lab {lab_id!r} in this store.") from None
+
+    def lab_ids(self) -> list[str]:
+        return sorted(self._labs)
+
+    def commit(self, lab_id: str, appends: Sequence[Append]) -> None:
+        with self._lock:
+            streams = self._labs.get(lab_id)
+            fresh = streams is None
+            if streams is None:
+                if not any(a.lab and a.expected == 0 and a.events for a in appends):
+                    raise StoreError(f"There is no lab {lab_id!r} in this store.")
+                streams = _LabStreams()
+            for append in appends:
+                stored = streams.own if append.lab else streams.innovations.get(append.subject, [])
+                if len(stored) != append.expected:
+                    raise ConflictError(append.subject, append.expected, len(stored))
+                check_append(lab_id, append, head_of(stored))
+            # Everything checked: nothing below can fail, so the commit is whole.
+            for append in appends:
+                if append.lab:
+                    streams.own.extend(append.events)
+                    for event in append.events:
+                        streams.units.update(project_units(event))
+                    continue
+                stored = streams.innovations.setdefault(append.subject, [])
+                stored.extend(append.events)
+                row = streams.rows.setdefault(append.subject, {})
+                for event in append.events:
+                    project_innovation(row, event)
+            if fresh:
+                self._labs[lab_id] = streams
+
+    def version(self, lab_id: str, subject: str | None = None) -> int:
+        return len(self.history(lab_id, subject)) if lab_id in self._labs else 0
+
+    def history(self, lab_id: str, subject: str | None = None) -> list[Event]:
+        streams = self._lab(lab_id)
+        if subject is None:
+            return list(streams.own)
+        return list(streams.innovations.get(subject, ()))
+
+    def histories(self, lab_id: str) -> Iterator[list[Event]]:
+        streams = self._lab(lab_id)
+        for subject in sorted(streams.innovations):
+            yield list(streams.innovations[subject])
+
+    def innovations(
+        self,
+        lab_id: str,
+        *,
+        stage: str | None = None,
+        unit: str | None = None,
+        unit_kind: str | None = None,
+        status: str | None = None,
+    ) -> list[InnovationRow]:
+        streams = self._lab(lab_id)
+        rows = []
+        for subject in sorted(streams.rows):
+            r = streams.rows[subject]
+            row = InnovationRow(
+                subject,
+                r["unit"],
+                streams.units.get(r["unit"]),
+                r["stage"],
+                r["status"],
+                r["launched"],
+                len(streams.innovations[subject]),
+            )
+            if stage is not None and row.stage != stage:
+                continue
+            if unit is not None and row.unit != unit:
+                continue
+            if unit_kind is not None and row.unit_kind != unit_kind:
+                continue
+            if status is not None and row.status != status:
+                continue
+            rows.append(row)
+        return rows
+
+    def load(
+        self, lab_id: str, *, registry: Registry | None = None, clock: Clock = system_clock
+    ) -> Lab:
+        with self._lock:
+            streams = self._lab(lab_id)
+            own = list(streams.own)
+            others = [list(streams.innovations[s]) for s in sorted(streams.innovations)]
+        return replay_lab(own, others, registry=registry, clock=clock)
+
+    def session(
+        self,
+        lab_id: str,
+        *,
+        registry: Registry | None = None,
+        clock: Clock = system_clock,
+        strict: bool = False,
+    ) -> Session:
+        return Session(self, lab_id, registry=registry, clock=clock, strict=strict)
+
+    def close(self) -> None:
+        self._labs = {}
+
+    def __enter__(self) -> MemoryStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
