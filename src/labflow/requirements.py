@@ -622,42 +622,6 @@ def unit_head_on_record(ctx: GateContext) -> list[Unmet]:
     ]
 
 
-@requirement("unit_head_on_record")
-def unit_head_on_record(ctx: GateContext) -> list[Unmet]:
-    """The owning unit has exactly one head on record in the lab.
-
-    Regions that link innovation to the promotion of unit heads (Banyumas 2017) need
-    every innovation attributable to one named head; a unit with no head, or with
-    two, cannot be reported on.
-    """
-    unit = ctx.innovation.unit
-    heads = sorted(
-        a.id for a in ctx.lab.actors.values() if a.unit == unit and Role.UNIT_HEAD in a.roles
-    )
-    if len(heads) == 1:
-        return []
-    if not heads:
-        return [
-            unmet(
-                "unit_head.missing",
-                f"No head of the owning unit {unit!r} is on record in the lab.",
-                f"Belum ada kepala unit pemilik {unit!r} yang tercatat di laboratorium.",
-                unit=unit,
-            )
-        ]
-    return [
-        unmet(
-            "unit_head.ambiguous",
-            f"The owning unit {unit!r} has {len(heads)} heads on record ({', '.join(heads)}); "
-            "an innovation must be linked to one.",
-            f"Unit pemilik {unit!r} memiliki {len(heads)} kepala tercatat ({', '.join(heads)}); "
-            "inovasi harus terkait dengan satu kepala unit.",
-            unit=unit,
-            heads=heads,
-        )
-    ]
-
-
 # --- The built-in cohort conditions --------------------------------------------------------
 
 
@@ -741,55 +705,6 @@ def share_ready(ctx: CohortContext, *, percent: int) -> list[Unmet]:
             )
         ]
     return []
-
-
-@cohort_condition("one_official_one_innovation")
-def one_official_one_innovation(
-    ctx: CohortContext,
-    *,
-    official_roles: tuple[str, ...] = (Role.UNIT_HEAD,),
-    meeting: RequirementRef | None = None,
-    unit_kinds: tuple[UnitKind, ...] = tuple(sorted(GOVERNMENT_KINDS)),
-) -> list[Unmet]:
-    """Each unit of ``unit_kinds`` has at least one active innovation per public official.
-
-    "One public official, one innovation" (Kudus, December 2019). The officials of a
-    unit are the lab's actors of that unit holding any of ``official_roles``; since
-    innovators are recorded as names, not actors, the rule is counted per unit: a unit
-    with three officials must bring three innovations (that meet ``meeting``, if given).
-    """
-    lab = ctx.lab
-    officials: dict[str, int] = {}
-    for actor in lab.actors.values():
-        unit = lab.units.get(actor.unit) if actor.unit is not None else None
-        if unit is not None and unit.kind in unit_kinds and actor.roles & set(official_roles):
-            officials[unit.id] = officials.get(unit.id, 0) + 1
-    check = None
-    if meeting is not None:
-        definition = lab.policy.registry.find("gate", meeting)
-        check = definition.func if definition else None
-    counts = dict.fromkeys(officials, 0)
-    for innovation in lab.innovations.values():
-        if innovation.unit not in counts or not innovation.active:
-            continue
-        if check is not None and list(check(GateContext(innovation, lab, ctx.stage, ctx.now))):
-            continue
-        counts[innovation.unit] += 1
-    short = {u: (counts[u], n) for u, n in sorted(officials.items()) if counts[u] < n}
-    if not short:
-        return []
-    listing = ", ".join(f"{u} ({have} of {need})" for u, (have, need) in short.items())
-    listing_id = ", ".join(f"{u} ({have} dari {need})" for u, (have, need) in short.items())
-    return [
-        unmet(
-            "cohort.officials_short",
-            f"{len(short)} units have fewer innovations than public officials: {listing}.",
-            f"{len(short)} unit memiliki inovasi lebih sedikit daripada pejabatnya: {listing_id}.",
-            units=sorted(short),
-            innovations={u: have for u, (have, _) in short.items()},
-            officials={u: need for u, (_, need) in short.items()},
-        )
-    ]
 
 
 @cohort_condition("one_official_one_innovation")
