@@ -1,0 +1,999 @@
+"""Documents: every labflow object as versioned JSON any host can store, send and load back.
+
+A host keeps a lab in its database, sends an innovation over HTTP, or hands a
+history to a program in another language. Each of these is a *document*: a
+JSON object ``{"kind": ..., "version": ..., "data": ...}`` whose ``data`` is
+the object in plain JSON values. Loading is where hostile or stale input
+arrives, so it is strict and total:
+
+- every problem found is reported at once, with its path
+  (``$.data.history[3].at: expected an ISO 8601 date-time with a UTC offset``),
+  in one `DocumentError` -- never a raw ``KeyError``, ``RecursionError`` or
+  cattrs exception;
+- state is checked against history: a history must verify (its hashes are over
+  `labflow.events.canonical_bytes`), and an innovation's or a lab's fields must
+  equal the fold of that history, so an edited document is refused as tampered;
+- a document of an older version is migrated step by step on load.
+
+The converter is a private cattrs one (`make_converter`), never the global
+converter; `configure_converter` sets up any converter a host owns. JSON goes
+through orjson when it is installed (the ``json`` extra) and through the
+standard library otherwise; both produce the same documents. See
+``docs/documents.md`` for the formats and the limits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import typing
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime
+from enum import Enum, StrEnum
+from typing import Any, Final
+
+import attrs
+import cattrs
+from cattrs.cols import (
+    homogenous_tuple_structure_factory,
+    is_frozenset,
+    is_sequence,
+    list_structure_factory,
+)
+from cattrs.errors import BaseValidationError, ForbiddenExtraKeysError
+from cattrs.gen import make_dict_structure_fn
+
+from labflow.errors import DocumentError, LabflowError, PolicyError, Problem
+from labflow.events import Event, canonical_bytes, verify
+from labflow.lab import Clock, Lab, replay_innovation, replay_lab, system_clock
+from labflow.model import (
+    ActionPlan,
+    Actor,
+    Diagnosis,
+    Evidence,
+    Exhibit,
+    Innovation,
+    Launch,
+    PerformanceAgreement,
+    Permission,
+    PlanStep,
+    Replication,
+    Signature,
+    Unit,
+)
+from labflow.policy import Policy, policy_from_dict
+from labflow.requirements import Registry
+
+_fast: Any  # orjson, when the ``json`` extra is installed
+try:  # pragma: no cover - which branch runs depends on the environment
+    import orjson as _fast  # type: ignore[import-not-found, no-redef, unused-ignore]
+except ImportError:  # pragma: no cover
+    _fast = None
+
+__all__ = [
+    "JSON_BACKEND",
+    "KINDS",
+    "MAX_DEPTH",
+    "MAX_DOCUMENT_BYTES",
+    "MAX_PROBLEMS",
+    "VERSIONS",
+    "configure_converter",
+    "dumps",
+    "json_schema",
+    "kind_of",
+    "load_event",
+    "load_history",
+    "load_innovation",
+    "load_lab",
+    "load_policy_document",
+    "loads",
+    "make_converter",
+    "migrate",
+    "structure",
+    "unstructure",
+]
+
+#: The document kinds, and the current schema version of each.
+VERSIONS: Final[Mapping[str, int]] = {
+    "event": 1,
+    "history": 1,
+    "innovation": 2,
+    "lab": 2,
+    "policy": 1,
+}
+KINDS: Final = tuple(sorted(VERSIONS))
+
+#: Documents larger than this (in bytes of JSON) are refused before parsing.
+MAX_DOCUMENT_BYTES: Final = 64 * 1024 * 1024
+#: Free-form values (event payloads, policy parameters) nested deeper than this are refused.
+MAX_DEPTH: Final = 32
+#: At most this many problems are listed; the last one says how many more there were.
+MAX_PROBLEMS: Final = 100
+
+#: ``"orjson"`` when the fast backend is installed, else ``"json"`` (the standard library).
+JSON_BACKEND: Final = "orjson" if _fast is not None else "json"
+
+
+# --- Errors ------------------------------------------------------------------------------------
+
+
+class _Invalid(ValueError):
+    """A value is wrong; its message is already the sentence a user reads."""
+
+
+def _refuse(problems: Sequence[Problem], kind: str | None) -> DocumentError:
+    if len(problems) > MAX_PROBLEMS:
+        more = len(problems) - MAX_PROBLEMS + 1
+        problems = [*problems[: MAX_PROBLEMS - 1], Problem("$", f"... and {more} more problems")]
+    return DocumentError(problems, kind=kind)
+
+
+def _format(exc: BaseException, type_: type | None) -> str:
+    if isinstance(exc, _Invalid):
+        return str(exc)
+    if isinstance(exc, ForbiddenExtraKeysError):
+        return f"unknown fields {sorted(exc.extra_fields)}"
+    if isinstance(exc, KeyError):
+        return "is required"
+    name = getattr(type_, "__name__", None) or repr(type_)
+    if isinstance(exc, ValueError) and isinstance(type_, type) and issubclass(type_, Enum):
+        allowed = ", ".join(repr(m.value) for m in type_)
+        return f"expected one of {allowed}"
+    if isinstance(exc, ValueError | TypeError):
+        return f"expected {name}" if type_ is not None else "invalid value"
+    return f"invalid value ({type(exc).__name__})"
+
+
+def _problems(exc: BaseException, path: str) -> list[Problem]:
+    out = []
+    for line in cattrs.transform_error(exc, path, _format):
+        message, _, where = line.rpartition(" @ ")
+        out.append(Problem(where, message))
+    return out
+
+
+# --- The converter -----------------------------------------------------------------------------
+
+
+def _json_value(value: Any, depth: int = 0) -> Any:
+    """Check a free-form value is JSON (and not too deep); return it unchanged."""
+    if value is None or isinstance(value, str | bool | int):
+        return value
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise _Invalid("NaN and infinities are not JSON")
+        return value
+    if depth >= MAX_DEPTH:
+        raise _Invalid(f"is nested more than {MAX_DEPTH} levels deep")
+    if isinstance(value, list):
+        for item in value:
+            _json_value(item, depth + 1)
+        return value
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise _Invalid("object keys must be strings")
+            _json_value(item, depth + 1)
+        return value
+    raise _Invalid(f"expected a JSON value, not {type(value).__name__}")
+
+
+def _str(value: Any, _: Any) -> str:
+    if type(value) is not str:
+        raise _Invalid(f"expected a string, not {_name(value)}")
+    return value
+
+
+def _int(value: Any, _: Any) -> int:
+    if type(value) is not int:
+        raise _Invalid(f"expected an integer, not {_name(value)}")
+    return value
+
+
+def _bool(value: Any, _: Any) -> bool:
+    if type(value) is not bool:
+        raise _Invalid(f"expected true or false, not {_name(value)}")
+    return value
+
+
+def _datetime(value: Any, _: Any) -> datetime:
+    if type(value) is str:
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            if moment.tzinfo is not None:
+                return moment
+    raise _Invalid("expected an ISO 8601 date-time with a UTC offset")
+
+
+def _date(value: Any, _: Any) -> date:
+    if type(value) is str and len(value) == 10:
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise _Invalid("expected an ISO 8601 date (YYYY-MM-DD)")
+
+
+def _payload(value: Any, _: Any) -> Mapping[str, Any]:
+    if type(value) is not dict:
+        raise _Invalid(f"expected an object, not {_name(value)}")
+    return typing.cast(dict[str, Any], _json_value(value))
+
+
+def _name(value: Any) -> str:
+    return {
+        type(None): "null",
+        str: "a string",
+        int: "an integer",
+        float: "a number",
+        bool: "a boolean",
+        list: "an array",
+        dict: "an object",
+    }.get(type(value), type(value).__name__)
+
+
+def _array_only(hook: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """JSON arrays only: cattrs alone would happily read ``"abc"`` as three strings."""
+
+    def structure(value: Any, type_: Any) -> Any:
+        if type(value) is not list and type(value) is not tuple:
+            raise _Invalid(f"expected an array, not {_name(value)}")
+        return hook(value, type_)
+
+    return structure
+
+
+def _sequence_factory(type_: Any, converter: cattrs.BaseConverter) -> Any:
+    origin = typing.get_origin(type_)
+    if origin is tuple:
+        return _array_only(homogenous_tuple_structure_factory(type_, converter))
+    return _array_only(list_structure_factory(type_, converter))
+
+
+def _frozenset_factory(type_: Any, converter: cattrs.BaseConverter) -> Any:
+    (item,) = typing.get_args(type_) or (Any,)
+    as_tuple = homogenous_tuple_structure_factory(tuple[item, ...], converter)  # type: ignore[valid-type]
+    return _array_only(lambda value, _: frozenset(as_tuple(value, _)))
+
+
+def _frozenset_unstructure_factory(type_: Any, converter: cattrs.BaseConverter) -> Any:
+    (item,) = typing.get_args(type_) or (Any,)
+    if item is str:
+        # str() turns a str-based enum member (a `Role`) into its plain value.
+        return lambda value: sorted(map(str, value))
+    hook = converter.get_unstructure_hook(item)
+    return lambda value: sorted(hook(v) for v in value)
+
+
+def _enum_value(member: Enum) -> Any:
+    return member.value
+
+
+def _record_factory(type_: type, converter: cattrs.Converter) -> Any:
+    inner: Callable[[Any, Any], Any] = make_dict_structure_fn(
+        type_, converter, _cattrs_forbid_extra_keys=True, _cattrs_detailed_validation=True
+    )
+
+    def structure(value: Any, _: Any) -> Any:
+        if type(value) is not dict:
+            raise _Invalid(f"expected an object, not {_name(value)}")
+        return inner(value, type_)
+
+    return structure
+
+
+def _is_record(type_: Any) -> bool:
+    return isinstance(type_, type) and attrs.has(type_) and type_ not in (Policy, Lab)
+
+
+def _is_payload(type_: Any) -> bool:
+    return typing.get_origin(type_) in (Mapping, dict) and typing.get_args(type_) == (str, Any)
+
+
+def _enum(value: Any, type_: type[Enum]) -> Enum:
+    try:
+        return type_(value)
+    except ValueError:
+        allowed = ", ".join(repr(m.value) for m in type_)
+        raise _Invalid(f"expected one of {allowed}, not {value!r}") from None
+
+
+def _policy_structure(value: Any, _: Any) -> Policy:
+    return _policy(value, "$", None)
+
+
+def configure_converter(converter: cattrs.Converter) -> None:
+    """Teach ``converter`` labflow's records and rules; a host may call it on its own converter.
+
+    Strict JSON types (no ``"5"`` for 5, no string for a list), ISO 8601
+    date-times that must carry a UTC offset, dates as ``YYYY-MM-DD``, enums by
+    value, frozensets as sorted arrays (so documents are deterministic), tuples
+    as arrays, free-form payloads checked to be JSON, unknown fields refused.
+    Register your own hooks after calling it to extend it.
+    """
+    converter.register_structure_hook(str, _str)
+    converter.register_structure_hook(int, _int)
+    converter.register_structure_hook(bool, _bool)
+    converter.register_structure_hook(datetime, _datetime)
+    converter.register_structure_hook(date, _date)
+    converter.register_unstructure_hook(datetime, datetime.isoformat)
+    converter.register_unstructure_hook(date, date.isoformat)
+    # Registered for StrEnum too: for a str-based enum, dispatch would find str first.
+    for base in (Enum, StrEnum):
+        converter.register_structure_hook(base, _enum)
+        converter.register_unstructure_hook(base, _enum_value)
+    converter.register_structure_hook_func(_is_payload, _payload)
+    converter.register_unstructure_hook_func(_is_payload, dict)
+    converter.register_structure_hook_factory(is_frozenset, _frozenset_factory)
+    converter.register_unstructure_hook_factory(is_frozenset, _frozenset_unstructure_factory)
+    converter.register_structure_hook_factory(
+        lambda t: is_sequence(t) and not is_frozenset(t), _sequence_factory
+    )
+    converter.register_structure_hook_factory(_is_record, _record_factory)
+    converter.register_structure_hook(Policy, _policy_structure)
+    converter.register_unstructure_hook(Policy, Policy.to_dict)
+    converter.register_unstructure_hook(Lab, lambda lab: _lab_body(lab, converter))
+
+
+def make_converter() -> cattrs.Converter:
+    """A new private converter for labflow's documents (never cattrs' global one)."""
+    converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
+    configure_converter(converter)
+    return converter
+
+
+_converter: Final = make_converter()
+_unstructure_event = _converter.get_unstructure_hook(Event)
+
+
+# --- Bodies ------------------------------------------------------------------------------------
+
+
+def _lab_body(lab: Lab, converter: cattrs.Converter) -> dict[str, Any]:
+    unit = converter.get_unstructure_hook(Unit)
+    actor = converter.get_unstructure_hook(Actor)
+    innovation = converter.get_unstructure_hook(Innovation)
+    event = converter.get_unstructure_hook(Event)
+    return {
+        "id": lab.id,
+        "region": lab.region,
+        "policy": lab.policy.to_dict(),
+        "stage": lab.stage,
+        "units": [unit(u) for u in lab.units.values()],
+        "actors": [actor(a) for a in lab.actors.values()],
+        "innovations": [innovation(i) for i in lab.innovations.values()],
+        "history": [event(e) for e in lab.history],
+    }
+
+
+def kind_of(obj: object) -> str:
+    """The document kind of ``obj``; `DocumentError` if labflow has no document for it."""
+    if isinstance(obj, Lab):
+        return "lab"
+    if isinstance(obj, Innovation):
+        return "innovation"
+    if isinstance(obj, Policy):
+        return "policy"
+    if isinstance(obj, Event):
+        return "event"
+    if isinstance(obj, list | tuple) and all(isinstance(e, Event) for e in obj):
+        return "history"
+    raise DocumentError([Problem("$", f"labflow has no document for {type(obj).__name__}")])
+
+
+def unstructure(obj: object) -> dict[str, Any]:
+    """``obj`` (a lab, innovation, policy, event, or a history: a list of events) as a document.
+
+    The document is plain data -- dicts, lists, strings, numbers, booleans and
+    ``None`` -- ready for a host's JSON column or ORM.
+    """
+    kind = kind_of(obj)
+    if kind == "history":
+        data: Any = [_unstructure_event(e) for e in typing.cast(Sequence[Event], obj)]
+    elif kind == "lab":
+        data = _lab_body(typing.cast(Lab, obj), _converter)
+    else:
+        data = _converter.unstructure(obj)
+    return {"kind": kind, "version": VERSIONS[kind], "data": data}
+
+
+# --- Migrations --------------------------------------------------------------------------------
+
+_Migration = Callable[[Any], Any]
+_MIGRATIONS: dict[tuple[str, int], _Migration] = {}
+
+
+def _migration(kind: str, from_version: int) -> Callable[[_Migration], _Migration]:
+    """Register the step that upgrades ``data`` of ``kind`` from ``from_version`` to the next."""
+
+    def register(step: _Migration) -> _Migration:
+        _MIGRATIONS[kind, from_version] = step
+        return step
+
+    return register
+
+
+@_migration("innovation", 1)
+def _innovation_1_to_2(data: Any) -> Any:
+    """Version 1 kept the innovators as one ``"; "``-joined string; version 2 keeps a list.
+
+    A name with a semicolon in it could not be stored in version 1, and hosts
+    in other languages had to know to split. Anything but a string is left for
+    validation to report.
+    """
+    if type(data) is not dict or type(data.get("innovators")) is not str:
+        return data
+    names = [n.strip() for n in data["innovators"].split(";")]
+    return {**data, "innovators": [n for n in names if n]}
+
+
+@_migration("lab", 1)
+def _lab_1_to_2(data: Any) -> Any:
+    """Version 1 of a lab embedded version-1 innovations."""
+    if type(data) is not dict or type(data.get("innovations")) is not list:
+        return data
+    return {**data, "innovations": [_innovation_1_to_2(i) for i in data["innovations"]]}
+
+
+def migrate(document: Mapping[str, Any]) -> dict[str, Any]:
+    """Upgrade a document of an older version, step by step, to its kind's current version.
+
+    Returns a new document (the input is never changed); `DocumentError` if the
+    envelope is malformed or the version is unknown or from the future.
+    """
+    kind, version = _envelope(document)
+    data = document["data"]
+    while version < VERSIONS[kind]:
+        step = _MIGRATIONS.get((kind, version))
+        if step is None:
+            problem = Problem("$.version", f"no migration from version {version} of {kind}")
+            raise _refuse([problem], kind)
+        data = step(data)
+        version += 1
+    return {"kind": kind, "version": version, "data": data}
+
+
+def _envelope(document: Any) -> tuple[str, int]:
+    if type(document) is not dict:
+        message = f"a document must be an object, not {_name(document)}"
+        raise _refuse([Problem("$", message)], None)
+    problems = []
+    extra = sorted(str(k) for k in document if k not in ("kind", "version", "data"))
+    if extra:
+        problems.append(Problem("$", f"unknown fields {extra}"))
+    kind: Any = document.get("kind")
+    if kind not in VERSIONS:
+        problems.append(
+            Problem("$.kind", f"{kind!r} is not a document kind (one of {', '.join(KINDS)})")
+        )
+    version = document.get("version")
+    if type(version) is not int or version < 1:
+        problems.append(Problem("$.version", "expected a positive integer"))
+    elif kind in VERSIONS and version > VERSIONS[kind]:
+        problems.append(
+            Problem(
+                "$.version",
+                f"version {version} is newer than this labflow reads "
+                f"(up to {VERSIONS[kind]}); upgrade labflow",
+            )
+        )
+    if "data" not in document:
+        problems.append(Problem("$.data", "is required"))
+    if problems:
+        raise _refuse(problems, kind if isinstance(kind, str) and kind in VERSIONS else None)
+    return typing.cast(str, kind), typing.cast(int, version)
+
+
+# --- Loading -----------------------------------------------------------------------------------
+
+
+def _structure(data: Any, type_: Any, path: str, problems: list[Problem]) -> Any:
+    try:
+        return _converter.structure(data, type_)
+    except (BaseValidationError, _Invalid) as exc:
+        if isinstance(exc, _Invalid):
+            problems.append(Problem(path, str(exc)))
+        else:
+            problems.extend(_problems(exc, path))
+        return None
+
+
+def _policy(data: Any, path: str, registry: Registry | None) -> Policy:
+    """A policy through the same validation as TOML; its problems re-rooted at ``path``."""
+    try:
+        _json_value(data)
+        return policy_from_dict(data, source=f"document at {path}", registry=registry)
+    except PolicyError as exc:
+        raise _Located([Problem(path + p.path[1:], p.message) for p in exc.problems]) from exc
+    except _Invalid as exc:
+        raise _Located([Problem(path, str(exc))]) from exc
+
+
+class _Located(_Invalid):
+    """Problems already carrying their own paths."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(map(str, problems)))
+        self.problems = problems
+
+
+def _chain(history: list[Event], path: str, problems: list[Problem]) -> bool:
+    result = verify(history)
+    if result.ok:
+        return True
+    where = f"{path}[{(result.seq or 1) - 1}]"
+    problems.append(Problem(where, f"the history is tampered: {result.reason}"))
+    return False
+
+
+def _differences(stated: Any, folded: Any, path: str) -> list[Problem]:
+    """Where a stated record disagrees with the fold of its history (the fields, not the events)."""
+    out = []
+    for field in attrs.fields(type(folded)):
+        if field.name == "history":
+            continue
+        mine, theirs = getattr(stated, field.name), getattr(folded, field.name)
+        if mine != theirs:
+            out.append(
+                Problem(
+                    f"{path}.{field.name}",
+                    "disagrees with the history "
+                    f"(the document says {_short(mine)}, its history gives {_short(theirs)})",
+                )
+            )
+    return out
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _innovation(data: Any, path: str, problems: list[Problem]) -> Innovation | None:
+    stated = _structure(data, Innovation, path, problems)
+    if stated is None:
+        return None
+    if not _chain(stated.history, f"{path}.history", problems):
+        return None
+    try:
+        folded = replay_innovation(stated.history)
+    except LabflowError as exc:
+        problems.append(Problem(f"{path}.history", f"the history does not replay: {exc}"))
+        return None
+    if stated != folded:
+        problems.extend(_differences(stated, folded, path))
+        return None
+    return folded
+
+
+def _load_event(data: Any, problems: list[Problem]) -> Event | None:
+    event: Event | None = _structure(data, Event, "$.data", problems)
+    if event is None:
+        return None
+    try:
+        body = canonical_bytes(
+            event.subject, event.seq, event.at, event.actor, event.kind, event.payload, event.prev
+        )
+    except (TypeError, ValueError) as exc:
+        problems.append(Problem("$.data.payload", f"cannot be encoded canonically ({exc})"))
+        return None
+    if hashlib.sha256(body).hexdigest() != event.hash:
+        problems.append(Problem("$.data.hash", "the event is tampered: its content does not match"))
+        return None
+    return event
+
+
+def _load_lab(
+    data: Any, problems: list[Problem], registry: Registry | None, clock: Clock
+) -> Lab | None:
+    path = "$.data"
+    if type(data) is not dict:
+        problems.append(Problem(path, f"expected an object, not {_name(data)}"))
+        return None
+    fields = ("id", "region", "policy", "stage", "units", "actors", "innovations", "history")
+    extra = sorted(str(k) for k in data if k not in fields)
+    if extra:
+        problems.append(Problem(path, f"unknown fields {extra}"))
+    missing = [f for f in fields if f not in data]
+    problems.extend(Problem(f"{path}.{f}", "is required") for f in missing)
+    if missing:
+        return None
+    before = len(problems)
+    ident = _structure(data["id"], str, f"{path}.id", problems)
+    region = _structure(data["region"], str, f"{path}.region", problems)
+    stage = _structure(data["stage"], str, f"{path}.stage", problems)
+    units = _structure(data["units"], list[Unit], f"{path}.units", problems)
+    actors = _structure(data["actors"], list[Actor], f"{path}.actors", problems)
+    history = _structure(data["history"], list[Event], f"{path}.history", problems)
+    try:
+        policy: Policy | None = _policy(data["policy"], f"{path}.policy", registry)
+    except _Located as exc:
+        problems.extend(exc.problems)
+        policy = None
+    innovations: list[Innovation] = []
+    raw = data["innovations"]
+    if type(raw) is not list:
+        problems.append(Problem(f"{path}.innovations", f"expected an array, not {_name(raw)}"))
+    else:
+        for i, item in enumerate(raw):
+            inn = _innovation(item, f"{path}.innovations[{i}]", problems)
+            if inn is not None:
+                innovations.append(inn)
+    if len(problems) > before or policy is None:
+        return None
+    if not _chain(history, f"{path}.history", problems):
+        return None
+    try:
+        lab = replay_lab(history, [i.history for i in innovations], registry=registry, clock=clock)
+    except LabflowError as exc:
+        problems.append(Problem(f"{path}.history", f"the history does not replay: {exc}"))
+        return None
+    stated = {
+        "id": ident,
+        "region": region,
+        "policy": policy,
+        "stage": stage,
+        "units": {u.id: u for u in units},
+        "actors": {a.id: a for a in actors},
+    }
+    for name, value in stated.items():
+        if getattr(lab, name) != value:
+            problems.append(Problem(f"{path}.{name}", "disagrees with the lab's history"))
+    for name, items in (("units", units), ("actors", actors), ("innovations", innovations)):
+        seen: set[str] = set()
+        for i, item in enumerate(items):
+            if item.id in seen:
+                problems.append(Problem(f"{path}.{name}[{i}].id", f"{item.id!r} appears twice"))
+            seen.add(item.id)
+    for i, inn in enumerate(innovations):
+        where = f"{path}.innovations[{i}]"
+        if not lab.policy.has_stage(inn.stage):
+            problems.append(
+                Problem(f"{where}.stage", f"{inn.stage!r} is not a stage of {lab.policy.id!r}")
+            )
+        if inn.unit not in lab.units:
+            problems.append(Problem(f"{where}.unit", f"{inn.unit!r} is not a unit of the lab"))
+        opened = inn.history[0].payload.get("lab")
+        if opened != lab.id:
+            problems.append(
+                Problem(f"{where}.history[0]", f"it opened in lab {opened!r}, not {lab.id!r}")
+            )
+    if not lab.policy.has_stage(lab.stage):
+        problems.append(Problem(f"{path}.stage", f"{lab.stage!r} is not a stage of the policy"))
+    return None if problems else lab
+
+
+def structure(
+    document: Any, *, registry: Registry | None = None, clock: Clock = system_clock
+) -> object:
+    """Load a document from plain data; its kind is read from the document itself.
+
+    An older version is migrated first. ``registry`` resolves the custom
+    requirements a policy names; ``clock`` is given to a loaded lab. Raises
+    `DocumentError` listing every problem; the input is never changed.
+    """
+    try:
+        return _structure_document(document, registry, clock)
+    except RecursionError:
+        problem = Problem("$", f"is nested too deeply (more than {MAX_DEPTH} levels)")
+        raise _refuse([problem], None) from None
+
+
+def _structure_document(document: Any, registry: Registry | None, clock: Clock) -> object:
+    document = migrate(document)
+    kind, data = document["kind"], document["data"]
+    problems: list[Problem] = []
+    result: object = None
+    if kind == "innovation":
+        result = _innovation(data, "$.data", problems)
+    elif kind == "event":
+        result = _load_event(data, problems)
+    elif kind == "history":
+        history = _structure(data, list[Event], "$.data", problems)
+        if history is not None and _chain(history, "$.data", problems):
+            result = history
+    elif kind == "policy":
+        try:
+            result = _policy(data, "$.data", registry)
+        except _Located as exc:
+            problems.extend(exc.problems)
+    else:
+        result = _load_lab(data, problems, registry, clock)
+    if problems or result is None:
+        raise _refuse(problems or [Problem("$.data", "is invalid")], kind)
+    return result
+
+
+# --- JSON --------------------------------------------------------------------------------------
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+_std_decoder: Final = json.JSONDecoder(parse_constant=_reject_constant)
+_std_encode: Final = json.JSONEncoder(
+    ensure_ascii=False, allow_nan=False, separators=(",", ":")
+).encode
+
+
+def _parse(data: object) -> Any:
+    if isinstance(data, str):
+        size = len(data)  # at least as many bytes as characters
+    elif isinstance(data, bytes | bytearray | memoryview):
+        size = len(data)
+    else:
+        message = f"expected JSON as bytes or str, not {type(data).__name__}"
+        raise _refuse([Problem("$", message)], None)
+    if size > MAX_DOCUMENT_BYTES:
+        message = f"the document is larger than {MAX_DOCUMENT_BYTES} bytes"
+        raise _refuse([Problem("$", message)], None)
+    if not isinstance(data, str):
+        try:
+            text = bytes(data).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            message = f"is not UTF-8 text (byte {exc.start} cannot be decoded)"
+            raise _refuse([Problem("$", message)], None) from None
+    else:
+        text = data
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_DOCUMENT_BYTES:
+        message = f"the document is larger than {MAX_DOCUMENT_BYTES} bytes"
+        raise _refuse([Problem("$", message)], None)
+    try:
+        if _fast is not None:
+            return _fast.loads(text)
+        return _std_decoder.decode(text)
+    except RecursionError:
+        raise _refuse([Problem("$", "is nested too deeply to parse")], None) from None
+    except ValueError as exc:  # json.JSONDecodeError and orjson's are ValueErrors
+        raise _refuse([Problem("$", f"is not valid JSON ({exc})")], None) from None
+
+
+def dumps(obj: object) -> bytes:
+    """``obj`` as a JSON document (UTF-8 bytes); see `unstructure` for what can be dumped."""
+    document = unstructure(obj)
+    try:
+        if _fast is not None:
+            return typing.cast(bytes, _fast.dumps(document))
+        return _std_encode(document).encode("utf-8")
+    except (TypeError, ValueError) as exc:
+        problem = Problem("$", f"cannot be written as JSON ({exc})")
+        raise _refuse([problem], document["kind"]) from None
+
+
+def loads(
+    data: bytes | bytearray | memoryview | str,
+    *,
+    registry: Registry | None = None,
+    clock: Clock = system_clock,
+) -> object:
+    """Load a JSON document (bytes or text); its kind is read from the document itself.
+
+    See `structure`; in addition refuses input larger than `MAX_DOCUMENT_BYTES`,
+    bytes that are not UTF-8 and text that is not JSON.
+    """
+    return structure(_parse(data), registry=registry, clock=clock)
+
+
+def _typed(kind: str, result: type[Any]) -> Callable[..., Any]:
+    def load(
+        data: bytes | bytearray | memoryview | str | Mapping[str, Any],
+        *,
+        registry: Registry | None = None,
+        clock: Clock = system_clock,
+    ) -> Any:
+        document = data if isinstance(data, Mapping) else _parse(data)
+        if isinstance(document, dict) and document.get("kind") != kind:
+            found = document.get("kind")
+            problem = Problem("$.kind", f"expected a {kind} document, not {found!r}")
+            raise _refuse([problem], kind)
+        loaded = structure(document, registry=registry, clock=clock)
+        assert isinstance(loaded, result)
+        return loaded
+
+    load.__name__ = f"load_{kind}"
+    load.__doc__ = f"Load a {kind} document (JSON or plain data); refuse any other kind."
+    return load
+
+
+load_lab: Callable[..., Lab] = _typed("lab", Lab)
+load_innovation: Callable[..., Innovation] = _typed("innovation", Innovation)
+load_event: Callable[..., Event] = _typed("event", Event)
+load_history: Callable[..., list[Event]] = _typed("history", list)
+load_policy_document: Callable[..., Policy] = _typed("policy", Policy)
+
+
+# --- JSON Schema -------------------------------------------------------------------------------
+
+_DRAFT: Final = "https://json-schema.org/draft/2020-12/schema"
+_DATETIME: Final = {
+    "type": "string",
+    "format": "date-time",
+    "description": "ISO 8601 with a UTC offset",
+}
+_RECORDS: Final = (
+    Unit,
+    Actor,
+    Event,
+    Diagnosis,
+    PlanStep,
+    ActionPlan,
+    Signature,
+    PerformanceAgreement,
+    Permission,
+    Launch,
+    Evidence,
+    Exhibit,
+    Replication,
+    Innovation,
+)
+
+
+def _type_schema(type_: Any) -> dict[str, Any]:
+    origin, args = typing.get_origin(type_), typing.get_args(type_)
+    if type_ is str:
+        return {"type": "string"}
+    if type_ is int:
+        return {"type": "integer"}
+    if type_ is bool:
+        return {"type": "boolean"}
+    if type_ is datetime:
+        return dict(_DATETIME)
+    if type_ is date:
+        return {"type": "string", "format": "date"}
+    if isinstance(type_, type) and issubclass(type_, Enum):
+        return {"enum": [m.value for m in type_]}
+    if isinstance(type_, type) and attrs.has(type_):
+        return {"$ref": f"#/$defs/{type_.__name__}"}
+    if _is_payload(type_):
+        return {"type": "object"}
+    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        return {"anyOf": [_type_schema(a) for a in args]}
+    if type_ is type(None):
+        return {"type": "null"}
+    if origin in (tuple, list, frozenset):
+        schema: dict[str, Any] = {"type": "array", "items": _type_schema(args[0])}
+        if origin is frozenset:
+            schema["uniqueItems"] = True
+        return schema
+    raise TypeError(f"no schema for {type_!r}")  # pragma: no cover - a new field type
+
+
+def _record_schema(cls: type) -> dict[str, Any]:
+    hints = typing.get_type_hints(cls)
+    fields = [f for f in attrs.fields(cls) if f.init]
+    return {
+        "type": "object",
+        "description": (cls.__doc__ or "").strip().splitlines()[0],
+        "properties": {f.name: _type_schema(hints[f.name]) for f in fields},
+        "required": [f.name for f in fields if f.default is attrs.NOTHING],
+        "additionalProperties": False,
+    }
+
+
+def _spec_list() -> dict[str, Any]:
+    spec = {
+        "type": "object",
+        "properties": {"name": {"type": "string"}},
+        "required": ["name"],
+        "description": "A requirement by name; its parameters sit beside the name.",
+    }
+    return {"type": "array", "items": spec}
+
+
+def _policy_schema() -> dict[str, Any]:
+    strings = {"type": "array", "items": {"type": "string"}}
+    stage = {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string"},
+            "label_id": {"type": "string"},
+            "label_en": {"type": "string"},
+            "covers": strings,
+            "description": {"type": "string"},
+        },
+        "required": ["id"],
+        "additionalProperties": False,
+    }
+    role = {
+        "type": "object",
+        "properties": {
+            "label_id": {"type": "string"},
+            "label_en": {"type": "string"},
+            "scope": {"enum": ["lab", "unit"]},
+            "description": {"type": "string"},
+        },
+        "additionalProperties": False,
+    }
+    per_stage = {"type": "object", "additionalProperties": _spec_list()}
+    return {
+        "type": "object",
+        "description": "A policy in the shape of its TOML (see docs/policies.md).",
+        "properties": {
+            "id": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_.-]*$"},
+            "name": {"type": "string"},
+            "description": {"type": "string"},
+            "extends": {"type": "string"},
+            "self_paced": {"type": "boolean"},
+            "utc_offset": {"type": "string", "pattern": "^[+-][0-9]{2}:[0-9]{2}$"},
+            "stages": {"type": "array", "items": stage, "minItems": 1},
+            "roles": {"type": "object", "additionalProperties": role},
+            "permissions": {"type": "object", "additionalProperties": strings},
+            "gates": per_stage,
+            "cohort": per_stage,
+            "launch": _spec_list(),
+            "deadlines": {"type": "object", "additionalProperties": {"type": "string"}},
+        },
+        "required": ["id", "stages"],
+        "additionalProperties": False,
+    }
+
+
+def _lab_schema() -> dict[str, Any]:
+    def array(name: str) -> dict[str, Any]:
+        return {"type": "array", "items": {"$ref": f"#/$defs/{name}"}}
+
+    return {
+        "type": "object",
+        "description": "A lab: its stated state, which must equal the fold of its histories.",
+        "properties": {
+            "id": {"type": "string"},
+            "region": {"type": "string"},
+            "policy": {"$ref": "#/$defs/Policy"},
+            "stage": {"type": "string"},
+            "units": array("Unit"),
+            "actors": array("Actor"),
+            "innovations": array("Innovation"),
+            "history": array("Event"),
+        },
+        "required": [
+            "id",
+            "region",
+            "policy",
+            "stage",
+            "units",
+            "actors",
+            "innovations",
+            "history",
+        ],
+        "additionalProperties": False,
+    }
+
+
+def json_schema(kind: str) -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of the current version of a ``kind`` document.
+
+    A schema checks shape and types; loading checks more (hashes, the fold,
+    the policy's own rules), so a document that validates may still be refused.
+    """
+    if kind not in VERSIONS:
+        raise _refuse(
+            [Problem("$.kind", f"{kind!r} is not a document kind (one of {', '.join(KINDS)})")],
+            None,
+        )
+    defs: dict[str, Any] = {cls.__name__: _record_schema(cls) for cls in _RECORDS}
+    defs["Policy"] = _policy_schema()
+    body = {
+        "event": {"$ref": "#/$defs/Event"},
+        "history": {"type": "array", "items": {"$ref": "#/$defs/Event"}},
+        "innovation": {"$ref": "#/$defs/Innovation"},
+        "policy": {"$ref": "#/$defs/Policy"},
+        "lab": _lab_schema(),
+    }[kind]
+    return {
+        "$schema": _DRAFT,
+        "$id": f"https://labflow.invalid/schemas/{kind}-{VERSIONS[kind]}.json",
+        "title": f"labflow {kind} document, version {VERSIONS[kind]}",
+        "type": "object",
+        "properties": {
+            "kind": {"const": kind},
+            "version": {"const": VERSIONS[kind]},
+            "data": body,
+        },
+        "required": ["kind", "version", "data"],
+        "additionalProperties": False,
+        "$defs": defs,
+    }
