@@ -144,8 +144,14 @@ def prepare(lab: lf.Lab, innovation_id: str, stage: str) -> None:
             lab.attach_evidence(innovation_id, title="Data", reference="doc-2", by=staff)
 
 
-def bring_to(lab: lf.Lab, stage: str, ids: Iterable[str] | None = None) -> None:
-    """Move the lab and the innovations ``ids`` (default: all) forward to ``stage``."""
+def bring_to(
+    lab: lf.Lab, stage: str, ids: Iterable[str] | None = None, *, launch: bool = True
+) -> None:
+    """Move the lab and the innovations ``ids`` (default: all) forward to ``stage``.
+
+    At the stage covering *deliver* they are launched at one ceremony, unless ``launch``
+    is false and ``stage`` is that stage.
+    """
     chosen = list(lab.innovations) if ids is None else list(ids)
     target = lab.policy.index(stage)
     while lab.policy.index(lab.stage) < target:
@@ -155,7 +161,7 @@ def bring_to(lab: lf.Lab, stage: str, ids: Iterable[str] | None = None) -> None:
         lab.advance_lab(by="sekretariat")
         for ident in chosen:
             lab.advance(ident, by="sekretariat")
-        if "deliver" in lab.policy.stage(nxt).covers:
+        if "deliver" in lab.policy.stage(nxt).covers and (launch or nxt != stage):
             lab.launch_cohort(ceremony="Peluncuran", by="bupati", innovations=chosen)
 
 
