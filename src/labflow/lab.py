@@ -405,9 +405,12 @@ class Lab:
         audit.applied(self, event, inn)
         return event
 
-    def _commit_lab(self, by: str, kind: str, payload: dict[str, Any]) -> Event:
+    def _commit_lab(
+        self, by: str, kind: str, payload: dict[str, Any], now: datetime | None = None
+    ) -> Event:
         prev = self.history[-1].hash if self.history else GENESIS
-        event = make_event(self.id, len(self.history) + 1, self.now(), by, kind, payload, prev)
+        at = self.now() if now is None else now
+        event = make_event(self.id, len(self.history) + 1, at, by, kind, payload, prev)
         _apply_lab(self, event)
         audit.applied(self, event)
         return event
@@ -517,7 +520,9 @@ class Lab:
             "launched": [inn.id for inn in ready],
             "refused": {k: list(v.codes) for k, v in refused.items()},
         }
-        events.append(self._commit_lab(by, "lab.ceremony_held", summary))
+        # the ceremony's own event takes the same reading of the clock, so that no second
+        # reading can fail after the launches were applied (nothing partial)
+        events.append(self._commit_lab(by, "lab.ceremony_held", summary, now))
         return CeremonyResult(ceremony, tuple(i.id for i in ready), refused, tuple(events))
 
     # --- innovation commands ----------------------------------------------------------
