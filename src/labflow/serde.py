@@ -155,27 +155,33 @@ def _problems(exc: BaseException, path: str) -> list[Problem]:
 # --- The converter -----------------------------------------------------------------------------
 
 
+_SCALARS: Final = frozenset({str, int, bool, type(None)})
+
+
 def _json_value(value: Any, depth: int = 0) -> Any:
     """Check a free-form value is JSON (and not too deep); return it unchanged."""
-    if value is None or isinstance(value, str | bool | int):
+    kind = type(value)
+    if kind in _SCALARS:
         return value
-    if isinstance(value, float):
+    if kind is float:
         if value != value or value in (float("inf"), float("-inf")):
             raise _Invalid("NaN and infinities are not JSON")
         return value
     if depth >= MAX_DEPTH:
         raise _Invalid(f"is nested more than {MAX_DEPTH} levels deep")
-    if isinstance(value, list):
-        for item in value:
-            _json_value(item, depth + 1)
-        return value
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str):
+    if kind is dict:
+        for key in value:
+            if type(key) is not str:
                 raise _Invalid("object keys must be strings")
+        items = value.values()
+    elif kind is list:
+        items = value
+    else:
+        raise _Invalid(f"expected a JSON value, not {type(value).__name__}")
+    for item in items:
+        if type(item) not in _SCALARS:
             _json_value(item, depth + 1)
-        return value
-    raise _Invalid(f"expected a JSON value, not {type(value).__name__}")
+    return value
 
 
 def _str(value: Any, _: Any) -> str:
@@ -720,35 +726,40 @@ _std_encode: Final = json.JSONEncoder(
 ).encode
 
 
+def _too_large() -> DocumentError:
+    message = f"the document is larger than {MAX_DOCUMENT_BYTES} bytes"
+    return _refuse([Problem("$", message)], None)
+
+
 def _parse(data: object) -> Any:
     if isinstance(data, str):
-        size = len(data)  # at least as many bytes as characters
+        # A character is at most four bytes: measure exactly only when it may matter.
+        if len(data) * 4 > MAX_DOCUMENT_BYTES and len(data.encode("utf-8", "surrogatepass")) > (
+            MAX_DOCUMENT_BYTES
+        ):
+            raise _too_large()
+        raw: bytes | str = data
     elif isinstance(data, bytes | bytearray | memoryview):
-        size = len(data)
+        if len(data) > MAX_DOCUMENT_BYTES:
+            raise _too_large()
+        raw = bytes(data)
     else:
         message = f"expected JSON as bytes or str, not {type(data).__name__}"
         raise _refuse([Problem("$", message)], None)
-    if size > MAX_DOCUMENT_BYTES:
-        message = f"the document is larger than {MAX_DOCUMENT_BYTES} bytes"
-        raise _refuse([Problem("$", message)], None)
-    if not isinstance(data, str):
-        try:
-            text = bytes(data).decode("utf-8")
-        except UnicodeDecodeError as exc:
-            message = f"is not UTF-8 text (byte {exc.start} cannot be decoded)"
-            raise _refuse([Problem("$", message)], None) from None
-    else:
-        text = data
-    if len(text.encode("utf-8", "surrogatepass")) > MAX_DOCUMENT_BYTES:
-        message = f"the document is larger than {MAX_DOCUMENT_BYTES} bytes"
-        raise _refuse([Problem("$", message)], None)
     try:
         if _fast is not None:
-            return _fast.loads(text)
-        return _std_decoder.decode(text)
+            return _fast.loads(raw)
+        # Decoded here: the standard library would guess UTF-16 or UTF-32 from bytes.
+        return _std_decoder.decode(raw.decode("utf-8") if isinstance(raw, bytes) else raw)
     except RecursionError:
         raise _refuse([Problem("$", "is nested too deeply to parse")], None) from None
-    except ValueError as exc:  # json.JSONDecodeError and orjson's are ValueErrors
+    except ValueError as exc:  # JSON errors of both backends, and UnicodeDecodeError
+        if isinstance(raw, bytes):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as bad:
+                message = f"is not UTF-8 text (byte {bad.start} cannot be decoded)"
+                raise _refuse([Problem("$", message)], None) from None
         raise _refuse([Problem("$", f"is not valid JSON ({exc})")], None) from None
 
 
