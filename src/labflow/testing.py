@@ -27,15 +27,20 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import re
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final, TypeVar
 
 import attrs
+from hypothesis import note
 from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
 
-from labflow.errors import CommandError
-from labflow.lab import Lab
+from labflow._fold import apply_innovation
+from labflow.errors import CommandError, GateRefused, NotFound, PermissionDenied
+from labflow.events import Event, make_event, verify
+from labflow.lab import CeremonyResult, Lab, replay_lab
 from labflow.model import (
     GOVERNMENT_KINDS,
     Actor,
@@ -48,6 +53,7 @@ from labflow.model import (
     UnitKind,
 )
 from labflow.policy import DEFAULT_ROLES, Policy, available_presets, load_policy
+from labflow.requirements import Registry, Verdict
 
 __all__ = [
     "LAB_ID",
@@ -60,6 +66,7 @@ __all__ = [
     "diagnoses",
     "idents",
     "labs",
+    "make_state_machine",
     "permitted",
     "plan_steps",
     "plans",
@@ -567,6 +574,43 @@ def _helpful_moves(lab: Lab, inn: Innovation) -> list[_Move]:
     return moves
 
 
+def _detours(lab: Lab) -> list[_Move]:
+    """Valid moves off the straight path: returns, withdrawals and replications."""
+    moves: list[_Move] = []
+    for inn in sorted(lab.innovations.values(), key=lambda i: i.id):
+        if not inn.active:
+            continue
+        index = lab.policy.index(inn.stage)
+        actor = _first(lab, "return", inn.unit)
+        if index > 0 and actor is not None:
+            back = lab.policy.stages[index - 1].id
+            moves.append(
+                _call(lab, "return", "return_to", actor, inn.unit, inn.id, back, reason=_REASON)
+            )
+        actor = _first(lab, "withdraw", inn.unit)
+        if actor is not None:
+            moves.append(
+                _call(lab, "withdraw", "withdraw", actor, inn.unit, inn.id, reason=_REASON)
+            )
+        others = [u for u in sorted(lab.units) if u != inn.unit]
+        if inn.launch is not None and others:
+            by = innovator_of(others[0])
+            moves.append(
+                _call(
+                    lab,
+                    "replicate",
+                    "replicate",
+                    by,
+                    others[0],
+                    f"replika-{len(lab.innovations) + 1}",
+                    origin=inn.id,
+                    unit=others[0],
+                    adaptation="disesuaikan dengan kondisi desa dan warga",
+                )
+            )
+    return moves
+
+
 def _guided_move(lab: Lab, draw: Draw) -> _Move:
     """A command that moves the lab forward: it lets short runs reach the later stages."""
     moves: list[_Move] = []
@@ -599,6 +643,8 @@ def _guided_move(lab: Lab, draw: Draw) -> _Move:
                     initiator=draw(st.sampled_from(list(Initiator))),
                 )
             )
+    if not moves or draw(st.integers(0, 4)) == 0:
+        moves = _detours(lab) or moves
     if not moves:
         return _random_move(lab, draw)
     return draw(st.sampled_from(moves))  # type: ignore[no-any-return]
@@ -657,3 +703,502 @@ def labs(
         return lab
 
     return build()
+
+
+# --- The stateful test ------------------------------------------------------------------------
+
+
+@attrs.frozen
+class _Snapshot:
+    """Everything a command may change, copied deeply enough to see any change."""
+
+    stage: str
+    units: dict[str, Unit]
+    actors: dict[str, Actor]
+    history: tuple[Event, ...]
+    innovations: dict[str, Innovation]
+
+    @classmethod
+    def of(cls, lab: Lab) -> _Snapshot:
+        return cls(
+            lab.stage,
+            dict(lab.units),
+            dict(lab.actors),
+            tuple(lab.history),
+            {k: attrs.evolve(i, history=list(i.history)) for k, i in lab.innovations.items()},
+        )
+
+
+def _difference(before: _Snapshot, after: _Snapshot) -> str:
+    """Where two snapshots differ, in a few words (for failure messages)."""
+    parts = []
+    if before.stage != after.stage:
+        parts.append(f"lab stage {before.stage} -> {after.stage}")
+    if before.units != after.units:
+        parts.append("units")
+    if before.actors != after.actors:
+        parts.append("actors")
+    if before.history != after.history:
+        parts.append(f"lab history ({len(before.history)} -> {len(after.history)} events)")
+    for key in sorted(before.innovations.keys() | after.innovations.keys()):
+        old, new = before.innovations.get(key), after.innovations.get(key)
+        if old != new:
+            if old is None or new is None:
+                parts.append(f"innovation {key} {'appeared' if old is None else 'vanished'}")
+                continue
+            fields = [
+                f.name
+                for f in attrs.fields(Innovation)
+                if getattr(old, f.name) != getattr(new, f.name)
+            ]
+            parts.append(f"innovation {key}: {', '.join(fields)}")
+    return "; ".join(parts) or "nothing visible"
+
+
+def _appended(before: _Snapshot, lab: Lab) -> dict[str, list[Event]]:
+    """The events a command appended, per subject; every old history must be a prefix."""
+    new: dict[str, list[Event]] = {}
+    old_lab = len(before.history)
+    _require(tuple(lab.history[:old_lab]) == before.history, 2, "the lab's history was rewritten")
+    if len(lab.history) > old_lab:
+        new[lab.id] = lab.history[old_lab:]
+    for key, old in before.innovations.items():
+        inn = lab.innovations.get(key)
+        _require(inn is not None, 2, f"the innovation {key} vanished")
+        assert inn is not None
+        _require(
+            inn.history[: len(old.history)] == old.history, 2, f"the history of {key} was rewritten"
+        )
+        if len(inn.history) > len(old.history):
+            new[key] = inn.history[len(old.history) :]
+    for key in lab.innovations.keys() - before.innovations.keys():
+        new[key] = list(lab.innovations[key].history)
+    return new
+
+
+@attrs.frozen
+class _Outcome:
+    accepted: bool
+    result: object = None
+    error: CommandError | None = None
+
+
+class _Checks:
+    """The invariants of the design, checked around every command on one lab."""
+
+    def __init__(self, lab: Lab, registry: Registry, clock: StepClock) -> None:
+        self.lab = lab
+        self.policy = lab.policy
+        self.registry = registry
+        self.clock = clock
+        self.document = lab.policy.to_dict()
+        #: stage -> the unit kinds its agreement gate applies to (None: every kind)
+        self.agreement_gates: dict[str, list[frozenset[UnitKind] | None]] = {}
+        for stage, specs in lab.policy.gates.items():
+            for spec in specs:
+                if spec.name == "agreement_signed":
+                    self.agreement_gates.setdefault(stage, []).append(spec.applies_to)
+
+    # commands -------------------------------------------------------------------------
+
+    def attempt(self, move: _Move) -> _Outcome:
+        """Run ``move`` and check invariants 1, 2, 3 and 7 on what it did (or did not do)."""
+        lab = self.lab
+        note(f"{move.label}")
+        before = _Snapshot.of(lab)
+        allowed = permitted(lab, move.command, move.by, move.unit)
+        try:
+            result = move.run()
+        except CommandError as exc:
+            note(f"  refused: {type(exc).__name__}: {str(exc).splitlines()[0]}")
+            after = _Snapshot.of(lab)
+            _require(
+                after == before,
+                1,
+                f"{move.label} was refused ({type(exc).__name__}) but changed "
+                f"{_difference(before, after)}",
+            )
+            return _Outcome(False, error=exc)
+        _require(
+            allowed,
+            7,
+            f"{move.label} was accepted from {move.by!r}, who holds no role the policy allows "
+            f"for {move.command!r} in unit {move.unit!r}",
+        )
+        new = _appended(before, lab)
+        if move.command == "launch_cohort":
+            assert isinstance(result, CeremonyResult)
+            ceremony = new.pop(lab.id, [])
+            _require(
+                [e.kind for e in ceremony] == ["lab.ceremony_held"],
+                2,
+                f"a launch ceremony appended {[e.kind for e in ceremony]} to the lab's history",
+            )
+            _require(
+                set(new) == set(result.launched)
+                and all(
+                    [e.kind for e in events] == ["innovation.launched"] for events in new.values()
+                ),
+                2,
+                f"the ceremony launched {sorted(result.launched)} but appended "
+                f"{ {k: [e.kind for e in v] for k, v in new.items()} }",
+            )
+        else:
+            count = sum(len(events) for events in new.values())
+            _require(count == 1, 2, f"{move.label} was accepted and appended {count} events")
+        for subject, events in new.items():
+            for event in events:
+                self.event(event, before.innovations.get(subject), before, move)
+        self.state()
+        return _Outcome(True, result=result)
+
+    def event(self, event: Event, inn: Innovation | None, before: _Snapshot, move: _Move) -> None:
+        """Invariants 2, 3 and 7 of one accepted event, against the state before it."""
+        policy = self.policy
+        p = event.payload
+        _require(
+            event.actor == move.by,
+            7,
+            f"{event.kind} is recorded as by {event.actor!r}, not {move.by!r}",
+        )
+        if event.kind == "lab.advanced":
+            nxt = policy.next_stage(before.stage)
+            _require(
+                p["from"] == before.stage and nxt is not None and p["to"] == nxt.id,
+                2,
+                f"the lab moved {p['from']} -> {p['to']}, not one stage on from {before.stage}",
+            )
+        if inn is None:
+            return
+        if event.kind == "innovation.advanced":
+            nxt = policy.next_stage(inn.stage)
+            _require(inn.active, 3, f"the withdrawn {inn.id} advanced")
+            _require(
+                p["from"] == inn.stage and nxt is not None and p["to"] == nxt.id,
+                2,
+                f"{inn.id} moved {p['from']} -> {p['to']}, not one stage on from {inn.stage}",
+            )
+            assert nxt is not None
+            if not policy.self_paced:
+                _require(
+                    policy.index(nxt.id) <= policy.index(before.stage),
+                    3,
+                    f"{inn.id} entered {nxt.id} ahead of its lab (at {before.stage})",
+                )
+            found = self.lab.gate_unmet(inn, nxt, event.at)
+            _require(
+                not found,
+                3,
+                f"{inn.id} entered {nxt.id} with unmet requirements {[u.code for u in found]}",
+            )
+            self.agreement(inn, nxt.id)
+        elif event.kind == "innovation.returned":
+            _require(
+                p["from"] == inn.stage and policy.index(p["to"]) < policy.index(inn.stage),
+                2,
+                f"{inn.id} was returned {p['from']} -> {p['to']}, which is not backwards",
+            )
+        elif event.kind == "innovation.launched":
+            self.launch(inn)
+            _require(inn.launch is None, 3, f"{inn.id} was launched twice")
+        elif event.kind == "innovation.agreement_signed":
+            agreement = inn.agreement
+            _require(
+                agreement is not None
+                and event.actor in (agreement.regional_head, agreement.unit_head)
+                and not agreement.signed_by(event.actor),
+                7,
+                f"{event.actor!r} signed the agreement of {inn.id} without being an unsigned party",
+            )
+        elif event.kind == "innovation.plan_approved":
+            plan = inn.action_plan
+            _require(
+                plan is not None and plan.submitted_by != event.actor,
+                7,
+                f"{event.actor!r} approved an action plan of {inn.id} they submitted (or none)",
+            )
+
+    def agreement(self, inn: Innovation, stage: str) -> None:
+        """Invariant 3: entering an agreement stage needs both parties' signatures."""
+        unit = self.lab.units.get(inn.unit)
+        for applies_to in self.agreement_gates.get(stage, ()):
+            if applies_to is not None and (unit is None or unit.kind not in applies_to):
+                continue
+            agreement = inn.agreement
+            head = self.lab.actors.get(agreement.unit_head) if agreement else None
+            _require(
+                agreement is not None
+                and agreement.signed_by(agreement.regional_head)
+                and agreement.signed_by(agreement.unit_head)
+                and head is not None
+                and head.unit == inn.unit,
+                3,
+                f"{inn.id} entered {stage} without a performance agreement signed by the "
+                f"regional head and the head of {inn.unit}: {agreement!r}",
+            )
+
+    def launch(self, inn: Innovation) -> None:
+        """Invariant 3: nothing is launched without an action plan approved by another."""
+        plan = inn.action_plan
+        _require(
+            plan is not None
+            and plan.approved_by is not None
+            and plan.approved_by != plan.submitted_by,
+            3,
+            f"{inn.id} was launched without an action plan approved by someone else: {plan!r}",
+        )
+        _require(
+            "deliver" in self.policy.stage(inn.stage).covers,
+            3,
+            f"{inn.id} was launched at {inn.stage}, which does not cover deliver",
+        )
+
+    # the whole state ------------------------------------------------------------------
+
+    def state(self) -> None:
+        """Invariants 3, 4 and 7 of the whole lab: replay, chains, every history's gates."""
+        lab = self.lab
+        for verification in lab.verify():
+            _require(verification.ok, 4, f"a history does not verify: {verification}")
+        replayed = replay_lab(
+            lab.history,
+            [i.history for i in lab.innovations.values()],
+            registry=self.registry,
+            clock=lab.clock,
+        )
+        _require(replayed == lab, 4, "replaying the histories does not give the lab's state")
+        for inn in lab.innovations.values():
+            self.history(inn)
+            if not self.policy.self_paced:
+                _require(
+                    self.policy.index(inn.stage) <= self.policy.index(lab.stage),
+                    3,
+                    f"{inn.id} is at {inn.stage}, ahead of its lab at {lab.stage}",
+                )
+            if inn.agreement is not None:
+                parties = {inn.agreement.regional_head, inn.agreement.unit_head}
+                strangers = [s.signer for s in inn.agreement.signatures if s.signer not in parties]
+                _require(not strangers, 7, f"{strangers} signed the agreement of {inn.id}")
+
+    def history(self, inn: Innovation) -> None:
+        """Invariant 3 over a whole history: fold it and look at every gate as it was passed."""
+        state: Innovation | None = None
+        for event in inn.history:
+            if state is not None and event.kind == "innovation.advanced":
+                self.agreement(state, event.payload["to"])
+            if state is not None and event.kind == "innovation.launched":
+                self.launch(state)
+            state = apply_innovation(state, event)
+
+    def unchanged_policy(self) -> None:
+        _require(
+            self.lab.policy.to_dict() == self.document, 1, "the lab's policy changed during the run"
+        )
+
+
+_TAMPERINGS: Final = ("edit", "edit and rehash", "delete", "insert", "forge", "reorder")
+
+
+def _tamper(history: list[Event], how: str, draw: Draw) -> str:
+    """Tamper with ``history`` in place; return what was done."""
+    i = draw(st.integers(0, len(history) - 1))
+    event = history[i]
+    if how == "reorder" and len(history) < 2:
+        how = "delete"
+    if how in ("edit", "edit and rehash"):
+        field = draw(st.sampled_from(["actor", "kind", "payload", "at"]))
+        changed: Any = {
+            "actor": event.actor + "-palsu",
+            "kind": event.kind + "-palsu",
+            "payload": {**event.payload, "dipalsukan": True},
+            "at": event.at + timedelta(seconds=1),
+        }[field]
+        forged = attrs.evolve(event, **{field: changed})
+        if how == "edit and rehash":
+            forged = make_event(
+                forged.subject,
+                forged.seq,
+                forged.at,
+                forged.actor,
+                forged.kind,
+                forged.payload,
+                forged.prev,
+            )
+        history[i] = forged
+        return f"{how} the {field} of event {i + 1}"
+    if how == "delete":
+        del history[i]
+        return f"delete event {i + 1}"
+    if how == "insert":
+        history.insert(i, history[draw(st.integers(0, len(history) - 1))])
+        return f"insert a copy of an event at {i + 1}"
+    if how == "forge":
+        forged = make_event(
+            event.subject, i + 1, event.at, "pemalsu", event.kind, dict(event.payload), event.prev
+        )
+        history.insert(i, forged)
+        return f"insert a well-linked forged event at {i + 1}"
+    j = draw(st.integers(0, len(history) - 1).filter(lambda j: j != i))
+    history[i], history[j] = history[j], history[i]
+    return f"swap events {i + 1} and {j + 1}"
+
+
+def make_state_machine(
+    policy: Policy | str,
+    *,
+    registry: Registry | None = None,
+    units: Sequence[Unit] | None = None,
+    start: datetime = START,
+) -> type[RuleBasedStateMachine]:
+    """A Hypothesis state machine that puts ``policy`` through random command sequences.
+
+    ``policy`` is a `Policy`, a preset name or a path (loaded with
+    ``registry``, which also serves replay; default: the policy's own). Each
+    run opens a lab with ``units`` (default: 1-3 drawn units) and the `roster`
+    cast, then applies random commands by random actors -- actors lacking the
+    role, wrong parties, withdrawn innovations, malformed input -- mixed with
+    moves that make progress, and checks after every command that:
+
+    1. a refused command changes nothing (state, histories, versions);
+    2. an accepted one appends exactly one event (a ceremony: one per launched
+       innovation and one for the lab), moving one stage at a time in order;
+    3. no gate is passed with unmet requirements: none launched without an
+       action plan approved by someone else, none past an ``agreement_signed``
+       gate (for the unit kinds it ``applies_to``) without both signatures;
+    4. the histories replay to the same state, every chain verifies, and a
+       random edit, deletion, insertion or reordering is detected;
+    6. ``check`` changes nothing and ``advance`` succeeds exactly when it is ok
+       (likewise ``check_launch``/``record_launch``, ``check_lab``/``advance_lab``);
+    7. only role holders act, and only the named parties' signatures count.
+
+    A broken invariant raises `InvariantViolation`. Run the class as a test
+    with ``TestCase = Machine.TestCase`` (set ``Machine.TestCase.settings``)
+    or with `hypothesis.stateful.run_state_machine_as_test`.
+    """
+    loaded = policy if isinstance(policy, Policy) else load_policy(policy, registry=registry)
+    replay_registry = registry or loaded.registry
+    members = st.just(list(units)) if units is not None else unit_lists(max_size=3)
+
+    class PolicyStateMachine(RuleBasedStateMachine):
+        def __init__(self) -> None:
+            super().__init__()
+            self._checks: _Checks | None = None
+
+        @property
+        def checks(self) -> _Checks:
+            assert self._checks is not None, "the lab is opened by the first step"
+            return self._checks
+
+        @initialize(members=members)
+        def open_lab(self, members: list[Unit]) -> None:
+            clock = StepClock(start)
+            lab = Lab.create(
+                loaded,
+                id=LAB_ID,
+                region=REGION,
+                by=SECRETARIAT,
+                units=members,
+                actors=roster(loaded, members),
+                clock=clock,
+            )
+            note(f"units: {[(u.id, u.kind.value) for u in members]}")
+            self._checks = _Checks(lab, replay_registry, clock)
+            self.checks.state()
+
+        @rule(data=st.data())
+        def any_command(self, data: st.DataObject) -> None:
+            """Anything, by anyone, with any input: mostly refused."""
+            self.checks.attempt(_random_move(self.checks.lab, data.draw))
+
+        @rule(data=st.data())
+        def progress(self, data: st.DataObject) -> None:
+            """A few commands that move the cohort forward, so runs reach the later stages."""
+            for _ in range(data.draw(st.integers(1, 4))):
+                self.checks.attempt(_guided_move(self.checks.lab, data.draw))
+
+        @rule(data=st.data())
+        def check_then_advance(self, data: st.DataObject) -> None:
+            """Invariant 6 for an innovation: check changes nothing and decides advance."""
+            lab = self.checks.lab
+            inn = _innovation_for(lab, data.draw)
+            unit = _unit_of(lab, inn)
+            by = _actor_for(lab, data.draw, "advance", unit)
+            self._decides(
+                lambda: lab.check(inn),  # type: ignore[arg-type]
+                _call(lab, "advance", "advance", by, unit, inn),
+            )
+
+        @rule(data=st.data())
+        def check_then_launch(self, data: st.DataObject) -> None:
+            """Invariant 6 for a launch: check_launch changes nothing and decides record_launch."""
+            lab = self.checks.lab
+            inn = _innovation_for(lab, data.draw)
+            unit = _unit_of(lab, inn)
+            by = _actor_for(lab, data.draw, "record_launch", unit)
+            self._decides(
+                lambda: lab.check_launch(inn),  # type: ignore[arg-type]
+                _call(lab, "record_launch", "record_launch", by, unit, inn, ceremony="Peluncuran"),
+            )
+
+        @rule(data=st.data())
+        def check_then_advance_lab(self, data: st.DataObject) -> None:
+            """Invariant 6 for the lab: check_lab changes nothing and decides advance_lab."""
+            lab = self.checks.lab
+            by = _actor_for(lab, data.draw, "advance_lab", None)
+            self._decides(lab.check_lab, _call(lab, "advance_lab", "advance_lab", by, None))
+
+        def _decides(self, check: Callable[[], Verdict], move: _Move) -> None:
+            checks = self.checks
+            allowed = permitted(checks.lab, move.command, move.by, move.unit)
+            with checks.clock.held():
+                before = _Snapshot.of(checks.lab)
+                try:
+                    verdict: Verdict | None = check()
+                except NotFound:
+                    verdict = None
+                after = _Snapshot.of(checks.lab)
+                _require(after == before, 6, f"checking changed {_difference(before, after)}")
+                outcome = checks.attempt(move)
+            if verdict is None:
+                _require(not outcome.accepted, 6, f"{move.label} accepted an unknown subject")
+                return
+            note(f"  verdict: {list(verdict.codes)}")
+            if outcome.accepted:
+                _require(
+                    verdict.ok, 6, f"{move.label} was accepted although check found {verdict.codes}"
+                )
+            elif isinstance(outcome.error, GateRefused):
+                _require(
+                    outcome.error.verdict == verdict,
+                    6,
+                    f"{move.label} was refused with {outcome.error.verdict.codes}, "
+                    f"but check found {verdict.codes}",
+                )
+            elif allowed and not isinstance(outcome.error, PermissionDenied):
+                _require(
+                    not verdict.ok,
+                    6,
+                    f"check found nothing unmet, yet {move.label} was refused: {outcome.error}",
+                )
+
+        @rule(data=st.data(), how=st.sampled_from(_TAMPERINGS))
+        def tamper(self, data: st.DataObject, how: str) -> None:
+            """Invariant 4: any tampering with a history (a copy of it) is detected."""
+            lab = self.checks.lab
+            histories = [
+                lab.history,
+                *(lab.innovations[k].history for k in sorted(lab.innovations)),
+            ]
+            history = list(data.draw(st.sampled_from(histories)))
+            head = history[-1].hash
+            what = _tamper(history, how, data.draw)
+            note(f"tampering: {what}")
+            _require(not verify(history, head=head).ok, 4, f"verify missed a tampering: {what}")
+
+        def teardown(self) -> None:
+            if self._checks is not None:
+                self.checks.unchanged_policy()
+
+    name = "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]+", loaded.id)) or "Policy"
+    PolicyStateMachine.__name__ = PolicyStateMachine.__qualname__ = f"{name}StateMachine"
+    return PolicyStateMachine
