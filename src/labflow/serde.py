@@ -176,6 +176,8 @@ def _json_value(value: Any, depth: int = 0) -> Any:
         items = value.values()
     elif kind is list:
         items = value
+    elif isinstance(value, str | int):  # a str-based enum member (`Role`) is its value
+        return value
     else:
         raise _Invalid(f"expected a JSON value, not {type(value).__name__}")
     for item in items:
