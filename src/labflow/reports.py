@@ -1,0 +1,227 @@
+"""What a lab secretariat reports: the cohort funnel, compliance, overdue work, blocked innovations.
+
+Reports read a `Lab` and change nothing. They are plain records with a
+``to_dict`` (JSON-ready) so the ``labflow report --json`` output and a host's
+dashboard share one shape. "Blocked" is computed, not stored: it depends on
+the lab's stage, the policy and the clock, so it is asked of `Lab.check` at
+the moment of the report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from labflow.lab import Lab
+from labflow.model import Innovation, Unit
+from labflow.requirements import Verdict
+
+__all__ = [
+    "Blocked",
+    "Funnel",
+    "Overdue",
+    "Report",
+    "blocked",
+    "funnel",
+    "overdue",
+    "report",
+    "units_without",
+]
+
+#: Unmet codes that only say "wait": the innovation is not held up by anything of its own.
+_WAITING = frozenset({"lab.behind", "stage.final"})
+
+
+@attrs.frozen
+class Funnel:
+    """How many active innovations stand at each stage, per unit kind; and how many withdrew.
+
+    ``reached[stage]`` counts the active innovations at that stage *or past it*:
+    the funnel's narrowing, stage by stage.
+    """
+
+    stages: tuple[str, ...]
+    at: Mapping[str, Mapping[str, int]]  #: stage -> unit kind -> count
+    reached: Mapping[str, int]
+    withdrawn: int
+    total: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "stages": list(self.stages),
+            "at": {s: dict(k) for s, k in self.at.items()},
+            "reached": dict(self.reached),
+            "withdrawn": self.withdrawn,
+            "total": self.total,
+        }
+
+
+def _kind(lab: Lab, inn: Innovation) -> str:
+    unit = lab.units.get(inn.unit)
+    return unit.kind.value if unit is not None else "unknown"
+
+
+def funnel(lab: Lab) -> Funnel:
+    """Count the cohort by stage and unit kind."""
+    stages = lab.policy.stage_ids
+    at: dict[str, dict[str, int]] = {s: {} for s in stages}
+    withdrawn = 0
+    for inn in lab.innovations.values():
+        if not inn.active:
+            withdrawn += 1
+            continue
+        kinds = at[inn.stage]
+        kind = _kind(lab, inn)
+        kinds[kind] = kinds.get(kind, 0) + 1
+    reached: dict[str, int] = {}
+    running = 0
+    for stage in reversed(stages):
+        running += sum(at[stage].values())
+        reached[stage] = running
+    return Funnel(
+        stages,
+        {s: dict(sorted(at[s].items())) for s in stages},
+        {s: reached[s] for s in stages},
+        withdrawn,
+        len(lab.innovations),
+    )
+
+
+def units_without(lab: Lab, stage: str, *, government_only: bool = True) -> list[Unit]:
+    """The units with no active innovation at or past ``stage`` ("one agency, one innovation").
+
+    Non-government units (community groups, universities, ...) take part by
+    choice, so they are left out unless ``government_only`` is false.
+    """
+    target = lab.policy.index(stage)
+    reached = {
+        inn.unit
+        for inn in lab.innovations.values()
+        if inn.active and lab.policy.index(inn.stage) >= target
+    }
+    return [
+        unit
+        for unit in sorted(lab.units.values(), key=lambda u: u.id)
+        if unit.id not in reached and (unit.kind.government or not government_only)
+    ]
+
+
+@attrs.frozen
+class Overdue:
+    """An active innovation that had to enter ``stage`` by ``deadline`` and has not."""
+
+    innovation: str
+    unit: str
+    at_stage: str
+    stage: str
+    deadline: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "innovation": self.innovation,
+            "unit": self.unit,
+            "at_stage": self.at_stage,
+            "stage": self.stage,
+            "deadline": self.deadline.isoformat(),
+        }
+
+
+def overdue(lab: Lab, now: datetime | None = None) -> list[Overdue]:
+    """Every active innovation behind a passed deadline of the policy (`Policy.deadlines`)."""
+    moment = lab.now() if now is None else now
+    found: list[Overdue] = []
+    for stage, deadline in sorted(lab.policy.deadlines.items(), key=lambda kv: kv[1]):
+        if deadline >= moment or not lab.policy.has_stage(stage):
+            continue
+        target = lab.policy.index(stage)
+        for inn in sorted(lab.innovations.values(), key=lambda i: i.id):
+            if inn.active and lab.policy.index(inn.stage) < target:
+                found.append(Overdue(inn.id, inn.unit, inn.stage, stage, deadline))
+    return found
+
+
+@attrs.frozen
+class Blocked:
+    """An active innovation held up by unmet requirements of its own, with the verdict."""
+
+    innovation: str
+    unit: str
+    stage: str
+    verdict: Verdict
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "innovation": self.innovation,
+            "unit": self.unit,
+            "stage": self.stage,
+            "target": self.verdict.target,
+            "unmet": [
+                {"code": u.code, "en": u.message("en"), "id": u.message("id")}
+                for u in self.verdict.unmet
+            ],
+        }
+
+
+def blocked(lab: Lab) -> list[Blocked]:
+    """Every active innovation whose next move is held up by more than waiting for the lab.
+
+    An innovation at the lab's stage that has done all its gate asks is not
+    blocked (it moves when the lab does), nor is one at the last stage.
+    """
+    found: list[Blocked] = []
+    for inn in sorted(lab.innovations.values(), key=lambda i: i.id):
+        if not inn.active:
+            continue
+        verdict = lab.check(inn.id)
+        own = tuple(u for u in verdict.unmet if u.code not in _WAITING)
+        if own:
+            found.append(Blocked(inn.id, inn.unit, inn.stage, attrs.evolve(verdict, unmet=own)))
+    return found
+
+
+@attrs.frozen
+class Report:
+    """Everything ``labflow report`` prints, in one record."""
+
+    lab: str
+    region: str
+    policy: str
+    stage: str
+    funnel: Funnel
+    #: stage -> the government units with no active innovation at or past it
+    units_without: Mapping[str, tuple[str, ...]]
+    overdue: tuple[Overdue, ...]
+    blocked: tuple[Blocked, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "lab": self.lab,
+            "region": self.region,
+            "policy": self.policy,
+            "stage": self.stage,
+            "funnel": self.funnel.to_dict(),
+            "units_without": {s: list(u) for s, u in self.units_without.items()},
+            "overdue": [o.to_dict() for o in self.overdue],
+            "blocked": [b.to_dict() for b in self.blocked],
+        }
+
+
+def report(lab: Lab, now: datetime | None = None) -> Report:
+    """The whole report: funnel, compliance up to the lab's stage, overdue and blocked."""
+    upto = lab.policy.index(lab.stage)
+    return Report(
+        lab.id,
+        lab.region,
+        lab.policy.id,
+        lab.stage,
+        funnel(lab),
+        {
+            s.id: tuple(u.id for u in units_without(lab, s.id))
+            for s in lab.policy.stages[1 : upto + 1]
+        },
+        tuple(overdue(lab, now)),
+        tuple(blocked(lab)),
+    )
