@@ -9,7 +9,7 @@ import attrs
 import pytest
 
 import labflow as lf
-from helpers import FixedClock, bring_to, cohort, make_lab, plan_steps, prepare, register
+from helpers import ACTORS, FixedClock, bring_to, cohort, make_lab, plan_steps, prepare, register
 from labflow import requirements as rq
 from labflow.requirements import CohortContext, GateContext, Unmet
 
@@ -298,6 +298,28 @@ def test_deadline_not_passed() -> None:
     assert rq.deadline_not_passed(GateContext(inn, lab, lab.policy.stage("deliver"), after)) == []
 
 
+# --- unit_head_on_record ----------------------------------------------------------------
+
+
+def test_unit_head_on_record_met(lab: lf.Lab) -> None:
+    assert rq.unit_head_on_record(ctx(lab, "ino-dinkes")) == []
+
+
+def test_unit_head_on_record_missing() -> None:
+    lab = make_lab(actors=[a for a in ACTORS if a.id != "kadinkes"])
+    register(lab, "a", "dinkes")
+    found = rq.unit_head_on_record(ctx(lab, "a"))
+    assert codes(found) == ["unit_head.missing"]
+    assert found[0].data == {"unit": "dinkes"}
+
+
+def test_unit_head_on_record_ambiguous(lab: lf.Lab) -> None:
+    lab.add_actor(lf.Actor("sekdin", "Sekretaris Dinas", {"unit_head"}, "dinkes"), by="sekretariat")
+    found = rq.unit_head_on_record(ctx(lab, "ino-dinkes"))
+    assert codes(found) == ["unit_head.ambiguous"]
+    assert found[0].data == {"unit": "dinkes", "heads": ["kadinkes", "sekdin"]}
+
+
 # --- cohort conditions -------------------------------------------------------------------
 
 
@@ -346,6 +368,35 @@ def test_every_unit_has_at_or_past_and_meeting(lab: lf.Lab) -> None:
         "bag-tapem",
         "pkm-gombong",
     ]
+
+
+def test_one_official_one_innovation(lab: lf.Lab) -> None:
+    assert rq.one_official_one_innovation(cctx(lab)) == []
+    lab.add_actor(lf.Actor("sekdin", "Sekretaris Dinas", {"unit_head"}, "dinkes"), by="sekretariat")
+    found = rq.one_official_one_innovation(cctx(lab))
+    assert codes(found) == ["cohort.officials_short"]
+    assert found[0].data == {
+        "units": ["dinkes"],
+        "innovations": {"dinkes": 1},
+        "officials": {"dinkes": 2},
+    }
+    register(lab, "kedua", "dinkes")
+    assert rq.one_official_one_innovation(cctx(lab)) == []
+    lab.withdraw("kedua", reason="Digabung", by="sekretariat")
+    assert codes(rq.one_official_one_innovation(cctx(lab))) == ["cohort.officials_short"]
+
+
+def test_one_official_one_innovation_params(lab: lf.Lab) -> None:
+    # counting innovators instead: the community group's innovator is not government
+    assert rq.one_official_one_innovation(cctx(lab), official_roles=("innovator",)) == []
+    kinds = (lf.UnitKind.COMMUNITY,)
+    found = rq.one_official_one_innovation(
+        cctx(lab), official_roles=("innovator",), unit_kinds=kinds
+    )
+    assert found[0].data["officials"] == {"komunitas": 1}
+    approved = rq.RequirementRef("action_plan_approved")
+    found = rq.one_official_one_innovation(cctx(lab), meeting=approved)
+    assert found[0].data["units"] == ["bag-tapem", "dinkes", "pkm-gombong"]
 
 
 def test_share_ready(lab: lf.Lab) -> None:
@@ -430,6 +481,7 @@ def test_verdict_explains_in_both_languages(lab: lf.Lab) -> None:
         "replication_recorded",
         "initiator_permission",
         "deadline_not_passed",
+        "unit_head_on_record",
     ],
 )
 def test_builtin_gate_requirements_are_registered(name: str) -> None:
@@ -438,7 +490,7 @@ def test_builtin_gate_requirements_are_registered(name: str) -> None:
     assert definition.doc, "a built-in explains itself"
 
 
-@pytest.mark.parametrize("name", ["every_unit_has", "share_ready"])
+@pytest.mark.parametrize("name", ["every_unit_has", "share_ready", "one_official_one_innovation"])
 def test_builtin_cohort_conditions_are_registered(name: str) -> None:
     assert lf.DEFAULT_REGISTRY.find("cohort", name) is not None
     assert lf.DEFAULT_REGISTRY.find("gate", name) is None
