@@ -70,7 +70,8 @@ def test_cohort_conditions_and_deadlines_are_notes() -> None:
 def test_stage_ids_mermaid_would_misread_are_renamed() -> None:
     """A stage named like Mermaid syntax (``end``, ``state``) or with a dash gets a safe node id."""
     stages = "\n".join(
-        f'[[stages]]\nid = "{ident}"\nlabel_id = "{ident}"\nlabel_en = "{ident}"\ncovers = [{covers}]'
+        f'[[stages]]\nid = "{ident}"\nlabel_id = "{ident}"\nlabel_en = "{ident}"\n'
+        f"covers = [{covers}]"
         for ident, covers in (
             ("state", '"drum_up"'),
             ("di-agnose", '"diagnose"'),

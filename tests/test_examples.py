@@ -24,7 +24,8 @@ def load(region: str) -> ModuleType:
     if name in sys.modules:
         return sys.modules[name]
     spec = importlib.util.spec_from_file_location(name, EXAMPLES / region / "run.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
@@ -66,7 +67,8 @@ def test_kebumen_nothing_exhibited_without_both_signatures() -> None:
     result = outcome("kebumen")
     for ident in result.exhibited:
         agreement = result.lab.innovation(ident).agreement
-        assert agreement is not None and agreement.complete
+        assert agreement is not None
+        assert agreement.complete
 
 
 def test_kudus_outcome() -> None:
@@ -83,9 +85,7 @@ def test_kudus_outcome() -> None:
         "sim-keliling": ("evidence.too_few",),
     }
     lab = result.lab
-    non_government = [
-        i for i in lab.innovations.values() if not lab.units[i.unit].kind.government
-    ]
+    non_government = [i for i in lab.innovations.values() if not lab.units[i.unit].kind.government]
     assert len(non_government) == 9
     assert all(i.agreement is None for i in non_government)
     assert sum(i.stage == "display" for i in non_government) == 8
