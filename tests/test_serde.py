@@ -273,6 +273,7 @@ def test_a_broken_policy_is_refused_with_document_paths(lab: Lab) -> None:
         (b"NaN", "is not valid JSON"),
         (b"[1, 2]", "a document must be an object"),
         (b'{"kind": "shop", "version": 1, "data": {}}', "'shop' is not a document kind"),
+        (b'{"kind": [], "version": 1, "data": {}}', "$.kind: expected a string"),
         (b'{"kind": "lab", "version": 3, "data": {}}', "newer than this labflow reads"),
         (b'{"kind": "lab", "version": 0, "data": {}}', "expected a positive integer"),
         (b'{"kind": "lab", "version": 2}', "$.data: is required"),

@@ -473,7 +473,10 @@ def _envelope(document: Any) -> tuple[str, int]:
     if extra:
         problems.append(Problem("$", f"unknown fields {extra}"))
     kind: Any = document.get("kind")
-    if kind not in VERSIONS:
+    if type(kind) is not str:  # a list or an object would not even hash
+        problems.append(Problem("$.kind", f"expected a string, not {_name(kind)}"))
+        kind = None
+    elif kind not in VERSIONS:
         problems.append(
             Problem("$.kind", f"{kind!r} is not a document kind (one of {', '.join(KINDS)})")
         )
