@@ -252,6 +252,20 @@ def test_state_that_disagrees_with_its_history_is_refused(lab: Lab) -> None:
     assert paths(refusal(doc)) == {"$.data.stage", "$.data.units"}
 
 
+def test_a_forged_but_consistent_history_is_refused(lab: Lab) -> None:
+    """Hashes recomputed by a forger do not help: the fold itself must make sense."""
+    from labflow.events import GENESIS, make_event
+
+    forged = make_event(
+        lab.id, 1, datetime(2016, 1, 1, tzinfo=UTC), "x", "lab.created", {"id": lab.id}, GENESIS
+    )
+    doc = serde.unstructure(lab)
+    doc["data"]["history"] = [serde.unstructure(forged)["data"]]
+    error = refusal(doc)
+    assert "no 'policy'" in str(error)
+    assert paths(error) == {"$.data.history"}
+
+
 def test_a_broken_policy_is_refused_with_document_paths(lab: Lab) -> None:
     doc = serde.unstructure(lab.policy)
     doc["data"]["stages"][1]["covers"] = ["nowhere"]

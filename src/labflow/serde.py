@@ -558,6 +558,13 @@ def _differences(stated: Any, folded: Any, path: str) -> list[Problem]:
     return out
 
 
+def _why(exc: Exception) -> str:
+    """A foreign error from a replay, as a phrase (a `KeyError` alone says only ``'policy'``)."""
+    if isinstance(exc, KeyError):
+        return f"an event's payload has no {exc}"
+    return str(exc) or type(exc).__name__
+
+
 def _short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
@@ -571,8 +578,8 @@ def _innovation(data: Any, path: str, problems: list[Problem]) -> Innovation | N
         return None
     try:
         folded = replay_innovation(stated.history)
-    except LabflowError as exc:
-        problems.append(Problem(f"{path}.history", f"the history does not replay: {exc}"))
+    except (LabflowError, KeyError, TypeError, ValueError, AttributeError) as exc:
+        problems.append(Problem(f"{path}.history", f"the history does not replay: {_why(exc)}"))
         return None
     if stated != folded:
         problems.extend(_differences(stated, folded, path))
@@ -639,8 +646,8 @@ def _load_lab(
         return None
     try:
         lab = replay_lab(history, [i.history for i in innovations], registry=registry, clock=clock)
-    except LabflowError as exc:
-        problems.append(Problem(f"{path}.history", f"the history does not replay: {exc}"))
+    except (LabflowError, KeyError, TypeError, ValueError, AttributeError) as exc:
+        problems.append(Problem(f"{path}.history", f"the history does not replay: {_why(exc)}"))
         return None
     stated = {
         "id": ident,
