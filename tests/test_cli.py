@@ -1,0 +1,399 @@
+"""The labflow command: the demo, reading and writing commands, exit codes, and bad input."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from labflow import cli
+from labflow.store.sqlite import SQLiteStore
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = cli.main(list(argv), stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One Kebumen demo database, shared by the reading tests (they change nothing)."""
+    path = tmp_path_factory.mktemp("demo") / "kebumen.db"
+    code, _out, err = run("demo", "--db", str(path))
+    assert code == cli.EXIT_OK, err
+    return path
+
+
+def copy(db: Path, tmp_path: Path) -> Path:
+    """A private copy of the demo database, for tests that write."""
+    target = tmp_path / "lab.db"
+    source = sqlite3.connect(db)
+    dest = sqlite3.connect(target)
+    source.backup(dest)
+    source.close()
+    dest.close()
+    return target
+
+
+def dump(db: Path) -> list[tuple[object, ...]]:
+    conn = sqlite3.connect(db)
+    rows = conn.execute("SELECT * FROM events ORDER BY stream, seq").fetchall()
+    conn.close()
+    return rows
+
+
+def test_demo_runs_kebumen_and_says_what_it_found(demo_db: Path) -> None:
+    """The main job: 182 innovations, the funnel, blocked ones with reasons, all verified."""
+    code, out, _ = run("report", "--db", str(demo_db), "--json")
+    assert code == 0
+    report = json.loads(out)
+    assert report["funnel"]["total"] == 182
+    assert report["policy"] == "kebumen-2016"
+    assert report["stage"] == "display"
+    assert report["blocked"], "the demo holds some innovations back"
+    codes = {u["code"] for b in report["blocked"] for u in b["unmet"]}
+    assert {"action_plan.not_approved", "evidence.too_few", "permission.missing"} <= codes
+    assert report["funnel"]["withdrawn"] > 0
+
+
+def test_demo_prints_funnel_blocked_verification_and_database(tmp_path: Path) -> None:
+    path = tmp_path / "kudus.db"
+    code, out, _ = run("demo", "--db", str(path), "--region", "kudus", "--lang", "id")
+    assert code == 0
+    assert "Corong per tahap" in out
+    assert "riwayat terverifikasi" in out
+    assert str(path.resolve()) in out
+    assert "Kabupaten Kudus" in out
+
+
+def test_demo_refuses_to_overwrite_a_file_it_did_not_make(tmp_path: Path) -> None:
+    path = tmp_path / "mine.db"
+    path.write_text("precious")
+    code, _, err = run("demo", "--db", str(path))
+    assert code == cli.EXIT_USAGE
+    assert "already exists" in err
+    assert path.read_text() == "precious"
+
+
+def test_reading_commands_answer_in_json(demo_db: Path) -> None:
+    db = str(demo_db)
+    code, out, _ = run("status", "--db", db, "muttu-1000", "--json")
+    assert code == 0
+    assert json.loads(out)["stage"] == "display"
+    code, out, _ = run("list", "--db", db, "--unit-kind", "hospital", "--json")
+    assert code == 0
+    assert {r["unit_kind"] for r in json.loads(out)} == {"hospital"}
+    code, out, _ = run("list", "--db", db, "--blocked", "--json")
+    assert code == 0
+    assert all(r["unmet"] for r in json.loads(out))
+    code, out, _ = run("history", "--db", db, "muttu-1000", "--hashes", "--json")
+    events = json.loads(out)
+    assert events[0]["kind"] == "innovation.registered"
+    assert all(len(e["hash"]) == 64 for e in events)
+    code, out, _ = run("verify", "--db", db, "--json")
+    assert json.loads(out) == {
+        "ok": True,
+        "histories": 183,
+        "events": json.loads(out)["events"],
+        "failures": [],
+    }
+
+
+def test_reading_commands_print_tables(demo_db: Path) -> None:
+    db = str(demo_db)
+    for argv in (
+        ("status", "--db", db),
+        ("status", "--db", db, "sidik"),
+        ("list", "--db", db, "--stage", "design"),
+        ("history", "--db", db),
+        ("report", "--db", db),
+    ):
+        code, out, err = run(*argv)
+        assert code == 0, err
+        assert out.strip()
+    code, out, _ = run("status", "--db", db, "sidik")
+    assert "action_plan.not_approved" in out
+
+
+def test_export_writes_a_json_document_and_csv(demo_db: Path, tmp_path: Path) -> None:
+    target = tmp_path / "lab.json"
+    code, _, _ = run("export", "--db", str(demo_db), "--out", str(target))
+    assert code == 0
+    document = json.loads(target.read_text())
+    assert document["kind"] == "lab"
+    code, out, _ = run("export", "--db", str(demo_db), "--format", "csv")
+    lines = out.splitlines()
+    assert lines[0].startswith("id,title,unit,unit_kind,stage")
+    assert len(lines) == 183
+    # and a lab exported as JSON imports into a new database, equal
+    fresh = tmp_path / "imported.db"
+    code, _, err = run(
+        "import", "--db", str(fresh), "--by", "sekretariat", "--lab-json", str(target)
+    )
+    assert code == 0, err
+    with SQLiteStore(fresh) as a, SQLiteStore(demo_db) as b:
+        assert [a.history("kebumen"), *a.histories("kebumen")] == [
+            b.history("kebumen"),
+            *b.histories("kebumen"),
+        ]
+
+
+def test_write_commands_append_and_refusals_change_nothing(demo_db: Path, tmp_path: Path) -> None:
+    db = str(copy(demo_db, tmp_path))
+    code, out, _ = run("approve-plan", "--db", db, "sidik", "--by", "kepala-kesbangpol")
+    assert code == 0
+    assert "innovation.plan_approved" in out
+    before = dump(Path(db))
+    code, _, err = run("advance", "--db", db, "bank-sop", "--by", "sekretariat")
+    assert code == cli.EXIT_REFUSED
+    assert "permission" in err
+    assert "Traceback" not in err
+    code, _, err = run("advance", "--db", db, "bank-sop", "--by", "bupati")
+    assert code == cli.EXIT_REFUSED
+    assert "may not advance" in err
+    code, _, err = run("withdraw", "--db", db, "no-such-id", "--reason", "x", "--by", "sekretariat")
+    assert code == cli.EXIT_REFUSED
+    assert "no innovation 'no-such-id'" in err
+    assert dump(Path(db)) == before
+    code, out, _ = run(
+        "evidence",
+        "--db",
+        db,
+        "aset-tertib",
+        "--title",
+        "SK",
+        "--reference",
+        "doc",
+        "--by",
+        "sekretariat",
+    )
+    assert code == 0
+    code, out, _ = run("advance", "--db", db, "aset-tertib", "--by", "sekretariat")
+    assert code == 0, out
+    code, out, _ = run("status", "--db", db, "aset-tertib", "--json")
+    assert json.loads(out)["stage"] == "display"
+
+
+def test_a_fresh_lab_from_the_command_line(tmp_path: Path) -> None:
+    db = str(tmp_path / "new.db")
+    units = tmp_path / "units.csv"
+    units.write_text("id,name,kind\ndinkes,Dinas Kesehatan,agency\n")
+    actors = tmp_path / "actors.csv"
+    actors.write_text(
+        "id,name,roles,unit\nsekretariat,Sekretariat,secretariat,\n"
+        "staf,Staf Dinkes,innovator,dinkes\nkadinkes,Kadinkes,unit_head,dinkes\n"
+    )
+    code, _, err = run(
+        "create",
+        "--db",
+        db,
+        "--policy",
+        "lan-5d",
+        "--id",
+        "kudus",
+        "--region",
+        "Kabupaten Kudus",
+        "--by",
+        "sekretariat",
+        "--units",
+        str(units),
+        "--actors",
+        str(actors),
+    )
+    assert code == 0, err
+    code, _, err = run(
+        "register",
+        "--db",
+        db,
+        "k-119",
+        "--title",
+        "K-119",
+        "--unit",
+        "dinkes",
+        "--innovator",
+        "Tim",
+        "--problem",
+        "Ambulans lambat",
+        "--by",
+        "staf",
+    )
+    assert code == 0, err
+    code, _, err = run("advance-lab", "--db", db, "--by", "sekretariat")
+    assert code == 0, err
+    code, _, err = run("advance", "--db", db, "k-119", "--by", "sekretariat")
+    assert code == 0, err
+    code, _, err = run(
+        "diagnose", "--db", db, "k-119", "--problem", "p", "--cause", "c", "--by", "staf"
+    )
+    assert code == 0, err
+    code, _, err = run(
+        "submit-plan", "--db", db, "k-119", "--step", "SOP|Kabid|2017-06-01", "--by", "staf"
+    )
+    assert code == 0, err
+    code, _, err = run(
+        "submit-plan", "--db", db, "k-119", "--step", "SOP|Kabid|June", "--by", "staf"
+    )
+    assert code == cli.EXIT_USAGE
+    assert "due date" in err
+
+
+def test_import_of_a_malformed_csv_is_refused_whole(demo_db: Path, tmp_path: Path) -> None:
+    db = copy(demo_db, tmp_path)
+    bad = tmp_path / "ideas.csv"
+    bad.write_text(
+        "id,title,unit,innovators,initiator,problem\n"
+        "baru-1,Baru,dinkes,Tim,asn,Masalah\n"
+        "baru 2,,dinkes,Tim,robot,Masalah\n"
+        "baru-3,Baru,dinkes\n"
+    )
+    before = dump(db)
+    code, _, err = run("import", "--db", str(db), "--by", "sekretariat", "--innovations", str(bad))
+    assert code == cli.EXIT_USAGE
+    assert "ideas.csv:4" in err
+    assert dump(db) == before
+    bad.write_text("id,name\nx,y\n")
+    code, _, err = run("import", "--db", str(db), "--by", "sekretariat", "--units", str(bad))
+    assert code == cli.EXIT_USAGE
+    assert "missing column" in err
+    good = tmp_path / "good.csv"
+    good.write_text("id,title,unit,innovators,initiator,problem\nbaru-1,Baru,dinkes,Tim,asn,M\n")
+    code, _, err = run("import", "--db", str(db), "--by", "sekretariat", "--innovations", str(good))
+    assert code == 0, err
+
+
+def test_storage_problems_have_their_own_exit_code(demo_db: Path, tmp_path: Path) -> None:
+    code, _, err = run("status", "--db", str(tmp_path / "missing.db"))
+    assert (code, err.count("\n")) == (cli.EXIT_STORE, 1)
+    assert not (tmp_path / "missing.db").exists()
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(b"\x00garbage" * 512)
+    code, _, err = run("list", "--db", str(garbage))
+    assert code == cli.EXIT_STORE
+    assert "corrupt" in err
+    newer = copy(demo_db, tmp_path)
+    conn = sqlite3.connect(newer)
+    conn.execute("PRAGMA user_version=99")
+    conn.commit()
+    conn.close()
+    code, _, err = run("report", "--db", str(newer))
+    assert code == cli.EXIT_STORE
+    assert "newer labflow" in err
+
+
+def test_a_locked_database_is_reported_and_left_alone(demo_db: Path, tmp_path: Path) -> None:
+    db = copy(demo_db, tmp_path)
+    before = dump(db)
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    original = SQLiteStore.__init__
+
+    def impatient(self: SQLiteStore, path: str, **kw: object) -> None:
+        kw["timeout"] = 0.05
+        original(self, path, **kw)  # type: ignore[arg-type]
+
+    try:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(SQLiteStore, "__init__", impatient)
+            code, _, err = run(
+                "withdraw", "--db", str(db), "sidik", "--reason", "x", "--by", "sekretariat"
+            )
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert code == cli.EXIT_STORE
+    assert "locked" in err
+    assert dump(db) == before
+
+
+def test_verify_names_the_first_tampered_event(demo_db: Path, tmp_path: Path) -> None:
+    db = copy(demo_db, tmp_path)
+    conn = sqlite3.connect(db)
+    conn.execute(
+        "UPDATE events SET actor = 'someone-else' WHERE seq = 3 AND stream = "
+        "(SELECT id FROM streams WHERE subject = 'muttu-1000' AND is_lab = 0)"
+    )
+    conn.commit()
+    conn.close()
+    code, _, err = run("verify", "--db", str(db))
+    assert code == cli.EXIT_UNVERIFIED
+    assert "muttu-1000" in err
+    assert "event 3" in err
+
+
+def test_usage_mistakes_exit_with_the_usage_code() -> None:
+    assert run("frobnicate")[0] == cli.EXIT_USAGE
+    assert run("advance", "x")[0] == cli.EXIT_USAGE  # --by is required
+    code, out, _ = run("--help")
+    assert code == 0
+    assert "exit codes" in out
+    assert cli.DEFAULT_DB in run("list", "--help")[1]
+
+
+def test_policy_commands(tmp_path: Path) -> None:
+    code, out, _ = run("policy", "list", "--json")
+    assert code == 0
+    assert "kebumen-2016" in {p["id"] for p in json.loads(out)}
+    assert run("policy", "show", "kudus-2017")[0] == 0
+    assert run("policy", "validate", "lan-5d")[0] == 0
+    code, out, _ = run("policy", "diagram", "lan-5d")
+    assert code == 0
+    assert out.strip()
+    code, out, _ = run("policy", "diff", "lan-5d", "kebumen-2016")
+    assert code == 0
+    assert out.strip()
+    broken = tmp_path / "broken.toml"
+    broken.write_text('id = "x"\nname = "X"\n[[stages]]\nid = "a"\n')
+    code, _, err = run("policy", "validate", str(broken))
+    assert code == cli.EXIT_USAGE
+    assert "invalid" in err
+
+
+def test_the_wheel_carries_the_demo(tmp_path: Path) -> None:
+    """Built as a wheel and run from it alone (no checkout on the path), the demo works."""
+    uv = shutil.which("uv")
+    if uv is None:  # pragma: no cover
+        pytest.skip("uv is not on PATH")
+    try:
+        subprocess.run(
+            [uv, "build", "--wheel", "-q", "-o", str(tmp_path / "dist"), str(ROOT)],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+    except (OSError, subprocess.CalledProcessError) as exc:  # pragma: no cover
+        pytest.skip(f"cannot build a wheel here: {exc}")
+    (wheel,) = (tmp_path / "dist").glob("*.whl")
+    site = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(site)
+    deps = [p for p in sys.path if p.endswith("site-packages")]
+    work = tmp_path / "work"
+    work.mkdir()
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-S",
+            "-c",
+            "import sys, labflow; from labflow.cli import main; print(labflow.__file__, file=sys.stderr); sys.exit(main())",
+            "demo",
+        ],
+        cwd=work,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(site), *deps])},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.startswith(str(site))  # labflow came from the wheel, not the checkout
+    assert "183 histories verified" in result.stdout
+    assert (work / cli.DEMO_DB).exists()
