@@ -384,7 +384,8 @@ def test_the_wheel_carries_the_demo(tmp_path: Path) -> None:
             sys.executable,
             "-S",
             "-c",
-            "import sys, labflow; from labflow.cli import main; print(labflow.__file__, file=sys.stderr); sys.exit(main())",
+            "import sys, labflow; from labflow.cli import main; "
+            "print(labflow.__file__, file=sys.stderr); sys.exit(main())",
             "demo",
         ],
         cwd=work,
