@@ -37,19 +37,23 @@ def _unencodable(value: object) -> object:
 # The C encoder that ``json.dumps(x, sort_keys=True, separators=(",", ":"),
 # ensure_ascii=False, allow_nan=False)`` builds on every call, built once: it is the
 # largest single cost of a command. No circularity markers: payloads are trees.
+_stdlib_encode = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+).encode
 _c_encoder = getattr(json.encoder, "c_make_encoder", None)
-if _c_encoder is not None:
-    _chunks = _c_encoder(
+_chunks = (
+    _c_encoder(
         None, _unencodable, json.encoder.encode_basestring, None, ":", ",", True, False, False
     )
+    if _c_encoder is not None
+    else None
+)
 
-    def _encode(value: object) -> str:
-        return "".join(_chunks(value, 0))
 
-else:  # pragma: no cover - interpreters without the C accelerator
-    _encode = json.JSONEncoder(
-        sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode
+def _encode(value: object) -> str:
+    if _chunks is None:  # pragma: no cover - interpreters without the C accelerator
+        return _stdlib_encode(value)
+    return "".join(_chunks(value, 0))
 
 
 @attrs.frozen(eq=True)

@@ -894,8 +894,12 @@ def replay_lab(
     if not history or history[0].kind != "lab.created":
         raise InvalidCommand("A lab's history must start with its lab.created event.")
     first = history[0].payload
-    policy = policy_from_dict(first["policy"], source=f"lab {first['id']!r}", registry=registry)
-    lab = Lab(first["id"], first["region"], policy, policy.stages[0].id, clock=clock)
+    try:
+        source = f"lab {first['id']!r}"
+        policy = policy_from_dict(first["policy"], source=source, registry=registry)
+        lab = Lab(first["id"], first["region"], policy, policy.stages[0].id, clock=clock)
+    except (KeyError, TypeError) as exc:
+        raise InvalidCommand(f"The lab.created event is malformed: missing {exc}.") from exc
     for event in history:
         if event.kind not in LAB_KINDS:
             raise InvalidCommand(f"{event.kind!r} is not an event of a lab.")
