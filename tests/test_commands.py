@@ -390,7 +390,9 @@ def test_register(lab: lf.Lab) -> None:
         ({"by": "bupati"}, lf.PermissionDenied),
         ({"by": "nobody"}, lf.NotFound),
         ({"by": 7}, lf.InvalidCommand),
-        ({"unit": "nowhere"}, lf.NotFound),
+        ({"unit": "nowhere", "by": "sekretariat"}, lf.NotFound),
+        # roles are checked first, so a refusal never tells an outsider which ids exist
+        ({"unit": "nowhere"}, lf.PermissionDenied),
         ({"innovation_id": INO}, lf.InvalidCommand),  # taken
         ({"innovation_id": "dua kata"}, lf.InvalidCommand),
         ({"innovation_id": ""}, lf.InvalidCommand),
@@ -472,7 +474,8 @@ def test_replicate_from_another_region(lab: lf.Lab) -> None:
         ({}, lf.InvalidCommand),  # the origin is not launched yet
         ({"origin": "hantu"}, lf.NotFound),
         ({"unit": "bag-tapem", "by": "staf-tapem"}, lf.InvalidCommand),  # its own unit
-        ({"unit": "nowhere"}, lf.NotFound),
+        ({"unit": "nowhere", "by": "sekretariat"}, lf.NotFound),
+        ({"unit": "nowhere"}, lf.PermissionDenied),  # roles first: no hint at which ids exist
         ({"by": "staf-tapem"}, lf.PermissionDenied),  # into another unit
         ({"origin_region": "Kudus"}, lf.InvalidCommand),  # needs title and problem
         ({"origin": " "}, lf.InvalidCommand),

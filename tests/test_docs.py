@@ -6,7 +6,6 @@ import re
 from pathlib import Path
 
 import pytest
-import structlog
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = sorted([ROOT / "README.md", *(ROOT / "docs").glob("*.md")])
@@ -23,10 +22,7 @@ def test_page_examples_run(page: Path, tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.chdir(tmp_path)
     namespace: dict[str, object] = {"__name__": f"docs_{page.stem}"}
     for number, code in enumerate(blocks(page), start=1):
-        try:
-            exec(compile(code, f"{page.name}[block {number}]", "exec"), namespace)
-        finally:
-            structlog.reset_defaults()
+        exec(compile(code, f"{page.name}[block {number}]", "exec"), namespace)
 
 
 def test_docs_have_examples() -> None:

@@ -119,7 +119,9 @@ label_en = "Innovator (ASN or citizen)"
     )
     base = lf.load_policy("lan-5d")
     assert policy.self_paced
-    assert policy.name == base.name  # not overridden, inherited
+    # a variant is its own policy: its name defaults to its own id, not its parent's name
+    assert policy.name == "anak"
+    assert policy.description == ""
     assert policy.allowed("advance") == {"facilitator"}
     assert policy.allowed("approve_plan") == base.allowed("approve_plan")
     assert [s.name for s in policy.gates["display"]] == ["launch_recorded"]

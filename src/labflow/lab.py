@@ -541,11 +541,11 @@ class Lab:
     ) -> Event:
         """Enter an idea into the lab's inventory; it starts at the policy's first stage."""
         _ident(innovation_id, "innovation id")
+        self._authorize("register", by, unit)
         if innovation_id in self.innovations:
             raise InvalidCommand(f"The innovation {innovation_id!r} is already registered.")
         if unit not in self.units:
             raise NotFound("unit", str(unit), where=f"lab {self.id!r}")
-        self._authorize("register", by, unit)
         payload = {
             "lab": self.id,
             "title": _text(title, "title"),
@@ -585,11 +585,11 @@ class Lab:
         another region. ``adaptation`` says how it was adapted to the local context.
         """
         _ident(innovation_id, "innovation id")
+        self._authorize("replicate", by, unit)
         if innovation_id in self.innovations:
             raise InvalidCommand(f"The innovation {innovation_id!r} is already registered.")
         if unit not in self.units:
             raise NotFound("unit", str(unit), where=f"lab {self.id!r}")
-        self._authorize("replicate", by, unit)
         _text(origin, "origin", empty=False)
         _text(adaptation, "adaptation")
         if origin_region is None or origin_region == self.region:

@@ -337,6 +337,11 @@ def _overlay(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
             merged[key] = {**merged[key], **value}
         else:
             merged[key] = value
+    if "id" in child:
+        # A variant is its own policy: it does not go by its parent's name or description.
+        for key in ("name", "description"):
+            if key not in child:
+                merged.pop(key, None)
     merged.pop("extends", None)
     if "extends" in child:
         merged["extends"] = child["extends"]

@@ -26,7 +26,9 @@ class TickingClock:
 def budget_given(ctx: labflow.GateContext, *, minimum: int = 1) -> list[labflow.Unmet]:
     plan = ctx.innovation.action_plan
     if plan is None or (plan.budget or 0) < minimum:
-        return [labflow.unmet("host.no_budget", "No budget.", "Belum ada anggaran.", minimum=minimum)]
+        return [
+            labflow.unmet("host.no_budget", "No budget.", "Belum ada anggaran.", minimum=minimum)
+        ]
     return []
 
 
@@ -61,9 +63,7 @@ def test_host_flow() -> None:
         by="staf-hukum",
     )
     assert event.seq == 1
-    lab.record_diagnosis(
-        "elegan", Diagnosis("Drafting is slow", ["paper-based"]), by="staf-hukum"
-    )
+    lab.record_diagnosis("elegan", Diagnosis("Drafting is slow", ["paper-based"]), by="staf-hukum")
     lab.submit_plan(
         "elegan", steps=[PlanStep("Build the app", "Kasubag", date(2016, 6, 1))], by="staf-hukum"
     )
