@@ -54,7 +54,7 @@ def test_no_duplicates_in_all() -> None:
 
 @pytest.mark.parametrize("name", public_modules())
 def test_public_module_declares_sorted_all(name: str) -> None:
-    """Each public submodule has an ``__all__``, sorted, naming only what it defines or re-exports."""
+    """Each public submodule has a sorted ``__all__`` naming only what it defines or re-exports."""
     module = importlib.import_module(name)
     exported = getattr(module, "__all__", None)
     assert exported is not None, f"{name} has no __all__"

@@ -76,6 +76,9 @@ from labflow.requirements import (
     requirement,
     unmet,
 )
+from labflow.store import Store
+from labflow.store.memory import MemoryStore
+from labflow.store.sqlite import SQLiteStore
 
 __all__ = [
     "COMMANDS",
@@ -104,6 +107,7 @@ __all__ = [
     "Lab",
     "LabflowError",
     "Launch",
+    "MemoryStore",
     "NotFound",
     "PerformanceAgreement",
     "Permission",
@@ -119,10 +123,12 @@ __all__ = [
     "RequirementSpec",
     "Role",
     "RoleDef",
+    "SQLiteStore",
     "Signature",
     "Stage",
     "StageRef",
     "Status",
+    "Store",
     "StoreError",
     "Unit",
     "UnitKind",

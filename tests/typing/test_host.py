@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
+
 import labflow
 from labflow import Actor, Diagnosis, Lab, PlanStep, Role, Unit, UnitKind, Verdict
 
@@ -70,12 +72,11 @@ def test_host_flow() -> None:
     verdict: Verdict = lab.check("elegan")
     codes: tuple[str, ...] = verdict.codes
     assert "lab.behind" in codes
-    try:
+    with pytest.raises(labflow.GateRefused) as refused:
         lab.advance("elegan", by="sekretariat")
-    except labflow.GateRefused as refused:
-        assert refused.verdict == verdict
-    except labflow.LabflowError:
-        raise
+    assert refused.value.verdict == verdict
+    store: labflow.Store = labflow.MemoryStore()
+    assert isinstance(store, labflow.Store)
     results: tuple[labflow.Verification, ...] = lab.verify()
     assert all(result.ok for result in results)
     again: Lab = labflow.replay_lab(
