@@ -643,7 +643,7 @@ def _guided_move(lab: Lab, draw: Draw) -> _Move:
                     initiator=draw(st.sampled_from(list(Initiator))),
                 )
             )
-    if not moves or draw(st.integers(0, 4)) == 0:
+    if not moves or draw(st.integers(0, 11)) == 0:
         moves = _detours(lab) or moves
     if not moves:
         return _random_move(lab, draw)
@@ -678,8 +678,8 @@ def labs(
     The lab is opened on ``policy`` (a `Policy`, a preset name or a path;
     default: any bundled preset) with ``units`` (default: 1-3 drawn units) and
     the `roster` cast, then driven by up to ``max_commands`` random commands --
-    about half of them moves that make progress, the rest anything by anyone,
-    often refused. Its clock is a `StepClock` from ``start``, so the same draw
+    three in four of them moves that make progress, the rest anything by
+    anyone, often refused. Its clock is a `StepClock` from ``start``, so the same draw
     always gives the same lab, hashes included.
     """
 
@@ -697,7 +697,8 @@ def labs(
             clock=StepClock(start),
         )
         for _ in range(draw(st.integers(0, max_commands))):
-            move = _guided_move(lab, draw) if draw(st.booleans()) else _random_move(lab, draw)
+            guided = draw(st.integers(0, 3)) > 0
+            move = _guided_move(lab, draw) if guided else _random_move(lab, draw)
             with contextlib.suppress(CommandError):
                 move.run()
         return lab
