@@ -10,11 +10,13 @@ so that histories reach launch and display, with gaps the gates must catch.
 
 from __future__ import annotations
 
+import warnings
 from contextlib import suppress
 from datetime import date, datetime
 
-from hypothesis import find, given, settings
+from hypothesis import Phase, find, given, settings
 from hypothesis import strategies as st
+from hypothesis.errors import HypothesisWarning
 
 import labflow as lf
 from labflow import Unit
@@ -285,7 +287,9 @@ def test_every_preset_replays_to_the_same_state(lab: lf.Lab) -> None:
 
 def test_the_generated_histories_reach_the_stages_the_properties_are_about() -> None:
     """The properties above are not vacuous: the strategy does carry labs that far."""
-    quick = settings(max_examples=200, database=None)
+    # find() reports what it found; a lab's repr is large, which Hypothesis warns about.
+    warnings.simplefilter("ignore", HypothesisWarning)
+    quick = settings(max_examples=200, database=None, phases=[Phase.generate])
     past_deliver = find(
         progressing_labs("kebumen-2016", KEBUMEN_UNITS),
         lambda lab: any(lab.policy.index(i.stage) > 2 for i in lab.innovations.values()),
