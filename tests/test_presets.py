@@ -28,7 +28,28 @@ the result, the diagram draws it (`labflow.diagram.mermaid`), and the difference
 the baseline is `labflow.diff.compare(baseline, preset).render()`.
 
 This page is generated from the presets (`python tests/test_presets.py`); a test fails
-when it is out of date.
+when it is out of date. A region's own variant is compared and drawn the same way:
+
+```python
+import labflow
+from labflow.diagram import mermaid
+from labflow.diff import compare
+
+baseline = labflow.load_policy("lan-5d")
+kebumen = labflow.load_policy("kebumen-2016")
+difference = compare(baseline, kebumen)
+assert [c.kind for c in difference.stages][0] == "merged"
+moved = {c.name: (c.base_at, c.variant_at) for c in difference.gates if c.kind == "moved"}
+assert moved["agreement_signed"] == ("deliver", "display")
+print(difference.render())
+assert mermaid(kebumen).startswith("stateDiagram-v2")
+```
+
+`compare` matches stages by the 5D stages they cover, not by id, and places each
+requirement at the 5D stage whose entry it guards; `PolicyDiff` holds frozen records
+(`StageChange`, `GateChange`, `PermissionChange`, `RoleChange`, `SettingChange`).
+`mermaid(policy, lang="id")` labels the stages in Indonesian; `returns=False`,
+`withdrawals=False` and `notes=False` leave those parts out.
 
 ## Assumptions
 
