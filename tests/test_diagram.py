@@ -99,3 +99,9 @@ def test_labels_with_quotes_stay_inside_their_quotes() -> None:
     for line in mermaid(policy).splitlines():
         if line.strip().startswith("state "):
             assert line.count('"') == 2
+
+
+@pytest.mark.parametrize("bad", [None, "lan-5d", {"id": "x"}])
+def test_anything_but_a_policy_is_refused_with_a_policy_error(bad: object) -> None:
+    with pytest.raises(lf.PolicyError, match=r"expected a labflow\.Policy"):
+        mermaid(bad)  # type: ignore[arg-type]

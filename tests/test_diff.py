@@ -139,3 +139,11 @@ def test_a_split_stage() -> None:
     result = compare(merged, load("lan-5d"))
     assert result.stages[0].kind == "split"
     assert result.stages[0].variant == ("drum_up", "diagnose")
+
+
+def test_anything_but_a_policy_is_refused_with_a_policy_error() -> None:
+    policy = load("lan-5d")
+    before = policy.to_dict()
+    with pytest.raises(lf.PolicyError, match=r"compare\(\)"):
+        compare(policy, "kebumen-2016")  # type: ignore[arg-type]
+    assert policy.to_dict() == before

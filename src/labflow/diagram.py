@@ -23,10 +23,11 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
+from labflow.errors import PolicyError, Problem
 from labflow.model import GOVERNMENT_KINDS, UnitKind
 from labflow.policy import Policy, RequirementSpec
 
-__all__ = ["mermaid", "spec_label"]
+__all__ = ["mermaid", "require_policy", "spec_label"]
 
 #: Words Mermaid reads as syntax inside a state diagram; a stage with such an id is renamed.
 _RESERVED: Final = frozenset(
@@ -61,6 +62,21 @@ def spec_label(spec: RequirementSpec) -> str:
     if spec.applies_to is not None:
         text += f" [only {_kinds(spec.applies_to)}]"
     return text
+
+
+def require_policy(value: object, caller: str) -> None:
+    """Refuse anything but a loaded `Policy` with a `PolicyError` (not an AttributeError)."""
+    if not isinstance(value, Policy):
+        raise PolicyError(
+            f"given to {caller}()",
+            [
+                Problem(
+                    "$",
+                    f"expected a labflow.Policy, not {type(value).__name__}; "
+                    "load one with labflow.load_policy()",
+                )
+            ],
+        )
 
 
 def _clean(text: str) -> str:
@@ -107,6 +123,7 @@ def mermaid(
     by reinstatement; with ``notes``, the cohort conditions (what the lab needs to enter
     a stage), the launch requirements and deadlines are notes beside their stage.
     """
+    require_policy(policy, "mermaid")
     ids = _node_ids(policy.stage_ids)
     lines = ["stateDiagram-v2", "    direction LR"]
     for stage in policy.stages:

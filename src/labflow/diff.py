@@ -21,7 +21,7 @@ from typing import Literal
 
 import attrs
 
-from labflow.diagram import spec_label
+from labflow.diagram import require_policy, spec_label
 from labflow.model import FIVE_D
 from labflow.policy import Policy, RequirementSpec
 
@@ -323,6 +323,8 @@ def compare(base: Policy, variant: Policy) -> PolicyDiff:
     Descriptions, names and labels of the policies themselves are not compared; stage
     labels are (as ``relabelled``). ``compare(p, p).empty`` holds for every policy.
     """
+    require_policy(base, "compare")
+    require_policy(variant, "compare")
     return PolicyDiff(
         base=base.id,
         variant=variant.id,
