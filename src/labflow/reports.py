@@ -9,15 +9,18 @@ the moment of the report.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import attrs
 
+from labflow.errors import StoreError
 from labflow.lab import Lab
 from labflow.model import Innovation, Unit
+from labflow.policy import policy_from_dict
 from labflow.requirements import Verdict
+from labflow.store import InnovationRow, Store
 
 __all__ = [
     "Blocked",
@@ -26,7 +29,10 @@ __all__ = [
     "Report",
     "blocked",
     "funnel",
+    "funnel_of_rows",
+    "merge_funnels",
     "overdue",
+    "registry_funnel",
     "report",
     "units_without",
 ]
@@ -66,15 +72,22 @@ def _kind(lab: Lab, inn: Innovation) -> str:
 
 def funnel(lab: Lab) -> Funnel:
     """Count the cohort by stage and unit kind."""
-    stages = lab.policy.stage_ids
+    return _tally(
+        lab.policy.stage_ids,
+        ((i.stage, _kind(lab, i), i.active) for i in lab.innovations.values()),
+        len(lab.innovations),
+    )
+
+
+def _tally(stages: Sequence[str], counts: Iterable[tuple[str, str, bool]], total: int) -> Funnel:
+    """A funnel from ``(stage, unit kind, active)`` triples."""
     at: dict[str, dict[str, int]] = {s: {} for s in stages}
     withdrawn = 0
-    for inn in lab.innovations.values():
-        if not inn.active:
+    for stage, kind, active in counts:
+        if not active:
             withdrawn += 1
             continue
-        kinds = at[inn.stage]
-        kind = _kind(lab, inn)
+        kinds = at[stage]
         kinds[kind] = kinds.get(kind, 0) + 1
     reached: dict[str, int] = {}
     running = 0
@@ -82,12 +95,81 @@ def funnel(lab: Lab) -> Funnel:
         running += sum(at[stage].values())
         reached[stage] = running
     return Funnel(
-        stages,
+        tuple(stages),
         {s: dict(sorted(at[s].items())) for s in stages},
         {s: reached[s] for s in stages},
         withdrawn,
-        len(lab.innovations),
+        total,
     )
+
+
+def funnel_of_rows(stages: Sequence[str], rows: Sequence[InnovationRow]) -> Funnel:
+    """The funnel of a lab from a store's rows (`Store.innovations`), without replaying it.
+
+    ``stages`` are the lab's policy's stage ids in order. A row whose stage the
+    policy does not know is refused rather than miscounted.
+    """
+    known = set(stages)
+    for row in rows:
+        if row.stage not in known:
+            raise StoreError(
+                f"The innovation {row.id!r} stands at {row.stage!r}, "
+                f"which is not a stage of its lab's policy."
+            )
+    return _tally(
+        stages,
+        ((r.stage, r.unit_kind or "unknown", r.status != "withdrawn") for r in rows),
+        len(rows),
+    )
+
+
+def merge_funnels(funnels: Iterable[Funnel]) -> Funnel:
+    """One funnel for many labs: counts added stage by stage (stages in order of first sight).
+
+    Labs on different policies merge by stage id; ``reached`` is each lab's own
+    (its policy's order) added up, so it stays "at that stage or past it".
+    """
+    stages: dict[str, None] = {}
+    at: dict[str, dict[str, int]] = {}
+    reached: dict[str, int] = {}
+    withdrawn = total = 0
+    for one in funnels:
+        for stage in one.stages:
+            stages.setdefault(stage)
+            kinds = at.setdefault(stage, {})
+            for kind, count in one.at[stage].items():
+                kinds[kind] = kinds.get(kind, 0) + count
+            reached[stage] = reached.get(stage, 0) + one.reached[stage]
+        withdrawn += one.withdrawn
+        total += one.total
+    return Funnel(
+        tuple(stages),
+        {s: dict(sorted(at[s].items())) for s in stages},
+        {s: reached[s] for s in stages},
+        withdrawn,
+        total,
+    )
+
+
+def registry_funnel(store: Store, lab_ids: Iterable[str] | None = None) -> Funnel:
+    """The funnel by stage and unit kind over every lab of a store (or those given).
+
+    Read from the store's rows (`Store.innovations`), not by replaying labs: a
+    national registry of 250,000 innovations reports in seconds. Each lab's
+    stage order comes from the policy in its ``lab.created`` event. Verify the
+    store first (`Store.verify_all`) when the figures must be trusted.
+    """
+    funnels = []
+    for lab_id in store.lab_ids() if lab_ids is None else lab_ids:
+        created = store.history(lab_id)[:1]
+        if not created or created[0].kind != "lab.created":
+            raise StoreError(f"The history of lab {lab_id!r} does not start with lab.created.")
+        try:
+            policy = policy_from_dict(created[0].payload["policy"], source=f"lab {lab_id!r}")
+        except (KeyError, TypeError) as exc:
+            raise StoreError(f"The lab.created event of {lab_id!r} is malformed ({exc}).") from exc
+        funnels.append(funnel_of_rows(policy.stage_ids, store.innovations(lab_id)))
+    return merge_funnels(funnels)
 
 
 def units_without(lab: Lab, stage: str, *, government_only: bool = True) -> list[Unit]:

@@ -33,7 +33,7 @@ from typing import Any, Protocol, runtime_checkable
 import attrs
 
 from labflow.errors import StoreError
-from labflow.events import GENESIS, Event, canonical_bytes
+from labflow.events import GENESIS, Event, Verification, canonical_bytes
 from labflow.lab import Clock, Lab, system_clock
 from labflow.requirements import Registry
 
@@ -126,6 +126,20 @@ class Store(Protocol):
 
     def histories(self, lab_id: str) -> Iterator[list[Event]]:
         """Every innovation history of a lab, one at a time, by innovation id."""
+        ...
+
+    def verify_all(
+        self, lab_id: str | None = None, *, workers: int | None = None
+    ) -> dict[str, tuple[Verification, ...]]:
+        """Verify every history of every lab (or of ``lab_id``), without loading labs.
+
+        Returns, per lab id (sorted), one `Verification` per history: the lab's
+        own first, then its innovations by id -- for a sound lab, exactly what
+        ``load(lab_id).verify()`` gives. A history must also end at the version
+        and head the store recorded, so one cut short is found. ``workers`` is a
+        hint: a store may verify in several processes. `StoreError` for an
+        unknown ``lab_id``.
+        """
         ...
 
     def innovations(
@@ -229,6 +243,19 @@ def check_append(lab_id: str, append: Append, head: str) -> None:
     opening = append.lab and append.expected == 0 and append.events
     if opening and append.events[0].kind != "lab.created":
         raise StoreError(f"The history of lab {lab_id!r} must start with lab.created.")
+
+
+def refuse_repeats(appends: Sequence[Append]) -> None:
+    """Refuse a commit that names one stream twice: its versions could not both hold."""
+    seen: set[tuple[bool, str]] = set()
+    for append in appends:
+        key = (append.lab, append.subject)
+        if key in seen:
+            raise StoreError(
+                f"A commit names the history of {append.subject!r} twice; "
+                f"give its events in one Append."
+            )
+        seen.add(key)
 
 
 def head_of(events: Sequence[Event]) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from labflow.errors import ConflictError, StoreError
-from labflow.events import Event
+from labflow.events import Event, Verification, verify
 from labflow.lab import Clock, Lab, replay_lab, system_clock
 from labflow.requirements import Registry
 from labflow.store import (
@@ -23,6 +23,7 @@ from labflow.store import (
     head_of,
     project_innovation,
     project_units,
+    refuse_repeats,
 )
 
 __all__ = ["MemoryStore"]
@@ -53,6 +54,7 @@ class MemoryStore:
         return sorted(self._labs)
 
     def commit(self, lab_id: str, appends: Sequence[Append]) -> None:
+        refuse_repeats(appends)
         with self._lock:
             streams = self._labs.get(lab_id)
             fresh = streams is None
@@ -93,6 +95,23 @@ class MemoryStore:
         streams = self._lab(lab_id)
         for subject in sorted(streams.innovations):
             yield list(streams.innovations[subject])
+
+    def verify_all(
+        self, lab_id: str | None = None, *, workers: int | None = None
+    ) -> dict[str, tuple[Verification, ...]]:
+        with self._lock:
+            if lab_id is not None:
+                self._lab(lab_id)  # refuses an unknown lab
+            chosen = self.lab_ids() if lab_id is None else [lab_id]
+            copies = {
+                k: [
+                    list(self._labs[k].own),
+                    *(list(h) for _, h in sorted(self._labs[k].innovations.items())),
+                ]
+                for k in chosen
+            }
+        # Each stream's end is its head here: nothing else records it in memory.
+        return {k: tuple(verify(h) for h in histories) for k, histories in copies.items()}
 
     def innovations(
         self,

@@ -23,17 +23,21 @@ a single file it can copy is the right unit. Why these choices:
 
 from __future__ import annotations
 
+import hashlib
 import json
+import multiprocessing
 import os
 import sqlite3
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
 from labflow.errors import CommandError, ConflictError, StoreError
-from labflow.events import GENESIS, Event
+from labflow.events import GENESIS, Event, Verification, canonical_bytes
 from labflow.lab import Clock, Lab, replay_lab, system_clock
 from labflow.requirements import Registry
 from labflow.store import (
@@ -47,9 +51,10 @@ from labflow.store import (
     check_append,
     project_innovation,
     project_units,
+    refuse_repeats,
 )
 
-__all__ = ["APPLICATION_ID", "SCHEMA_VERSION", "SQLiteStore"]
+__all__ = ["APPLICATION_ID", "PARALLEL_FROM", "SCHEMA_VERSION", "SQLiteStore"]
 
 #: ``PRAGMA application_id`` of a labflow database ("LBFW").
 APPLICATION_ID: Final = 0x4C424657
@@ -99,6 +104,125 @@ assert len(_MIGRATIONS) == SCHEMA_VERSION
 _json = json.JSONEncoder(
     sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
 ).encode
+
+
+#: Below this many events `SQLiteStore.verify_all` stays in the calling process: starting
+#: workers costs about half a second, which a small store verifies in.
+PARALLEL_FROM: Final = 200_000
+
+#: What a verifier sends back per stream: id, events seen, ok, first bad seq, reason.
+_Checked = tuple[int, int, bool, int | None, str | None]
+
+
+def _check_rows(
+    rows: Iterator[tuple[Any, ...]], meta: dict[int, tuple[str, int, str]]
+) -> list[_Checked]:
+    """Verify streams from their rows ``(stream, seq, at, actor, kind, payload, prev, hash)``.
+
+    Rows come ordered by stream and seq, straight from the primary key; no
+    `Event` is built. Each hash is recomputed exactly as `labflow.verify` does
+    over the decoded event (`canonical_bytes`), so the two agree event for
+    event; ``meta`` maps a stream id to its subject, stored version and head,
+    which the chain's end must match. Only streams in ``meta`` are checked.
+    """
+    found: list[_Checked] = []
+    sha256, loads, parse = hashlib.sha256, json.loads, datetime.fromisoformat
+    current = -1
+    subject = prev = ""
+    position = 0
+    bad: tuple[int, str] | None = None
+    seen: set[int] = set()
+
+    def finish() -> None:
+        _, version, head = meta[current]
+        if bad is not None:
+            found.append((current, position, False, bad[0], bad[1]))
+        elif position != version or prev != head:
+            found.append(
+                (current, position, False, position, "it does not end at the expected head")
+            )
+        else:
+            found.append((current, position, True, None, None))
+
+    for stream, seq, at, actor, kind, payload, link, digest in rows:
+        if stream != current:
+            if current in meta:
+                finish()
+            current, position, prev, bad = stream, 0, GENESIS, None
+            if stream in meta:
+                seen.add(stream)
+                subject = meta[stream][0]
+        if bad is not None or current not in meta:
+            continue
+        position += 1
+        if seq != position:
+            bad = (position, f"it says it is event {seq}, but it stands at {position}")
+            continue
+        if link != prev:
+            bad = (position, "it does not link to the event before it")
+            continue
+        try:
+            data = canonical_bytes(subject, seq, parse(at), actor, kind, loads(payload), link)
+        except (TypeError, ValueError, AttributeError, RecursionError) as exc:
+            bad = (position, f"it cannot be read ({exc})")
+            continue
+        if sha256(data).hexdigest() != digest:
+            bad = (position, "its content does not match its hash")
+            continue
+        prev = digest
+    if current in meta:
+        finish()
+    for stream in meta.keys() - seen:  # a stream row whose events are all gone
+        current, position, prev, bad = stream, 0, GENESIS, None
+        finish()
+    return found
+
+
+_STREAM_META = "SELECT id, subject, version, head FROM streams WHERE id BETWEEN ? AND ?"
+_RANGE_ROWS = (
+    "SELECT stream, seq, at, actor, kind, payload, prev, hash FROM events "
+    "WHERE stream BETWEEN ? AND ? ORDER BY stream, seq"
+)
+
+
+def _verify_range(conn: sqlite3.Connection, lo: int, hi: int, lab_id: str | None) -> list[_Checked]:
+    """Verify the streams with ids in ``[lo, hi]`` (of one lab, if given) in one snapshot."""
+    sql = _STREAM_META
+    args: list[Any] = [lo, hi]
+    if lab_id is not None:
+        sql, args = sql + " AND lab = ?", [lo, hi, lab_id]
+    meta = {r[0]: (r[1], r[2], r[3]) for r in conn.execute(sql, args)}
+    return _check_rows(iter(conn.execute(_RANGE_ROWS, (lo, hi))), meta)
+
+
+def _verify_in_worker(path: str, lo: int, hi: int, lab_id: str | None) -> list[_Checked]:
+    """A worker process's share of `SQLiteStore.verify_all`: its own read-only connection."""
+    uri = Path(path).resolve().as_uri() + "?mode=ro"
+    conn = sqlite3.connect(uri, uri=True, isolation_level=None)
+    try:
+        conn.execute("BEGIN")
+        try:
+            return _verify_range(conn, lo, hi, lab_id)
+        finally:
+            conn.execute("COMMIT")
+    finally:
+        conn.close()
+
+
+def _ranges(sizes: Sequence[tuple[int, int]], parts: int) -> list[tuple[int, int]]:
+    """Cut streams ``(id, events)``, by id, into at most ``parts`` runs of about equal events."""
+    total = sum(n for _, n in sizes)
+    share = max(1, -(-total // parts))
+    ranges: list[tuple[int, int]] = []
+    start, held = sizes[0][0], 0
+    for ident, n in sizes:
+        held += n
+        if held >= share:
+            ranges.append((start, ident))
+            start, held = ident + 1, 0
+    if held or not ranges:
+        ranges.append((start, sizes[-1][0]))
+    return ranges
 
 
 def _translate(exc: sqlite3.Error, path: str) -> StoreError:
@@ -204,77 +328,107 @@ class SQLiteStore:
     # --- writing ----------------------------------------------------------------------------
 
     def commit(self, lab_id: str, appends: Sequence[Append]) -> None:
+        """Check every `Append`, then write them all with a handful of statements.
+
+        A ceremony of a thousand innovations is one lookup of its streams (in
+        chunks), one ``executemany`` per table, and no statement per stream: the
+        checks run first, in Python, and nothing is written until all passed.
+        """
+        refuse_repeats(appends)
         with self._transaction(write=True) as conn:
             exists = conn.execute(
                 "SELECT 1 FROM streams WHERE lab = ? AND is_lab = 1", (lab_id,)
             ).fetchone()
             if exists is None and not any(a.lab and a.expected == 0 and a.events for a in appends):
                 raise StoreError(f"There is no lab {lab_id!r} in {self.path}.")
+            rows = self._stream_rows(conn, lab_id, appends)
             for append in appends:
-                self._append(conn, lab_id, append)
+                row = rows.get((append.lab, append.subject))
+                found = row[1] if row is not None else 0
+                if found != append.expected:
+                    raise ConflictError(append.subject, append.expected, found)
+                check_append(lab_id, append, row[2] if row is not None else GENESIS)
+            self._write(conn, lab_id, [a for a in appends if a.events], rows)
 
-    def _append(self, conn: sqlite3.Connection, lab_id: str, append: Append) -> None:
-        row = conn.execute(
-            "SELECT id, version, head, unit, stage, status, launched FROM streams "
-            "WHERE lab = ? AND is_lab = ? AND subject = ?",
-            (lab_id, int(append.lab), append.subject),
-        ).fetchone()
-        found = row[1] if row is not None else 0
-        if found != append.expected:
-            raise ConflictError(append.subject, append.expected, found)
-        check_append(lab_id, append, row[2] if row is not None else GENESIS)
-        if not append.events:
+    def _stream_rows(
+        self, conn: sqlite3.Connection, lab_id: str, appends: Sequence[Append]
+    ) -> dict[tuple[bool, str], tuple[Any, ...]]:
+        """The stored rows ``(id, version, head, unit, stage, status, launched)`` of the streams."""
+        rows: dict[tuple[bool, str], tuple[Any, ...]] = {}
+        for is_lab in (True, False):
+            subjects = [a.subject for a in appends if a.lab is is_lab]
+            for at in range(0, len(subjects), 500):
+                chunk = subjects[at : at + 500]
+                marks = ",".join("?" * len(chunk))
+                for r in conn.execute(
+                    "SELECT subject, id, version, head, unit, stage, status, launched "
+                    f"FROM streams WHERE lab = ? AND is_lab = ? AND subject IN ({marks})",
+                    [lab_id, int(is_lab), *chunk],
+                ):
+                    rows[(is_lab, r[0])] = r[1:]
+        return rows
+
+    def _write(
+        self,
+        conn: sqlite3.Connection,
+        lab_id: str,
+        appends: Sequence[Append],
+        rows: dict[tuple[bool, str], tuple[Any, ...]],
+    ) -> None:
+        """Write checked appends: new streams, events, projections and units, in bulk."""
+        if not appends:
             return
-        if row is None:
-            stream = conn.execute(
-                "INSERT INTO streams (lab, is_lab, subject, version, head) VALUES (?, ?, ?, 0, ?)",
-                (lab_id, int(append.lab), append.subject, GENESIS),
-            ).lastrowid
-            projection: dict[str, Any] = {}
-        else:
-            stream = row[0]
-            projection = {"unit": row[3], "stage": row[4], "status": row[5], "launched": row[6]}
-        conn.executemany(
-            "INSERT INTO events (stream, seq, at, actor, kind, payload, prev, hash) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    stream,
-                    e.seq,
-                    e.at.isoformat(),
-                    e.actor,
-                    e.kind,
-                    _json(e.payload),
-                    e.prev,
-                    e.hash,
-                )
+        next_id = conn.execute("SELECT coalesce(max(id), 0) FROM streams").fetchone()[0] + 1
+        created: list[tuple[Any, ...]] = []
+        updated: list[tuple[Any, ...]] = []
+        events: list[tuple[Any, ...]] = []
+        units: list[tuple[str, str, str]] = []
+        for append in appends:
+            row = rows.get((append.lab, append.subject))
+            if row is None:
+                stream, projection = next_id, {}
+                next_id += 1
+            else:
+                stream = row[0]
+                projection = {"unit": row[3], "stage": row[4], "status": row[5], "launched": row[6]}
+            events.extend(
+                (stream, e.seq, e.at.isoformat(), e.actor, e.kind, _json(e.payload), e.prev, e.hash)
                 for e in append.events
-            ],
-        )
-        last = append.events[-1]
-        if append.lab:
-            units = [(lab_id, u, k) for e in append.events for u, k in project_units(e)]
-            conn.executemany("INSERT OR REPLACE INTO units (lab, id, kind) VALUES (?, ?, ?)", units)
-            conn.execute(
-                "UPDATE streams SET version = ?, head = ? WHERE id = ?",
-                (last.seq, last.hash, stream),
             )
-            return
-        for event in append.events:
-            project_innovation(projection, event)
-        conn.execute(
-            "UPDATE streams SET version = ?, head = ?, unit = ?, stage = ?, status = ?, "
-            "launched = ? WHERE id = ?",
-            (
+            last = append.events[-1]
+            if append.lab:
+                units.extend((lab_id, u, k) for e in append.events for u, k in project_units(e))
+            else:
+                for event in append.events:
+                    project_innovation(projection, event)
+            values = (
                 last.seq,
                 last.hash,
                 projection.get("unit"),
                 projection.get("stage"),
                 projection.get("status"),
-                int(bool(projection.get("launched"))),
-                stream,
-            ),
+                None if append.lab else int(bool(projection.get("launched"))),
+            )
+            if row is None:
+                created.append((stream, lab_id, int(append.lab), append.subject, *values))
+            else:
+                updated.append((*values, stream))
+        conn.executemany(
+            "INSERT INTO streams (id, lab, is_lab, subject, version, head, unit, stage, status, "
+            "launched) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            created,
         )
+        conn.executemany(
+            "UPDATE streams SET version = ?, head = ?, unit = ?, stage = ?, status = ?, "
+            "launched = ? WHERE id = ?",
+            updated,
+        )
+        conn.executemany(
+            "INSERT INTO events (stream, seq, at, actor, kind, payload, prev, hash) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            events,
+        )
+        conn.executemany("INSERT OR REPLACE INTO units (lab, id, kind) VALUES (?, ?, ?)", units)
 
     # --- reading ----------------------------------------------------------------------------
 
@@ -358,6 +512,88 @@ class SQLiteStore:
 
     def histories(self, lab_id: str) -> Iterator[list[Event]]:
         yield from self._grouped(lab_id)[1]
+
+    def verify_all(
+        self, lab_id: str | None = None, *, workers: int | None = None
+    ) -> dict[str, tuple[Verification, ...]]:
+        """Verify every history of every lab (or of ``lab_id``) without loading a lab.
+
+        Rows are streamed in primary-key order and each hash recomputed as
+        `labflow.verify` would; a stream must also end at its stored version and
+        head, so a history cut short is found too. A large store is cut into
+        ranges of streams verified by ``workers`` processes (default: one per
+        core), each in its own read snapshot; a store under `PARALLEL_FROM`
+        events, or in memory, is verified in this process.
+        """
+        with self._transaction(write=False) as conn:
+            if lab_id is not None:
+                self._require_lab(conn, lab_id)
+                sql, args = "SELECT id, version FROM streams WHERE lab = ? ORDER BY id", [lab_id]
+            else:
+                sql, args = "SELECT id, version FROM streams ORDER BY id", []
+            sizes = conn.execute(sql, args).fetchall()
+            names = {
+                r[0]: (r[1], bool(r[2]), r[3])
+                for r in conn.execute(
+                    "SELECT id, lab, is_lab, subject FROM streams"
+                    + (" WHERE lab = ?" if lab_id is not None else ""),
+                    args,
+                )
+            }
+            events = sum(n for _, n in sizes)
+            count = workers if workers is not None else (os.cpu_count() or 1)
+            local = (
+                count <= 1
+                or events < PARALLEL_FROM
+                or self.path == ":memory:"
+                or "fork" not in multiprocessing.get_all_start_methods()
+            )
+            if not sizes:
+                checked: list[_Checked] = []
+            elif local:
+                checked = _verify_range(conn, sizes[0][0], sizes[-1][0], lab_id)
+        if sizes and not local:
+            try:
+                checked = self._verify_in_workers(sizes, count, lab_id)
+            except (OSError, BrokenProcessPool):
+                # No processes to be had here: the same work, in this process.
+                with self._transaction(write=False) as conn:
+                    checked = _verify_range(conn, sizes[0][0], sizes[-1][0], lab_id)
+        results: dict[str, list[tuple[bool, str, Verification]]] = {}
+        for stream, length, ok, seq, reason in checked:
+            if stream not in names:
+                continue  # a stream created after this call began
+            lab, is_lab, subject = names[stream]
+            results.setdefault(lab, []).append(
+                (not is_lab, subject, Verification(subject, length, ok, seq, reason))
+            )
+        return {
+            lab: tuple(v for _, _, v in sorted(found, key=lambda f: (f[0], f[1])))
+            for lab, found in sorted(results.items())
+        }
+
+    def _verify_in_workers(
+        self, sizes: Sequence[tuple[int, int]], count: int, lab_id: str | None
+    ) -> list[_Checked]:
+        """Share `verify_all` out to ``count`` forked processes, by ranges of stream ids.
+
+        Forked, not spawned: a spawned worker re-imports the host's main module,
+        which a host script without an ``if __name__ == "__main__"`` guard cannot
+        survive. Each worker opens its own read-only connection.
+        """
+        checked: list[_Checked] = []
+        context = multiprocessing.get_context("fork")
+        try:
+            with ProcessPoolExecutor(count, mp_context=context) as pool:
+                futures = [
+                    pool.submit(_verify_in_worker, self.path, lo, hi, lab_id)
+                    for lo, hi in _ranges(sizes, count * 4)
+                ]
+                for future in futures:
+                    checked.extend(future.result())
+        except sqlite3.Error as exc:
+            raise _translate(exc, self.path) from exc
+        return checked
 
     def innovations(
         self,
