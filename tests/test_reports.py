@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
 
 import labflow as lf
 from helpers import bring_to, cohort, make_lab, register
 from labflow import reports
+from labflow.store import Append, InnovationRow, Store
+from labflow.store.memory import MemoryStore
+from labflow.store.sqlite import SQLiteStore
 
 
 def test_funnel_counts_by_stage_and_unit_kind() -> None:
@@ -69,3 +75,55 @@ def test_report_is_json_ready() -> None:
     assert data["blocked"] == []
     assert data["funnel"]["reached"]["display"] == 3
     assert data["units_without"]["design"] == []
+
+
+def _stored(store: Store, lab: lf.Lab) -> None:
+    appends = [Append(lab.id, 0, lab.history, lab=True)]
+    appends += [Append(i.id, 0, i.history) for i in lab.innovations.values()]
+    store.commit(lab.id, appends)
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_registry_funnel_adds_up_every_lab_without_replaying(kind: str, tmp_path: Path) -> None:
+    """The store-wide funnel, read from the rows, equals the loaded labs' funnels merged."""
+    store: Store = (
+        MemoryStore() if kind == "memory" else SQLiteStore(tmp_path / "r.db", create=True)
+    )
+    kebumen = make_lab()
+    ids = cohort(kebumen)
+    bring_to(kebumen, "design", ids[:2])
+    kebumen.withdraw(ids[2], reason="Ditunda", by="sekretariat")
+    kudus = make_lab(lab_id="kudus")
+    cohort(kudus)
+    register(kudus, "extra", "pkm-gombong")
+    for lab in (kebumen, kudus):
+        _stored(store, lab)
+    total = reports.registry_funnel(store)
+    assert total == reports.merge_funnels([reports.funnel(kebumen), reports.funnel(kudus)])
+    assert total.at["design"] == {"agency": 2}
+    assert total.at["drum_up"] == {"agency": 2, "clinic": 2}
+    assert total.reached["drum_up"] == 6
+    assert (total.withdrawn, total.total) == (1, 7)
+    assert reports.registry_funnel(store, ["kudus"]) == reports.funnel(kudus)
+    store.close()
+
+
+def test_merging_funnels_of_different_policies_keeps_each_labs_order() -> None:
+    five = reports.Funnel(
+        ("a", "b"), {"a": {"agency": 1}, "b": {"clinic": 2}}, {"a": 3, "b": 2}, 0, 3
+    )
+    six = reports.Funnel(
+        ("a", "c", "b"), {"a": {}, "c": {"agency": 1}, "b": {}}, {"a": 1, "c": 1, "b": 0}, 1, 2
+    )
+    merged = reports.merge_funnels([five, six])
+    assert merged.stages == ("a", "b", "c")
+    assert merged.at == {"a": {"agency": 1}, "b": {"clinic": 2}, "c": {"agency": 1}}
+    assert merged.reached == {"a": 4, "b": 2, "c": 1}
+    assert (merged.withdrawn, merged.total) == (1, 5)
+    assert reports.merge_funnels([]) == reports.Funnel((), {}, {}, 0, 0)
+
+
+def test_a_row_at_a_stage_the_policy_lacks_is_refused() -> None:
+    row = InnovationRow("x", "dinkes", "agency", "nowhere", "active", False, 1)
+    with pytest.raises(lf.StoreError, match="not a stage"):
+        reports.funnel_of_rows(("drum_up", "diagnose"), [row])

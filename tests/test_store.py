@@ -227,3 +227,59 @@ def test_session_outside_a_with_block_is_an_error() -> None:
     session = Session(MemoryStore(), "kebumen")
     with pytest.raises(lf.StoreError):
         session.pending()
+
+
+def test_verify_all_agrees_with_verifying_the_loaded_lab(store: Store) -> None:
+    """Streamed verification gives, per lab, exactly what ``load(lab).verify()`` gives."""
+    lab = make_lab()
+    cohort(lab)
+    bring_to(lab, "display")
+    other = make_lab(lab_id="kudus")
+    cohort(other)
+    save(store, lab)
+    save(store, other)
+    found = store.verify_all()
+    assert list(found) == ["kebumen", "kudus"]
+    assert found["kebumen"] == store.load("kebumen").verify()
+    assert found["kudus"] == store.load("kudus").verify()
+    assert all(v.ok for v in found["kebumen"])
+    assert [v.subject for v in found["kebumen"]] == ["kebumen", *sorted(lab.innovations)]
+    assert store.verify_all("kudus") == {"kudus": found["kudus"]}
+
+
+def test_verify_all_of_an_unknown_lab_is_refused(store: Store) -> None:
+    save(store, make_lab())
+    with pytest.raises(lf.StoreError, match="no lab"):
+        store.verify_all("nowhere")
+    assert store.verify_all(workers=1)["kebumen"][0].ok
+
+
+def test_a_commit_naming_a_stream_twice_is_refused_and_writes_nothing(store: Store) -> None:
+    lab = make_lab()
+    cohort(lab)
+    save(store, lab)
+    before = contents(store, "kebumen")
+    lab.withdraw("ino-dinkes", reason="Ditunda", by="sekretariat")
+    event = lab.innovation("ino-dinkes").history[-1]
+    twice = [Append("ino-dinkes", 1, (event,)), Append("ino-dinkes", 1, (event,))]
+    with pytest.raises(lf.StoreError, match="twice"):
+        store.commit("kebumen", twice)
+    assert contents(store, "kebumen") == before
+
+
+def test_a_ceremony_updates_every_stream_and_row_in_one_commit(store: Store) -> None:
+    """The bulk write path: many streams moved, one new, rows and versions all current."""
+    lab = make_lab()
+    ids = cohort(lab)
+    bring_to(lab, "deliver", launch=False)
+    save(store, lab)
+    with store.session("kebumen") as live:
+        result = live.launch_cohort(ceremony="Peluncuran", by="bupati")
+        register(live, "baru", "dinkes")
+    assert sorted(result.launched) == sorted(ids)
+    rows = {r.id: r for r in store.innovations("kebumen")}
+    assert all(rows[i].launched and rows[i].version == live.innovation(i).version for i in ids)
+    assert rows["baru"].stage == "drum_up"
+    assert not rows["baru"].launched
+    assert store.version("kebumen") == live.version
+    assert store.load("kebumen") == live

@@ -20,6 +20,7 @@ import structlog
 import labflow as lf
 from helpers import bring_to, cohort, make_lab, register
 from labflow.store import Append, StoreCorrupt, StoreLocked, StoreMissing, StoreTooNew
+from labflow.store import sqlite as sqlite_module
 from labflow.store.sqlite import APPLICATION_ID, SCHEMA_VERSION, SQLiteStore
 
 RACES = 1000
@@ -278,3 +279,69 @@ def test_a_tampered_row_is_found_by_verification(tmp_path: Path) -> None:
         streamed = [lf.verify(h) for h in store.histories("kebumen")]
     assert [(v.subject, v.seq) for v in bad] == [("ino-dinkes", 2)]
     assert [(v.subject, v.seq) for v in streamed if not v.ok] == [("ino-dinkes", 2)]
+
+
+def test_verify_all_finds_an_edited_row_and_a_history_cut_short(tmp_path: Path) -> None:
+    """A row edited in place, and a history whose last event was deleted (which still
+    chains, but no longer ends at the stored head): both named, the rest sound."""
+    path = tmp_path / "tampered.db"
+    lab = make_lab()
+    cohort(lab)
+    bring_to(lab, "design")
+    with SQLiteStore(path, create=True) as store:
+        save(store, lab)
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "UPDATE events SET payload = json_set(payload, '$.problem', 'edited') WHERE seq = 2 "
+            "AND stream = (SELECT id FROM streams WHERE subject = 'ino-dinkes')"
+        )
+        conn.execute(
+            "DELETE FROM events WHERE stream = (SELECT id FROM streams WHERE subject = ?) "
+            "AND seq = (SELECT version FROM streams WHERE subject = ?)",
+            ("ino-pkm-gombong", "ino-pkm-gombong"),
+        )
+    with SQLiteStore(path) as store:
+        found = store.verify_all()["kebumen"]
+    bad = {v.subject: (v.seq, v.reason) for v in found if not v.ok}
+    short = len(lab.innovation("ino-pkm-gombong").history) - 1
+    assert bad == {
+        "ino-dinkes": (2, "its content does not match its hash"),
+        "ino-pkm-gombong": (short, "it does not end at the expected head"),
+    }
+    assert len(found) == 1 + len(lab.innovations)
+
+
+def test_verify_all_in_worker_processes_agrees_with_one_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Below PARALLEL_FROM events a store verifies in-process; lowered, the same store is
+    cut into ranges of streams checked by two workers, with the same results, a tampered
+    row included."""
+    path = tmp_path / "lab.db"
+    lab = make_lab()
+    for n in range(40):
+        register(lab, f"ino-{n:02}", ("bag-tapem", "dinkes", "pkm-gombong")[n % 3])
+    with SQLiteStore(path, create=True) as store:
+        save(store, lab)
+        save(store, make_lab(lab_id="kudus"))
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "UPDATE events SET actor = 'someone' WHERE seq = 1 "
+            "AND stream = (SELECT id FROM streams WHERE subject = 'ino-17')"
+        )
+    with SQLiteStore(path) as store:
+        alone = store.verify_all(workers=1)
+        monkeypatch.setattr(sqlite_module, "PARALLEL_FROM", 1)
+        shared = store.verify_all(workers=2)
+        one_lab = store.verify_all("kebumen", workers=2)
+    assert shared == alone
+    assert one_lab == {"kebumen": alone["kebumen"]}
+    assert [v.subject for v in alone["kebumen"] if not v.ok] == ["ino-17"]
+    assert list(alone) == ["kebumen", "kudus"]
+
+
+def test_ranges_cut_streams_into_parts_of_about_equal_events() -> None:
+    sizes = [(1, 10), (2, 10), (3, 10), (5, 10), (9, 1)]
+    assert sqlite_module._ranges(sizes, 2) == [(1, 3), (4, 9)]
+    assert sqlite_module._ranges(sizes, 1) == [(1, 9)]
+    assert sqlite_module._ranges([(7, 0)], 4) == [(7, 7)]
