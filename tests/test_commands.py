@@ -1147,8 +1147,11 @@ def test_withdrawn_innovation_is_refused(busy_lab: lf.Lab, command: str) -> None
     assert isinstance(info.value, lf.InvalidCommand | lf.GateRefused)
 
 
-#: At display with every artefact in place, these commands reach the clock before anything else.
-CLOCKED = sorted(set(CALLS) - {"approve_plan", "sign_agreement", "submit_plan"})
+#: At display with every artefact in place, these commands reach the clock before anything else
+#: (a signed agreement is binding there, so redrawing it is refused before the clock is read).
+CLOCKED = sorted(
+    set(CALLS) - {"approve_plan", "sign_agreement", "submit_plan", "draw_up_agreement"}
+)
 
 
 @pytest.mark.parametrize("command", CLOCKED)
@@ -1164,7 +1167,7 @@ def test_naive_clock_refuses_plan_and_signature(lab: lf.Lab) -> None:
     lab.submit_plan(INO, steps=plan_steps(), by="staf-dinkes")
     lab.draw_up_agreement(INO, regional_head="bupati", unit_head="kadinkes", by="sekretariat")
     lab.clock = lambda: datetime(2016, 5, 1, 8)
-    for command in ("approve_plan", "sign_agreement", "submit_plan"):
+    for command in ("approve_plan", "sign_agreement", "submit_plan", "draw_up_agreement"):
         with refused(lab, lf.InvalidCommand, match="timezone-aware"):
             CALLS[command](lab, INO, _able(lab, command))
 
@@ -1303,3 +1306,14 @@ def test_launch_cohort_reads_the_clock_once(lab: lf.Lab) -> None:
     assert {e.at for e in result.events} == {datetime(2017, 7, 1, tzinfo=UTC)}
     with refused(lab, lf.InvalidCommand, match="timezone-aware"):
         lab.launch_cohort(ceremony="Peluncuran", by="bupati")
+
+
+def test_a_signed_agreement_is_binding_past_its_gate(lab: lf.Lab) -> None:
+    """Past the agreement gate, redrawing (which would clear the signatures) is refused."""
+    bring_to(lab, "deliver")
+    inn = lab.innovation(INO)
+    assert inn.agreement is not None
+    assert inn.agreement.complete
+    parties = {"regional_head": inn.agreement.regional_head, "unit_head": inn.agreement.unit_head}
+    with refused(lab, lf.InvalidCommand, match="binding"):
+        lab.draw_up_agreement(INO, by="sekretariat", **parties)

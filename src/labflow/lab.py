@@ -415,6 +415,17 @@ class Lab:
         audit.applied(self, event)
         return event
 
+    def _past_agreement(self, inn: Innovation) -> bool:
+        """Whether ``inn`` has entered a stage whose gate requires a signed agreement of it."""
+        unit = self.units.get(inn.unit)
+        kind = _kind(unit)
+        for stage in self.policy.stages[1 : self.policy.index(inn.stage) + 1]:
+            for spec in self.policy.gates.get(stage.id, ()):
+                applies = spec.applies_to is None or kind in spec.applies_to
+                if spec.name == "agreement_signed" and applies:
+                    return True
+        return False
+
     def _active(self, innovation_id: str) -> Innovation:
         inn = self.innovation(innovation_id)
         if not inn.active:
@@ -685,10 +696,15 @@ class Lab:
     ) -> Event:
         """Draw up the performance agreement between the regional head and the unit's head.
 
-        Replaces any earlier draft, and with it any signatures.
+        Replaces any earlier draft, and with it any signatures -- until the innovation has
+        passed the policy's agreement gate: from then on a signed agreement is binding.
         """
         inn = self._active(innovation_id)
         self._authorize("draw_up_agreement", by, inn.unit)
+        if inn.agreement is not None and inn.agreement.complete and self._past_agreement(inn):
+            raise InvalidCommand(
+                f"{inn.id} has passed the agreement gate; its signed agreement is binding."
+            )
         head = self.actors.get(regional_head)
         if head is None or Role.REGIONAL_HEAD not in head.roles:
             raise InvalidCommand(f"{regional_head!r} is not a regional head of this lab.")
