@@ -27,6 +27,7 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 
 import structlog
 from transitions import Machine
@@ -63,7 +64,7 @@ def timed(run: Callable[[], int], repeats: int) -> float:
 
 
 def bench_dict(n: int, repeats: int) -> float:
-    nxt = dict(zip(STAGES, STAGES[1:], strict=False))
+    nxt = dict(pairwise(STAGES))
     log: list[str] = []
 
     def guard(model: dict[str, str]) -> bool:
@@ -102,7 +103,7 @@ def bench_transitions(n: int, repeats: int, *, refuse: bool = False) -> float:
         states=STAGES,
         transitions=[
             {"trigger": "advance", "source": a, "dest": b, "conditions": guard, "after": after}
-            for a, b in zip(STAGES, STAGES[1:], strict=False)
+            for a, b in pairwise(STAGES)
         ],
         initial="design",
         auto_transitions=False,
@@ -145,12 +146,19 @@ def furnished_lab(n: int, *, ready: bool) -> Lab:
         actors.append(Actor(f"head{i}", f"Head {i}", {Role.UNIT_HEAD}, f"u{i}"))
         actors.append(Actor(f"inn{i}", f"Innovator {i}", {Role.INNOVATOR}, f"u{i}"))
     policy = labflow.parse_policy('extends = "lan-5d"\nid = "bench"\nself_paced = true\n')
-    lab = Lab.create(policy, id="bench", region="Bench", by="sek", units=units, actors=actors,
-                     clock=Clock())
+    lab = Lab.create(
+        policy, id="bench", region="Bench", by="sek", units=units, actors=actors, clock=Clock()
+    )
     for i in range(n):
         key = f"i{i}"
-        lab.register(key, title=f"Inovasi {i}", unit=f"u{i}", innovators=["Tim"],
-                     problem="Masalah", by=f"inn{i}")
+        lab.register(
+            key,
+            title=f"Inovasi {i}",
+            unit=f"u{i}",
+            innovators=["Tim"],
+            problem="Masalah",
+            by=f"inn{i}",
+        )
         lab.advance(key, by="sek")
         lab.record_diagnosis(key, Diagnosis("p", ["c"]), by=f"inn{i}")
         lab.grant_permission(key, reference="800/1", by=f"head{i}")
@@ -174,7 +182,7 @@ def bench_labflow(n: int, repeats: int, *, refuse: bool = False) -> float:
         start = time.perf_counter()
         if refuse:
             for key in ids:
-                try:
+                try:  # noqa: SIM105 - contextlib.suppress would add its own cost to each move
                     lab.advance(key, by="sek")
                 except labflow.GateRefused:
                     pass
@@ -221,11 +229,15 @@ def main() -> None:
         print(f"  {name:22s} {seconds * 1e6:8.2f} us")
     accepted = results["labflow advance"] / results["transitions"]
     refused = results["labflow refused"] / results["transitions refused"]
-    print(f"labflow advance / transitions:          {accepted:5.2f}x  (promise: <= 1.0, stretch 0.5)")
+    print(
+        f"labflow advance / transitions:          {accepted:5.2f}x  (promise: <= 1.0, stretch 0.5)"
+    )
     print(f"labflow refused / transitions refused:  {refused:5.2f}x  (promise: <= 2.0)")
     record, history = size_at_rest()
-    print(f"innovation at rest beyond its data: {record} B record + {history} B history list "
-          f"= {record + history} B (promise: <= 512 B)")
+    print(
+        f"innovation at rest beyond its data: {record} B record + {history} B history list "
+        f"= {record + history} B (promise: <= 512 B)"
+    )
 
 
 if __name__ == "__main__":
