@@ -275,10 +275,10 @@ def test_a_permission_check_that_lets_anyone_act_is_caught(
 
 
 def test_a_verifier_that_sees_nothing_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
-    import labflow.testing
+    import labflow.testing._machine
 
     monkeypatch.setattr(
-        labflow.testing,
+        labflow.testing._machine,
         "verify",
         lambda history, head=None: labflow.Verification("x", len(history), True),
     )

@@ -1,0 +1,246 @@
+"""The lab driver: moves that answer what blocks progress, and `labs` built on them.
+
+Random commands alone almost never carry a lab past diagnose: each stage needs a
+handful of artefacts, by the right people, in the right order. The driver reads
+what stands in the way -- an innovation's `check` verdict, the lab's cohort
+conditions -- and proposes the commands that would remove it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from hypothesis import strategies as st
+
+from labflow.errors import CommandError
+from labflow.lab import Lab
+from labflow.model import Diagnosis, Initiator, Innovation, PlanStep, Role, Unit
+from labflow.policy import Policy, available_presets, load_policy
+from labflow.testing._cast import (
+    LAB_ID,
+    REGION,
+    SECRETARIAT,
+    head_of,
+    innovator_of,
+    permitted,
+    roster,
+)
+from labflow.testing._clock import START, StepClock
+from labflow.testing._moves import REASON, Draw, Move, call, random_move
+from labflow.testing._values import unit_lists
+
+
+def first_allowed(lab: Lab, command: str, unit: object, *, avoid: object = None) -> str | None:
+    """The first actor (by id) allowed to perform ``command`` for ``unit``, other than ``avoid``."""
+    return next(
+        (a for a in sorted(lab.actors) if a != avoid and permitted(lab, command, a, unit)), None
+    )
+
+
+def helpful_moves(lab: Lab, inn: Innovation) -> list[Move]:
+    """The commands that would remove what stands between ``inn`` and its next stage."""
+    moves: list[Move] = []
+
+    def add(command: str, method: str, *args: Any, by: str | None = None, **kw: Any) -> None:
+        actor = by if by is not None else first_allowed(lab, command, inn.unit)
+        if actor is not None:
+            moves.append(call(lab, command, method, actor, inn.unit, *args, **kw))
+
+    if not inn.active:
+        add("reinstate", "reinstate", inn.id, reason=REASON)
+        return moves
+    verdict = lab.check(inn.id)
+    stage = lab.policy.stage(inn.stage)
+    if verdict.ok:
+        add("advance", "advance", inn.id)
+    codes = set(verdict.codes)
+    if "deliver" in stage.covers and inn.launch is None:
+        codes.add("launch.missing")
+    if "display" in stage.covers and inn.exhibit is None:
+        codes.add("exhibit.missing")
+    for code in sorted(codes):
+        group = code.split(".")[0]
+        if code == "lab.behind":
+            actor = first_allowed(lab, "advance_lab", None)
+            if actor is not None:
+                moves.append(call(lab, "advance_lab", "advance_lab", actor, None))
+        elif group == "diagnosis":
+            good = Diagnosis("Antrian panjang", ("Prosedur manual", "SDM kurang", "Data tersebar"))
+            add("record_diagnosis", "record_diagnosis", inn.id, good)
+        elif group == "permission":
+            add("grant_permission", "grant_permission", inn.id, reference="800/123/2016")
+        elif code in ("action_plan.missing", "action_plan.too_few_steps") or (
+            code == "action_plan.step_without_responsible"
+        ):
+            steps = [PlanStep(f"Langkah {i}", "Kepala Seksi", date(2016, 6, i)) for i in (1, 2, 3)]
+            if inn.launch is None:
+                by = innovator_of(inn.unit)
+                if not permitted(lab, "submit_plan", by, inn.unit):
+                    by = first_allowed(lab, "submit_plan", inn.unit) or by
+                add("submit_plan", "submit_plan", inn.id, steps=steps, by=by)
+        elif group == "action_plan" and inn.action_plan is not None:
+            author = inn.action_plan.submitted_by
+            head = head_of(inn.unit)
+            if head == author or not permitted(lab, "approve_plan", head, inn.unit):
+                head = first_allowed(lab, "approve_plan", inn.unit, avoid=author) or head
+            add("approve_plan", "approve_plan", inn.id, by=head)
+        elif code in ("agreement.missing", "agreement.wrong_unit_head"):
+            heads = sorted(a.id for a in lab.actors.values() if Role.REGIONAL_HEAD in a.roles)
+            if heads:
+                add(
+                    "draw_up_agreement",
+                    "draw_up_agreement",
+                    inn.id,
+                    regional_head=heads[0],
+                    unit_head=head_of(inn.unit),
+                )
+        elif code.startswith("agreement.unsigned") and inn.agreement is not None:
+            for party in (inn.agreement.regional_head, inn.agreement.unit_head):
+                if not inn.agreement.signed_by(party):
+                    add("sign_agreement", "sign_agreement", inn.id, by=party)
+        elif code == "launch.missing" and "deliver" in stage.covers:
+            add("record_launch", "record_launch", inn.id, ceremony="Peluncuran inovasi")
+            actor = first_allowed(lab, "launch_cohort", None)
+            if actor is not None and "deliver" in lab.policy.stage(lab.stage).covers:
+                moves.append(
+                    call(lab, "launch_cohort", "launch_cohort", actor, None, ceremony="Peluncuran")
+                )
+        elif group == "evidence":
+            add("attach_evidence", "attach_evidence", inn.id, title="Laporan", reference="dok-1")
+        elif code == "exhibit.missing" and "display" in stage.covers:
+            add("register_exhibit", "register_exhibit", inn.id, event="Gelar Inovasi", booth="A1")
+    return moves
+
+
+def detours(lab: Lab) -> list[Move]:
+    """Valid moves off the straight path: returns, withdrawals and replications."""
+    moves: list[Move] = []
+    for inn in sorted(lab.innovations.values(), key=lambda i: i.id):
+        if not inn.active:
+            continue
+        index = lab.policy.index(inn.stage)
+        actor = first_allowed(lab, "return", inn.unit)
+        if index > 0 and actor is not None:
+            back = lab.policy.stages[index - 1].id
+            moves.append(
+                call(lab, "return", "return_to", actor, inn.unit, inn.id, back, reason=REASON)
+            )
+        actor = first_allowed(lab, "withdraw", inn.unit)
+        if actor is not None:
+            moves.append(call(lab, "withdraw", "withdraw", actor, inn.unit, inn.id, reason=REASON))
+        others = [u for u in sorted(lab.units) if u != inn.unit]
+        if inn.launch is not None and others:
+            by = innovator_of(others[0])
+            moves.append(
+                call(
+                    lab,
+                    "replicate",
+                    "replicate",
+                    by,
+                    others[0],
+                    f"replika-{len(lab.innovations) + 1}",
+                    origin=inn.id,
+                    unit=others[0],
+                    adaptation="disesuaikan dengan kondisi desa dan warga",
+                )
+            )
+    return moves
+
+
+def guided_move(lab: Lab, draw: Draw) -> Move:
+    """A command that moves the lab forward: it lets short runs reach the later stages."""
+    moves: list[Move] = []
+    for inn in sorted(lab.innovations.values(), key=lambda i: i.id):
+        moves.extend(helpful_moves(lab, inn))
+    if lab.check_lab().ok:
+        actor = first_allowed(lab, "advance_lab", None)
+        if actor is not None:
+            moves.append(call(lab, "advance_lab", "advance_lab", actor, None))
+    for unit in sorted(lab.units):
+        if draw(st.integers(0, 3)) == 0 or not any(
+            i.unit == unit for i in lab.innovations.values()
+        ):
+            by = innovator_of(unit)
+            if not permitted(lab, "register", by, unit):
+                by = first_allowed(lab, "register", unit) or SECRETARIAT
+            new = f"inovasi-{len(lab.innovations) + 1}"
+            moves.append(
+                call(
+                    lab,
+                    "register",
+                    "register",
+                    by,
+                    unit,
+                    new,
+                    title=f"Inovasi {unit}",
+                    unit=unit,
+                    innovators=["Tim Inovasi"],
+                    problem="Layanan lambat",
+                    initiator=draw(st.sampled_from(list(Initiator))),
+                )
+            )
+    if not moves or draw(st.integers(0, 11)) == 0:
+        moves = detours(lab) or moves
+    if not moves:
+        return random_move(lab, draw)
+    return draw(st.sampled_from(moves))  # type: ignore[no-any-return]
+
+
+# --- Labs at a random point of their life -----------------------------------------------------
+
+
+@functools.cache
+def _preset(name: str) -> Policy:
+    return load_policy(name)
+
+
+def _policy_strategy(policy: Policy | str | None) -> st.SearchStrategy[Policy]:
+    if isinstance(policy, Policy):
+        return st.just(policy)
+    if isinstance(policy, str):
+        return st.just(_preset(policy) if policy in available_presets() else load_policy(policy))
+    return st.sampled_from(available_presets()).map(_preset)
+
+
+def labs(
+    policy: Policy | str | None = None,
+    *,
+    units: Sequence[Unit] | None = None,
+    max_commands: int = 40,
+    start: datetime = START,
+) -> st.SearchStrategy[Lab]:
+    """A `labflow.Lab` at a random point of its life.
+
+    The lab is opened on ``policy`` (a `Policy`, a preset name or a path;
+    default: any bundled preset) with ``units`` (default: 1-3 drawn units) and
+    the `roster` cast, then driven by up to ``max_commands`` random commands --
+    three in four of them moves that make progress, the rest anything by
+    anyone, often refused. Its clock is a `StepClock` from ``start``, so the same draw
+    always gives the same lab, hashes included.
+    """
+
+    @st.composite
+    def build(draw: Draw) -> Lab:
+        chosen = draw(_policy_strategy(policy))
+        members = list(units) if units is not None else draw(unit_lists(max_size=3))
+        lab = Lab.create(
+            chosen,
+            id=LAB_ID,
+            region=REGION,
+            by=SECRETARIAT,
+            units=members,
+            actors=roster(chosen, members),
+            clock=StepClock(start),
+        )
+        for _ in range(draw(st.integers(0, max_commands))):
+            guided = draw(st.integers(0, 3)) > 0
+            move = guided_move(lab, draw) if guided else random_move(lab, draw)
+            with contextlib.suppress(CommandError):
+                move.run()
+        return lab
+
+    return build()
