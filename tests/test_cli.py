@@ -398,3 +398,19 @@ def test_the_wheel_carries_the_demo(tmp_path: Path) -> None:
     assert result.stderr.startswith(str(site))  # labflow came from the wheel, not the checkout
     assert "183 histories verified" in result.stdout
     assert (work / cli.DEMO_DB).exists()
+
+
+def test_verify_finds_a_history_cut_short(demo_db: Path, tmp_path: Path) -> None:
+    """Deleting an innovation's last event leaves a chain that links; the recorded head does not."""
+    db = copy(demo_db, tmp_path)
+    conn = sqlite3.connect(db)
+    stream = "(SELECT id FROM streams WHERE subject = 'muttu-1000' AND is_lab = 0)"
+    conn.execute(
+        f"DELETE FROM events WHERE stream = {stream} "
+        f"AND seq = (SELECT MAX(seq) FROM events WHERE stream = {stream})"
+    )
+    conn.commit()
+    conn.close()
+    code, _, err = run("verify", "--db", str(db))
+    assert code == cli.EXIT_UNVERIFIED
+    assert "muttu-1000" in err
