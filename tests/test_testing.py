@@ -85,13 +85,31 @@ def test_step_clock_is_aware_strictly_increasing_and_can_be_held() -> None:
     [
         (datetime(2016, 5, 1), timedelta(minutes=1)),
         (datetime(2016, 5, 1, tzinfo=UTC), timedelta(0)),
+        (datetime(2016, 5, 1, tzinfo=UTC), timedelta(minutes=-1)),
+        ("2016-05-01T08:00:00+07:00", timedelta(minutes=1)),
+        (datetime(2016, 5, 1, tzinfo=UTC), 60),
     ],
 )
-def test_step_clock_refuses_naive_starts_and_standing_still(
-    start: datetime, step: timedelta
-) -> None:
-    with pytest.raises(ValueError, match="StepClock"):
-        StepClock(start, step)
+def test_step_clock_refuses_naive_starts_and_standing_still(start: object, step: object) -> None:
+    """Misuse is refused with a labflow error (InvalidCommand), never a bare ValueError."""
+    with pytest.raises(labflow.InvalidCommand, match="StepClock") as caught:
+        StepClock(start, step)  # type: ignore[arg-type]
+    assert isinstance(caught.value, labflow.LabflowError)
+
+
+def test_a_nested_hold_keeps_the_outer_instant() -> None:
+    clock = StepClock()
+    with clock.held() as outer:
+        with clock.held() as inner:
+            assert inner == outer
+        assert clock() == outer
+    assert clock() > outer
+
+
+@pytest.mark.parametrize(("low", "high"), [(0, 3), (3, 2)])
+def test_unit_lists_refuses_impossible_sizes(low: int, high: int) -> None:
+    with pytest.raises(labflow.InvalidCommand, match="at least one unit"):
+        unit_lists(min_size=low, max_size=high)
 
 
 @pytest.mark.parametrize("name", labflow.available_presets())

@@ -7,6 +7,7 @@ from datetime import date
 
 from hypothesis import strategies as st
 
+from labflow.errors import InvalidCommand
 from labflow.model import GOVERNMENT_KINDS, Actor, Diagnosis, PlanStep, Role, Unit, UnitKind
 
 
@@ -28,8 +29,11 @@ def units(kinds: Sequence[UnitKind] | None = None) -> st.SearchStrategy[Unit]:
 
 def unit_lists(*, min_size: int = 1, max_size: int = 4) -> st.SearchStrategy[list[Unit]]:
     """Units with distinct ids, the first always a government unit (so agreements can be made)."""
-    if min_size < 1:
-        raise ValueError("A lab needs at least one unit.")
+    if min_size < 1 or max_size < min_size:
+        raise InvalidCommand(
+            f"A lab needs at least one unit, and max_size ({max_size}) "
+            f"cannot be below min_size ({min_size})."
+        )
 
     @st.composite
     def build(draw: st.DrawFn) -> list[Unit]:
