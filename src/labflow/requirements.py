@@ -403,7 +403,7 @@ def action_plan_approved(
                 actor=plan.approved_by,
             )
         )
-    if not plan.approver_roles & set(approver_roles):
+    if plan.approver_roles.isdisjoint(approver_roles):
         found.append(
             unmet(
                 "action_plan.approver_lacks_role",
@@ -440,6 +440,9 @@ def agreement_signed(ctx: GateContext) -> list[Unmet]:
             )
         ]
     found: list[Unmet] = []
+    head = ctx.lab.actors.get(agreement.unit_head)
+    if head is not None and head.unit == ctx.innovation.unit and agreement.complete:
+        return found  # the common case, checked without building anything
     parties = (
         (agreement.regional_head, Role.REGIONAL_HEAD, "the regional head", "kepala daerah"),
         (agreement.unit_head, Role.UNIT_HEAD, "the head of the owning unit", "kepala unit"),
@@ -454,7 +457,6 @@ def agreement_signed(ctx: GateContext) -> list[Unmet]:
                     party=party,
                 )
             )
-    head = ctx.lab.actors.get(agreement.unit_head)
     if head is None or head.unit != ctx.innovation.unit:
         found.append(
             unmet(
