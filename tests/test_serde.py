@@ -263,7 +263,8 @@ def test_a_forged_but_consistent_history_is_refused(lab: Lab) -> None:
     doc["data"]["history"] = [serde.unstructure(forged)["data"]]
     error = refusal(doc)
     # The replay names what is missing (lab.py words it; serde adds where).
-    assert "the history does not replay" in str(error) and "'policy'" in str(error)
+    assert "the history does not replay" in str(error)
+    assert "'policy'" in str(error)
     assert paths(error) == {"$.data.history"}
 
 
