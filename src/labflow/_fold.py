@@ -131,12 +131,19 @@ def _plan_submitted(inn: Innovation, event: Event) -> None:
 
 
 def _plan_approved(inn: Innovation, event: Event) -> None:
-    assert inn.action_plan is not None
-    inn.action_plan = attrs.evolve(
-        inn.action_plan,
-        approved_by=event.actor,
-        approved_at=event.at,
-        approver_roles=frozenset(event.payload["roles"]),
+    plan = inn.action_plan
+    assert plan is not None
+    # The constructor, not attrs.evolve: evolve introspects the class on every call.
+    inn.action_plan = ActionPlan(
+        plan.steps,
+        plan.submitted_by,
+        plan.submitted_at,
+        plan.stakeholders,
+        plan.budget,
+        plan.documents,
+        event.actor,
+        event.at,
+        frozenset(event.payload["roles"]),
     )
 
 

@@ -113,40 +113,43 @@ class Verification:
             raise HistoryError(self.subject, self.seq, self.reason or "unknown problem")
 
 
+def _problem(event: Event, position: int, subject: str, prev: str) -> str | None:
+    """Why ``event`` cannot stand at ``position`` after ``prev``, or ``None`` if it can."""
+    if event.subject != subject:
+        return f"it belongs to {event.subject!r}, not {subject!r}"
+    if event.seq != position:
+        return f"it says it is event {event.seq}, but it stands at {position}"
+    if event.prev != prev:
+        return "it does not link to the event before it"
+    try:
+        expected = hashlib.sha256(
+            canonical_bytes(
+                event.subject,
+                event.seq,
+                event.at,
+                event.actor,
+                event.kind,
+                event.payload,
+                event.prev,
+            )
+        ).hexdigest()
+    except (TypeError, ValueError, AttributeError, RecursionError) as exc:
+        return f"it cannot be encoded canonically ({exc})"
+    if event.hash != expected:
+        return "its content does not match its hash"
+    return None
+
+
 def verify(history: Sequence[Event], *, head: str | None = None) -> Verification:
     """Check a history's chain: order, links, hashes, one subject; and its head if given."""
     subject = history[0].subject if history else "an empty history"
+    length = len(history)
     prev = GENESIS
     for position, event in enumerate(history, start=1):
-
-        def broken(reason: str, seq: int = position) -> Verification:
-            return Verification(subject, len(history), False, seq, reason)
-
-        if event.subject != subject:
-            return broken(f"it belongs to {event.subject!r}, not {subject!r}")
-        if event.seq != position:
-            return broken(f"it says it is event {event.seq}, but it stands at {position}")
-        if event.prev != prev:
-            return broken("it does not link to the event before it")
-        try:
-            expected = hashlib.sha256(
-                canonical_bytes(
-                    event.subject,
-                    event.seq,
-                    event.at,
-                    event.actor,
-                    event.kind,
-                    event.payload,
-                    event.prev,
-                )
-            ).hexdigest()
-        except (TypeError, ValueError, AttributeError, RecursionError) as exc:
-            return broken(f"it cannot be encoded canonically ({exc})")
-        if event.hash != expected:
-            return broken("its content does not match its hash")
+        problem = _problem(event, position, subject, prev)
+        if problem is not None:
+            return Verification(subject, length, False, position, problem)
         prev = event.hash
     if head is not None and prev != head:
-        return Verification(
-            subject, len(history), False, len(history), "it does not end at the expected head"
-        )
-    return Verification(subject, len(history), True)
+        return Verification(subject, length, False, length, "it does not end at the expected head")
+    return Verification(subject, length, True)
