@@ -1,39 +1,30 @@
 """Properties of the regional variants, over random lab histories.
 
 The generic invariants run for every preset in test_stateful.py; these are the
-promises particular to a variant. `labflow.testing.labs` rarely carries a lab far
-(most random commands are refused), so the properties about later stages run on
-`progressing_labs`: random sequences of *plausible* steps -- each artefact recorded
-or skipped at random, signatures given or not, the lab pushed forward often --
-so that histories reach launch and display, with gaps the gates must catch.
+promises particular to a variant. They run on `labflow.testing.labs`, the same
+strategy a host gets: mostly moves that answer what blocks progress, the rest
+anything by anyone, so that histories reach launch and display with the gaps
+the gates must catch. The last tests measure that they do, per preset.
 """
 
 from __future__ import annotations
 
-import warnings
-from contextlib import suppress
-from datetime import date, datetime
+from collections.abc import Callable
+from datetime import datetime
 
-from hypothesis import Phase, find, given, settings
+import pytest
+from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
-from hypothesis.errors import HypothesisWarning
 
 import labflow as lf
 from labflow import Unit
 from labflow.lab import replay_innovation
 from labflow.requirements import GateContext, idea_registered
-from labflow.testing import (
-    FACILITATOR,
-    REGIONAL_HEAD,
-    SECRETARIAT,
-    StepClock,
-    head_of,
-    innovator_of,
-    labs,
-    roster,
-)
+from labflow.testing import labs
 
 EXAMPLES = settings(max_examples=25)
+#: Enough commands for a cohort of two to six units to reach display.
+LONG = 120
 
 #: Government units beside the non-government exhibitors Kudus had at its exhibition.
 KUDUS_UNITS = (
@@ -50,141 +41,6 @@ KEBUMEN_UNITS = (
 )
 
 
-STEPS = (
-    "register",
-    "diagnose",
-    "permit",
-    "plan",
-    "approve",
-    "draw_up",
-    "sign_regional_head",
-    "sign_unit_head",
-    "launch",
-    "evidence",
-    "exhibit",
-    "advance",
-    "advance",
-    "advance_lab",
-    "advance_lab",
-    "withdraw",
-    "reinstate",
-    "return",
-)
-
-
-def _step(lab: lf.Lab, step: str, inn: lf.Innovation | None, unit: str, n: int) -> None:
-    """Attempt one plausible step; a refusal is part of the game."""
-    if step == "register":
-        lab.register(
-            f"inovasi-{n}",
-            title=f"Inovasi {n}",
-            unit=unit,
-            innovators=["Tim"],
-            problem="Layanan lambat",
-            by=innovator_of(unit),
-        )
-        return
-    if step == "advance_lab":
-        lab.advance_lab(by=SECRETARIAT)
-        return
-    if inn is None:
-        return
-    i, u = inn.id, inn.unit
-    if step == "diagnose":
-        lab.record_diagnosis(i, lf.Diagnosis("Antre", ["SOP"]), by=innovator_of(u))
-    elif step == "permit":
-        lab.grant_permission(i, reference="800/1", by=head_of(u))
-    elif step == "plan":
-        plan = [lf.PlanStep("Uji coba", "Kasi", date(2016, 7, 1))]
-        lab.submit_plan(i, steps=plan, budget=1_000_000, by=innovator_of(u))
-    elif step == "approve":
-        lab.approve_plan(i, by=head_of(u))
-    elif step == "draw_up":
-        lab.draw_up_agreement(i, regional_head=REGIONAL_HEAD, unit_head=head_of(u), by=SECRETARIAT)
-    elif step == "sign_regional_head":
-        lab.sign_agreement(i, by=REGIONAL_HEAD)
-    elif step == "sign_unit_head":
-        lab.sign_agreement(i, by=head_of(u))
-    elif step == "launch":
-        lab.record_launch(i, ceremony="Peluncuran", by=SECRETARIAT)
-    elif step == "evidence":
-        lab.attach_evidence(i, title="Laporan", reference="doc", by=innovator_of(u))
-    elif step == "exhibit":
-        lab.register_exhibit(i, event="Pameran", by=SECRETARIAT)
-    elif step == "advance":
-        lab.advance(i, by=FACILITATOR)
-    elif step == "withdraw":
-        lab.withdraw(i, reason="Ditunda", by=SECRETARIAT)
-    elif step == "reinstate":
-        lab.reinstate(i, reason="Dilanjutkan", by=SECRETARIAT)
-    elif step == "return":
-        lab.return_to(i, lab.policy.stages[0].id, reason="Perbaikan", by=FACILITATOR)
-
-
-#: Which step answers an unmet code (by its prefix).
-FIXES = {
-    "lab.behind": "advance_lab",
-    "diagnosis.": "diagnose",
-    "permission.": "permit",
-    "action_plan.not_approved": "approve",
-    "action_plan.": "plan",
-    "agreement.missing": "draw_up",
-    "agreement.unsigned.regional_head": "sign_regional_head",
-    "agreement.unsigned.unit_head": "sign_unit_head",
-    "launch.": "launch",
-    "evidence.": "evidence",
-    "exhibit.": "exhibit",
-}
-
-
-def _helpful(lab: lf.Lab, inn: lf.Innovation | None) -> list[str]:
-    """The steps that would answer what stands between the innovation (or the lab) and progress."""
-    if inn is None or not inn.active:
-        return ["register", "reinstate"]
-    verdict = lab.check(inn.id)
-    if verdict.ok:
-        return ["advance"]
-    steps = [
-        step for code in verdict.codes for prefix, step in FIXES.items() if code.startswith(prefix)
-    ]
-    if "stage.final" in verdict.codes or "lab.behind" in verdict.codes:
-        if not lab.check_lab().ok:
-            steps.append("register")
-        if "deliver" in lab.policy.stage(inn.stage).covers and inn.launch is None:
-            steps.append("launch")
-    return steps or ["register"]
-
-
-def progressing_labs(
-    policy: str, units: tuple[Unit, ...], *, max_steps: int = 120
-) -> st.SearchStrategy[lf.Lab]:
-    """A lab on ``policy`` after a random sequence of plausible steps (see the module doc)."""
-
-    @st.composite
-    def build(draw: st.DrawFn) -> lf.Lab:
-        loaded = lf.load_policy(policy)
-        lab = lf.Lab.create(
-            loaded,
-            id="lab-varian",
-            region="Kabupaten Contoh",
-            by=SECRETARIAT,
-            units=units,
-            actors=roster(loaded, units),
-            clock=StepClock(),
-        )
-        for n in range(draw(st.integers(10, max_steps))):
-            unit = draw(st.sampled_from(units)).id
-            ids = sorted(lab.innovations)
-            inn = lab.innovations[draw(st.sampled_from(ids))] if ids else None
-            guided = draw(st.integers(0, 9)) < 8
-            step = draw(st.sampled_from(_helpful(lab, inn) if guided else STEPS))
-            with suppress(lf.CommandError):
-                _step(lab, step, inn, unit, n)
-        return lab
-
-    return build()
-
-
 def stages_recorded(lab: lf.Lab) -> set[str]:
     """Every stage an event of the lab or of an innovation names."""
     seen = set()
@@ -198,7 +54,7 @@ def stages_recorded(lab: lf.Lab) -> set[str]:
 
 
 @EXAMPLES
-@given(progressing_labs("kebumen-2016", KEBUMEN_UNITS))
+@given(labs("kebumen-2016", units=KEBUMEN_UNITS, max_commands=LONG))
 def test_kebumen_nothing_passes_deliver_without_both_signatures(lab: lf.Lab) -> None:
     """In Kebumen every innovation past deliver has an agreement both parties signed."""
     deliver = lab.policy.index("deliver")
@@ -250,7 +106,7 @@ def agencies_without_entered_innovation(lab: lf.Lab, moment: datetime) -> list[s
 
 
 @EXAMPLES
-@given(progressing_labs("kudus-2019", KUDUS_UNITS[:3]))
+@given(labs("kudus-2019", units=KUDUS_UNITS[:3], max_commands=LONG))
 def test_kudus_2019_never_leaves_diagnose_while_an_agency_has_entered_nothing(
     lab: lf.Lab,
 ) -> None:
@@ -263,7 +119,7 @@ def test_kudus_2019_never_leaves_diagnose_while_an_agency_has_entered_nothing(
 @EXAMPLES
 @given(
     st.sampled_from(["kudus-2017", "kudus-2019"]).flatmap(
-        lambda name: progressing_labs(name, KUDUS_UNITS)
+        lambda name: labs(name, units=KUDUS_UNITS, max_commands=LONG)
     )
 )
 def test_kudus_exhibitors_never_owe_an_agreement(lab: lf.Lab) -> None:
@@ -285,20 +141,78 @@ def test_every_preset_replays_to_the_same_state(lab: lf.Lab) -> None:
     assert all(v.ok for v in again.verify())
 
 
-def test_the_generated_histories_reach_the_stages_the_properties_are_about() -> None:
-    """The properties above are not vacuous: the strategy does carry labs that far."""
-    # find() reports what it found; a lab's repr is large, which Hypothesis warns about.
-    warnings.simplefilter("ignore", HypothesisWarning)
-    quick = settings(max_examples=200, database=None, phases=[Phase.generate])
-    past_deliver = find(
-        progressing_labs("kebumen-2016", KEBUMEN_UNITS),
-        lambda lab: any(lab.policy.index(i.stage) > 2 for i in lab.innovations.values()),
-        settings=quick,
+#: How many labs each non-vacuity measurement draws, without shrinking or a database.
+MEASURE = settings(max_examples=40, database=None, phases=[Phase.generate])
+
+
+def measured(strategy: st.SearchStrategy[lf.Lab], *facts: Callable[[lf.Lab], bool]) -> list[float]:
+    """The share of labs drawn from ``strategy`` of which each of ``facts`` holds."""
+    counts = [0] * len(facts)
+    drawn = 0
+
+    @MEASURE
+    @given(strategy)
+    def collect(lab: lf.Lab) -> None:
+        nonlocal drawn
+        drawn += 1
+        for n, fact in enumerate(facts):
+            counts[n] += fact(lab)
+
+    collect()
+    return [count / drawn for count in counts]
+
+
+def reached(stage: str) -> Callable[[lf.Lab], bool]:
+    """Whether some innovation of the lab stands at or past ``stage``."""
+
+    def fact(lab: lf.Lab) -> bool:
+        index = lab.policy.index(lab.policy.stage_covering(stage).id)
+        return any(lab.policy.index(i.stage) >= index for i in lab.innovations.values())
+
+    return fact
+
+
+@pytest.mark.parametrize("name", lf.available_presets())
+def test_labs_reach_deliver_and_display_on_every_preset(name: str) -> None:
+    """Not vacuous: `labs()` as a host calls it carries labs to deliver and display regularly.
+
+    Measured (40 labs, default arguments, 2026-11): deliver 0.45-0.75, display 0.25-0.6,
+    documentation (lan-5d1) about 0.3.
+    """
+    stages = ["deliver", "display"]
+    if any("documentation" in s.covers for s in lf.load_policy(name).stages):
+        stages.append("documentation")
+    shares = measured(labs(name), *(reached(s) for s in stages))
+    print(name, dict(zip(stages, shares, strict=True)))
+    assert shares[0] >= 0.2, f"{name}: only {shares[0]:.0%} of labs reach deliver"
+    assert all(share > 0 for share in shares), f"{name}: {shares} of {stages}"
+
+
+def test_the_variant_properties_see_the_stages_they_are_about() -> None:
+    """Each property above has witnesses: labs past deliver, labs that left diagnose,
+    non-government entries beyond the first stage."""
+    kebumen = measured(
+        labs("kebumen-2016", units=KEBUMEN_UNITS, max_commands=LONG), reached("display")
     )
-    assert any(i.stage == "display" for i in past_deliver.innovations.values())
-    left = find(
-        progressing_labs("kudus-2019", KUDUS_UNITS[:3]),
+    kudus_2019 = measured(
+        labs("kudus-2019", units=KUDUS_UNITS[:3], max_commands=LONG),
         lambda lab: lab.policy.index(lab.stage) > lab.policy.index("diagnose"),
-        settings=quick,
     )
-    assert left.stage != "diagnose"
+    kudus = measured(
+        labs("kudus-2017", units=KUDUS_UNITS, max_commands=LONG),
+        lambda lab: any(
+            not lab.units[i.unit].kind.government and lab.policy.index(i.stage) > 0
+            for i in lab.innovations.values()
+        ),
+    )
+    print(
+        "kebumen past deliver",
+        kebumen,
+        "kudus-2019 left diagnose",
+        kudus_2019,
+        "kudus exhibitors moved",
+        kudus,
+    )
+    assert kebumen[0] >= 0.15
+    assert kudus_2019[0] >= 0.3
+    assert kudus[0] >= 0.15

@@ -16,7 +16,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from labflow.errors import CommandError
+from labflow.errors import CommandError, InvalidCommand
 from labflow.lab import Lab
 from labflow.model import Diagnosis, Initiator, Innovation, PlanStep, Role, Unit
 from labflow.policy import Policy, available_presets, load_policy
@@ -30,6 +30,7 @@ from labflow.testing._cast import (
     roster,
 )
 from labflow.testing._clock import START, StepClock
+from labflow.testing._invariants import agreement_passed
 from labflow.testing._moves import REASON, Draw, Move, call, random_move
 from labflow.testing._values import unit_lists
 
@@ -42,7 +43,10 @@ def first_allowed(lab: Lab, command: str, unit: object, *, avoid: object = None)
 
 
 def helpful_moves(lab: Lab, inn: Innovation) -> list[Move]:
-    """The commands that would remove what stands between ``inn`` and its next stage."""
+    """The commands that would remove what stands between ``inn`` and its next stage.
+
+    Only the innovation's own artefacts; what the lab needs (`cohort_moves`) is apart.
+    """
     moves: list[Move] = []
 
     def add(command: str, method: str, *args: Any, by: str | None = None, **kw: Any) -> None:
@@ -58,17 +62,15 @@ def helpful_moves(lab: Lab, inn: Innovation) -> list[Move]:
     if verdict.ok:
         add("advance", "advance", inn.id)
     codes = set(verdict.codes)
+    # Past the agreement gate a signed agreement is binding: redrawing it is refused.
+    binding = inn.agreement is not None and inn.agreement.complete and agreement_passed(lab, inn)
     if "deliver" in stage.covers and inn.launch is None:
         codes.add("launch.missing")
     if "display" in stage.covers and inn.exhibit is None:
         codes.add("exhibit.missing")
     for code in sorted(codes):
         group = code.split(".")[0]
-        if code == "lab.behind":
-            actor = first_allowed(lab, "advance_lab", None)
-            if actor is not None:
-                moves.append(call(lab, "advance_lab", "advance_lab", actor, None))
-        elif group == "diagnosis":
+        if group == "diagnosis":
             good = Diagnosis("Antrian panjang", ("Prosedur manual", "SDM kurang", "Data tersebar"))
             add("record_diagnosis", "record_diagnosis", inn.id, good)
         elif group == "permission":
@@ -84,11 +86,18 @@ def helpful_moves(lab: Lab, inn: Innovation) -> list[Move]:
                 add("submit_plan", "submit_plan", inn.id, steps=steps, by=by)
         elif group == "action_plan" and inn.action_plan is not None:
             author = inn.action_plan.submitted_by
-            head = head_of(inn.unit)
+            head: str | None = head_of(inn.unit)
             if head == author or not permitted(lab, "approve_plan", head, inn.unit):
-                head = first_allowed(lab, "approve_plan", inn.unit, avoid=author) or head
-            add("approve_plan", "approve_plan", inn.id, by=head)
-        elif code in ("agreement.missing", "agreement.wrong_unit_head"):
+                head = first_allowed(lab, "approve_plan", inn.unit, avoid=author)
+            if head is not None:
+                add("approve_plan", "approve_plan", inn.id, by=head)
+            elif inn.launch is None and author != innovator_of(inn.unit):
+                # Only its author could approve it: the innovator submits it afresh.
+                steps = [
+                    PlanStep(f"Langkah {i}", "Kepala Seksi", date(2016, 6, i)) for i in (1, 2, 3)
+                ]
+                add("submit_plan", "submit_plan", inn.id, steps=steps, by=innovator_of(inn.unit))
+        elif code in ("agreement.missing", "agreement.wrong_unit_head") and not binding:
             heads = sorted(a.id for a in lab.actors.values() if Role.REGIONAL_HEAD in a.roles)
             if heads:
                 add(
@@ -117,7 +126,7 @@ def helpful_moves(lab: Lab, inn: Innovation) -> list[Move]:
 
 
 def detours(lab: Lab) -> list[Move]:
-    """Valid moves off the straight path: returns, withdrawals and replications."""
+    """Moves off the straight path: returns, withdrawals, redrafted agreements, replications."""
     moves: list[Move] = []
     for inn in sorted(lab.innovations.values(), key=lambda i: i.id):
         if not inn.active:
@@ -128,6 +137,22 @@ def detours(lab: Lab) -> list[Move]:
             back = lab.policy.stages[index - 1].id
             moves.append(
                 call(lab, "return", "return_to", actor, inn.unit, inn.id, back, reason=REASON)
+            )
+        actor = first_allowed(lab, "draw_up_agreement", inn.unit)
+        if inn.agreement is not None and inn.agreement.complete and actor is not None:
+            # A fresh draft clears the signatures: fine before the agreement gate,
+            # refused past it (a signed agreement is binding there).
+            moves.append(
+                call(
+                    lab,
+                    "draw_up_agreement",
+                    "draw_up_agreement",
+                    actor,
+                    inn.unit,
+                    inn.id,
+                    regional_head=inn.agreement.regional_head,
+                    unit_head=inn.agreement.unit_head,
+                )
             )
         actor = first_allowed(lab, "withdraw", inn.unit)
         if actor is not None:
@@ -151,40 +176,109 @@ def detours(lab: Lab) -> list[Move]:
     return moves
 
 
-def guided_move(lab: Lab, draw: Draw) -> Move:
-    """A command that moves the lab forward: it lets short runs reach the later stages."""
+def registration(lab: Lab, unit: str, draw: Draw) -> Move:
+    """Register a fresh innovation in ``unit``, by its innovator if the policy lets them."""
+    by = innovator_of(unit)
+    if not permitted(lab, "register", by, unit):
+        by = first_allowed(lab, "register", unit) or SECRETARIAT
+    return call(
+        lab,
+        "register",
+        "register",
+        by,
+        unit,
+        f"inovasi-{len(lab.innovations) + 1}",
+        title=f"Inovasi {unit}",
+        unit=unit,
+        innovators=["Tim Inovasi"],
+        problem="Layanan lambat",
+        initiator=draw(st.sampled_from(list(Initiator))),
+    )
+
+
+def cast_moves(lab: Lab) -> list[Move]:
+    """Bring back the `roster` cast where random commands broke it.
+
+    A unit added mid-run has no head or innovator yet, and ``set_roles`` may have
+    stripped someone of the role their part needs; either stalls the cohort for good.
+    """
     moves: list[Move] = []
-    for inn in sorted(lab.innovations.values(), key=lambda i: i.id):
-        moves.extend(helpful_moves(lab, inn))
-    if lab.check_lab().ok:
+    for actor in roster(lab.policy, list(lab.units.values())):
+        present = lab.actors.get(actor.id)
+        if present is None:
+            by = first_allowed(lab, "add_actor", None)
+            if by is not None:
+                moves.append(call(lab, "add_actor", "add_actor", by, None, actor))
+        elif present.roles != actor.roles and present.unit == actor.unit:
+            by = first_allowed(lab, "set_roles", None)
+            if by is not None:
+                roles = sorted(actor.roles)
+                moves.append(call(lab, "set_roles", "set_roles", by, None, actor.id, roles))
+    return moves
+
+
+def cohort_moves(lab: Lab, draw: Draw) -> list[Move]:
+    """What would let the lab leave its stage: `advance_lab`, or fixes for its cohort conditions.
+
+    A unit the conditions find short gets the moves that carry its own innovations
+    forward (a withdrawn one is reinstated), or a registration if it has none -- or
+    always, when it is short of innovations per official ("one official, one
+    innovation"). A condition that names no unit gets a registration anywhere.
+    A broken cast (`cast_moves`) is mended first.
+    """
+    repairs = cast_moves(lab)
+    if repairs:
+        return repairs
+    verdict = lab.check_lab()
+    if verdict.ok:
         actor = first_allowed(lab, "advance_lab", None)
-        if actor is not None:
-            moves.append(call(lab, "advance_lab", "advance_lab", actor, None))
-    for unit in sorted(lab.units):
-        if draw(st.integers(0, 3)) == 0 or not any(
-            i.unit == unit for i in lab.innovations.values()
-        ):
-            by = innovator_of(unit)
-            if not permitted(lab, "register", by, unit):
-                by = first_allowed(lab, "register", unit) or SECRETARIAT
-            new = f"inovasi-{len(lab.innovations) + 1}"
-            moves.append(
-                call(
-                    lab,
-                    "register",
-                    "register",
-                    by,
-                    unit,
-                    new,
-                    title=f"Inovasi {unit}",
-                    unit=unit,
-                    innovators=["Tim Inovasi"],
-                    problem="Layanan lambat",
-                    initiator=draw(st.sampled_from(list(Initiator))),
-                )
-            )
-    if not moves or draw(st.integers(0, 11)) == 0:
-        moves = detours(lab) or moves
+        return [call(lab, "advance_lab", "advance_lab", actor, None)] if actor else []
+    moves: list[Move] = []
+    for item in verdict.unmet:
+        if item.code == "stage.final":
+            continue
+        short = item.data.get("units")
+        if not isinstance(short, list) or not short:
+            short = sorted(lab.units)
+        for unit in short:
+            own = [i for i in lab.innovations.values() if i.unit == unit]
+            if not any(i.active for i in own) or item.code == "cohort.officials_short":
+                moves.append(registration(lab, str(unit), draw))
+            for inn in sorted(own, key=lambda i: i.id):
+                moves.extend(helpful_moves(lab, inn))
+    return moves
+
+
+def guided_move(lab: Lab, draw: Draw) -> Move:
+    """A command that answers what blocks progress, so that short runs reach the later stages.
+
+    Like a facilitator working down a list: pick one innovation (or the lab itself),
+    read what stands between it and its next stage, and do one of the things that
+    would remove it -- record the diagnosis, get the plan approved, sign, launch,
+    move the lab on when the cohort is ready. A unit with nothing entered gets a
+    registration first; now and then a detour (a return, a withdrawal, a
+    replication) or a fresh registration keeps the paths varied.
+    """
+    empty = [u for u in sorted(lab.units) if not any(i.unit == u for i in lab.innovations.values())]
+    # Draws of 0 -- where Hypothesis starts and shrinks to -- make progress.
+    if empty and draw(st.integers(0, 3)) < 3:
+        return registration(lab, draw(st.sampled_from(empty)), draw)
+    roll = draw(st.integers(0, 15))
+    if roll < 14:
+        focus = draw(st.sampled_from([None, *sorted(lab.innovations)]))
+        moves = helpful_moves(lab, lab.innovations[focus]) if focus is not None else []
+        if focus is None or not moves or "lab.behind" in lab.check(focus).codes:
+            moves.extend(cohort_moves(lab, draw))
+    elif roll == 14:
+        moves = [registration(lab, draw(st.sampled_from(sorted(lab.units))), draw)]
+    else:
+        moves = detours(lab)
+    if not moves:  # the focus is done: help anyone else before taking a detour
+        for inn in sorted(lab.innovations.values(), key=lambda i: i.id):
+            moves.extend(helpful_moves(lab, inn))
+        moves.extend(cast_moves(lab))
+    if not moves:
+        moves = detours(lab)
     if not moves:
         return random_move(lab, draw)
     return draw(st.sampled_from(moves))  # type: ignore[no-any-return]
@@ -210,21 +304,29 @@ def labs(
     policy: Policy | str | None = None,
     *,
     units: Sequence[Unit] | None = None,
-    max_commands: int = 40,
+    max_commands: int = 80,
     start: datetime = START,
 ) -> st.SearchStrategy[Lab]:
-    """A `labflow.Lab` at a random point of its life.
+    """A `labflow.Lab` at a random point of its life, often far into it.
 
     The lab is opened on ``policy`` (a `Policy`, a preset name or a path;
     default: any bundled preset) with ``units`` (default: 1-3 drawn units) and
-    the `roster` cast, then driven by up to ``max_commands`` random commands --
-    three in four of them moves that make progress, the rest anything by
-    anyone, often refused. Its clock is a `StepClock` from ``start``, so the same draw
+    the `roster` cast, then driven by up to ``max_commands`` commands. Three in
+    four are moves that answer what blocks progress (see `guided_move`): read an
+    innovation's verdict or the lab's cohort conditions and record the missing
+    artefact, sign, launch, move on. The rest are anything by anyone, mostly
+    refused. So a good share of the labs reach deliver, display and (where the
+    policy has it) documentation on every bundled preset; ``tests/test_variants.py``
+    measures how many. Its clock is a `StepClock` from ``start``, so the same draw
     always gives the same lab, hashes included.
     """
+    if max_commands < 0:
+        raise InvalidCommand(f"labs() needs max_commands >= 0, not {max_commands}.")
 
     @st.composite
     def build(draw: Draw) -> Lab:
+        # The length first: drawn after the units, Hypothesis favours empty runs.
+        length = draw(st.integers(0, max_commands))
         chosen = draw(_policy_strategy(policy))
         members = list(units) if units is not None else draw(unit_lists(max_size=3))
         lab = Lab.create(
@@ -236,8 +338,8 @@ def labs(
             actors=roster(chosen, members),
             clock=StepClock(start),
         )
-        for _ in range(draw(st.integers(0, max_commands))):
-            guided = draw(st.integers(0, 3)) > 0
+        for _ in range(length):
+            guided = draw(st.integers(0, 3)) < 3
             move = guided_move(lab, draw) if guided else random_move(lab, draw)
             with contextlib.suppress(CommandError):
                 move.run()

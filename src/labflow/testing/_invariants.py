@@ -39,6 +39,23 @@ def require(condition: object, number: int, message: str) -> None:
         raise InvariantViolation(number, message)
 
 
+def agreement_passed(lab: Lab, inn: Innovation) -> bool:
+    """Whether ``inn`` stands at or past a stage whose gate demands its signed agreement.
+
+    Read from the policy's gates and the unit's kind, apart from `Lab`, so that the
+    check does not trust the code it checks. From there on a signed agreement is
+    binding: ``draw_up_agreement`` may not replace it.
+    """
+    unit = lab.units.get(inn.unit)
+    for stage in lab.policy.stages[1 : lab.policy.index(inn.stage) + 1]:
+        for spec in lab.policy.gates.get(stage.id, ()):
+            if spec.name != "agreement_signed":
+                continue
+            if spec.applies_to is None or (unit is not None and unit.kind in spec.applies_to):
+                return True
+    return False
+
+
 @attrs.frozen
 class Snapshot:
     """Everything a command may change, copied deeply enough to see any change."""
@@ -312,7 +329,8 @@ class Checks:
                 require(not strangers, 7, f"{strangers} signed the agreement of {inn.id}")
 
     def history(self, inn: Innovation) -> None:
-        """Invariant 3 over a whole history: fold it and look at every gate as it was passed."""
+        """Invariant 3 over a whole history: fold it and look at every gate as it was passed,
+        and at every state it went through."""
         state: Innovation | None = None
         for event in inn.history:
             if state is not None and event.kind == "innovation.advanced":
@@ -320,6 +338,22 @@ class Checks:
             if state is not None and event.kind == "innovation.launched":
                 self.launch(state)
             state = apply_innovation(state, event)
+            self.binding(state)
+
+    def binding(self, inn: Innovation) -> None:
+        """Invariant 3 at rest: past its agreement gate an innovation holds a complete agreement.
+
+        Passing the gate needs both signatures; since a signed agreement is binding from
+        then on (it cannot be redrawn, which would clear them), they must stay.
+        """
+        if agreement_passed(self.lab, inn):
+            agreement = inn.agreement
+            require(
+                agreement is not None and agreement.complete,
+                3,
+                f"{inn.id} is at {inn.stage}, past its agreement gate, without an agreement "
+                f"signed by both parties: {agreement!r}",
+            )
 
     def unchanged_policy(self) -> None:
         require(

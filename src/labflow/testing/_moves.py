@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from labflow.lab import Lab
 from labflow.model import Actor, Diagnosis, Initiator, Unit
-from labflow.testing._cast import permitted
+from labflow.testing._cast import REGIONAL_HEAD, head_of, permitted
 from labflow.testing._values import actors, diagnoses, plans, texts, units
 
 T = TypeVar("T")
@@ -188,9 +188,11 @@ def random_move(lab: Lab, draw: Draw) -> Move:
             draw, draw(st.none() | st.integers(0, 10**9)), (-5, True, "banyak")
         )
     elif command == "draw_up_agreement":
+        # Half the time the right parties, so that redrawing a signed agreement is tried.
         people = [*sorted(lab.actors), "orang-asing"]
-        kw["regional_head"] = draw(st.sampled_from(people))
-        kw["unit_head"] = draw(st.sampled_from(people))
+        proper = isinstance(unit, str) and draw(st.booleans())
+        kw["regional_head"] = REGIONAL_HEAD if proper else draw(st.sampled_from(people))
+        kw["unit_head"] = head_of(str(unit)) if proper else draw(st.sampled_from(people))
         kw["terms"] = maybe_bad(draw, "Target kinerja tahunan", (None, 5))
     elif command == "grant_permission":
         kw["reference"] = maybe_bad(draw, "800/123/2016")
