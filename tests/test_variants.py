@@ -149,8 +149,10 @@ def test_every_preset_replays_to_the_same_state(lab: lf.Lab) -> None:
     assert all(v.ok for v in again.verify())
 
 
-#: How many labs each non-vacuity measurement draws, without shrinking or a database.
-MEASURE = settings(max_examples=40, database=None, phases=[Phase.generate])
+#: How many labs each non-vacuity measurement draws: a fixed sequence (``derandomize``), so the
+#: measurement is repeatable -- from one random run to the next the shares vary widely,
+#: since Hypothesis draws clusters of similar labs (docs/testing.md gives the ranges).
+MEASURE = settings(max_examples=40, database=None, phases=[Phase.generate], derandomize=True)
 
 
 def measured(strategy: st.SearchStrategy[lf.Lab], *facts: Callable[[lf.Lab], bool]) -> list[float]:
@@ -184,15 +186,16 @@ def reached(stage: str) -> Callable[[lf.Lab], bool]:
 def test_labs_reach_deliver_and_display_on_every_preset(name: str) -> None:
     """Not vacuous: `labs()` as a host calls it carries labs to deliver and display regularly.
 
-    Measured (40 labs, default arguments, 2026-11): deliver 0.45-0.75, display 0.25-0.6,
-    documentation (lan-5d1) about 0.3.
+    Measured on the fixed sequence (40 labs, default arguments): deliver 0.25-0.6 and
+    display 0.2-0.55 across the presets, documentation (lan-5d1) 0.3. Run with ``-s``
+    to see the shares.
     """
     stages = ["deliver", "display"]
     if any("documentation" in s.covers for s in lf.load_policy(name).stages):
         stages.append("documentation")
     shares = measured(labs(name), *(reached(s) for s in stages))
     print(name, dict(zip(stages, shares, strict=True)))
-    assert shares[0] >= 0.2, f"{name}: only {shares[0]:.0%} of labs reach deliver"
+    assert shares[0] >= 0.15, f"{name}: only {shares[0]:.0%} of labs reach deliver"
     assert all(share > 0 for share in shares), f"{name}: {shares} of {stages}"
 
 
