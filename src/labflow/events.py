@@ -24,7 +24,15 @@ import attrs
 
 from labflow.errors import HistoryError
 
-__all__ = ["GENESIS", "Event", "Verification", "canonical_bytes", "make_event", "verify"]
+__all__ = [
+    "GENESIS",
+    "Event",
+    "Verification",
+    "canonical_bytes",
+    "expected_hash",
+    "make_event",
+    "verify",
+]
 
 #: The ``prev`` of the first event of every history.
 GENESIS: Final = "0" * 64
@@ -113,6 +121,25 @@ class Verification:
             raise HistoryError(self.subject, self.seq, self.reason or "unknown problem")
 
 
+def expected_hash(event: Event) -> str:
+    """The hash ``event`` must carry: SHA-256 over its canonical bytes.
+
+    Raises `TypeError` or `ValueError` (or `RecursionError`) when its content is not
+    canonically encodable -- callers turn that into their own error.
+    """
+    return hashlib.sha256(
+        canonical_bytes(
+            event.subject,
+            event.seq,
+            event.at,
+            event.actor,
+            event.kind,
+            event.payload,
+            event.prev,
+        )
+    ).hexdigest()
+
+
 def _problem(event: Event, position: int, subject: str, prev: str) -> str | None:
     """Why ``event`` cannot stand at ``position`` after ``prev``, or ``None`` if it can."""
     if event.subject != subject:
@@ -122,17 +149,7 @@ def _problem(event: Event, position: int, subject: str, prev: str) -> str | None
     if event.prev != prev:
         return "it does not link to the event before it"
     try:
-        expected = hashlib.sha256(
-            canonical_bytes(
-                event.subject,
-                event.seq,
-                event.at,
-                event.actor,
-                event.kind,
-                event.payload,
-                event.prev,
-            )
-        ).hexdigest()
+        expected = expected_hash(event)
     except (TypeError, ValueError, AttributeError, RecursionError) as exc:
         return f"it cannot be encoded canonically ({exc})"
     if event.hash != expected:
