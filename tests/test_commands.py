@@ -1317,3 +1317,96 @@ def test_a_signed_agreement_is_binding_past_its_gate(lab: lf.Lab) -> None:
     parties = {"regional_head": inn.agreement.regional_head, "unit_head": inn.agreement.unit_head}
     with refused(lab, lf.InvalidCommand, match="binding"):
         lab.draw_up_agreement(INO, by="sekretariat", **parties)
+
+
+# --- hostile input and half-applied commands (found in review) ------------------------------
+
+
+def test_a_launch_list_scoped_to_some_kinds_still_needs_a_plan_for_all() -> None:
+    """`launch` naming action_plan_approved only for agencies does not exempt a clinic."""
+    policy = lf.parse_policy(
+        'id = "scoped"\nextends = "lan-5d"\nself_paced = true\n'
+        'launch = [{ name = "action_plan_approved", applies_to = ["agency"] }]\n'
+        '[gates]\ndeliver = ["agreement_signed"]\n'
+    )
+    lab = make_lab(policy)
+    register(lab, "k", "pkm-gombong")
+    lab.advance("k", by="sekretariat")
+    prepare(lab, "k", "design")
+    lab.advance("k", by="sekretariat")
+    prepare(lab, "k", "deliver")
+    lab.advance("k", by="sekretariat")
+    lab.submit_plan("k", steps=plan_steps(), by=STAFF["pkm-gombong"])  # withdraws approval
+    with refused(lab, lf.GateRefused, match="action plan is not approved"):
+        lab.record_launch("k", ceremony="Peluncuran", by="sekretariat")
+
+
+def test_a_ceremony_that_cannot_be_recorded_launches_nothing() -> None:
+    """If the ceremony's own event cannot be written, no innovation is left launched."""
+    registry = lf.Registry(parent=lf.DEFAULT_REGISTRY)
+
+    @registry.requirement("test.odd_code")
+    def odd_code(ctx: lf.GateContext) -> list[lf.Unmet]:
+        if ctx.innovation.id == "odd":
+            return [lf.Unmet(object(), "odd", "aneh")]  # type: ignore[arg-type]
+        return []
+
+    policy = lf.parse_policy(
+        'id = "odd"\nextends = "lan-5d"\nlaunch = ["test.odd_code"]\n', registry=registry
+    )
+    lab = make_lab(policy)
+    cohort(lab)
+    register(lab, "odd", "dinkes")
+    bring_to(lab, "deliver", launch=False)
+    with refused(lab, lf.InvalidCommand, match="cannot be recorded"):
+        lab.launch_cohort(ceremony="Peluncuran", by="bupati")
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda lab: register(lab, "x", title="\ud800"), "not valid Unicode"),
+        (
+            lambda lab: lab.register(
+                "x", title="T", unit=["dinkes"], innovators=["A"], problem="P", by="sekretariat"
+            ),
+            "must be text",
+        ),
+        (lambda lab: lab.set_roles(["staf-dinkes"], ["innovator"], by="sekretariat"), "text"),
+        (
+            lambda lab: lab.draw_up_agreement(
+                INO, regional_head=["bupati"], unit_head="kadinkes", by="sekretariat"
+            ),
+            "must be text",
+        ),
+        (
+            lambda lab: lab.add_actor(
+                Actor("baru", "Baru", {Role.INNOVATOR}, ["dinkes"]), by="sekretariat"
+            ),  # type: ignore[arg-type]
+            "must be text",
+        ),
+        (
+            lambda lab: lab.submit_plan(
+                INO,
+                steps=[lf.PlanStep("Langkah", "Kasi", datetime(2016, 6, 1, tzinfo=UTC))],  # type: ignore[arg-type]
+                by="staf-dinkes",
+            ),
+            "due date",
+        ),
+        (
+            lambda lab: lab.submit_plan(
+                INO,
+                steps=[lf.PlanStep("Langkah", "Kasi", "2016-06-01")],  # type: ignore[arg-type]
+                by="staf-dinkes",
+            ),
+            "due date",
+        ),
+        (
+            lambda lab: lab.submit_plan(INO, steps=plan_steps(), budget=10**5000, by="staf-dinkes"),
+            "cannot be recorded",
+        ),
+    ],
+)
+def test_hostile_input_is_refused_with_a_labflow_error(lab: lf.Lab, call: Any, match: str) -> None:
+    with refused(lab, lf.InvalidCommand, match=match):
+        call(lab)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Concatenate, Final, ParamSpec, TypeVar
 
 import attrs
@@ -101,6 +101,11 @@ def _command(
 def _text(value: object, what: str, *, empty: bool = True) -> str:
     if not isinstance(value, str):
         raise InvalidCommand(f"The {what} must be text, not {type(value).__name__}.")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidCommand(f"The {what} is not valid Unicode text.") from None
     if not empty and not value.strip():
         raise InvalidCommand(f"The {what} must not be empty.")
     return value
@@ -331,7 +336,9 @@ class Lab:
             )
         ctx = GateContext(inn, self, stage, now)
         specs = self.policy.launch
-        if not any(spec.name == _STRUCTURAL_LAUNCH for spec in specs):
+        # Never launched without an approved plan: the built-in check runs unless the policy
+        # states it for every innovation (with its own parameters), not only for some kinds.
+        if not any(s.name == _STRUCTURAL_LAUNCH and s.applies_to is None for s in specs):
             found.extend(action_plan_approved(ctx))
         unit = self.units.get(inn.unit)
         found.extend(run_all(specs, ctx, _kind(unit)))
@@ -391,15 +398,8 @@ class Lab:
         payload: dict[str, Any],
         now: datetime | None = None,
     ) -> Event:
-        history = inn.history
-        event = make_event(
-            inn.id,
-            len(history) + 1,
-            self.now() if now is None else now,
-            by,
-            kind,
-            payload,
-            history[-1].hash if history else GENESIS,
+        event = _next_event(
+            inn.id, inn.history, self.now() if now is None else now, by, kind, payload
         )
         apply_innovation(inn, event)
         audit.applied(self, event, inn)
@@ -408,9 +408,8 @@ class Lab:
     def _commit_lab(
         self, by: str, kind: str, payload: dict[str, Any], now: datetime | None = None
     ) -> Event:
-        prev = self.history[-1].hash if self.history else GENESIS
         at = self.now() if now is None else now
-        event = make_event(self.id, len(self.history) + 1, at, by, kind, payload, prev)
+        event = _next_event(self.id, self.history, at, by, kind, payload)
         _apply_lab(self, event)
         audit.applied(self, event)
         return event
@@ -449,7 +448,7 @@ class Lab:
         if actor.id in self.actors:
             raise InvalidCommand(f"The actor {actor.id!r} is already part of the lab.")
         self._check_roles(actor.roles)
-        if actor.unit is not None and actor.unit not in self.units:
+        if actor.unit is not None and _ident(actor.unit, "unit id") not in self.units:
             raise NotFound("unit", str(actor.unit), where=f"lab {self.id!r}")
         return actor
 
@@ -480,7 +479,7 @@ class Lab:
     def set_roles(self, actor_id: str, roles: Iterable[str], *, by: str) -> Event:
         """Replace an actor's roles (a facilitator handing over to the region, say)."""
         self._authorize("set_roles", by, None)
-        if actor_id not in self.actors:
+        if _ident(actor_id, "actor id") not in self.actors:
             raise NotFound("actor", str(actor_id), where=f"lab {self.id!r}")
         new = frozenset(_texts(roles, "roles"))
         self._check_roles(new)
@@ -522,19 +521,26 @@ class Lab:
         verdicts = {inn.id: self._check_launch(inn, now) for inn in candidates}
         ready = [inn for inn in candidates if verdicts[inn.id].ok]
         refused = {k: v for k, v in verdicts.items() if not v.ok}
-        events = [
-            self._commit(inn, by, "innovation.launched", {"ceremony": ceremony}, now)
-            for inn in ready
-        ]
         summary = {
             "ceremony": ceremony,
             "launched": [inn.id for inn in ready],
             "refused": {k: list(v.codes) for k, v in refused.items()},
         }
-        # the ceremony's own event takes the same reading of the clock, so that no second
-        # reading can fail after the launches were applied (nothing partial)
-        events.append(self._commit_lab(by, "lab.ceremony_held", summary, now))
-        return CeremonyResult(ceremony, tuple(i.id for i in ready), refused, tuple(events))
+        # Every event is built -- one clock reading, every encoding done -- before any is
+        # applied, so nothing that can fail comes after the first launch: nothing partial.
+        launched = {"ceremony": ceremony}
+        launches = [
+            (inn, _next_event(inn.id, inn.history, now, by, "innovation.launched", launched))
+            for inn in ready
+        ]
+        held = _next_event(self.id, self.history, now, by, "lab.ceremony_held", summary)
+        for inn, event in launches:
+            apply_innovation(inn, event)
+            audit.applied(self, event, inn)
+        _apply_lab(self, held)
+        audit.applied(self, held)
+        events = (*(event for _, event in launches), held)
+        return CeremonyResult(ceremony, tuple(i.id for i in ready), refused, events)
 
     # --- innovation commands ----------------------------------------------------------
 
@@ -552,7 +558,7 @@ class Lab:
     ) -> Event:
         """Enter an idea into the lab's inventory; it starts at the policy's first stage."""
         _ident(innovation_id, "innovation id")
-        self._authorize("register", by, unit)
+        self._authorize("register", by, _ident(unit, "unit id"))
         if innovation_id in self.innovations:
             raise InvalidCommand(f"The innovation {innovation_id!r} is already registered.")
         if unit not in self.units:
@@ -569,7 +575,7 @@ class Lab:
         return self._open(innovation_id, by, "innovation.registered", payload)
 
     def _open(self, innovation_id: str, by: str, kind: str, payload: dict[str, Any]) -> Event:
-        event = make_event(innovation_id, 1, self.now(), by, kind, payload, GENESIS)
+        event = _next_event(innovation_id, (), self.now(), by, kind, payload)
         inn = apply_innovation(None, event)
         self.innovations[inn.id] = inn
         audit.applied(self, event, inn)
@@ -596,7 +602,7 @@ class Lab:
         another region. ``adaptation`` says how it was adapted to the local context.
         """
         _ident(innovation_id, "innovation id")
-        self._authorize("replicate", by, unit)
+        self._authorize("replicate", by, _ident(unit, "unit id"))
         if innovation_id in self.innovations:
             raise InvalidCommand(f"The innovation {innovation_id!r} is already registered.")
         if unit not in self.units:
@@ -666,6 +672,8 @@ class Lab:
         for step in steps:
             _text(step.description, "step description")
             _text(step.responsible, "person responsible")
+            if type(step.due) is not date:  # a datetime is a date too, but not a due date
+                raise InvalidCommand("A step's due date must be a datetime.date.")
         if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int)):
             raise InvalidCommand("The budget must be a whole number of rupiah.")
         if budget is not None and budget < 0:
@@ -705,10 +713,10 @@ class Lab:
             raise InvalidCommand(
                 f"{inn.id} has passed the agreement gate; its signed agreement is binding."
             )
-        head = self.actors.get(regional_head)
+        head = self.actors.get(_ident(regional_head, "regional head"))
         if head is None or Role.REGIONAL_HEAD not in head.roles:
             raise InvalidCommand(f"{regional_head!r} is not a regional head of this lab.")
-        chief = self.actors.get(unit_head)
+        chief = self.actors.get(_ident(unit_head, "unit head"))
         if chief is None or Role.UNIT_HEAD not in chief.roles or chief.unit != inn.unit:
             raise InvalidCommand(
                 f"{unit_head!r} is not the head of {inn.unit}, which owns {inn.id}."
@@ -831,6 +839,30 @@ class Lab:
             raise InvalidCommand(f"{inn.id} is not withdrawn.")
         payload = {"reason": _text(reason, "reason", empty=False)}
         return self._commit(inn, by, "innovation.reinstated", payload)
+
+
+def _next_event(
+    subject: str,
+    history: Sequence[Event],
+    at: datetime,
+    by: str,
+    kind: str,
+    payload: dict[str, Any],
+) -> Event:
+    """The event that would follow ``history``; `InvalidCommand` if it cannot be recorded."""
+    try:
+        return make_event(
+            subject,
+            len(history) + 1,
+            at,
+            by,
+            kind,
+            payload,
+            history[-1].hash if history else GENESIS,
+        )
+    except (TypeError, ValueError, RecursionError) as exc:
+        # e.g. a number too large to write, or a value a custom requirement put in a code
+        raise InvalidCommand(f"The {kind} event cannot be recorded: {exc}.") from exc
 
 
 def _kind(unit: Unit | None) -> UnitKind | None:
