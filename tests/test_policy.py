@@ -557,3 +557,57 @@ def test_syntax_error_in_a_parent_names_the_parent(tmp_path: Path) -> None:
 
 def test_policy_error_is_a_labflow_error() -> None:
     assert issubclass(lf.PolicyError, lf.LabflowError)
+
+
+# --- hostile or impossible policies (found in review) ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase"),
+    [
+        ('id="a"\nextends="lan-5d"\n[gates]\ndisplay=["exhibit_registered"]', "can never be met"),
+        (
+            'id="a"\nextends="lan-5d"\n[gates]\ndeliver=["launch_recorded","agreement_signed"]',
+            "can never be met",
+        ),
+        ('id="a"\nextends="lan-5d"\nlaunch=["launch_recorded"]', "before the launch itself"),
+        ("x=" + "[" * 3000 + "]" * 3000, "cannot be read as TOML"),
+        ("x=1" + "0" * 5000, "cannot be read as TOML"),
+        ('id="a"\nextends="lan-5d"\n[[stages]]\nid=[1]', "must be a string"),
+    ],
+)
+def test_impossible_or_hostile_policies_are_refused(text: str, phrase: str) -> None:
+    with pytest.raises(lf.PolicyError) as caught:
+        lf.parse_policy(text)
+    assert phrase in str(caught.value)
+
+
+def test_a_requirement_needing_parameters_cannot_be_named_as_a_reference() -> None:
+    """every_unit_has(meeting=...) runs the named requirement with its defaults only."""
+    registry = lf.Registry(parent=lf.DEFAULT_REGISTRY)
+
+    @registry.requirement("test.needs_budget")
+    def needs_budget(ctx: lf.GateContext, *, minimum: int) -> list[lf.Unmet]:
+        return []
+
+    with pytest.raises(lf.PolicyError, match="needs parameters"):
+        lf.parse_policy(
+            'id="a"\nextends="lan-5d"\n[cohort]\n'
+            'deliver=[{name="every_unit_has", meeting="test.needs_budget"}]',
+            registry=registry,
+        )
+
+
+@pytest.mark.parametrize("given", [None, b"id = 'x'", 3, ["lan-5d"]])
+def test_loaders_refuse_what_is_not_text_or_a_path(given: object) -> None:
+    with pytest.raises(lf.PolicyError):
+        lf.load_policy(given)  # type: ignore[arg-type]
+    with pytest.raises(lf.PolicyError):
+        lf.parse_policy(given)  # type: ignore[arg-type]
+
+
+def test_a_document_with_non_string_keys_is_refused() -> None:
+    data = lf.load_policy("lan-5d").to_dict()
+    data["gates"][7] = ["idea_registered"]
+    with pytest.raises(lf.PolicyError, match=r"\$\.gates\[7\]: keys must be strings"):
+        lf.policy_from_dict(data)

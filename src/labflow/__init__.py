@@ -26,6 +26,7 @@ from labflow.errors import (
     PermissionDenied,
     PolicyError,
     Problem,
+    RegistrationError,
     StoreError,
 )
 from labflow.events import GENESIS, Event, Verification, verify
@@ -66,7 +67,6 @@ from labflow.requirements import (
     DEFAULT_REGISTRY,
     CohortContext,
     GateContext,
-    RegistrationError,
     Registry,
     RequirementRef,
     StageRef,

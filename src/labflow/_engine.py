@@ -6,7 +6,8 @@ and has no model: nothing is attached to innovations. What a command needs on
 its hot path (the next stage, the allowed returns) is read off the machine once
 into plain dictionaries, because a move through transitions' own trigger
 machinery costs several times more than labflow's whole command (see
-``benchmarks/``). The machine itself stays available for diagrams and checks.
+``benchmarks/``). Diagrams are drawn by `labflow.diagram` from the policy itself,
+which knows the gates the machine does not (see that module for why).
 """
 
 from __future__ import annotations

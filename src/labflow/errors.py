@@ -7,10 +7,15 @@ read as sentences. Foreign exceptions are re-raised as one of these with
 
     LabflowError
     ├── PolicyError              a policy document is broken; lists every problem
+    ├── RegistrationError        a requirement cannot be registered (a taken name, ...)
     ├── DocumentError            a serialised document is malformed; lists every problem
-    ├── HistoryError             a history does not verify (edited, reordered, cut)
+    ├── HistoryError             a history does not verify, or cannot be replayed
     ├── ConflictError            a writer's expected version is no longer current
     ├── StoreError               storage cannot be opened or used as asked
+    │   ├── StoreMissing         (labflow.store) no database at that path
+    │   ├── StoreCorrupt         (labflow.store) not a sound labflow database
+    │   ├── StoreTooNew          (labflow.store) written by a newer labflow
+    │   └── StoreLocked          (labflow.store) another writer holds it
     └── CommandError             a command was refused; nothing changed
         ├── GateRefused          the target gate has unmet requirements (carries the verdict)
         ├── PermissionDenied     the actor lacks the role, or is not the named party
@@ -40,6 +45,7 @@ __all__ = [
     "PermissionDenied",
     "PolicyError",
     "Problem",
+    "RegistrationError",
     "StoreError",
 ]
 
@@ -86,6 +92,10 @@ class DocumentError(LabflowError):
         count = len(self.problems)
         noun = "problem" if count == 1 else "problems"
         super().__init__(f"{what} is malformed ({count} {noun}):\n{_listing(self.problems)}")
+
+
+class RegistrationError(LabflowError):
+    """A requirement could not be registered (a taken name, an unsupported parameter type)."""
 
 
 class HistoryError(LabflowError):

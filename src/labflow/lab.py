@@ -224,10 +224,7 @@ class Lab:
             raise NotFound("innovation", str(innovation_id), where=f"lab {self.id!r}") from None
 
     def _stage(self, stage: str) -> Stage:
-        try:
-            return self.policy.stage(stage)
-        except (KeyError, TypeError):
-            raise NotFound("stage", str(stage), where=f"policy {self.policy.id!r}") from None
+        return self.policy.stage(stage)
 
     def gate_unmet(self, innovation: Innovation, stage: Stage, now: datetime) -> tuple[Unmet, ...]:
         """Every unmet requirement of ``stage``'s gate for ``innovation``, the gate alone."""
@@ -901,7 +898,7 @@ def _apply_lab(lab: Lab, event: Event) -> None:
     lab.history.append(event)
 
 
-LAB_KINDS: Final = frozenset(
+_LAB_KINDS: Final = frozenset(
     {
         "lab.created",
         "lab.unit_added",
@@ -949,7 +946,7 @@ def replay_lab(
     except (KeyError, TypeError) as exc:
         raise InvalidCommand(f"The lab.created event is malformed: missing {exc}.") from exc
     for event in history:
-        if event.kind not in LAB_KINDS:
+        if event.kind not in _LAB_KINDS:
             raise InvalidCommand(f"{event.kind!r} is not an event of a lab.")
         try:
             _apply_lab(lab, event)

@@ -25,7 +25,7 @@ from typing import Any, Final, Literal
 
 import attrs
 
-from labflow.errors import PolicyError, Problem
+from labflow.errors import NotFound, PolicyError, Problem
 from labflow.model import FIVE_D, Role, UnitKind
 from labflow.requirements import (
     DEFAULT_REGISTRY,
@@ -85,9 +85,20 @@ class RequirementSpec:
     params: Mapping[str, Any] = attrs.field(factory=dict)
     #: only innovations of these unit kinds must meet it (``None``: all)
     applies_to: frozenset[UnitKind] | None = None
-    func: Callable[..., Iterable[Unmet]] = attrs.field(
+    #: the registered function; resolved from the default registry when not given
+    func: Callable[..., Iterable[Unmet]] | None = attrs.field(
         default=None, eq=False, repr=False, kw_only=True
     )
+
+    def __attrs_post_init__(self) -> None:
+        if self.func is None:  # built by hand: resolve the name as a policy load would
+            found = DEFAULT_REGISTRY.find("gate", self.name) or DEFAULT_REGISTRY.find(
+                "cohort", self.name
+            )
+            if found is None:
+                problem = Problem("$.name", f"{self.name!r} is not a registered requirement")
+                raise PolicyError(f"requirement {self.name!r}", [problem])
+            object.__setattr__(self, "func", found.func)
 
 
 #: Every command a policy can grant to roles.
@@ -193,12 +204,15 @@ class Policy:
         return tuple(self._index)
 
     def index(self, stage: str) -> int:
-        """The position of stage ``stage`` (0 for the first); `KeyError` if it is not a stage."""
-        return self._index[stage]
+        """The position of stage ``stage`` (0 for the first); `NotFound` if it is not a stage."""
+        try:
+            return self._index[stage]
+        except (KeyError, TypeError):
+            raise NotFound("stage", str(stage), where=f"policy {self.id!r}") from None
 
     def stage(self, stage: str) -> Stage:
-        """The `Stage` with id ``stage``; `KeyError` if there is none."""
-        return self.stages[self._index[stage]]
+        """The `Stage` with id ``stage``; `NotFound` if there is none."""
+        return self.stages[self.index(stage)]
 
     def has_stage(self, stage: str) -> bool:
         return stage in self._index
@@ -288,11 +302,15 @@ def _is_path(ref: str | os.PathLike[str]) -> bool:
     return isinstance(ref, os.PathLike) or "/" in text or os.sep in text or text.endswith(".toml")
 
 
-def _read_toml(text: str, source: str) -> dict[str, Any]:
+def _read_toml(text: object, source: str) -> dict[str, Any]:
+    if not isinstance(text, str):
+        raise PolicyError(source, [Problem("$", f"must be TOML text, not {type(text).__name__}")])
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise PolicyError(source, [Problem("$", f"TOML syntax error: {exc}")]) from exc
+    except (ValueError, RecursionError) as exc:  # absurdly long numbers, absurdly deep nesting
+        raise PolicyError(source, [Problem("$", f"cannot be read as TOML: {exc}")]) from exc
 
 
 def _read_ref(ref: str | os.PathLike[str], base: Path | None) -> tuple[dict[str, Any], str, Path]:
@@ -328,7 +346,9 @@ def _overlay(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
     if "stages" in child and isinstance(child["stages"], list):
         # The parent's per-stage entries survive only for stages the child still has;
         # the child's own entries are kept as written, so their mistakes are reported.
-        kept = {s.get("id") for s in child["stages"] if isinstance(s, dict)}
+        kept = {
+            s["id"] for s in child["stages"] if isinstance(s, dict) and isinstance(s.get("id"), str)
+        }
         for key in _PER_STAGE:
             if isinstance(merged.get(key), dict):
                 merged[key] = {k: v for k, v in merged[key].items() if k in kept}
@@ -372,6 +392,10 @@ def load_policy(
 
     Raises `PolicyError` listing every problem found.
     """
+    given: object = name_or_path  # hosts call this with untyped data too
+    if not isinstance(given, str | os.PathLike):
+        problem = Problem("$", f"a preset name or a path, not {type(given).__name__}")
+        raise PolicyError(repr(given), [problem])
     raw, source, base = _read_ref(name_or_path, None)
     origin = os.fspath(name_or_path)
     raw = _resolve(raw, source, base, (origin,))
@@ -402,7 +426,25 @@ def policy_from_dict(
     """
     if not isinstance(data, Mapping):
         raise PolicyError(source, [Problem("$", "a policy must be a table (a JSON object)")])
+    odd = list(_non_string_keys(data, "$"))
+    if odd:
+        raise PolicyError(source, [Problem(path, "keys must be strings") for path in odd])
     return _build(dict(data), source, registry or DEFAULT_REGISTRY)
+
+
+def _non_string_keys(value: Any, path: str, depth: int = 0) -> Iterable[str]:
+    """Where a document (JSON-like data, not TOML) has a key that is not a string."""
+    if depth > 32:
+        yield path
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                yield f"{path}[{key!r}]"
+            else:
+                yield from _non_string_keys(item, f"{path}.{key}", depth + 1)
+    elif isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            yield from _non_string_keys(item, f"{path}[{i}]", depth + 1)
 
 
 # --- Validation --------------------------------------------------------------------------
@@ -671,8 +713,17 @@ class _Builder:
                 return _BAD
             return value
         if annotation is RequirementRef:
-            if not isinstance(value, str) or self.registry.find("gate", value) is None:
+            found = self.registry.find("gate", value) if isinstance(value, str) else None
+            if found is None:
                 self.problem(path, f"{value!r} is not a registered gate requirement")
+                return _BAD
+            needed = [p.name for p in found.params.values() if p.required]
+            if needed:
+                self.problem(
+                    path,
+                    f"{value!r} needs parameters ({', '.join(needed)}), so it cannot be named "
+                    "here, where it runs with its defaults",
+                )
                 return _BAD
             return value
         if isinstance(annotation, type) and issubclass(annotation, Enum):
@@ -758,6 +809,34 @@ def _offset(text: str) -> timezone | None:
     return timezone(-delta if text[0] == "-" else delta) if delta else UTC
 
 
+#: Artefacts that can only be recorded at a stage covering this 5D stage: a gate asking for
+#: one before such a stage has been entered could never be passed.
+_RECORDED_AT: Final = {"launch_recorded": "deliver", "exhibit_registered": "display"}
+
+
+def _unreachable_gates(
+    b: _Builder,
+    stages: tuple[Stage, ...],
+    gates: Mapping[str, tuple[RequirementSpec, ...]],
+    launch: tuple[RequirementSpec, ...],
+) -> None:
+    """Refuse gates no innovation could ever pass: asking for what is recorded only later."""
+    where = {five_d: i for i, s in enumerate(stages) for five_d in s.covers}
+    for stage_id, specs in gates.items():
+        entering = next(i for i, s in enumerate(stages) if s.id == stage_id)
+        for spec in specs:
+            recorded = _RECORDED_AT.get(spec.name)
+            if recorded is not None and where.get(recorded, len(stages)) >= entering:
+                b.problem(
+                    f"$.gates.{stage_id}",
+                    f"{spec.name!r} can never be met here: it is recorded only at the stage "
+                    f"covering {recorded!r}, reached through this gate or a later one",
+                )
+    for spec in launch:
+        if spec.name in _RECORDED_AT:
+            b.problem("$.launch", f"{spec.name!r} can never be met before the launch itself")
+
+
 def _build(raw: dict[str, Any], source: str, registry: Registry) -> Policy:
     b = _Builder(source, registry)
     b.unknown_keys(raw, _TOP_KEYS, "$")
@@ -789,6 +868,7 @@ def _build(raw: dict[str, Any], source: str, registry: Registry) -> Policy:
     launch = b.specs(raw.get("launch", []), "$.launch", "gate")
     deadlines = b.deadlines(b.table(raw, "deadlines"), offset)
 
+    _unreachable_gates(b, stages, gates, launch)
     if stages and not any(s.name == "agreement_signed" for specs in gates.values() for s in specs):
         b.problem(
             "$.gates",

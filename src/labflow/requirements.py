@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple, NewType, Protocol, T
 
 import attrs
 
-from labflow.errors import LabflowError
+from labflow.errors import RegistrationError
 from labflow.model import GOVERNMENT_KINDS, Initiator, Innovation, Role, UnitKind
 
 if TYPE_CHECKING:
@@ -44,6 +44,7 @@ __all__ = [
     "DEFAULT_REGISTRY",
     "CohortContext",
     "GateContext",
+    "RegistrationError",
     "Registry",
     "RequirementDef",
     "RequirementRef",
@@ -140,10 +141,6 @@ class _Requirement(Protocol):
 
 
 F = TypeVar("F", bound=Callable[..., Iterable[Unmet]])
-
-
-class RegistrationError(LabflowError):
-    """A requirement could not be registered (a taken name, an unsupported parameter type)."""
 
 
 @attrs.frozen
@@ -631,6 +628,35 @@ def _reached(lab: Lab, innovation: Innovation, stage: str | None) -> bool:
     return stage is None or lab.policy.index(innovation.stage) >= lab.policy.index(stage)
 
 
+def _qualifying(
+    ctx: CohortContext,
+    units: Iterable[str],
+    *,
+    at_or_past: str | None = None,
+    meeting: str | None = None,
+) -> dict[str, int]:
+    """Per unit of ``units``: its active innovations at or past a stage, meeting a requirement.
+
+    The requirement ``meeting`` runs with its default parameters (the policy refuses one
+    that has required parameters) as if the innovation were entering the lab's target stage.
+    """
+    lab = ctx.lab
+    check = None
+    if meeting is not None:
+        definition = lab.policy.registry.find("gate", meeting)
+        check = definition.func if definition else None
+    counts = dict.fromkeys(units, 0)
+    for innovation in lab.innovations.values():
+        if innovation.unit not in counts or not innovation.active:
+            continue
+        if not _reached(lab, innovation, at_or_past):
+            continue
+        if check is not None and list(check(GateContext(innovation, lab, ctx.stage, ctx.now))):
+            continue
+        counts[innovation.unit] += 1
+    return counts
+
+
 @cohort_condition("every_unit_has")
 def every_unit_has(
     ctx: CohortContext,
@@ -646,20 +672,8 @@ def every_unit_has(
     the gate requirement ``meeting`` with its default parameters (if given) -- e.g.
     "one agency, one innovation with an approved action plan".
     """
-    lab = ctx.lab
-    check = None
-    if meeting is not None:
-        definition = lab.policy.registry.find("gate", meeting)
-        check = definition.func if definition else None
-    counts = dict.fromkeys((u.id for u in lab.units.values() if u.kind in unit_kinds), 0)
-    for innovation in lab.innovations.values():
-        if innovation.unit not in counts or not innovation.active:
-            continue
-        if not _reached(lab, innovation, at_or_past):
-            continue
-        if check is not None and list(check(GateContext(innovation, lab, ctx.stage, ctx.now))):
-            continue
-        counts[innovation.unit] += 1
+    units = (u.id for u in ctx.lab.units.values() if u.kind in unit_kinds)
+    counts = _qualifying(ctx, units, at_or_past=at_or_past, meeting=meeting)
     short = sorted(unit for unit, count in counts.items() if count < min)
     if not short:
         return []
@@ -728,19 +742,13 @@ def one_official_one_innovation(
     officials: dict[str, int] = {}
     for actor in lab.actors.values():
         unit = lab.units.get(actor.unit) if actor.unit is not None else None
-        if unit is not None and unit.kind in unit_kinds and actor.roles & set(official_roles):
+        if (
+            unit is not None
+            and unit.kind in unit_kinds
+            and not actor.roles.isdisjoint(official_roles)
+        ):
             officials[unit.id] = officials.get(unit.id, 0) + 1
-    check = None
-    if meeting is not None:
-        definition = lab.policy.registry.find("gate", meeting)
-        check = definition.func if definition else None
-    counts = dict.fromkeys(officials, 0)
-    for innovation in lab.innovations.values():
-        if innovation.unit not in counts or not innovation.active:
-            continue
-        if check is not None and list(check(GateContext(innovation, lab, ctx.stage, ctx.now))):
-            continue
-        counts[innovation.unit] += 1
+    counts = _qualifying(ctx, officials, meeting=meeting)
     short = {u: (counts[u], n) for u, n in sorted(officials.items()) if counts[u] < n}
     if not short:
         return []
