@@ -4,7 +4,8 @@ Reports read a `Lab` and change nothing. They are plain records with a
 ``to_dict`` (JSON-ready) so the ``labflow report --json`` output and a host's
 dashboard share one shape. "Blocked" is computed, not stored: it depends on
 the lab's stage, the policy and the clock, so it is asked of `Lab.check` at
-the moment of the report.
+the moment of the report -- one moment for the whole report: ``now`` if given,
+else one reading of the lab's clock, for overdue deadlines and blocked alike.
 """
 
 from __future__ import annotations
@@ -15,12 +16,12 @@ from typing import Any
 
 import attrs
 
-from labflow.errors import StoreError
+from labflow.errors import InvalidCommand, NotFound, StoreError
 from labflow.lab import Lab
 from labflow.model import Innovation, Unit
-from labflow.policy import policy_from_dict
 from labflow.requirements import Verdict
 from labflow.store import InnovationRow, Store
+from labflow.store._common import stage_ids
 
 __all__ = [
     "Blocked",
@@ -156,8 +157,10 @@ def registry_funnel(store: Store, lab_ids: Iterable[str] | None = None) -> Funne
 
     Read from the store's rows (`Store.innovations`), not by replaying labs: a
     national registry of 250,000 innovations reports in seconds. Each lab's
-    stage order comes from the policy in its ``lab.created`` event. Verify the
-    store first (`Store.verify_all`) when the figures must be trusted.
+    stage order is read from the policy in its ``lab.created`` event -- the
+    stage ids alone, so no requirement registry is needed and a lab whose
+    policy uses privately registered requirements counts like any other.
+    Verify the store first (`Store.verify_all`) when the figures must be trusted.
     """
     funnels = []
     for lab_id in store.lab_ids() if lab_ids is None else lab_ids:
@@ -165,10 +168,10 @@ def registry_funnel(store: Store, lab_ids: Iterable[str] | None = None) -> Funne
         if not created or created[0].kind != "lab.created":
             raise StoreError(f"The history of lab {lab_id!r} does not start with lab.created.")
         try:
-            policy = policy_from_dict(created[0].payload["policy"], source=f"lab {lab_id!r}")
-        except (KeyError, TypeError) as exc:
+            stages = stage_ids(created[0])
+        except (KeyError, TypeError, ValueError) as exc:
             raise StoreError(f"The lab.created event of {lab_id!r} is malformed ({exc}).") from exc
-        funnels.append(funnel_of_rows(policy.stage_ids, store.innovations(lab_id)))
+        funnels.append(funnel_of_rows(stages, store.innovations(lab_id)))
     return merge_funnels(funnels)
 
 
@@ -176,8 +179,11 @@ def units_without(lab: Lab, stage: str, *, government_only: bool = True) -> list
     """The units with no active innovation at or past ``stage`` ("one agency, one innovation").
 
     Non-government units (community groups, universities, ...) take part by
-    choice, so they are left out unless ``government_only`` is false.
+    choice, so they are left out unless ``government_only`` is false. `NotFound`
+    if ``stage`` is not a stage of the lab's policy.
     """
+    if not isinstance(stage, str) or not lab.policy.has_stage(stage):
+        raise NotFound("stage", str(stage), where=f"policy {lab.policy.id!r}")
     target = lab.policy.index(stage)
     reached = {
         inn.unit
@@ -211,9 +217,18 @@ class Overdue:
         }
 
 
+def _moment(lab: Lab, now: datetime | None) -> datetime:
+    """The moment a report reads the lab at: ``now``, or the lab's clock read once."""
+    if now is None:
+        return lab.now()
+    if not isinstance(now, datetime) or now.tzinfo is None:
+        raise InvalidCommand("A report's now must be a timezone-aware datetime.")
+    return now
+
+
 def overdue(lab: Lab, now: datetime | None = None) -> list[Overdue]:
     """Every active innovation behind a passed deadline of the policy (`Policy.deadlines`)."""
-    moment = lab.now() if now is None else now
+    moment = _moment(lab, now)
     found: list[Overdue] = []
     for stage, deadline in sorted(lab.policy.deadlines.items(), key=lambda kv: kv[1]):
         if deadline >= moment or not lab.policy.has_stage(stage):
@@ -247,12 +262,17 @@ class Blocked:
         }
 
 
-def blocked(lab: Lab) -> list[Blocked]:
+def blocked(lab: Lab, now: datetime | None = None) -> list[Blocked]:
     """Every active innovation whose next move is held up by more than waiting for the lab.
 
     An innovation at the lab's stage that has done all its gate asks is not
-    blocked (it moves when the lab does), nor is one at the last stage.
+    blocked (it moves when the lab does), nor is one at the last stage. ``now``
+    (default: the lab's clock) is the moment the requirements are checked at.
     """
+    if now is not None:
+        # The same lab, read at ``now``: a view with a fixed clock, not a changed lab.
+        moment = _moment(lab, now)
+        lab = attrs.evolve(lab, clock=lambda: moment)
     found: list[Blocked] = []
     for inn in sorted(lab.innovations.values(), key=lambda i: i.id):
         if not inn.active:
@@ -292,7 +312,11 @@ class Report:
 
 
 def report(lab: Lab, now: datetime | None = None) -> Report:
-    """The whole report: funnel, compliance up to the lab's stage, overdue and blocked."""
+    """The whole report: funnel, compliance up to the lab's stage, overdue and blocked.
+
+    Everything is read at one moment: ``now`` if given, else the lab's clock read once.
+    """
+    moment = _moment(lab, now)
     upto = lab.policy.index(lab.stage)
     return Report(
         lab.id,
@@ -304,6 +328,6 @@ def report(lab: Lab, now: datetime | None = None) -> Report:
             s.id: tuple(u.id for u in units_without(lab, s.id))
             for s in lab.policy.stages[1 : upto + 1]
         },
-        tuple(overdue(lab, now)),
-        tuple(blocked(lab)),
+        tuple(overdue(lab, moment)),
+        tuple(blocked(lab, moment)),
     )

@@ -25,15 +25,14 @@ The protocol is small and SQL-free so that a PostgreSQL store can follow
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 import attrs
 
 from labflow.errors import StoreError
-from labflow.events import GENESIS, Event, Verification, canonical_bytes
+from labflow.events import Event, Verification
 from labflow.lab import Clock, Lab, system_clock
 from labflow.requirements import Registry
 
@@ -47,7 +46,6 @@ __all__ = [
     "StoreMissing",
     "StoreTooNew",
     "changes",
-    "check_append",
 ]
 
 
@@ -111,8 +109,12 @@ class Store(Protocol):
         """Append every `Append` atomically, or raise and write nothing.
 
         Raises `ConflictError` naming the first stream found at another version
-        than expected. The first commit of a lab must include its own history
-        from the ``lab.created`` event (``Append(lab_id, 0, ..., lab=True)``).
+        than expected; an `Append` with no events is that check alone, made in
+        the same transaction as the writes. Any other refusal -- events that do
+        not continue their stream, a payload replay could not read, a lab history
+        under another subject than ``lab_id`` -- is a `StoreError`, raised before
+        anything is written. The first commit of a lab must include its own
+        history from the ``lab.created`` event (``Append(lab_id, 0, ..., lab=True)``).
         """
         ...
 
@@ -194,100 +196,16 @@ def changes(lab: Lab, before: Mapping[tuple[bool, str], int]) -> list[Append]:
     return found
 
 
-def versions(lab: Lab) -> dict[tuple[bool, str], int]:
+def _versions(lab: Lab) -> dict[tuple[bool, str], int]:
     """Every stream's version in ``lab``, keyed as `changes` expects."""
     seen = {(True, lab.id): len(lab.history)}
     seen.update(((False, i.id), len(i.history)) for i in lab.innovations.values())
     return seen
 
 
-def check_append(lab_id: str, append: Append, head: str) -> None:
-    """Refuse an `Append` whose events do not continue the stream (``head`` is its last hash).
-
-    The versions were checked already; this makes sure no store ever keeps an
-    event that would not verify: right subject and numbering, linked to the
-    head, each hash recomputed.
-    """
-    prev = head
-    subject = lab_id if append.lab else append.subject
-    for offset, event in enumerate(append.events, start=1):
-        seq = append.expected + offset
-        where = f"event {event.seq} of {event.subject!r}"
-        if event.subject != subject:
-            raise StoreError(
-                f"Refused to store {where}: it belongs to {event.subject!r}, not {subject!r}."
-            )
-        if event.seq != seq:
-            raise StoreError(f"Refused to store {where}: it should be event {seq}.")
-        is_lab_kind = event.kind.startswith("lab.")
-        if is_lab_kind != append.lab:
-            raise StoreError(
-                f"Refused to store {where}: a {event.kind} event in the wrong history."
-            )
-        if event.prev != prev:
-            raise StoreError(f"Refused to store {where}: it does not link to the stored history.")
-        digest = hashlib.sha256(
-            canonical_bytes(
-                event.subject,
-                event.seq,
-                event.at,
-                event.actor,
-                event.kind,
-                event.payload,
-                event.prev,
-            )
-        ).hexdigest()
-        if digest != event.hash:
-            raise StoreError(f"Refused to store {where}: its content does not match its hash.")
-        prev = event.hash
-    opening = append.lab and append.expected == 0 and append.events
-    if opening and append.events[0].kind != "lab.created":
-        raise StoreError(f"The history of lab {lab_id!r} must start with lab.created.")
-
-
-def refuse_repeats(appends: Sequence[Append]) -> None:
-    """Refuse a commit that names one stream twice: its versions could not both hold."""
-    seen: set[tuple[bool, str]] = set()
-    for append in appends:
-        key = (append.lab, append.subject)
-        if key in seen:
-            raise StoreError(
-                f"A commit names the history of {append.subject!r} twice; "
-                f"give its events in one Append."
-            )
-        seen.add(key)
-
-
-def head_of(events: Sequence[Event]) -> str:
-    """The hash a new event must link to."""
-    return events[-1].hash if events else GENESIS
-
-
-# --- Projections: what lists and reports read without replaying ----------------------------
-
-
-def project_innovation(row: dict[str, Any], event: Event) -> None:
-    """Fold one innovation event into its list row (unit, stage, status, launched)."""
-    p = event.payload
-    if event.kind in ("innovation.registered", "innovation.replicated"):
-        row.update(unit=p["unit"], stage=p["stage"], status="active", launched=False)
-    elif event.kind in ("innovation.advanced", "innovation.returned"):
-        row["stage"] = p["to"]
-    elif event.kind == "innovation.withdrawn":
-        row["status"] = "withdrawn"
-    elif event.kind == "innovation.reinstated":
-        row["status"] = "active"
-    elif event.kind == "innovation.launched":
-        row["launched"] = True
-
-
-def project_units(event: Event) -> Iterable[tuple[str, str]]:
-    """The ``(unit id, unit kind)`` pairs a lab event brings in."""
-    if event.kind == "lab.created":
-        return [(u["id"], u["kind"]) for u in event.payload["units"]]
-    if event.kind == "lab.unit_added":
-        return [(event.payload["unit"]["id"], event.payload["unit"]["kind"])]
-    return []
+def _advances(appends: Sequence[Append]) -> bool:
+    """Whether ``appends`` move the lab to another stage: a decision on the whole cohort."""
+    return any(a.lab and any(e.kind == "lab.advanced" for e in a.events) for a in appends)
 
 
 class Session:
@@ -297,8 +215,18 @@ class Session:
     is committed in one atomic `Store.commit`, each stream expected at the
     version it was loaded at; if another writer moved one on, `ConflictError`
     is raised and nothing is written. If the block raises, nothing is written.
-    With ``strict=True`` the lab's own version is checked too, even when only
-    innovations changed (use it when a decision read the whole cohort).
+
+    By default only the streams the session wrote are checked, so two
+    secretaries registering different innovations do not conflict. A decision
+    that read the cohort needs more: with ``strict=True`` every stream the
+    session loaded -- the lab's own and each innovation's -- must still be at the
+    version it was loaded at, checked in the same atomic commit as the writes
+    (an empty `Append` per stream read). A commit that advances the lab
+    (``lab.advanced``: `Lab.advance_lab` read every innovation for the cohort
+    conditions) is strict whatever ``strict`` says. Strict does not see an
+    innovation registered after the session loaded (no stream of it was read),
+    and it protects the decision, not the future: once committed, the cohort may
+    change again.
     """
 
     def __init__(
@@ -328,14 +256,20 @@ class Session:
 
     def __enter__(self) -> Lab:
         self._lab = self.store.load(self.lab_id, registry=self._registry, clock=self._clock)
-        self._before = versions(self._lab)
+        self._before = _versions(self._lab)
         return self._lab
 
     def pending(self) -> list[Append]:
         """What would be committed now."""
         appends = changes(self.lab, self._before)
-        if self._strict and not any(a.lab for a in appends):
-            appends.insert(0, Append(self.lab_id, self._before[(True, self.lab_id)], (), lab=True))
+        if self._strict or _advances(appends):
+            # Pure version checks for every stream read but not written.
+            written = {(a.lab, a.subject) for a in appends}
+            appends += [
+                Append(subject, version, (), lab=is_lab)
+                for (is_lab, subject), version in self._before.items()
+                if (is_lab, subject) not in written
+            ]
         return appends
 
     def commit(self) -> tuple[Event, ...]:
@@ -343,7 +277,7 @@ class Session:
         appends = self.pending()
         if any(a.events for a in appends):
             self.store.commit(self.lab_id, appends)
-        self._before = versions(self.lab)
+        self._before = _versions(self.lab)
         done = tuple(e for a in appends for e in a.events)
         self.committed += done
         return done

@@ -9,21 +9,19 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
-from typing import Any
 
 from labflow.errors import ConflictError, StoreError
 from labflow.events import Event, Verification, verify
 from labflow.lab import Clock, Lab, replay_lab, system_clock
 from labflow.requirements import Registry
-from labflow.store import (
-    Append,
-    InnovationRow,
-    Session,
+from labflow.store import Append, InnovationRow, Session
+from labflow.store._common import (
+    Row,
     check_append,
     head_of,
-    project_innovation,
-    project_units,
-    refuse_repeats,
+    project,
+    refuse_malformed,
+    units_of,
 )
 
 __all__ = ["MemoryStore"]
@@ -33,7 +31,7 @@ class _LabStreams:
     def __init__(self) -> None:
         self.own: list[Event] = []
         self.innovations: dict[str, list[Event]] = {}
-        self.rows: dict[str, dict[str, Any]] = {}
+        self.rows: dict[str, Row] = {}
         self.units: dict[str, str] = {}
 
 
@@ -54,7 +52,7 @@ class MemoryStore:
         return sorted(self._labs)
 
     def commit(self, lab_id: str, appends: Sequence[Append]) -> None:
-        refuse_repeats(appends)
+        refuse_malformed(lab_id, appends)
         with self._lock:
             streams = self._labs.get(lab_id)
             fresh = streams is None
@@ -62,23 +60,27 @@ class MemoryStore:
                 if not any(a.lab and a.expected == 0 and a.events for a in appends):
                     raise StoreError(f"There is no lab {lab_id!r} in this store.")
                 streams = _LabStreams()
+            rows: dict[str, Row] = {}
+            units: list[tuple[str, str]] = []
             for append in appends:
                 stored = streams.own if append.lab else streams.innovations.get(append.subject, [])
                 if len(stored) != append.expected:
                     raise ConflictError(append.subject, append.expected, len(stored))
                 check_append(lab_id, append, head_of(stored))
-            # Everything checked: nothing below can fail, so the commit is whole.
+                if not append.events:
+                    continue
+                if append.lab:
+                    units += units_of(append)
+                else:
+                    rows[append.subject] = project(append, streams.rows.get(append.subject))
+            # Everything checked and projected: nothing below can fail, so the commit is whole.
             for append in appends:
                 if append.lab:
                     streams.own.extend(append.events)
-                    for event in append.events:
-                        streams.units.update(project_units(event))
-                    continue
-                stored = streams.innovations.setdefault(append.subject, [])
-                stored.extend(append.events)
-                row = streams.rows.setdefault(append.subject, {})
-                for event in append.events:
-                    project_innovation(row, event)
+                elif append.events:
+                    streams.innovations.setdefault(append.subject, []).extend(append.events)
+            streams.rows.update(rows)
+            streams.units.update(units)
             if fresh:
                 self._labs[lab_id] = streams
 
@@ -128,11 +130,11 @@ class MemoryStore:
             r = streams.rows[subject]
             row = InnovationRow(
                 subject,
-                r["unit"],
-                streams.units.get(r["unit"]),
-                r["stage"],
-                r["status"],
-                r["launched"],
+                r.unit,
+                streams.units.get(r.unit),
+                r.stage,
+                r.status,
+                r.launched,
                 len(streams.innovations[subject]),
             )
             if stage is not None and row.stage != stage:

@@ -28,6 +28,7 @@ import json
 import multiprocessing
 import os
 import sqlite3
+import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -48,11 +49,8 @@ from labflow.store import (
     StoreLocked,
     StoreMissing,
     StoreTooNew,
-    check_append,
-    project_innovation,
-    project_units,
-    refuse_repeats,
 )
+from labflow.store._common import Row, check_append, project, refuse_malformed, units_of
 
 __all__ = ["APPLICATION_ID", "PARALLEL_FROM", "SCHEMA_VERSION", "SQLiteStore"]
 
@@ -235,7 +233,7 @@ def _translate(exc: sqlite3.Error, path: str) -> StoreError:
         "not a database" in text or "malformed" in text or "corrupt" in text
     ):
         return StoreCorrupt(f"The database {path} is corrupt or not a labflow database ({text}).")
-    return StoreError(f"The database {path} could not be used: {text}.")
+    return StoreError(f"The database {path} could not be used: {text.rstrip('.')}.")
 
 
 class SQLiteStore:
@@ -247,6 +245,12 @@ class SQLiteStore:
     commit to disk (``synchronous=FULL``); the default (``NORMAL``) is safe
     against a crashed process and keeps the database consistent through a power
     cut, which may lose only the last commits.
+
+    A store belongs to the thread that opened it: `sqlite3` connections are
+    not shared between threads, and a store used from another thread raises
+    `StoreError` saying so. A threaded host (a web server's worker threads)
+    opens one store per thread or per request -- opening costs a millisecond or
+    so -- and SQLite's locking and the stores' version checks keep them apart.
     """
 
     def __init__(
@@ -258,6 +262,7 @@ class SQLiteStore:
         durable: bool = False,
     ) -> None:
         self.path = os.fspath(path)
+        self._thread = threading.get_ident()
         memory = self.path == ":memory:"
         if not memory and not create and not Path(self.path).is_file():
             raise StoreMissing(f"There is no labflow database at {self.path}.")
@@ -307,10 +312,19 @@ class SQLiteStore:
             conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
             conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
+    def _connection(self) -> sqlite3.Connection:
+        """The store's connection, refused to any thread but the one that opened it."""
+        if threading.get_ident() != self._thread:
+            raise StoreError(
+                f"This SQLiteStore of {self.path} was opened in another thread; "
+                f"open one store per thread (or per request) instead of sharing one."
+            )
+        return self._conn
+
     @contextmanager
     def _transaction(self, *, write: bool) -> Iterator[sqlite3.Connection]:
         """One transaction: ``BEGIN IMMEDIATE`` for writes, a snapshot for reads."""
-        conn = self._conn
+        conn = self._connection()
         try:
             conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
         except sqlite3.Error as exc:
@@ -332,9 +346,11 @@ class SQLiteStore:
 
         A ceremony of a thousand innovations is one lookup of its streams (in
         chunks), one ``executemany`` per table, and no statement per stream: the
-        checks run first, in Python, and nothing is written until all passed.
+        checks and the projections run first, in Python, under the write lock,
+        and nothing is written until all passed. An `Append` with no events is
+        checked with the others and writes nothing.
         """
-        refuse_repeats(appends)
+        refuse_malformed(lab_id, appends)
         with self._transaction(write=True) as conn:
             exists = conn.execute(
                 "SELECT 1 FROM streams WHERE lab = ? AND is_lab = 1", (lab_id,)
@@ -342,13 +358,21 @@ class SQLiteStore:
             if exists is None and not any(a.lab and a.expected == 0 and a.events for a in appends):
                 raise StoreError(f"There is no lab {lab_id!r} in {self.path}.")
             rows = self._stream_rows(conn, lab_id, appends)
+            writes: list[tuple[Append, Row | None, list[tuple[str, str]]]] = []
             for append in appends:
                 row = rows.get((append.lab, append.subject))
                 found = row[1] if row is not None else 0
                 if found != append.expected:
                     raise ConflictError(append.subject, append.expected, found)
                 check_append(lab_id, append, row[2] if row is not None else GENESIS)
-            self._write(conn, lab_id, [a for a in appends if a.events], rows)
+                if not append.events:
+                    continue
+                if append.lab:
+                    writes.append((append, None, units_of(append)))
+                else:
+                    before = None if row is None else Row(row[3], row[4], row[5], bool(row[6]))
+                    writes.append((append, project(append, before), []))
+            self._write(conn, lab_id, writes, rows)
 
     def _stream_rows(
         self, conn: sqlite3.Connection, lab_id: str, appends: Sequence[Append]
@@ -372,42 +396,43 @@ class SQLiteStore:
         self,
         conn: sqlite3.Connection,
         lab_id: str,
-        appends: Sequence[Append],
+        writes: Sequence[tuple[Append, Row | None, list[tuple[str, str]]]],
         rows: dict[tuple[bool, str], tuple[Any, ...]],
     ) -> None:
-        """Write checked appends: new streams, events, projections and units, in bulk."""
-        if not appends:
+        """Write checked appends with their projected rows and units, in bulk."""
+        if not writes:
             return
         next_id = conn.execute("SELECT coalesce(max(id), 0) FROM streams").fetchone()[0] + 1
         created: list[tuple[Any, ...]] = []
         updated: list[tuple[Any, ...]] = []
         events: list[tuple[Any, ...]] = []
         units: list[tuple[str, str, str]] = []
-        for append in appends:
+        for append, projection, brought in writes:
             row = rows.get((append.lab, append.subject))
             if row is None:
-                stream, projection = next_id, {}
+                stream = next_id
                 next_id += 1
             else:
                 stream = row[0]
-                projection = {"unit": row[3], "stage": row[4], "status": row[5], "launched": row[6]}
             events.extend(
                 (stream, e.seq, e.at.isoformat(), e.actor, e.kind, _json(e.payload), e.prev, e.hash)
                 for e in append.events
             )
+            units.extend((lab_id, u, k) for u, k in brought)
             last = append.events[-1]
-            if append.lab:
-                units.extend((lab_id, u, k) for e in append.events for u, k in project_units(e))
-            else:
-                for event in append.events:
-                    project_innovation(projection, event)
             values = (
                 last.seq,
                 last.hash,
-                projection.get("unit"),
-                projection.get("stage"),
-                projection.get("status"),
-                None if append.lab else int(bool(projection.get("launched"))),
+                *(
+                    (None, None, None, None)
+                    if projection is None
+                    else (
+                        projection.unit,
+                        projection.stage,
+                        projection.status,
+                        int(projection.launched),
+                    )
+                ),
             )
             if row is None:
                 created.append((stream, lab_id, int(append.lab), append.subject, *values))
@@ -522,8 +547,11 @@ class SQLiteStore:
         `labflow.verify` would; a stream must also end at its stored version and
         head, so a history cut short is found too. A large store is cut into
         ranges of streams verified by ``workers`` processes (default: one per
-        core), each in its own read snapshot; a store under `PARALLEL_FROM`
-        events, or in memory, is verified in this process.
+        core), each in its own read snapshot. A store under `PARALLEL_FROM`
+        events, or in memory, is verified in this process; so is any store when
+        ``workers=1``, and when other threads are running in this process:
+        forking a threaded process copies locks other threads may hold, which can
+        hang the workers (a web server's thread pool is enough).
         """
         with self._transaction(write=False) as conn:
             if lab_id is not None:
@@ -547,6 +575,7 @@ class SQLiteStore:
                 or events < PARALLEL_FROM
                 or self.path == ":memory:"
                 or "fork" not in multiprocessing.get_all_start_methods()
+                or threading.active_count() > 1
             )
             if not sizes:
                 checked: list[_Checked] = []
@@ -647,7 +676,7 @@ class SQLiteStore:
         return Session(self, lab_id, registry=registry, clock=clock, strict=strict)
 
     def close(self) -> None:
-        self._conn.close()
+        self._connection().close()
 
     def __enter__(self) -> SQLiteStore:
         return self

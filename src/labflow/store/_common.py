@@ -1,0 +1,212 @@
+"""What every store checks before it keeps a commit, and the rows it keeps beside the events.
+
+Private: `MemoryStore` and `SQLiteStore` share these so that they refuse the same
+commits with the same sentences. Every check runs before a store writes anything,
+and every refusal is a `labflow.StoreError`: a commit is kept whole or not at all,
+and a bad one never reaches the caller as a raw ``TypeError``.
+
+The list rows (unit, stage, status, launched) are not a second model of an
+innovation: they are read off the innovation that ``labflow._fold`` builds, the
+same fold replay uses, so a new event kind cannot make the rows drift from a
+replayed lab.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import attrs
+
+from labflow._fold import apply_innovation, unit_from
+from labflow.errors import StoreError
+from labflow.events import GENESIS, Event, expected_hash
+from labflow.lab import _LAB_KINDS
+from labflow.model import (
+    ActionPlan,
+    Initiator,
+    Innovation,
+    Launch,
+    PerformanceAgreement,
+    Status,
+)
+from labflow.store import Append
+
+#: What a fold function may raise on a payload it cannot read.
+_UNREADABLE = (KeyError, TypeError, ValueError, AttributeError, AssertionError, IndexError)
+#: What the canonical encoding raises on content that is not JSON values.
+_UNENCODABLE = (TypeError, ValueError, AttributeError, RecursionError)
+
+
+@attrs.frozen
+class Row:
+    """What a store keeps of an innovation for lists and reports: its stream's projection."""
+
+    unit: str
+    stage: str
+    status: str
+    launched: bool
+
+
+def head_of(events: Sequence[Event]) -> str:
+    """The hash a new event must link to."""
+    return events[-1].hash if events else GENESIS
+
+
+def refuse_malformed(lab_id: str, appends: Sequence[Append]) -> None:
+    """Refuse what no version can make right, before any version is read.
+
+    A commit that names one stream twice (its versions could not both hold), an
+    `Append` that is not one, an event that is not an `Event`, and a lab
+    history under another name than the lab's: a store holds one history per lab.
+    """
+    seen: set[tuple[bool, str]] = set()
+    for append in appends:
+        if not isinstance(append, Append):
+            raise StoreError(f"A commit takes Append records, not {type(append).__name__}.")
+        if append.lab and append.subject != lab_id:
+            raise StoreError(
+                f"An Append with lab=True is the history of lab {lab_id!r} itself, "
+                f"so its subject must be {lab_id!r}, not {append.subject!r}."
+            )
+        for event in append.events:
+            if not isinstance(event, Event):
+                raise StoreError(
+                    f"The Append for {append.subject!r} holds a {type(event).__name__}, "
+                    f"not an Event."
+                )
+        key = (append.lab, append.subject)
+        if key in seen:
+            raise StoreError(
+                f"A commit names the history of {append.subject!r} twice; "
+                f"give its events in one Append."
+            )
+        seen.add(key)
+
+
+def check_append(lab_id: str, append: Append, head: str) -> None:
+    """Refuse an `Append` whose events do not continue the stream (``head`` is its last hash).
+
+    The versions were checked already; this makes sure no store ever keeps an
+    event that would not verify: right subject and numbering, linked to the
+    head, each hash recomputed (`labflow.events.expected_hash`).
+    """
+    prev = head
+    subject = lab_id if append.lab else append.subject
+    for offset, event in enumerate(append.events, start=1):
+        seq = append.expected + offset
+        where = f"event {event.seq} of {event.subject!r}"
+        if event.subject != subject:
+            raise StoreError(
+                f"Refused to store {where}: it belongs to {event.subject!r}, not {subject!r}."
+            )
+        if event.seq != seq:
+            raise StoreError(f"Refused to store {where}: it should be event {seq}.")
+        if not isinstance(event.kind, str) or event.kind.startswith("lab.") != append.lab:
+            raise StoreError(
+                f"Refused to store {where}: a {event.kind} event in the wrong history."
+            )
+        if event.prev != prev:
+            raise StoreError(f"Refused to store {where}: it does not link to the stored history.")
+        try:
+            digest = expected_hash(event)
+        except _UNENCODABLE as exc:
+            raise StoreError(
+                f"Refused to store {where}: its content is not JSON values ({exc})."
+            ) from exc
+        if digest != event.hash:
+            raise StoreError(f"Refused to store {where}: its content does not match its hash.")
+        prev = event.hash
+    opening = append.lab and append.expected == 0 and append.events
+    if opening and append.events[0].kind != "lab.created":
+        raise StoreError(f"The history of lab {lab_id!r} must start with lab.created.")
+
+
+# --- Projections: what lists and reports read without replaying ----------------------------
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _stand_in(subject: str, row: Row) -> Innovation:
+    """An innovation carrying what ``row`` records, for the fold to continue from.
+
+    The fields a row does not keep are placeholders, there only so that every
+    fold function has something to fold into (an approval needs a plan, a
+    signature an agreement); nothing is read back from them.
+    """
+    return Innovation(
+        id=subject,
+        title="",
+        unit=row.unit,
+        innovators=(),
+        problem="",
+        initiator=Initiator.COMMUNITY,
+        stage=row.stage,
+        status=Status(row.status),
+        action_plan=ActionPlan((), "", _EPOCH),
+        agreement=PerformanceAgreement("", "", "", _EPOCH),
+        launch=Launch(_EPOCH, "", "") if row.launched else None,
+    )
+
+
+def project(append: Append, row: Row | None) -> Row:
+    """The row of an innovation stream after ``append`` (``row`` is the stored one, if any).
+
+    Each event is applied with `labflow._fold.apply_innovation`, the function
+    replay uses, so the row follows the fold; a payload the fold cannot read is
+    refused here, before the store writes anything.
+    """
+    inn = None if row is None else _stand_in(append.subject, row)
+    for event in append.events:
+        try:
+            inn = apply_innovation(inn, event)
+        except _UNREADABLE as exc:
+            raise StoreError(
+                f"Refused to store event {event.seq} of {event.subject!r}: "
+                f"its {event.kind} payload cannot be applied ({exc!r})."
+            ) from exc
+    if inn is None:  # an empty Append of a stream that has no events
+        raise StoreError(f"There is no innovation {append.subject!r} to list.")
+    return Row(inn.unit, inn.stage, inn.status.value, inn.launch is not None)
+
+
+def units_of(append: Append) -> list[tuple[str, str]]:
+    """The ``(unit id, unit kind)`` pairs a lab `Append` brings in, read as replay reads them.
+
+    A lab event of an unknown kind, or whose units replay could not read, is
+    refused; so is a ``lab.created`` whose policy names no stages.
+    """
+    found: list[tuple[str, str]] = []
+    for event in append.events:
+        where = f"event {event.seq} of {event.subject!r}"
+        if event.kind not in _LAB_KINDS:
+            raise StoreError(f"Refused to store {where}: {event.kind!r} is not a lab event.")
+        try:
+            if event.kind == "lab.created":
+                stage_ids(event)
+                units = [unit_from(u) for u in event.payload["units"]]
+            elif event.kind == "lab.unit_added":
+                units = [unit_from(event.payload["unit"])]
+            else:
+                continue
+        except _UNREADABLE as exc:
+            raise StoreError(
+                f"Refused to store {where}: its {event.kind} payload cannot be applied ({exc!r})."
+            ) from exc
+        found.extend((u.id, u.kind.value) for u in units)
+    return found
+
+
+def stage_ids(created: Event) -> tuple[str, ...]:
+    """The stage ids, in order, of the policy a ``lab.created`` event carries.
+
+    Only the ids: reading them needs no requirement registry, so a lab whose
+    policy uses privately registered requirements still reports.
+    """
+    payload: Mapping[str, Any] = created.payload
+    stages = payload["policy"]["stages"]
+    ids = tuple(s["id"] for s in stages)
+    if not ids or not all(isinstance(i, str) for i in ids) or len(set(ids)) != len(ids):
+        raise ValueError("its policy's stages are not distinct ids")
+    return ids
