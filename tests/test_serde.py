@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import typing
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -266,6 +267,46 @@ def test_a_forged_but_consistent_history_is_refused(lab: Lab) -> None:
     assert "the history does not replay" in str(error)
     assert "'policy'" in str(error)
     assert paths(error) == {"$.data.history"}
+
+
+@pytest.mark.parametrize("to", [["x"], {"a": 1}, 7, None, "nowhere"])
+def test_a_forged_lab_move_to_an_odd_stage_is_refused(lab: Lab, to: Any) -> None:
+    """A hash-consistent forged ``lab.advanced`` whose ``to`` is not a stage: a DocumentError."""
+    from labflow.events import make_event
+
+    last = lab.history[-1]
+    forged = make_event(
+        lab.id,
+        last.seq + 1,
+        last.at + timedelta(minutes=1),
+        "sekretariat",
+        "lab.advanced",
+        {"from": lab.stage, "to": to},
+        last.hash,
+    )
+    doc = serde.unstructure(lab)
+    doc["data"]["history"].append(serde.unstructure(forged)["data"])
+    assert paths(refusal(doc)) == {"$.data.stage"}
+    if type(to) is str:  # the stated stage agrees with the forgery: the policy refuses it
+        doc["data"]["stage"] = to
+        error = refusal(doc)
+        assert paths(error) == {"$.data.stage"}
+        assert "is not a stage of the policy" in str(error)
+
+
+def test_typed_loaders_have_real_signatures() -> None:
+    """Each loader says what it takes and returns, so a type checker checks its callers."""
+    for load, result in (
+        (serde.load_lab, Lab),
+        (serde.load_innovation, labflow.Innovation),
+        (serde.load_event, labflow.Event),
+        (serde.load_history, list[labflow.Event]),
+        (serde.load_policy_document, labflow.Policy),
+    ):
+        hints = typing.get_type_hints(load)
+        assert hints["return"] == result, load
+        assert set(hints) == {"data", "registry", "clock", "return"}
+        assert hints["data"] != Any
 
 
 def test_a_broken_policy_is_refused_with_document_paths(lab: Lab) -> None:

@@ -24,7 +24,6 @@ standard library otherwise; both produce the same documents. See
 
 from __future__ import annotations
 
-import hashlib
 import json
 import types
 import typing
@@ -46,7 +45,7 @@ from cattrs.gen import make_dict_structure_fn
 
 from labflow._schema import document_schema
 from labflow.errors import DocumentError, LabflowError, PolicyError, Problem
-from labflow.events import Event, canonical_bytes, verify
+from labflow.events import Event, expected_hash, verify
 from labflow.lab import Clock, Lab, replay_innovation, replay_lab, system_clock
 from labflow.model import Actor, Innovation, Unit
 from labflow.policy import Policy, policy_from_dict
@@ -674,13 +673,11 @@ def _load_event(data: Any, problems: list[Problem]) -> Event | None:
     if event is None:
         return None
     try:
-        body = canonical_bytes(
-            event.subject, event.seq, event.at, event.actor, event.kind, event.payload, event.prev
-        )
+        expected = expected_hash(event)
     except (TypeError, ValueError) as exc:
         problems.append(Problem("$.data.payload", f"cannot be encoded canonically ({exc})"))
         return None
-    if hashlib.sha256(body).hexdigest() != event.hash:
+    if expected != event.hash:
         problems.append(Problem("$.data.hash", "the event is tampered: its content does not match"))
         return None
     return event
@@ -742,6 +739,11 @@ def _load_lab(
     for name, value in stated.items():
         if getattr(lab, name) != value:
             problems.append(Problem(f"{path}.{name}", "disagrees with the lab's history"))
+    if len(problems) > before:
+        # A forged history can fold into anything its payloads say (a stage that is a
+        # list, a unit id that is an object): only once the fold equals the stated,
+        # typed fields may the checks below rely on those types.
+        return None
     for name, items in (("units", units), ("actors", actors), ("innovations", innovations)):
         seen: set[str] = set()
         for i, item in enumerate(items):
@@ -883,32 +885,68 @@ def loads(
     return structure(_parse(data), registry=registry, clock=clock)
 
 
-def _typed(kind: str, result: type[Any]) -> Callable[..., Any]:
-    def load(
-        data: bytes | bytearray | memoryview | str | Mapping[str, Any],
-        *,
-        registry: Registry | None = None,
-        clock: Clock = system_clock,
-    ) -> Any:
-        document = data if isinstance(data, Mapping) else _parse(data)
-        if isinstance(document, dict) and document.get("kind") != kind:
-            found = document.get("kind")
-            problem = Problem("$.kind", f"expected a {kind} document, not {found!r}")
-            raise _refuse([problem], kind)
-        loaded = structure(document, registry=registry, clock=clock)
-        assert isinstance(loaded, result)
-        return loaded
-
-    load.__name__ = f"load_{kind}"
-    load.__doc__ = f"Load a {kind} document (JSON or plain data); refuse any other kind."
-    return load
+#: What the typed loaders take: JSON (bytes or text) or a document as plain data.
+_Input = bytes | bytearray | memoryview | str | Mapping[str, Any]
 
 
-load_lab: Callable[..., Lab] = _typed("lab", Lab)
-load_innovation: Callable[..., Innovation] = _typed("innovation", Innovation)
-load_event: Callable[..., Event] = _typed("event", Event)
-load_history: Callable[..., list[Event]] = _typed("history", list)
-load_policy_document: Callable[..., Policy] = _typed("policy", Policy)
+def _load_kind(kind: str, data: _Input, registry: Registry | None, clock: Clock) -> object:
+    """Load ``data`` as `structure` does, refusing a document of any kind but ``kind`` first."""
+    document = data if isinstance(data, Mapping) else _parse(data)
+    if isinstance(document, dict) and document.get("kind") != kind:
+        found = document.get("kind")
+        problem = Problem("$.kind", f"expected a {kind} document, not {found!r}")
+        raise _refuse([problem], kind)
+    return structure(document, registry=registry, clock=clock)
+
+
+def load_lab(data: _Input, *, registry: Registry | None = None, clock: Clock = system_clock) -> Lab:
+    """Load a lab document (JSON or plain data); refuse any other kind.
+
+    ``registry`` resolves the custom requirements its policy names; ``clock`` is
+    the clock the loaded lab will use. Raises `DocumentError` listing every problem.
+    """
+    loaded = _load_kind("lab", data, registry, clock)
+    assert isinstance(loaded, Lab)
+    return loaded
+
+
+def load_innovation(
+    data: _Input, *, registry: Registry | None = None, clock: Clock = system_clock
+) -> Innovation:
+    """Load an innovation document (JSON or plain data); refuse any other kind."""
+    loaded = _load_kind("innovation", data, registry, clock)
+    assert isinstance(loaded, Innovation)
+    return loaded
+
+
+def load_event(
+    data: _Input, *, registry: Registry | None = None, clock: Clock = system_clock
+) -> Event:
+    """Load an event document (JSON or plain data); refuse any other kind."""
+    loaded = _load_kind("event", data, registry, clock)
+    assert isinstance(loaded, Event)
+    return loaded
+
+
+def load_history(
+    data: _Input, *, registry: Registry | None = None, clock: Clock = system_clock
+) -> list[Event]:
+    """Load a history document (JSON or plain data) whose chain verifies; refuse any other kind."""
+    loaded = _load_kind("history", data, registry, clock)
+    assert isinstance(loaded, list)
+    return typing.cast(list[Event], loaded)
+
+
+def load_policy_document(
+    data: _Input, *, registry: Registry | None = None, clock: Clock = system_clock
+) -> Policy:
+    """Load a policy document (JSON or plain data); refuse any other kind.
+
+    ``registry`` resolves the custom requirements the policy names.
+    """
+    loaded = _load_kind("policy", data, registry, clock)
+    assert isinstance(loaded, Policy)
+    return loaded
 
 
 # --- JSON Schema -------------------------------------------------------------------------------
