@@ -10,7 +10,10 @@ import attrs
 import pytest
 
 import labflow as lf
-from helpers import FixedClock, bring_to, cohort, make_lab, register
+import labflow.store
+from helpers import HEAD, STAFF, FixedClock, bring_to, cohort, make_lab, plan_steps, register
+from labflow._fold import INNOVATION_KINDS
+from labflow.events import make_event
 from labflow.store import Append, InnovationRow, Session, Store
 from labflow.store.memory import MemoryStore
 from labflow.store.sqlite import SQLiteStore
@@ -283,3 +286,225 @@ def test_a_ceremony_updates_every_stream_and_row_in_one_commit(store: Store) -> 
     assert not rows["baru"].launched
     assert store.version("kebumen") == live.version
     assert store.load("kebumen") == live
+
+
+# --- strict sessions: a cohort decision rests on the state it read --------------------------
+
+
+def _planned_at_design(store: Store) -> lf.Lab:
+    """A stored lab at design whose every innovation has an approved plan: ready for deliver."""
+    lab = make_lab()
+    ids = cohort(lab)
+    bring_to(lab, "design")
+    for ident in ids:
+        unit = lab.innovation(ident).unit
+        lab.submit_plan(ident, steps=plan_steps(), by=STAFF[unit])
+        lab.approve_plan(ident, by=HEAD[unit])
+    save(store, lab)
+    return lab
+
+
+@pytest.mark.parametrize("strict", [True, False])
+def test_advancing_the_lab_conflicts_when_an_innovation_it_read_moved(
+    store: Store, strict: bool
+) -> None:
+    """The race of the review: one writer resubmits a plan (its approval is gone) while the
+    other advances the lab on the cohort it read. The lab must not reach deliver on a
+    condition that no longer holds -- whether or not the session asked to be strict."""
+    _planned_at_design(store)
+    resubmit = store.session("kebumen")
+    decide = store.session("kebumen", strict=strict)
+    a, b = resubmit.__enter__(), decide.__enter__()
+    a.submit_plan("ino-dinkes", steps=plan_steps(), by="staf-dinkes")
+    assert b.check_lab().ok
+    b.advance_lab(by="sekretariat")
+    resubmit.__exit__(None, None, None)
+    before = contents(store, "kebumen")
+    with pytest.raises(lf.ConflictError) as info:
+        decide.__exit__(None, None, None)
+    assert info.value.subject == "ino-dinkes"
+    assert contents(store, "kebumen") == before
+    assert store.load("kebumen").stage == "design"
+
+
+def test_a_strict_session_conflicts_when_a_stream_it_only_read_moved(store: Store) -> None:
+    lab = make_lab()
+    cohort(lab)
+    save(store, lab)
+    stale = store.session("kebumen", strict=True)
+    old = stale.__enter__()
+    with store.session("kebumen") as live:
+        live.attach_evidence("ino-bag-tapem", title="SK", reference="doc-1", by="sekretariat")
+    old.withdraw("ino-dinkes", reason="Ditunda", by="sekretariat")
+    before = contents(store, "kebumen")
+    with pytest.raises(lf.ConflictError) as info:
+        stale.__exit__(None, None, None)
+    assert info.value.subject == "ino-bag-tapem"
+    assert contents(store, "kebumen") == before
+
+
+def test_a_strict_session_with_nothing_moved_commits_and_writes_no_empty_events(
+    store: Store,
+) -> None:
+    lab = make_lab()
+    cohort(lab)
+    save(store, lab)
+    with store.session("kebumen", strict=True) as live:
+        live.withdraw("ino-dinkes", reason="Ditunda", by="sekretariat")
+    assert store.version("kebumen", "ino-dinkes") == 2
+    assert store.version("kebumen", "ino-bag-tapem") == 1
+    assert store.version("kebumen") == lab.version
+    assert store.load("kebumen").innovation("ino-dinkes").status is lf.Status.WITHDRAWN
+
+
+def test_an_empty_append_is_a_version_check_in_the_commit(store: Store) -> None:
+    """Written events and a pure check in one commit: a failed check writes nothing."""
+    lab = make_lab()
+    cohort(lab)
+    save(store, lab)
+    lab.withdraw("ino-dinkes", reason="Ditunda", by="sekretariat")
+    event = lab.innovation("ino-dinkes").history[-1]
+    before = contents(store, "kebumen")
+    with pytest.raises(lf.ConflictError) as info:
+        store.commit("kebumen", [Append("ino-dinkes", 1, (event,)), Append("ino-gone", 3, ())])
+    assert (info.value.subject, info.value.expected, info.value.found) == ("ino-gone", 3, 0)
+    assert contents(store, "kebumen") == before
+    store.commit("kebumen", [Append("ino-dinkes", 1, (event,)), Append("ino-bag-tapem", 1, ())])
+    assert store.version("kebumen", "ino-dinkes") == 2
+
+
+# --- bad commits: a StoreError, and nothing written ------------------------------------------
+
+
+def _next(store: Store, subject: str | None, kind: str, payload: dict[str, object]) -> lf.Event:
+    """A correctly chained and hashed event with any payload: what a careless host could send."""
+    history = store.history("kebumen", subject)
+    return make_event(
+        subject or "kebumen",
+        len(history) + 1,
+        history[-1].at + timedelta(minutes=1),
+        "sekretariat",
+        kind,
+        payload,
+        history[-1].hash,
+    )
+
+
+def test_a_payload_replay_cannot_read_is_refused_and_writes_nothing(store: Store) -> None:
+    """Hash and chain are right, the payload is not: refused before any of the commit is kept,
+    so the lab still loads (the memory store used to keep the event, then fail every load)."""
+    lab = make_lab()
+    cohort(lab)
+    save(store, lab)
+    before = contents(store, "kebumen")
+    lab.withdraw("ino-bag-tapem", reason="Ditunda", by="sekretariat")
+    good = Append("ino-bag-tapem", 1, lab.innovation("ino-bag-tapem").history[1:])
+    bad_unit = _next(store, None, "lab.unit_added", {"unit": "oops"})
+    with pytest.raises(lf.StoreError, match="cannot be applied"):
+        store.commit("kebumen", [good, Append("kebumen", lab.version, (bad_unit,), lab=True)])
+    bad_move = _next(store, "ino-dinkes", "innovation.advanced", {"too": "design"})
+    with pytest.raises(lf.StoreError, match="cannot be applied"):
+        store.commit("kebumen", [good, Append("ino-dinkes", 1, (bad_move,))])
+    opening = make_event(
+        "ino-baru", 1, lab.now(), "sekretariat", "innovation.registered", {}, "0" * 64
+    )
+    with pytest.raises(lf.StoreError, match="cannot be applied"):
+        store.commit("kebumen", [good, Append("ino-baru", 0, (opening,))])
+    not_opening = make_event(
+        "ino-baru", 1, lab.now(), "sekretariat", "innovation.withdrawn", {"reason": "x"}, "0" * 64
+    )
+    with pytest.raises(lf.StoreError, match="cannot be applied"):
+        store.commit("kebumen", [Append("ino-baru", 0, (not_opening,))])
+    unknown = _next(store, None, "lab.renamed", {"to": "x"})
+    with pytest.raises(lf.StoreError, match="not a lab event"):
+        store.commit("kebumen", [Append("kebumen", lab.version, (unknown,), lab=True)])
+    assert contents(store, "kebumen") == before
+    assert store.load("kebumen").version == lab.version
+    assert [r.version for r in store.innovations("kebumen")] == [1, 1, 1]
+
+
+def test_content_that_is_not_json_values_is_refused_with_a_store_error(store: Store) -> None:
+    lab = make_lab()
+    save(store, lab)
+    before = contents(store, "kebumen")
+    last = store.history("kebumen")[-1]
+    odd = lf.Event("kebumen", 2, last.at, "s", "lab.advanced", {"x": {1, 2}}, last.hash, "0" * 64)
+    with pytest.raises(lf.StoreError, match="not JSON values"):
+        store.commit("kebumen", [Append("kebumen", 1, (odd,), lab=True)])
+    with pytest.raises(lf.StoreError, match="not an Event"):
+        store.commit("kebumen", [Append("kebumen", 1, ({"seq": 2},), lab=True)])  # type: ignore[arg-type]
+    with pytest.raises(lf.StoreError, match="Append records"):
+        store.commit("kebumen", [("kebumen", 1, ())])  # type: ignore[list-item]
+    assert contents(store, "kebumen") == before
+
+
+def test_a_second_lab_history_under_another_name_is_refused(store: Store) -> None:
+    """lab=True is the lab's own history: its subject is the lab id, and nothing else."""
+    lab = make_lab()
+    save(store, lab)
+    with pytest.raises(lf.StoreError, match="subject must be 'kebumen', not 'zzz'") as info:
+        store.commit("kebumen", [Append("zzz", 0, lab.history, lab=True)])
+    assert not isinstance(info.value, lf.ConflictError)
+    assert store.lab_ids() == ["kebumen"]
+    assert [v.ok for v in store.verify_all()["kebumen"]] == [True]
+
+
+# --- rows follow the fold ------------------------------------------------------------------
+
+
+def _every_kind() -> lf.Lab:
+    """A lab whose innovations went through every kind of innovation event."""
+    lab = make_lab("lan-5d1")
+    lab.set_roles("fasilitator", ["facilitator", "secretariat"], by="sekretariat")
+    cohort(lab)
+    bring_to(lab, "documentation")
+    lab.replicate("replika", origin="ino-dinkes", unit="bag-tapem", adaptation="x", by="staf-tapem")
+    lab.return_to("ino-dinkes", "display", reason="Dokumentasi kurang", by="fasilitator")
+    lab.withdraw("ino-bag-tapem", reason="Ditunda", by="sekretariat")
+    lab.reinstate("ino-bag-tapem", reason="Dilanjutkan", by="sekretariat")
+    lab.withdraw("ino-pkm-gombong", reason="Digabung", by="sekretariat")
+    return lab
+
+
+def test_rows_equal_the_replayed_innovation_after_every_event(store: Store) -> None:
+    """Committed one event at a time, every row is what replaying that much history gives;
+    the lab used covers every innovation event kind, so a new kind must be added here."""
+    lab = _every_kind()
+    store.commit("kebumen", [Append("kebumen", 0, lab.history, lab=True)])
+    seen: set[str] = set()
+    for inn in lab.innovations.values():
+        for n, event in enumerate(inn.history):
+            store.commit("kebumen", [Append(inn.id, n, (event,))])
+            seen.add(event.kind)
+            replayed = lf.replay_innovation(inn.history[: n + 1])
+            row = store.innovations("kebumen", unit=inn.unit, stage=replayed.stage)
+            assert (
+                InnovationRow(
+                    inn.id,
+                    replayed.unit,
+                    lab.units[inn.unit].kind.value,
+                    replayed.stage,
+                    replayed.status.value,
+                    replayed.launch is not None,
+                    n + 1,
+                )
+                in row
+            )
+    assert seen == INNOVATION_KINDS
+    assert store.load("kebumen") == lab
+
+
+def test_the_store_package_exports_only_its_api() -> None:
+    assert labflow.store.__all__ == [
+        "Append",
+        "InnovationRow",
+        "Session",
+        "Store",
+        "StoreCorrupt",
+        "StoreLocked",
+        "StoreMissing",
+        "StoreTooNew",
+        "changes",
+    ]
+    for helper in ("check_append", "head_of", "project_innovation", "project_units", "versions"):
+        assert not hasattr(labflow.store, helper)
