@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -345,3 +346,91 @@ def test_ranges_cut_streams_into_parts_of_about_equal_events() -> None:
     assert sqlite_module._ranges(sizes, 2) == [(1, 3), (4, 9)]
     assert sqlite_module._ranges(sizes, 1) == [(1, 9)]
     assert sqlite_module._ranges([(7, 0)], 4) == [(7, 7)]
+
+
+# --- threads: one store per thread ---------------------------------------------------------
+
+
+def _in_thread(work: Any) -> Any:
+    """Run ``work()`` in another thread; return what it returned or the error it raised."""
+    outcome: list[Any] = []
+
+    def run() -> None:
+        try:
+            outcome.append(work())
+        except BaseException as exc:
+            outcome.append(exc)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join(timeout=60)
+    return outcome[0]
+
+
+def test_a_store_used_from_another_thread_says_so_in_one_sentence(tmp_path: Path) -> None:
+    """A web server's worker thread must not get a raw sqlite3 error (nor a double full stop)."""
+    with SQLiteStore(tmp_path / "lab.db", create=True) as store:
+        save(store, make_lab())
+        error = _in_thread(lambda: store.load("kebumen"))
+        assert isinstance(error, lf.StoreError)
+        assert "opened in another thread" in str(error)
+        assert "one store per thread" in str(error)
+        assert ".." not in str(error)
+        assert store.version("kebumen") == 1  # still fine in its own thread
+
+
+def test_a_translated_sqlite_error_ends_with_one_full_stop() -> None:
+    error = sqlite_module._translate(sqlite3.OperationalError("disk I/O error."), "lab.db")
+    assert str(error) == "The database lab.db could not be used: disk I/O error."
+
+
+def test_one_store_per_thread_writes_side_by_side(tmp_path: Path) -> None:
+    """What docs/store.md tells a threaded host: each thread opens its own store."""
+    path = tmp_path / "lab.db"
+    lab = make_lab()
+    ids = cohort(lab)
+    with SQLiteStore(path, create=True) as store:
+        save(store, lab)
+    barrier = threading.Barrier(len(ids))
+
+    def work(ident: str) -> None:
+        with SQLiteStore(path, timeout=30) as mine:
+            barrier.wait()  # every thread has its store open: the writes interleave
+            for n in range(20):
+                with mine.session("kebumen") as live:
+                    live.attach_evidence(ident, title=f"SK {n}", reference="d", by="sekretariat")
+
+    workers = [threading.Thread(target=work, args=(ident,)) for ident in ids]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+    with SQLiteStore(path) as store:
+        assert [store.version("kebumen", i) for i in ids] == [21, 21, 21]
+        assert all(v.ok for v in store.verify_all()["kebumen"])
+
+
+def test_verify_all_does_not_fork_while_other_threads_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Forking a threaded process can copy a lock another thread holds; in-process instead."""
+    path = tmp_path / "lab.db"
+    lab = make_lab()
+    cohort(lab)
+    with SQLiteStore(path, create=True) as store:
+        save(store, lab)
+        alone = store.verify_all(workers=1)
+
+        def no_fork(*args: object) -> object:
+            raise AssertionError("verify_all forked with other threads running")
+
+        monkeypatch.setattr(sqlite_module, "PARALLEL_FROM", 1)
+        monkeypatch.setattr(SQLiteStore, "_verify_in_workers", no_fork)
+        stop = threading.Event()
+        other = threading.Thread(target=stop.wait)
+        other.start()
+        try:
+            assert store.verify_all(workers=2) == alone
+        finally:
+            stop.set()
+            other.join()
