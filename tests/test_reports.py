@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import labflow as lf
-from helpers import bring_to, cohort, make_lab, register
+from helpers import FixedClock, bring_to, cohort, make_lab, prepare, register
 from labflow import reports
 from labflow.store import Append, InnovationRow, Store
 from labflow.store.memory import MemoryStore
@@ -127,3 +127,84 @@ def test_a_row_at_a_stage_the_policy_lacks_is_refused() -> None:
     row = InnovationRow("x", "dinkes", "agency", "nowhere", "active", False, 1)
     with pytest.raises(lf.StoreError, match="not a stage"):
         reports.funnel_of_rows(("drum_up", "diagnose"), [row])
+
+
+def _deadline_lab() -> lf.Lab:
+    """A lab at design whose innovations, at diagnose, meet the design gate until a deadline."""
+    data = lf.load_policy("lan-5d").to_dict()
+    data["deadlines"] = {"design": "2016-06-30"}
+    data["gates"]["design"].append({"name": "deadline_not_passed"})
+    lab = make_lab(lf.policy_from_dict(data))
+    ids = cohort(lab)
+    bring_to(lab, "diagnose")
+    for ident in ids:
+        prepare(lab, ident, "design")
+    lab.advance_lab(by="sekretariat")
+    return lab
+
+
+def test_a_report_reads_overdue_and_blocked_at_the_same_moment() -> None:
+    """Given ``now`` past a deadline, what is overdue is also blocked by that deadline: the
+    report no longer mixes ``now`` (deadlines) with the lab's clock (blocked)."""
+    lab = _deadline_lab()
+    assert reports.report(lab).blocked == ()  # the lab's clock: May 2016, nothing is late
+    late = reports.report(lab, datetime(2016, 7, 2, tzinfo=UTC))
+    assert [o.innovation for o in late.overdue] == sorted(lab.innovations)
+    assert [b.innovation for b in late.blocked] == sorted(lab.innovations)
+    assert all(b.verdict.codes == ("deadline.passed",) for b in late.blocked)
+
+
+def test_a_report_reads_the_lab_clock_once_and_not_at_all_given_now() -> None:
+    lab = _deadline_lab()
+    ticks: list[datetime] = []
+    clock = FixedClock(datetime(2016, 7, 2, tzinfo=UTC))
+
+    def counted() -> datetime:
+        ticks.append(clock())
+        return ticks[-1]
+
+    lab.clock = counted
+    reports.report(lab, datetime(2016, 7, 2, tzinfo=UTC))
+    assert ticks == []
+    reports.report(lab)
+    assert len(ticks) == 1
+
+
+def test_a_report_refuses_a_naive_now() -> None:
+    lab = _deadline_lab()
+    with pytest.raises(lf.InvalidCommand, match="timezone-aware"):
+        reports.report(lab, datetime(2016, 7, 2))  # naive: the mistake under test
+
+
+def test_units_without_an_unknown_stage_is_not_found() -> None:
+    lab = make_lab()
+    cohort(lab)
+    with pytest.raises(lf.NotFound, match="no stage 'nowhere'"):
+        reports.units_without(lab, "nowhere")
+    with pytest.raises(lf.NotFound):
+        reports.units_without(lab, ["design"])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_registry_funnel_needs_no_registry_for_private_requirements(
+    kind: str, tmp_path: Path
+) -> None:
+    """The funnel needs each lab's stage ids only: a policy using a requirement registered
+    in the host's own registry reports without that registry."""
+    registry = lf.Registry(parent=lf.DEFAULT_REGISTRY)
+
+    @registry.requirement("kebumen_signed_off")
+    def kebumen_signed_off(ctx: lf.GateContext) -> list[lf.Unmet]:
+        return []
+
+    data = lf.load_policy("lan-5d").to_dict()
+    data["gates"]["design"].append({"name": "kebumen_signed_off"})
+    lab = make_lab(lf.policy_from_dict(data, registry=registry))
+    ids = cohort(lab)
+    bring_to(lab, "design", ids[:1])
+    store: Store = (
+        MemoryStore() if kind == "memory" else SQLiteStore(tmp_path / "r.db", create=True)
+    )
+    _stored(store, lab)
+    assert reports.registry_funnel(store) == reports.funnel(lab)
+    store.close()
