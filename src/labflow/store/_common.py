@@ -157,7 +157,10 @@ def project(append: Append, row: Row | None) -> Row:
     replay uses, so the row follows the fold; a payload the fold cannot read is
     refused here, before the store writes anything.
     """
-    inn = None if row is None else _stand_in(append.subject, row)
+    try:
+        inn = None if row is None else _stand_in(append.subject, row)
+    except ValueError as exc:  # a status no labflow writes: the row was edited
+        raise StoreError(f"The stored row of {append.subject!r} cannot be read ({exc}).") from exc
     for event in append.events:
         try:
             inn = apply_innovation(inn, event)
