@@ -414,3 +414,178 @@ def test_verify_finds_a_history_cut_short(demo_db: Path, tmp_path: Path) -> None
     code, _, err = run("verify", "--db", str(db))
     assert code == cli.EXIT_UNVERIFIED
     assert "muttu-1000" in err
+
+
+# --- Hostile invocations -------------------------------------------------------------------
+
+#: An argument whose bytes were not UTF-8, as Python hands it over (surrogateescape).
+NOT_UTF8 = os.fsdecode(b"\xff")
+
+
+def hostile(db: str, tmp: Path) -> list[tuple[int, list[str]]]:
+    """Invocations a user might get wrong, with the exit code each must give."""
+    missing = str(tmp / "no" / "such" / "folder" / "x")
+    long = str(tmp / ("x" * 300))  # longer than a file name may be
+    folder = str(tmp)
+    binary = tmp / "binary.csv"
+    binary.write_bytes(b"id,name,kind\n\xff\xfe,x,agency\n")
+    junk = tmp / "junk.json"
+    junk.write_text('{"kind": "lab", "version": 2, "data": {')
+    garbage = tmp / "garbage.db"
+    garbage.write_bytes(b"\x00garbage" * 512)
+    new = str(tmp / "new.db")
+    create = ["create", "--policy", "lan-5d", "--id", "x", "--region", "R", "--by", "s"]
+    register = ["register", "--db", db, "--unit", "dinkes", "--problem", "p", "--by", "x"]
+    usage, store, refused = cli.EXIT_USAGE, cli.EXIT_STORE, cli.EXIT_REFUSED
+    return [
+        (usage, ["export", "--db", db, "--out", missing]),
+        (usage, ["export", "--db", db, "--out", folder]),
+        (usage, ["export", "--db", db, "--format", "csv", "--out", long]),
+        (usage, [*register, "i1", "--title", NOT_UTF8]),
+        (usage, [*register, "i1", f"--title={NOT_UTF8}"]),
+        (usage, [*register, NOT_UTF8, "--title", "t"]),
+        (usage, ["status", "--db", db, f"id-{NOT_UTF8}"]),
+        (store, ["status", "--db", long]),
+        (store, ["status", "--db", folder]),
+        (store, ["status", "--db", missing]),
+        (store, ["list", "--db", NOT_UTF8]),
+        (store, ["verify", "--db", str(garbage)]),
+        (store, [*create, "--db", missing]),
+        (store, [*create, "--db", long]),
+        (store, [*create, "--db", folder]),
+        (usage, [*create, "--db", db, "--id", "kebumen"]),
+        (usage, [*create, "--db", new, "--policy", missing]),
+        (usage, [*create, "--db", new, "--policy", folder]),
+        (usage, [*create, "--db", new, "--units", folder]),
+        (usage, [*create, "--db", new, "--units", long]),
+        (usage, [*create, "--db", new, "--units", str(binary)]),
+        (usage, [*create, "--db", new, "--actors", str(junk)]),
+        (usage, ["import", "--db", db, "--by", "s", "--lab-json", folder]),
+        (usage, ["import", "--db", db, "--by", "s", "--lab-json", str(junk)]),
+        (usage, ["import", "--db", db, "--by", "s", "--innovations", long]),
+        (usage, ["import", "--db", db, "--by", "s"]),
+        (usage, ["policy", "validate", long]),
+        (usage, ["policy", "show", folder]),
+        (usage, ["policy", "diagram", missing]),
+        (usage, ["policy", "diff", "lan-5d", str(binary)]),
+        (store, ["demo", "--db", missing]),
+        (store, ["demo", "--db", long]),
+        (usage, ["demo", "--db", folder]),
+        (usage, ["submit-plan", "--db", db, "sidik", "--step", "a|b", "--by", "x"]),
+        (usage, ["submit-plan", "--db", db, "sidik", "--budget", "lots", "--by", "x"]),
+        (refused, ["history", "--db", db, "no-such-innovation"]),
+        (usage, ["status", "--db", db, "--lab", "nowhere"]),
+    ]
+
+
+def test_no_hostile_invocation_gets_a_traceback(demo_db: Path, tmp_path: Path) -> None:
+    """Each user mistake is one ``labflow:`` sentence (or argparse's usage) with its code."""
+    db = copy(demo_db, tmp_path)
+    before = dump(db)
+    for expected, argv in hostile(str(db), tmp_path):
+        code, _, err = run(*argv)  # an exception escaping main() fails the test here
+        assert "Traceback" not in err, argv
+        assert err.startswith(("labflow: ", "usage: ")), (argv, err)
+        assert code == expected, (argv, code, err)
+    assert dump(db) == before
+    assert not (tmp_path / "new.db").exists()
+
+
+def test_a_non_utf8_argument_from_a_real_command_line_is_a_usage_error(demo_db: Path) -> None:
+    """The bytes reach Python as surrogates; refused before they reach a hash."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "labflow.cli",
+            "register",
+            "--db",
+            str(demo_db),
+            "i1",
+            "--title",
+            b"\xff",
+            "--unit",
+            "dinkes",
+            "--problem",
+            "p",
+            "--by",
+            "inovator-dinkes",
+        ],
+        capture_output=True,
+        timeout=60,
+    )
+    assert result.returncode == cli.EXIT_USAGE, result.stderr
+    assert b"Traceback" not in result.stderr
+    assert result.stderr == (
+        b"labflow: The argument '\\xff' (the value of --title) is not UTF-8 text; "
+        b"labflow reads every argument but a file name as UTF-8.\n"
+    )
+
+
+def test_a_file_name_need_not_be_utf8(tmp_path: Path) -> None:
+    """The system takes a file name back byte for byte; it is shown escaped, never crashing."""
+    db = str(tmp_path / f"lab-{NOT_UTF8}.db")
+    stdout = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")  # strict, as a real terminal
+    code = cli.main(
+        ["create", "--db", db, "--policy", "lan-5d", "--id", "x", "--region", "R", "--by", "s"],
+        stdout=stdout,
+        stderr=io.StringIO(),
+    )
+    assert code == cli.EXIT_OK
+    assert os.path.exists(os.fsencode(db))
+    stdout.seek(0)
+    assert "lab-\\xff.db" in stdout.read()
+
+
+def test_a_legacy_encoding_on_stdout_does_not_crash() -> None:
+    stdout = io.TextIOWrapper(io.BytesIO(), encoding="ascii")
+    assert cli.main(["policy", "list"], stdout=stdout, stderr=io.StringIO()) == cli.EXIT_OK
+    stdout.seek(0)
+    assert "drum_up \\u2192 " in stdout.read()
+
+
+def test_creating_a_lab_that_exists_says_so(demo_db: Path, tmp_path: Path) -> None:
+    """Not "changed by another writer" (exit 4): the id is taken, a bad input (exit 2)."""
+    db = copy(demo_db, tmp_path)
+    before = dump(db)
+    code, _, err = run(
+        "create", "--db", str(db), "--policy", "lan-5d", "--id", "kebumen", "--region", "K",
+        "--by", "sekretariat",
+    )  # fmt: skip
+    assert (code, err) == (
+        cli.EXIT_USAGE,
+        f"labflow: The database {db} already holds a lab 'kebumen'; "
+        "pick another id, or another --db.\n",
+    )
+    document = tmp_path / "kebumen.json"
+    assert run("export", "--db", str(db), "--out", str(document))[0] == cli.EXIT_OK
+    code, _, err = run("import", "--db", str(db), "--by", "s", "--lab-json", str(document))
+    assert code == cli.EXIT_USAGE
+    assert "already holds a lab 'kebumen'" in err
+    assert dump(db) == before
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_verify_says_what_it_is_doing_on_a_terminal(demo_db: Path) -> None:
+    """No bar (the store reports only when done): a status line, wiped afterwards."""
+    out, err = io.StringIO(), _Terminal()
+    assert cli.main(["verify", "--db", str(demo_db)], stdout=out, stderr=err) == cli.EXIT_OK
+    label = "Verifying every history…"
+    assert err.getvalue() == label + "\r" + " " * len(label) + "\r"
+    assert "histories verified" in out.getvalue()
+    err = io.StringIO()  # not a terminal: nothing on stderr
+    assert cli.main(["verify", "--db", str(demo_db)], stdout=out, stderr=err) == cli.EXIT_OK
+    assert err.getvalue() == ""
+
+
+def test_policy_diff_answers_in_structured_json() -> None:
+    code, out, _ = run("policy", "diff", "lan-5d", "kebumen-2016", "--json")
+    assert code == cli.EXIT_OK
+    data = json.loads(out)
+    assert (data["base"], data["variant"], data["empty"]) == ("lan-5d", "kebumen-2016", False)
+    assert data["stages"]
+    assert data["text"].startswith("kebumen-2016 compared with lan-5d:")

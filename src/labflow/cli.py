@@ -1,7 +1,8 @@
 """The ``labflow`` command: run a lab from a terminal, on an SQLite file.
 
 Built on the standard library's `argparse`, with tables and a progress bar of
-its own, so the command costs a host that embeds labflow no dependency at all
+its own (in the private `labflow._terminal`), so the command costs a host that
+embeds labflow no dependency at all
 (the ``cli`` extra is kept, empty, so install lines can name it). Every lab
 command takes ``--db PATH`` (default ``labflow.db`` in the current folder);
 every reading command takes ``--json``; ``--lang id|en`` picks the language
@@ -17,7 +18,9 @@ Exit codes (also in ``labflow --help`` and docs/cli.md)::
     5  verification failed: a history was edited (the first bad event is named)
 
 A user's mistake is reported as one sentence (refusals list every unmet
-reason), never as a traceback.
+reason), never as a traceback: that includes a file that cannot be read or
+written (exit 2; the database: exit 3) and an argument that is not UTF-8 text
+(exit 2).
 """
 
 from __future__ import annotations
@@ -30,14 +33,16 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any, Final, TextIO, TypeVar
+from typing import Any, Final, TextIO
 
+import attrs
 import structlog
 
-from labflow import reports
+from labflow import cohort, diagram, diff, reports, serde
+from labflow._terminal import Output, print_report, printable
 from labflow._version import __version__
 from labflow.errors import (
     CommandError,
@@ -51,7 +56,7 @@ from labflow.errors import (
 )
 from labflow.events import Event
 from labflow.lab import Lab
-from labflow.model import Actor, Diagnosis, PlanStep
+from labflow.model import Diagnosis, PlanStep
 from labflow.policy import Policy, available_presets, load_policy
 from labflow.store import Append
 from labflow.store.sqlite import SQLiteStore
@@ -73,103 +78,13 @@ EXIT_USAGE: Final = 2
 EXIT_STORE: Final = 3
 EXIT_CONFLICT: Final = 4
 EXIT_UNVERIFIED: Final = 5
+#: Standard output was closed by its reader; by convention 128 + SIGPIPE.
+EXIT_BROKEN_PIPE: Final = 141
 
 #: The database every lab command uses unless ``--db`` says otherwise.
 DEFAULT_DB: Final = "labflow.db"
 #: The database ``labflow demo`` writes unless ``--db`` says otherwise.
 DEMO_DB: Final = "labflow-demo.db"
-
-T = TypeVar("T")
-
-_WORDS: Final[dict[str, tuple[str, str]]] = {
-    # key: (English, Indonesian)
-    "innovation": ("Innovation", "Inovasi"),
-    "unit": ("Unit", "Unit"),
-    "kind": ("Kind", "Jenis"),
-    "stage": ("Stage", "Tahap"),
-    "status": ("Status", "Status"),
-    "launched": ("Launched", "Diluncurkan"),
-    "version": ("Version", "Versi"),
-    "reasons": ("Reasons", "Alasan"),
-    "next": ("Next", "Berikutnya"),
-    "total": ("Total", "Jumlah"),
-    "reached": ("At or past", "Sampai/lewat"),
-    "withdrawn": ("Withdrawn", "Ditarik"),
-    "funnel": ("Funnel by stage and unit kind", "Corong per tahap dan jenis unit"),
-    "blocked": ("Blocked innovations", "Inovasi yang tertahan"),
-    "none_blocked": ("No innovation is blocked.", "Tidak ada inovasi yang tertahan."),
-    "verified": ("histories verified", "riwayat terverifikasi"),
-    "events": ("events", "peristiwa"),
-    "database": ("Database", "Basis data"),
-    "seq": ("#", "#"),
-    "at": ("At", "Waktu"),
-    "actor": ("Actor", "Pelaku"),
-    "event": ("Event", "Peristiwa"),
-    "details": ("Details", "Rincian"),
-    "hash": ("Hash", "Hash"),
-    "overdue": ("Overdue", "Terlambat"),
-    "deadline": ("Deadline", "Batas waktu"),
-    "compliance": ("Units with no innovation at or past", "Unit tanpa inovasi pada/lewat tahap"),
-    "recorded": ("Recorded", "Tercatat"),
-    "lab": ("Lab", "Laboratorium"),
-    "policy": ("Policy", "Kebijakan"),
-    "region": ("Region", "Daerah"),
-    "ready": ("can move on", "dapat maju"),
-    "took": ("took", "selesai dalam"),
-    "yes": ("yes", "ya"),
-    "no": ("no", "tidak"),
-}
-
-
-class Output:
-    """Where the command writes: tables or JSON on stdout, progress and errors on stderr."""
-
-    def __init__(self, lang: str, as_json: bool, stdout: TextIO, stderr: TextIO) -> None:
-        self.lang = lang
-        self.as_json = as_json
-        self.out = stdout
-        self.err = stderr
-
-    def word(self, key: str) -> str:
-        en, id_ = _WORDS[key]
-        return id_ if self.lang == "id" else en
-
-    def say(self, text: str = "") -> None:
-        self.out.write(text + "\n")
-
-    def json(self, data: Any) -> None:
-        self.out.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
-
-    def table(
-        self, title: str | None, headers: Sequence[str], rows: Iterable[Sequence[Any]]
-    ) -> None:
-        """An aligned table with a title, a header and a rule."""
-        cells = [[str(c) for c in row] for row in rows]
-        widths = [len(h) for h in headers]
-        for row in cells:
-            widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
-        if title:
-            self.say(title)
-        self.say("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
-        self.say("  ".join("─" * w for w in widths))
-        for row in cells:
-            self.say("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
-
-    def progress(self, label: str, items: Sequence[T]) -> Iterator[T]:
-        """Yield ``items``, drawing a bar on stderr when it is a terminal."""
-        total = len(items)
-        live = self.err.isatty() and total > 0
-        width = 30
-        for n, item in enumerate(items, start=1):
-            yield item
-            if live and (n == total or n % max(1, total // 50) == 0):
-                filled = width * n // total
-                bar = "█" * filled + "░" * (width - filled)
-                self.err.write(f"\r{label[:40]:<40} {bar} {n}/{total}")
-                if n == total:
-                    self.err.write("\n")
-                self.err.flush()
-
 
 # --- Arguments -----------------------------------------------------------------------------------
 
@@ -379,8 +294,16 @@ def _parser() -> argparse.ArgumentParser:
 # --- Opening the lab -----------------------------------------------------------------------------
 
 
+def _reason(exc: OSError) -> str:
+    """What the system said about a file, without the errno and the repeated name."""
+    return exc.strerror or str(exc) or type(exc).__name__
+
+
 def _open(args: argparse.Namespace, *, create: bool = False) -> SQLiteStore:
-    return SQLiteStore(args.db, create=create)
+    try:
+        return SQLiteStore(args.db, create=create)
+    except OSError as exc:  # a name too long, a folder it may not look into, ...
+        raise StoreError(f"The database {args.db} cannot be opened: {_reason(exc)}.") from exc
 
 
 def _lab_id(store: SQLiteStore, args: argparse.Namespace) -> str:
@@ -400,6 +323,29 @@ def _lab_id(store: SQLiteStore, args: argparse.Namespace) -> str:
 
 class _Usage(LabflowError):
     """A usage mistake the parser could not see (exit code 2)."""
+
+
+def _undecodable(argv: Sequence[str], args: argparse.Namespace) -> str | None:
+    """Why an argument that was not UTF-8 cannot be used, or ``None`` if all are text.
+
+    Python keeps the bytes of such an argument as lone surrogates; hashed into an
+    event they would fail, and stored they would not be text. File names are the
+    exception: the system takes them back byte for byte, so they may be anything.
+    """
+    names = ("db", "units", "actors", "innovations", "lab_json", "out", "policy", "base", "variant")
+    paths = {getattr(args, name, None) for name in names} - {None}
+    for i, token in enumerate(argv):
+        if printable(token) == token:
+            continue
+        option, equals, value = token.partition("=")
+        if token in paths or (equals and option.startswith("--") and value in paths):
+            continue
+        after = f" (the value of {argv[i - 1]})" if i and argv[i - 1].startswith("-") else ""
+        return (
+            f"The argument '{printable(token)}'{after} is not UTF-8 text; "
+            "labflow reads every argument but a file name as UTF-8."
+        )
+    return None
 
 
 def _write(args: argparse.Namespace, out: Output, work: Callable[[Lab], object]) -> int:
@@ -436,44 +382,41 @@ def _reasoned(method: str) -> Callable[[argparse.Namespace, Output], int]:
 def _read_text(path: str) -> str:
     try:
         return Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise _Usage(f"Cannot read {path}: {exc}.") from exc
+    except UnicodeDecodeError as exc:
+        raise _Usage(f"Cannot read {path}: byte {exc.start} is not UTF-8 text.") from exc
+    except OSError as exc:
+        raise _Usage(f"Cannot read {path}: {_reason(exc)}.") from exc
 
 
-def _read_actors(text: str, source: str) -> list[Actor]:
-    from labflow._samples import _rows
-
-    actors = []
-    for _, row in _rows(text, source, ("id", "name", "roles")):
-        roles = {r.strip() for r in row["roles"].split(";") if r.strip()}
-        actors.append(Actor(row["id"], row["name"], roles, row.get("unit") or None))
-    return actors
+def _refuse_existing(store: SQLiteStore, lab_id: str) -> None:
+    """A lab id already in the database is the user's mistake, not another writer's race."""
+    if lab_id in store.lab_ids():
+        raise _Usage(
+            f"The database {store.path} already holds a lab {lab_id!r}; "
+            "pick another id, or another --db."
+        )
 
 
 def _create(args: argparse.Namespace, out: Output) -> int:
-    from labflow._samples import read_units
-
     policy = load_policy(args.policy)
-    units = read_units(_read_text(args.units), args.units) if args.units else []
-    actors = _read_actors(_read_text(args.actors), args.actors) if args.actors else []
+    units = cohort.read_units(_read_text(args.units), args.units) if args.units else []
+    actors = cohort.read_actors(_read_text(args.actors), args.actors) if args.actors else []
     lab = Lab.create(
         policy, id=args.lab_id, region=args.region, by=args.by, units=units, actors=actors
     )
     with _open(args, create=True) as store:
+        _refuse_existing(store, lab.id)
         store.commit(lab.id, [Append(lab.id, 0, lab.history, lab=True)])
         out.say(f"{out.word('lab')} {lab.id} ({policy.id}): {store.path}")
     return EXIT_OK
 
 
 def _import(args: argparse.Namespace, out: Output) -> int:
-    from labflow._samples import read_innovations, read_units
-
     if args.lab_json:
-        from labflow import serde
-
         text = _read_text(args.lab_json)
         lab = serde.load_lab(text)
         with _open(args, create=True) as store:
+            _refuse_existing(store, lab.id)
             appends = [Append(lab.id, 0, lab.history, lab=True)]
             appends += [Append(i.id, 0, i.history) for i in lab.innovations.values()]
             store.commit(lab.id, appends)
@@ -482,9 +425,11 @@ def _import(args: argparse.Namespace, out: Output) -> int:
     if not (args.units or args.innovations):
         raise _Usage("Nothing to import: give --units, --innovations or --lab-json.")
     # Parse everything first: a malformed file changes nothing.
-    units = read_units(_read_text(args.units), args.units) if args.units else []
+    units = cohort.read_units(_read_text(args.units), args.units) if args.units else []
     ideas = (
-        read_innovations(_read_text(args.innovations), args.innovations) if args.innovations else []
+        cohort.read_innovations(_read_text(args.innovations), args.innovations)
+        if args.innovations
+        else []
     )
 
     def work(lab: Lab) -> None:
@@ -726,8 +671,6 @@ def _list(args: argparse.Namespace, out: Output) -> int:
 
 
 def _asdict(row: Any) -> dict[str, Any]:
-    import attrs
-
     return attrs.asdict(row)
 
 
@@ -773,8 +716,9 @@ def _verify(args: argparse.Namespace, out: Output) -> int:
     with _open(args) as store:
         lab_id = _lab_id(store, args)
         # The store's own check also holds each history to its recorded head and version,
-        # so a history cut short at its end is named too.
-        results = list(store.verify_all(lab_id)[lab_id])
+        # so a history cut short at its end is named too. It reports only when done.
+        with out.status(out.word("verifying")):
+            results = list(store.verify_all(lab_id)[lab_id])
     events = sum(r.length for r in results)
     bad = [r for r in results if not r.ok]
     if out.as_json:
@@ -795,51 +739,6 @@ def _verify(args: argparse.Namespace, out: Output) -> int:
     return EXIT_OK
 
 
-def _print_report(out: Output, report: reports.Report, lab: Lab) -> None:
-    funnel = report.funnel
-    kinds = sorted({k for counts in funnel.at.values() for k in counts})
-    rows = [
-        (
-            lab.policy.stage(s).label(out.lang),
-            *(funnel.at[s].get(k, 0) or "·" for k in kinds),
-            sum(funnel.at[s].values()),
-            funnel.reached[s],
-        )
-        for s in funnel.stages
-    ]
-    headers = [out.word("stage"), *kinds, out.word("total"), out.word("reached")]
-    out.table(f"{out.word('funnel')} — {lab.region}", headers, rows)
-    out.say(f"{out.word('withdrawn')}: {funnel.withdrawn}   {out.word('total')}: {funnel.total}")
-    out.say()
-    short = {s: u for s, u in report.units_without.items() if u}
-    if short:
-        out.say(out.word("compliance") + ":")
-        for stage, units in short.items():
-            out.say(f"  {stage}: {', '.join(units)}")
-        out.say()
-    if report.overdue:
-        out.table(
-            out.word("overdue"),
-            [out.word(k) for k in ("innovation", "unit", "stage", "next", "deadline")],
-            [
-                (o.innovation, o.unit, o.at_stage, o.stage, o.deadline.date().isoformat())
-                for o in report.overdue
-            ],
-        )
-        out.say()
-    if not report.blocked:
-        out.say(out.word("none_blocked"))
-        return
-    out.table(
-        f"{out.word('blocked')} ({len(report.blocked)})",
-        [out.word(k) for k in ("innovation", "unit", "stage", "reasons")],
-        [
-            (b.innovation, b.unit, b.stage, "; ".join(u.message(out.lang) for u in b.verdict.unmet))
-            for b in report.blocked
-        ],
-    )
-
-
 def _report(args: argparse.Namespace, out: Output) -> int:
     store, lab = _load(args)
     store.close()
@@ -847,7 +746,7 @@ def _report(args: argparse.Namespace, out: Output) -> int:
     if out.as_json:
         out.json(report.to_dict())
     else:
-        _print_report(out, report, lab)
+        print_report(out, report, lab)
     return EXIT_OK
 
 
@@ -855,8 +754,6 @@ def _export(args: argparse.Namespace, out: Output) -> int:
     store, lab = _load(args)
     store.close()
     if args.format == "json":
-        from labflow import serde
-
         data = serde.dumps(lab).decode("utf-8")
     else:
         buffer = io.StringIO()
@@ -881,10 +778,13 @@ def _export(args: argparse.Namespace, out: Output) -> int:
             )
         data = buffer.getvalue()
     if args.out:
-        Path(args.out).write_text(data, encoding="utf-8")
-        out.err.write(f"{args.out}\n")
+        try:
+            Path(args.out).write_text(data, encoding="utf-8")
+        except OSError as exc:
+            raise _Usage(f"Cannot write {args.out}: {_reason(exc)}.") from exc
+        out.note(args.out)
     else:
-        out.out.write(data if data.endswith("\n") else data + "\n")
+        out.raw(data)
     return EXIT_OK
 
 
@@ -929,10 +829,6 @@ def _policy_validate(args: argparse.Namespace, out: Output) -> int:
 
 
 def _policy_diagram(args: argparse.Namespace, out: Output) -> int:
-    try:
-        from labflow import diagram
-    except ImportError:  # pragma: no cover - the module ships with labflow
-        raise _Usage("Diagrams need labflow.diagram, which this installation lacks.") from None
     text = diagram.mermaid(load_policy(args.policy), lang=out.lang)
     if out.as_json:
         out.json({"policy": args.policy, "mermaid": text})
@@ -942,16 +838,9 @@ def _policy_diagram(args: argparse.Namespace, out: Output) -> int:
 
 
 def _policy_diff(args: argparse.Namespace, out: Output) -> int:
-    try:
-        from labflow import diff
-    except ImportError:  # pragma: no cover - the module ships with labflow
-        raise _Usage(
-            "Comparing policies needs labflow.diff, which this installation lacks."
-        ) from None
     result = diff.compare(load_policy(args.base), load_policy(args.variant))
     if out.as_json:
-        to_dict = getattr(result, "to_dict", None)
-        out.json(to_dict() if callable(to_dict) else {"text": str(result)})
+        out.json({**attrs.asdict(result), "empty": result.empty, "text": str(result)})
     else:
         out.say(str(result))
     return EXIT_OK
@@ -964,26 +853,29 @@ def _demo(args: argparse.Namespace, out: Output) -> int:
     from labflow._samples import REGIONS, run_demo
 
     path = Path(args.db)
-    if path.exists():
-        if args.db != DEMO_DB:
-            raise _Usage(
-                f"{path} already exists; the demo writes a new database: pick another --db."
-            )
-        probe = SQLiteStore(path)  # refuses a file that is not a labflow database
-        probe.close()
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    try:
+        if path.exists():
+            if args.db != DEMO_DB:
+                raise _Usage(
+                    f"{path} already exists; the demo writes a new database: pick another --db."
+                )
+            _open(args).close()  # refuses a file that is not a labflow database
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+        where = str(path.resolve())
+    except OSError as exc:
+        raise StoreError(f"The database {args.db} cannot be replaced: {_reason(exc)}.") from exc
     region = REGIONS[args.region]
     started = time.perf_counter()
-    with SQLiteStore(path, create=True) as store:
+    with _open(args, create=True) as store:
         result = run_demo(store, args.region, progress=out.progress)
         lab = store.load(args.region)
-        checks = list(store.verify_all(args.region)[args.region])
+        with out.status(out.word("verifying")):
+            checks = list(store.verify_all(args.region)[args.region])
     elapsed = time.perf_counter() - started
     report = reports.report(lab)
     events = sum(c.length for c in checks)
     ok = all(c.ok for c in checks)
-    where = str(path.resolve())
     if out.as_json:
         out.json(
             {
@@ -1000,7 +892,7 @@ def _demo(args: argparse.Namespace, out: Output) -> int:
     if result.ceremony is not None:
         out.say(f"{result.ceremony.ceremony}: {len(result.ceremony.launched)} launched.")
     out.say()
-    _print_report(out, report, lab)
+    print_report(out, report, lab)
     out.say()
     mark = "✓" if ok else "✗"
     out.say(f"{mark} {len(checks)} {out.word('verified')} ({events} {out.word('events')}).")
@@ -1013,7 +905,7 @@ def _demo(args: argparse.Namespace, out: Output) -> int:
 
 
 def _fail(out: Output, message: str, code: int) -> int:
-    out.err.write(f"labflow: {message}\n")
+    out.note(f"labflow: {message}")
     return code
 
 
@@ -1032,6 +924,9 @@ def main(
     lang = getattr(args, "lang", None) or args.top_lang or os.environ.get("LABFLOW_LANG", "en")
     lang = lang if lang in ("en", "id") else "en"
     out = Output(lang, bool(getattr(args, "json", False)), stdout, stderr)
+    undecodable = _undecodable(sys.argv[1:] if argv is None else argv, args)
+    if undecodable is not None:
+        return _fail(out, undecodable, EXIT_USAGE)
     # The command is the host here: it decides that audit lines do not go to the terminal.
     saved = structlog.get_config()
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.CRITICAL))
@@ -1053,6 +948,11 @@ def main(
         return _fail(out, str(exc), EXIT_USAGE)
     except KeyboardInterrupt:
         return _fail(out, "interrupted; nothing more was written.", 130)
+    except BrokenPipeError:  # the reader went away (``labflow export | head``): stop quietly
+        return EXIT_BROKEN_PIPE
+    except OSError as exc:  # a file the places above did not name: still one sentence
+        where = f" ({exc.filename})" if exc.filename else ""
+        return _fail(out, f"A file could not be used{where}: {_reason(exc)}.", EXIT_USAGE)
     finally:
         structlog.configure(**saved)
 
@@ -1072,7 +972,11 @@ class _Redirect:
 
 
 def run() -> None:  # pragma: no cover - the console script
-    sys.exit(main())
+    code = main()
+    if code == EXIT_BROKEN_PIPE:
+        # Python flushes stdout at exit, into the same closed pipe: point it at nothing.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    sys.exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,10 +1,10 @@
-"""The sample cohorts shipped with labflow, their CSV reader, and the ``labflow demo`` scenario.
+"""The sample cohorts shipped with labflow and the ``labflow demo`` scenario.
 
 The cohorts are the CSV files of ``examples/<region>/`` (units and innovations of
 Kebumen 2016, Kudus 2017, Banyumas 2017). A wheel carries them here, in
 ``labflow/_samples/<region>/``, so that ``labflow demo`` works from an installed
 package with no other file; in a source checkout they are read from
-``examples/`` directly.
+``examples/`` directly. They are read with `labflow.cohort`, as a user's CSV is.
 
 The demo runs a region's lab the way the secretariat did: every idea
 registered, the lab moved stage by stage, each innovation given what its gates
@@ -16,8 +16,6 @@ initiator, no evidence, an idea withdrawn).
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from importlib import resources
@@ -27,9 +25,9 @@ from typing import Any, TypeVar
 
 import attrs
 
-from labflow.errors import DocumentError, Problem
+from labflow.cohort import IdeaRow, read_innovations, read_units
 from labflow.lab import CeremonyResult, Lab
-from labflow.model import Actor, Diagnosis, Initiator, PlanStep, Role, Unit, UnitKind
+from labflow.model import Actor, Diagnosis, Initiator, PlanStep, Role, Unit
 from labflow.policy import Policy, available_presets, load_policy
 from labflow.store import Append, Store
 
@@ -37,12 +35,9 @@ __all__ = [
     "REGIONS",
     "Cohort",
     "DemoResult",
-    "IdeaRow",
     "Region",
     "cast",
     "load_cohort",
-    "read_innovations",
-    "read_units",
     "run_demo",
 ]
 
@@ -102,97 +97,11 @@ REGIONS: dict[str, Region] = {
 
 
 @attrs.frozen
-class IdeaRow:
-    """One row of an innovations CSV."""
-
-    id: str
-    title: str
-    unit: str
-    innovators: tuple[str, ...]
-    initiator: Initiator
-    problem: str
-
-
-@attrs.frozen
 class Cohort:
+    """A sample region's units and ideas, as its CSV files list them."""
+
     units: tuple[Unit, ...]
     ideas: tuple[IdeaRow, ...]
-
-
-def _rows(text: str, source: str, required: Sequence[str]) -> list[tuple[int, dict[str, str]]]:
-    reader = csv.DictReader(io.StringIO(text))
-    header = reader.fieldnames or []
-    missing = [c for c in required if c not in header]
-    if missing:
-        raise DocumentError(
-            [Problem(f"{source}:1", f"missing column(s) {', '.join(missing)}")], kind="CSV"
-        )
-    rows = []
-    problems = []
-    for row in reader:
-        line = reader.line_num
-        if None in row or any(v is None for v in row.values()):
-            problems.append(Problem(f"{source}:{line}", "the row has the wrong number of fields"))
-            continue
-        rows.append((line, {k: v.strip() for k, v in row.items() if k is not None}))
-    if problems:
-        raise DocumentError(problems, kind="CSV")
-    return rows
-
-
-def read_units(text: str, source: str = "units.csv") -> list[Unit]:
-    """Units from CSV (``id,name,kind``); `DocumentError` listing every bad row."""
-    units, problems = [], []
-    seen: set[str] = set()
-    for line, row in _rows(text, source, ("id", "name", "kind")):
-        where = f"{source}:{line}"
-        if not row["id"] or any(c.isspace() for c in row["id"]):
-            problems.append(Problem(where, f"the unit id {row['id']!r} is empty or has spaces"))
-        elif row["id"] in seen:
-            problems.append(Problem(where, f"the unit {row['id']!r} appears twice"))
-        if not row["name"]:
-            problems.append(Problem(where, "the unit has no name"))
-        try:
-            kind = UnitKind(row["kind"])
-        except ValueError:
-            allowed = ", ".join(k.value for k in UnitKind)
-            problems.append(Problem(where, f"{row['kind']!r} is not a unit kind ({allowed})"))
-            continue
-        seen.add(row["id"])
-        units.append(Unit(row["id"], row["name"], kind))
-    if problems:
-        raise DocumentError(problems, kind="units CSV")
-    return units
-
-
-def read_innovations(text: str, source: str = "innovations.csv") -> list[IdeaRow]:
-    """Ideas from CSV (``id,title,unit,innovators,initiator,problem``; innovators split by ;)."""
-    ideas, problems = [], []
-    seen: set[str] = set()
-    for line, row in _rows(text, source, ("id", "title", "unit", "innovators", "problem")):
-        where = f"{source}:{line}"
-        if not row["id"] or any(c.isspace() for c in row["id"]):
-            problems.append(
-                Problem(where, f"the innovation id {row['id']!r} is empty or has spaces")
-            )
-        elif row["id"] in seen:
-            problems.append(Problem(where, f"the innovation {row['id']!r} appears twice"))
-        if not row["title"]:
-            problems.append(Problem(where, "the innovation has no title"))
-        try:
-            initiator = Initiator(row.get("initiator") or "asn")
-        except ValueError:
-            allowed = ", ".join(i.value for i in Initiator)
-            problems.append(Problem(where, f"{row['initiator']!r} is not an initiator ({allowed})"))
-            continue
-        seen.add(row["id"])
-        innovators = tuple(n.strip() for n in row["innovators"].split(";") if n.strip())
-        ideas.append(
-            IdeaRow(row["id"], row["title"], row["unit"], innovators, initiator, row["problem"])
-        )
-    if problems:
-        raise DocumentError(problems, kind="innovations CSV")
-    return ideas
 
 
 def _folder(region: str) -> Traversable | Path:

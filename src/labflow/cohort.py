@@ -1,0 +1,215 @@
+"""A region's cohort from CSV: its units, its ideas and its people, as a secretariat keeps them.
+
+Secretariats keep the cohort in a spreadsheet, and a spreadsheet exports CSV. This
+module reads that CSV into labflow records -- for the ``labflow`` command, for
+the sample cohorts of ``labflow demo``, and for a host importing a spreadsheet --
+and refuses a malformed file whole, with one `DocumentError` listing every
+problem at ``FILE:LINE:COLUMN`` (``units.csv:4:kind: 'dinas' is not a unit kind
+...``), or ``FILE:LINE`` when the whole row is wrong. Nothing is half-read.
+
+The format, one table per file, a header row first:
+
+- units: ``id,name,kind``;
+- ideas: ``id,title,unit,innovators,problem`` and optionally ``initiator``
+  (default ``asn``), innovators separated by ``;``;
+- actors: ``id,name,roles`` and optionally ``unit``, roles separated by ``;``.
+
+Other columns are ignored (the sample cohorts keep a ``source`` column); the
+order of columns does not matter. Values are trimmed; blank rows (a
+spreadsheet's trailing ``,,,`` included) are skipped; a leading byte-order mark
+is dropped. What a row *means* -- whether a unit exists, whether a role is one
+of the policy's -- is for the lab to judge when the rows are used.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from typing import Final
+
+import attrs
+
+from labflow.errors import DocumentError, Problem
+from labflow.model import Actor, Initiator, Unit, UnitKind
+
+__all__ = [
+    "IdeaRow",
+    "read_actors",
+    "read_innovations",
+    "read_units",
+]
+
+_BOM: Final = "\ufeff"
+
+
+@attrs.frozen
+class IdeaRow:
+    """One idea of an innovations CSV: what `labflow.Lab.register` needs to register it."""
+
+    id: str
+    title: str
+    unit: str
+    innovators: tuple[str, ...]
+    initiator: Initiator
+    problem: str
+
+
+@attrs.frozen
+class _Row:
+    """One data row: its first line in the file, and its values by column name."""
+
+    line: int
+    values: dict[str, str]
+
+
+class _Table:
+    """The rows of one CSV, and the problems found so far with their ``FILE:LINE:COLUMN``."""
+
+    def __init__(self, text: str, source: str, required: Sequence[str], kind: str) -> None:
+        self.source = source
+        self.kind = kind
+        self.problems: list[tuple[int, Problem]] = []
+        self.rows: list[_Row] = []
+        self._read(text[1:] if text.startswith(_BOM) else text, required)
+
+    def problem(self, row: _Row | int, column: str | None, message: str) -> None:
+        line = row.line if isinstance(row, _Row) else row
+        where = f"{self.source}:{line}" + (f":{column}" if column else "")
+        self.problems.append((line, Problem(where, message)))
+
+    def _read(self, text: str, required: Sequence[str]) -> None:
+        reader = csv.reader(io.StringIO(text, newline=""))
+        try:
+            header = [name.strip() for name in next(reader, [])]
+            if not any(header):
+                self.problem(1, None, f"there is no header row (expected {','.join(required)})")
+                return
+            missing = [c for c in required if c not in header]
+            if missing:
+                self.problem(1, None, f"missing column(s) {', '.join(missing)}")
+            twice = sorted({c for c in header if c and header.count(c) > 1})
+            if twice:
+                self.problem(1, None, f"the column(s) {', '.join(twice)} appear more than once")
+            if missing or twice:
+                return
+            start = reader.line_num + 1
+            for record in reader:
+                self._record(start, header, record)
+                start = reader.line_num + 1
+        except csv.Error as exc:  # a NUL byte, a field over the size limit, ...
+            self.problem(reader.line_num or 1, None, f"is not readable as CSV ({exc})")
+
+    def _record(self, line: int, header: list[str], record: list[str]) -> None:
+        cells = [cell.strip() for cell in record]
+        if not any(cells):
+            return  # a blank row
+        if len(cells) > len(header) and not any(cells[len(header) :]):
+            cells = cells[: len(header)]  # trailing empty cells a spreadsheet added
+        if len(cells) != len(header):
+            self.problem(
+                line, None, f"the row has {len(cells)} fields; the header has {len(header)}"
+            )
+            return
+        self.rows.append(_Row(line, dict(zip(header, cells, strict=True))))
+
+    def ident(self, row: _Row, column: str, seen: set[str], what: str) -> str:
+        """The row's id in ``column``: present, without white space, not seen before."""
+        value = row.values[column]
+        if not value or any(c.isspace() or not c.isprintable() for c in value):
+            self.problem(
+                row, column, f"the {what} id {value!r} is empty or has spaces or control characters"
+            )
+        elif value in seen:
+            self.problem(row, column, f"the {what} {value!r} appears twice")
+        seen.add(value)
+        return value
+
+    def text(self, row: _Row, column: str, what: str) -> str:
+        """The row's value in ``column``, which must not be empty."""
+        value = row.values[column]
+        if not value:
+            self.problem(row, column, f"the {what} is empty")
+        return value
+
+    def done(self) -> None:
+        """Raise the problems found, in the order of their lines, if there are any."""
+        if self.problems:
+            ordered = sorted(self.problems, key=lambda found: found[0])  # stable within a line
+            raise DocumentError([problem for _, problem in ordered], kind=self.kind)
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(";") if part.strip())
+
+
+def read_units(text: str, source: str = "units.csv") -> list[Unit]:
+    """Units from CSV (``id,name,kind``); `DocumentError` listing every bad row and cell.
+
+    ``source`` names the file in the problems' paths.
+    """
+    table = _Table(text, source, ("id", "name", "kind"), "units CSV")
+    units: list[Unit] = []
+    seen: set[str] = set()
+    for row in table.rows:
+        ident = table.ident(row, "id", seen, "unit")
+        name = table.text(row, "name", "unit's name")
+        try:
+            kind = UnitKind(row.values["kind"])
+        except ValueError:
+            allowed = ", ".join(k.value for k in UnitKind)
+            table.problem(row, "kind", f"{row.values['kind']!r} is not a unit kind ({allowed})")
+            continue
+        units.append(Unit(ident, name, kind))
+    table.done()
+    return units
+
+
+def read_innovations(text: str, source: str = "innovations.csv") -> list[IdeaRow]:
+    """Ideas from CSV (``id,title,unit,innovators,initiator,problem``); `DocumentError` if bad.
+
+    Innovators are separated by ``;``; ``initiator`` may be left out (``asn``).
+    ``source`` names the file in the problems' paths.
+    """
+    table = _Table(text, source, ("id", "title", "unit", "innovators", "problem"), "ideas CSV")
+    ideas: list[IdeaRow] = []
+    seen: set[str] = set()
+    for row in table.rows:
+        ident = table.ident(row, "id", seen, "innovation")
+        title = table.text(row, "title", "title")
+        unit = table.text(row, "unit", "unit")
+        problem = table.text(row, "problem", "problem")
+        innovators = _split(row.values["innovators"])
+        if not innovators:
+            table.problem(row, "innovators", "no innovator is named")
+        raw = row.values.get("initiator") or Initiator.ASN.value
+        try:
+            initiator = Initiator(raw)
+        except ValueError:
+            allowed = ", ".join(i.value for i in Initiator)
+            table.problem(row, "initiator", f"{raw!r} is not an initiator ({allowed})")
+            continue
+        ideas.append(IdeaRow(ident, title, unit, innovators, initiator, problem))
+    table.done()
+    return ideas
+
+
+def read_actors(text: str, source: str = "actors.csv") -> list[Actor]:
+    """Actors from CSV (``id,name,roles,unit``); `DocumentError` listing every bad row and cell.
+
+    Roles are separated by ``;``; ``unit`` may be empty or left out (an actor of
+    no unit, such as the secretariat). Whether the roles are the policy's is for
+    the lab to judge. ``source`` names the file in the problems' paths.
+    """
+    table = _Table(text, source, ("id", "name", "roles"), "actors CSV")
+    actors: list[Actor] = []
+    seen: set[str] = set()
+    for row in table.rows:
+        ident = table.ident(row, "id", seen, "actor")
+        name = table.text(row, "name", "actor's name")
+        roles = _split(row.values["roles"])
+        if not roles:
+            table.problem(row, "roles", "the actor has no role")
+        actors.append(Actor(ident, name, set(roles), row.values.get("unit") or None))
+    table.done()
+    return actors
