@@ -2,8 +2,8 @@
 
 Built on the standard library's `argparse`, with tables and a progress bar of
 its own (in the private `labflow._terminal`), so the command costs a host that
-embeds labflow no dependency at all
-(the ``cli`` extra is kept, empty, so install lines can name it). Every lab
+embeds labflow no dependency at all (the ``cli`` extra is kept, empty, so
+install lines can name it). User CSV files are read by `labflow.cohort`. Every lab
 command takes ``--db PATH`` (default ``labflow.db`` in the current folder);
 every reading command takes ``--json``; ``--lang id|en`` picks the language
 of labels and refusals.
@@ -12,8 +12,10 @@ Exit codes (also in ``labflow --help`` and docs/cli.md)::
 
     0  success
     1  refused: a gate is unmet, the actor lacks the role, an unknown id, ...
-    2  bad input or usage: a malformed CSV/JSON/policy file, wrong arguments
-    3  storage: the database is missing, corrupt, from a newer labflow, or locked
+    2  bad input or usage: a malformed CSV/JSON/policy file, a file that cannot be
+       read or written, wrong arguments, a lab id the database already holds
+    3  storage: the database is missing, cannot be opened, is corrupt, from a newer
+       labflow, or locked
     4  conflict: another writer changed the same innovation first; nothing was written
     5  verification failed: a history was edited (the first bad event is named)
 
@@ -92,8 +94,9 @@ _EPILOG = """\
 exit codes:
   0  success
   1  refused (a gate is unmet, the actor lacks the role, an unknown id, ...)
-  2  bad input or usage (malformed CSV, JSON or policy; wrong arguments)
-  3  storage problem (database missing, corrupt, from a newer labflow, locked)
+  2  bad input or usage (malformed CSV, JSON or policy; a file that cannot be
+     read or written; wrong arguments; a lab id that is taken)
+  3  storage problem (database missing, unopenable, corrupt, newer, locked)
   4  conflict (another writer changed it first; nothing was written)
   5  verification failed (a history was tampered with)
 
