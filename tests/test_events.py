@@ -242,3 +242,22 @@ def test_replay_refuses_what_is_not_a_history(lab: lf.Lab) -> None:
         lf.replay_lab(lab.history[1:])
     with pytest.raises(lf.InvalidCommand, match="not an event of a lab"):
         lf.replay_lab([lab.history[0], inn[1]])
+
+
+def test_replaying_a_lab_history_that_moves_to_no_stage_is_refused() -> None:
+    """A hash-consistent forged history naming an unknown stage cannot be replayed."""
+    from labflow.events import make_event
+
+    lab = make_lab()
+    last = lab.history[-1]
+    forged = make_event(
+        lab.id,
+        last.seq + 1,
+        last.at,
+        "sekretariat",
+        "lab.advanced",
+        {"from": lab.stage, "to": ["nowhere"]},
+        last.hash,
+    )
+    with pytest.raises(lf.InvalidCommand, match="cannot be applied"):
+        lf.replay_lab([*lab.history, forged])
