@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from labflow.lab import Lab
 from labflow.model import Actor, Diagnosis, Initiator, Unit
+from labflow.policy import COMMANDS
 from labflow.testing._cast import REGIONAL_HEAD, head_of, permitted
 from labflow.testing._values import actors, diagnoses, plans, texts, units
 
@@ -213,21 +214,5 @@ def random_move(lab: Lab, draw: Draw) -> Move:
 
 
 LAB_COMMANDS: Final = ("add_unit", "add_actor", "set_roles", "advance_lab", "launch_cohort")
-RANDOM_COMMANDS: Final = (
-    "register",
-    "record_diagnosis",
-    "submit_plan",
-    "approve_plan",
-    "draw_up_agreement",
-    "sign_agreement",
-    "grant_permission",
-    "record_launch",
-    "attach_evidence",
-    "register_exhibit",
-    "advance",
-    "return",
-    "withdraw",
-    "reinstate",
-    "replicate",
-    *LAB_COMMANDS,
-)
+#: Every command a policy can grant: the random moves try each of them.
+RANDOM_COMMANDS: Final = COMMANDS
