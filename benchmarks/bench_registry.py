@@ -49,14 +49,14 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import structlog
+from _cast import Clock, fill_gate, open_lab
 
-import labflow
-from labflow import Actor, Diagnosis, Lab, PlanStep, Role, Unit, reports
+from labflow import Unit, reports
 from labflow.events import GENESIS, Event, make_event, verify
 from labflow.store import Append
 from labflow.store.sqlite import SQLiteStore
@@ -67,34 +67,11 @@ PROMISE_SECONDS = 60.0
 
 KINDS = ("agency",) * 5 + ("clinic",) * 3 + ("hospital", "enterprise")
 UNITS = [Unit(f"unit-{k}", f"Unit {k}", kind) for k, kind in enumerate(KINDS)]
-ACTORS = [
-    Actor("sekretariat", "Sekretariat", {Role.SECRETARIAT}),
-    Actor("bupati", "Bupati", {Role.REGIONAL_HEAD}),
-    *(Actor(f"kepala-{u.id}", f"Kepala {u.name}", {Role.UNIT_HEAD}, u.id) for u in UNITS),
-    *(Actor(f"staf-{u.id}", f"Staf {u.name}", {Role.INNOVATOR}, u.id) for u in UNITS),
-]
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2016, 3, 1, 8, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        self.now += timedelta(minutes=7)
-        return self.now
 
 
 def template(length: int) -> tuple[list[Event], dict[str, list[Event]]]:
     """A real lab run through the 5D cycle: its history, and one innovation per unit."""
-    lab = Lab.create(
-        labflow.load_policy("lan-5d"),
-        id="template",
-        region="Template",
-        by="sekretariat",
-        units=UNITS,
-        actors=ACTORS,
-        clock=Clock(),
-    )
+    lab = open_lab("template", UNITS, Clock(timedelta(minutes=7)))
     for unit in UNITS:
         lab.register(
             f"ino-{unit.id}",
@@ -106,21 +83,7 @@ def template(length: int) -> tuple[list[Event], dict[str, list[Event]]]:
         )
     for target in ("diagnose", "design", "deliver", "display"):
         for inn in list(lab.innovations.values()):
-            head, staff = f"kepala-{inn.unit}", f"staf-{inn.unit}"
-            if target == "design":
-                lab.record_diagnosis(inn.id, Diagnosis("Layanan lambat", ["Prosedur"]), by=staff)
-                lab.grant_permission(inn.id, reference="800/1", by=head)
-            if target == "deliver":
-                step = PlanStep("Susun SOP", "Kasubag", date(2016, 6, 1))
-                lab.submit_plan(inn.id, steps=[step], by=staff)
-                lab.approve_plan(inn.id, by=head)
-                lab.draw_up_agreement(
-                    inn.id, regional_head="bupati", unit_head=head, by="sekretariat"
-                )
-                lab.sign_agreement(inn.id, by="bupati")
-                lab.sign_agreement(inn.id, by=head)
-            if target == "display":
-                lab.attach_evidence(inn.id, title="SK Bupati", reference="SK-1", by=staff)
+            fill_gate(lab, inn, target)
         if target == "display":
             lab.launch_cohort(ceremony="Peluncuran", by="bupati")
         lab.advance_lab(by="sekretariat")

@@ -19,47 +19,22 @@ import logging
 import sys
 import tempfile
 import time
-from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import structlog
+from _cast import Clock, fill_gate, open_lab
 
-import labflow
-from labflow import Actor, Diagnosis, Lab, PlanStep, Role, Unit
+from labflow import Lab, Unit
 from labflow._samples import REGIONS, run_demo
 from labflow.store import Append
 from labflow.store.sqlite import SQLiteStore
 
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2016, 3, 1, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        self.now += timedelta(seconds=1)
-        return self.now
-
-
 UNITS = [Unit(f"unit-{k}", f"Unit {k}", "agency") for k in range(10)]
-ACTORS = [
-    Actor("sekretariat", "Sekretariat", {Role.SECRETARIAT}),
-    Actor("bupati", "Bupati", {Role.REGIONAL_HEAD}),
-    *(Actor(f"kepala-{u.id}", f"Kepala {u.name}", {Role.UNIT_HEAD}, u.id) for u in UNITS),
-    *(Actor(f"staf-{u.id}", f"Staf {u.name}", {Role.INNOVATOR}, u.id) for u in UNITS),
-]
 
 
 def ready_lab(n: int) -> Lab:
     """A lab at deliver with ``n`` innovations ready to launch."""
-    lab = Lab.create(
-        labflow.load_policy("lan-5d"),
-        id="bench",
-        region="Bench",
-        by="sekretariat",
-        units=UNITS,
-        actors=ACTORS,
-        clock=Clock(),
-    )
+    lab = open_lab("bench", UNITS, Clock())
     for k in range(n):
         unit = UNITS[k % len(UNITS)].id
         lab.register(
@@ -67,19 +42,7 @@ def ready_lab(n: int) -> Lab:
         )
     for target in ("diagnose", "design", "deliver"):
         for inn in list(lab.innovations.values()):
-            unit, head, staff = inn.unit, f"kepala-{inn.unit}", f"staf-{inn.unit}"
-            if target == "design":
-                lab.record_diagnosis(inn.id, Diagnosis("P", ["C"]), by=staff)
-                lab.grant_permission(inn.id, reference="800/1", by=head)
-            if target == "deliver":
-                step = PlanStep("SOP", "Kasubag", date(2016, 6, 1))
-                lab.submit_plan(inn.id, steps=[step], by=staff)
-                lab.approve_plan(inn.id, by=head)
-                lab.draw_up_agreement(
-                    inn.id, regional_head="bupati", unit_head=head, by="sekretariat"
-                )
-                lab.sign_agreement(inn.id, by="bupati")
-                lab.sign_agreement(inn.id, by=head)
+            fill_gate(lab, inn, target)
         lab.advance_lab(by="sekretariat")
         for inn in lab.innovations.values():
             lab.advance(inn.id, by="sekretariat")
