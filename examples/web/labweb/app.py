@@ -1,0 +1,340 @@
+"""The application: a board, one page per innovation, and the forms its actor may use.
+
+What a host writes around labflow, and nothing more: where the store is, who the
+user is (`current_actor` -- replace it with your login), which language they read,
+and how a labflow error becomes an HTTP answer. Everything the pages show --
+stage labels, unmet requirements in English or Indonesian, the verdict of each
+command -- comes from labflow itself.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TextIO
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+import labflow as lf
+from labflow import reports
+from labflow.store.sqlite import SQLiteStore
+
+__all__ = ["HTTP_STATUS", "create_app"]
+
+HERE = Path(__file__).resolve().parent
+LANGUAGES = ("id", "en")
+
+#: How each labflow error answers over HTTP (the first matching class wins).
+HTTP_STATUS: tuple[tuple[type[lf.LabflowError], int], ...] = (
+    (lf.NotFound, 404),
+    (lf.PermissionDenied, 403),
+    (lf.ConflictError, 409),
+    (lf.GateRefused, 422),
+    (lf.CommandError, 422),
+    (lf.DocumentError, 400),
+    (lf.HistoryError, 500),
+    (lf.StoreError, 503),
+    (lf.LabflowError, 400),
+)
+
+#: The forms a page can offer: command -> (fields, labels en/id, the call that runs it).
+Field = tuple[str, str, str]  # name, English label, Indonesian label
+Run = Callable[[lf.Lab, str, str, dict[str, str]], object]
+ACTIONS: dict[str, tuple[tuple[Field, ...], str, str, Run]] = {
+    "advance": ((), "Advance to the next stage", "Maju ke tahap berikutnya",
+                lambda lab, i, by, f: lab.advance(i, by=by)),
+    "approve_plan": ((), "Approve the action plan", "Setujui rencana aksi",
+                     lambda lab, i, by, f: lab.approve_plan(i, by=by)),
+    "sign_agreement": ((), "Sign the performance agreement", "Tandatangani perjanjian kinerja",
+                       lambda lab, i, by, f: lab.sign_agreement(i, by=by)),
+    "grant_permission": ((("reference", "Letter number", "Nomor surat"),),
+                         "Grant written permission", "Beri izin tertulis",
+                         lambda lab, i, by, f: lab.grant_permission(
+                             i, reference=f["reference"], by=by)),
+    "attach_evidence": ((("title", "Title", "Judul"), ("reference", "Reference", "Rujukan")),
+                        "Attach evidence", "Lampirkan bukti dukung",
+                        lambda lab, i, by, f: lab.attach_evidence(
+                            i, title=f["title"], reference=f["reference"], by=by)),
+    "record_launch": ((("ceremony", "Ceremony", "Acara peluncuran"),),
+                      "Record the launch", "Catat peluncuran",
+                      lambda lab, i, by, f: lab.record_launch(i, ceremony=f["ceremony"], by=by)),
+    "withdraw": ((("reason", "Reason", "Alasan"),), "Withdraw", "Tarik inovasi",
+                 lambda lab, i, by, f: lab.withdraw(i, reason=f["reason"], by=by)),
+    "reinstate": ((("reason", "Reason", "Alasan"),), "Reinstate", "Aktifkan kembali",
+                  lambda lab, i, by, f: lab.reinstate(i, reason=f["reason"], by=by)),
+}  # fmt: skip
+
+WORDS = {
+    "board": ("Board", "Papan inovasi"),
+    "stage": ("Stage", "Tahap"),
+    "unit": ("Unit", "Unit"),
+    "unmet": ("What is still missing", "Yang masih kurang"),
+    "ready": ("Ready for the next stage.", "Siap maju ke tahap berikutnya."),
+    "history": ("History", "Riwayat"),
+    "actions": ("What you can do", "Yang dapat Anda lakukan"),
+    "sign_in_as": ("Signed in as", "Masuk sebagai"),
+    "nobody": ("(nobody)", "(belum masuk)"),
+    "refused": ("Refused", "Ditolak"),
+    "conflict": (
+        "Someone changed this innovation after you opened the page. Nothing was written; "
+        "here is the current state.",
+        "Inovasi ini diubah orang lain setelah halaman Anda dibuka. Tidak ada yang disimpan; "
+        "inilah keadaan terkini.",
+    ),
+    "done": ("Done.", "Berhasil."),
+    "withdrawn": ("withdrawn", "ditarik"),
+    "launched": ("launched", "diluncurkan"),
+    "innovations": ("innovations", "inovasi"),
+    "verified": ("every history verifies", "seluruh riwayat terverifikasi"),
+    "not_verified": ("a history does not verify", "ada riwayat yang tidak terverifikasi"),
+    "error": ("Error", "Galat"),
+}
+
+
+def _word(lang: str, key: str) -> str:
+    en, id_ = WORDS[key]
+    return id_ if lang == "id" else en
+
+
+def _routing_structlog(stream: TextIO) -> None:
+    """The host routes labflow's audit events: here as JSON lines, one event a line."""
+    structlog.configure(
+        processors=[
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.JSONRenderer(),
+        ],
+        logger_factory=structlog.WriteLoggerFactory(file=stream),
+        cache_logger_on_first_use=False,
+    )
+
+
+def create_app(
+    db: str | os.PathLike[str] | None = None,
+    *,
+    lab_id: str | None = None,
+    log: TextIO | None = None,
+    clock: lf.Clock = lf.system_clock,
+) -> FastAPI:
+    """The web application on the SQLite file ``db`` (``LABFLOW_DB``, else labflow-demo.db)."""
+    path = Path(db or os.environ.get("LABFLOW_DB", "labflow-demo.db"))
+    _routing_structlog(log or sys.stdout)
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    app = FastAPI(title="labflow web host")
+
+    @contextmanager
+    def store() -> Iterator[SQLiteStore]:
+        # One store per request: SQLite connections belong to the thread that opened them.
+        with SQLiteStore(path) as opened:
+            yield opened
+
+    def which_lab(opened: SQLiteStore) -> str:
+        if lab_id is not None:
+            return lab_id
+        ids = opened.lab_ids()
+        if not ids:
+            raise lf.NotFound("lab", "(any)", where=str(path))
+        return ids[0]
+
+    def current_actor(request: Request, lab: lf.Lab) -> lf.Actor | None:
+        """Who is acting. A real host reads its login session here; this one trusts a cookie
+        set by the "sign in as" picker, which is only for trying the application out."""
+        actor_id = request.cookies.get("actor", "")
+        return lab.actors.get(actor_id)
+
+    def language(request: Request) -> str:
+        lang = request.query_params.get("lang") or request.cookies.get("lang", "id")
+        return lang if lang in LANGUAGES else "id"
+
+    def label(lang: str, stage: lf.Stage) -> str:
+        return stage.label_id if lang == "id" else stage.label_en
+
+    def offered(lab: lf.Lab, actor: lf.Actor | None, inn: lf.Innovation) -> list[str]:
+        """The commands whose role ``actor`` holds for this innovation's unit."""
+        if actor is None:
+            return []
+        names = []
+        for name in ACTIONS:
+            roles = lab.policy.allowed(name)
+            held = actor.roles & roles
+            if not held:
+                continue
+            scoped = all(
+                (d := lab.policy.roles.get(r)) is not None and d.scope == "unit" for r in held
+            )
+            if scoped and actor.unit != inn.unit:
+                continue
+            names.append(name)
+        return names
+
+    def page(
+        request: Request,
+        name: str,
+        context: dict[str, Any],
+        status: int = 200,
+    ) -> HTMLResponse:
+        lang = context["lang"]
+        context = {"w": lambda key: _word(lang, key), "request": request, **context}
+        response = templates.TemplateResponse(request, name, context, status_code=status)
+        if request.query_params.get("lang") in LANGUAGES:
+            response.set_cookie("lang", lang, samesite="lax")
+        return response
+
+    def base(request: Request, lab: lf.Lab) -> dict[str, Any]:
+        lang = language(request)
+        return {
+            "lang": lang,
+            "lab": lab,
+            "actor": current_actor(request, lab),
+            "actors": sorted(lab.actors.values(), key=lambda a: a.id),
+            "stage_label": lambda stage_id: label(lang, lab.policy.stage(stage_id)),
+        }
+
+    def innovation_page(
+        request: Request,
+        lab: lf.Lab,
+        inn_id: str,
+        *,
+        error: lf.LabflowError | None = None,
+        status: int = 200,
+        done: str | None = None,
+    ) -> HTMLResponse:
+        context = base(request, lab)
+        lang = context["lang"]
+        inn = lab.innovation(inn_id)
+        verdict = lab.check(inn_id)
+        reasons: list[tuple[str, str]] = []
+        if isinstance(error, lf.GateRefused):
+            reasons = [(u.code, u.message(lang)) for u in error.verdict.unmet]
+        conflict = isinstance(error, lf.ConflictError)
+        actions = [
+            (name, ACTIONS[name][0], ACTIONS[name][1 if lang == "en" else 2])
+            for name in offered(lab, context["actor"], inn)
+        ]
+        return page(
+            request,
+            "innovation.html",
+            {
+                **context,
+                "inn": inn,
+                "here": f"/i/{inn.id}",
+                "unit": lab.units.get(inn.unit),
+                "verdict": verdict,
+                "unmet": [(u.code, u.message(lang)) for u in verdict.unmet],
+                "actions": actions,
+                "version": len(inn.history),
+                "error": None if error is None or conflict else str(error),
+                "reasons": reasons,
+                "conflict": conflict,
+                "done": done,
+            },
+            status,
+        )
+
+    @app.exception_handler(lf.LabflowError)
+    async def labflow_error(request: Request, exc: lf.LabflowError) -> Response:
+        status = next(code for cls, code in HTTP_STATUS if isinstance(exc, cls))
+        lang = language(request)
+        return page(
+            request,
+            "error.html",
+            {"lang": lang, "message": str(exc), "kind": type(exc).__name__, "actor": None},
+            status,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def malformed(request: Request, exc: RequestValidationError) -> Response:
+        lang = language(request)
+        message = "; ".join(
+            f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}"
+            for e in exc.errors()
+        )
+        return page(
+            request,
+            "error.html",
+            {"lang": lang, "message": message, "kind": "RequestValidationError", "actor": None},
+            422,
+        )
+
+    @app.get("/", response_class=HTMLResponse)
+    def board(request: Request) -> HTMLResponse:
+        with store() as opened:
+            lab = opened.load(which_lab(opened), clock=clock)
+            verified = all(v.ok for v in opened.verify_all(lab.id)[lab.id])
+        context = base(request, lab)
+        kinds = sorted({u.kind.value for u in lab.units.values()})
+        columns = []
+        for stage in lab.policy.stages:
+            cells = {kind: [] for kind in kinds}  # type: dict[str, list[lf.Innovation]]
+            for inn in lab.innovations.values():
+                if inn.stage == stage.id:
+                    unit = lab.units.get(inn.unit)
+                    cells[unit.kind.value if unit else "?"].append(inn)
+            columns.append((stage, cells))
+        return page(
+            request,
+            "board.html",
+            {
+                **context,
+                "here": "/",
+                "columns": columns,
+                "kinds": kinds,
+                "funnel": reports.funnel(lab),
+                "verified": verified,
+            },
+        )
+
+    @app.get("/i/{inn_id}", response_class=HTMLResponse)
+    def innovation(request: Request, inn_id: str, done: str | None = None) -> HTMLResponse:
+        with store() as opened:
+            lab = opened.load(which_lab(opened), clock=clock)
+        return innovation_page(request, lab, inn_id, done=done)
+
+    @app.post("/i/{inn_id}/{command}", response_class=HTMLResponse)
+    async def act(request: Request, inn_id: str, command: str) -> Response:
+        form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+        return _act(request, inn_id, command, form)
+
+    def _act(request: Request, inn_id: str, command: str, form: dict[str, str]) -> Response:
+        if command not in ACTIONS:
+            raise lf.NotFound("command", command, where="this application")
+        fields, *_, run = ACTIONS[command]
+        missing = [name for name, *_ in fields if not form.get(name, "").strip()]
+        if "version" not in form or not form["version"].isdigit() or missing:
+            raise RequestValidationError(
+                [{"loc": ("form", name), "msg": "required"} for name in missing or ["version"]]
+            )
+        seen = int(form["version"])
+        with store() as opened:
+            session = opened.session(which_lab(opened), clock=clock)
+            lab = session.__enter__()
+            actor = current_actor(request, lab)
+            try:
+                inn = lab.innovation(inn_id)
+                if len(inn.history) != seen:
+                    # The page was rendered from another version: a stale tab or a double submit.
+                    raise lf.ConflictError(inn_id, seen, len(inn.history))
+                run(lab, inn_id, actor.id if actor else "", form)
+                session.commit()
+            except (lf.CommandError, lf.ConflictError) as exc:
+                status = next(code for cls, code in HTTP_STATUS if isinstance(exc, cls))
+                fresh = opened.load(lab.id, clock=clock)
+                return innovation_page(request, fresh, inn_id, error=exc, status=status)
+        return RedirectResponse(f"/i/{inn_id}?done={command}", status_code=303)
+
+    @app.get("/as")
+    def sign_in_as(request: Request, actor: str = "", next: str = "/") -> Response:
+        """The stand-in for a login: remember who is acting (a real host authenticates)."""
+        target = next if next.startswith("/") and not next.startswith("//") else "/"
+        response = RedirectResponse(target, status_code=303)
+        response.set_cookie("actor", actor, samesite="lax", httponly=True)
+        return response
+
+    return app

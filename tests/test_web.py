@@ -1,0 +1,300 @@
+"""The web host in examples/web, served by a real uvicorn and driven over HTTP and in Chromium.
+
+The HTTP tests pin what a browser never shows clearly (status codes, nothing written
+on a refusal); the browser test walks the scenario a secretariat would: the board,
+a refusal with its reasons, the cause fixed in another form, the move accepted,
+two tabs racing, and the language switched.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+import os
+import shutil
+import socket
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import structlog
+
+from labflow.store.sqlite import SQLiteStore
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "examples" / "web"))
+
+fastapi = pytest.importorskip("fastapi", reason="the web extra is not installed")
+uvicorn = pytest.importorskip("uvicorn", reason="the web extra is not installed")
+
+from labweb import create_app  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    """The Kebumen demo lab on an SQLite file, and which innovations it held back and why."""
+    from labflow._samples import run_demo
+
+    path = tmp_path_factory.mktemp("web") / "demo.db"
+    with structlog.testing.capture_logs(), SQLiteStore(path, create=True) as store:
+        result = run_demo(store, "kebumen")
+    return path, dict(result.faults)
+
+
+class Served:
+    """A running host: its address, its database, and the JSON lines it logged."""
+
+    def __init__(self, url: str, db: Path, log: io.StringIO) -> None:
+        self.url = url
+        self.db = db
+        self.log = log
+
+    def version(self, subject: str) -> int:
+        with SQLiteStore(self.db) as store:
+            return store.version("kebumen", subject)
+
+    def request(
+        self, path: str, form: dict[str, str] | None = None, actor: str = ""
+    ) -> tuple[int, str]:
+        data = urllib.parse.urlencode(form).encode() if form is not None else None
+        req = urllib.request.Request(self.url + path, data=data)
+        if actor:
+            req.add_header("Cookie", f"actor={actor}; lang=en")
+        try:
+            with urllib.request.urlopen(req, timeout=30) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode()
+
+
+@pytest.fixture
+def served(demo: tuple[Path, dict[str, str]], tmp_path: Path) -> Iterator[Served]:
+    db = tmp_path / "lab.db"
+    shutil.copy(demo[0], db)
+    log = io.StringIO()
+    app = create_app(db, log=log)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline, "the web host did not start"
+        time.sleep(0.05)
+    try:
+        yield Served(f"http://127.0.0.1:{port}", db, log)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        sock.close()
+
+
+def fault(demo: tuple[Path, dict[str, str]], kind: str) -> str:
+    return next(ident for ident, why in demo[1].items() if why == kind)
+
+
+class TestHTTP:
+    def test_board_lists_every_stage_and_verifies(self, served: Served) -> None:
+        """The board answers 200 with the lab's stages and its verification result."""
+        status, body = served.request("/?lang=en")
+        assert status == 200
+        assert "Stage IV: display" in body
+        assert "every history verifies" in body
+
+    def test_unknown_innovation_is_404_without_traceback(self, served: Served) -> None:
+        """An unknown id answers 404 with labflow's sentence, never a traceback page."""
+        status, body = served.request("/i/no-such-innovation")
+        assert status == 404
+        assert "no-such-innovation" in body
+        assert "Traceback" not in body
+
+    def test_actor_without_the_role_is_403_and_nothing_changes(
+        self, served: Served, demo: tuple[Path, dict[str, str]]
+    ) -> None:
+        """An innovator approving a plan gets 403 with the reason; the history is unchanged."""
+        ident = fault(demo, "unapproved")
+        before = served.version(ident)
+        status, body = served.request(
+            f"/i/{ident}/approve_plan", {"version": str(before)}, actor="inspektorat"
+        )
+        assert status == 403
+        assert "inspektorat may not approve plan" in body
+        assert served.version(ident) == before
+
+    def test_stale_version_is_a_conflict(
+        self, served: Served, demo: tuple[Path, dict[str, str]]
+    ) -> None:
+        """A form rendered from an older version answers 409 and writes nothing."""
+        ident = fault(demo, "unapproved")
+        before = served.version(ident)
+        status, body = served.request(
+            f"/i/{ident}/approve_plan", {"version": str(before - 1)}, actor="sekretariat"
+        )
+        assert status == 409
+        assert "Someone changed this innovation" in body
+        assert served.version(ident) == before
+
+    def test_malformed_body_is_422(self, served: Served, demo: tuple[Path, dict[str, str]]) -> None:
+        """A form without its version or a required field answers 422, naming the field."""
+        ident = fault(demo, "no_evidence")
+        before = served.version(ident)
+        status, body = served.request(f"/i/{ident}/attach_evidence", {}, actor="sekretariat")
+        assert status == 422
+        assert "version" in body or "title" in body
+        assert served.version(ident) == before
+
+    def test_unknown_command_is_404(
+        self, served: Served, demo: tuple[Path, dict[str, str]]
+    ) -> None:
+        """A command the host does not offer answers 404."""
+        ident = fault(demo, "unapproved")
+        status, _ = served.request(f"/i/{ident}/teleport", {"version": "1"}, actor="sekretariat")
+        assert status == 404
+
+    def test_refusal_lists_every_reason(
+        self, served: Served, demo: tuple[Path, dict[str, str]]
+    ) -> None:
+        """Advancing an innovation whose plan is unapproved answers 422 with the reason's code."""
+        ident = fault(demo, "unapproved")
+        before = served.version(ident)
+        status, body = served.request(
+            f"/i/{ident}/advance", {"version": str(before)}, actor="sekretariat"
+        )
+        assert status == 422
+        assert "action_plan.not_approved" in body
+        assert served.version(ident) == before
+
+    def test_accepted_command_is_logged_as_json_lines(
+        self, served: Served, demo: tuple[Path, dict[str, str]]
+    ) -> None:
+        """An accepted command redirects to the page and its audit event is one JSON line."""
+        ident = fault(demo, "unapproved")
+        head = f"kepala-{_unit(served, ident)}"
+        before = served.version(ident)
+        status, body = served.request(
+            f"/i/{ident}/approve_plan", {"version": str(before)}, actor=head
+        )
+        assert status == 200
+        assert "Done." in body
+        assert served.version(ident) == before + 1
+        events = [json.loads(line) for line in served.log.getvalue().splitlines()]
+        assert any(e["event"] == "labflow.innovation.plan_approved" for e in events)
+
+
+def _unit(served: Served, ident: str) -> str:
+    with SQLiteStore(served.db) as store:
+        return store.load("kebumen").innovation(ident).unit
+
+
+# --- In a real browser -----------------------------------------------------------------------
+
+
+def _chromium() -> str | None:
+    return os.environ.get("LABFLOW_CHROMIUM") or shutil.which("chromium")
+
+
+def _browser_or_skip() -> str:
+    path = _chromium()
+    missing = "Debian's chromium" if path is None else None
+    if importlib.util.find_spec("playwright") is None:
+        missing = "the playwright package"
+    if missing is not None:
+        if os.environ.get("LABFLOW_REQUIRE_BROWSER"):
+            pytest.fail(f"LABFLOW_REQUIRE_BROWSER is set but {missing} is missing.")
+        pytest.skip(f"browser test needs {missing} (set LABFLOW_CHROMIUM or install chromium)")
+    assert path is not None
+    return path
+
+
+def sign_in(page: Any, actor: str) -> None:
+    """Pick ``actor`` in the "sign in as" picker and wait for the page it reloads."""
+    with page.expect_navigation():
+        page.select_option("#sign-in select", actor)
+
+
+BROWSER_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def test_secretariat_scenario_in_chromium(
+    served: Served, demo: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    """Board → refusal with reasons → cause fixed in another form → advance; a stale tab gets
+    the conflict; the language switch shows Indonesian labels and reasons."""
+    executable = _browser_or_skip()
+    from playwright.sync_api import sync_playwright
+
+    unsigned = fault(demo, "unsigned")
+    unapproved = fault(demo, "unapproved")
+    shots = Path(os.environ.get("LABFLOW_SCREENSHOTS", tmp_path))
+    shots.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=BROWSER_ARGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+
+        # The board, in English.
+        page.goto(served.url + "/?lang=en")
+        assert "Stage IV: display" in page.inner_text("#board")
+        page.screenshot(path=str(shots / "web-board.png"), full_page=False)
+
+        # As the secretariat, advancing the unsigned innovation is refused with its reason.
+        sign_in(page, "sekretariat")
+        page.goto(f"{served.url}/i/{unsigned}")
+        page.click("form[data-command=advance] button")
+        refusal = page.inner_text("#refused")
+        assert "agreement" in refusal.lower()
+        page.screenshot(path=str(shots / "web-refused.png"), full_page=True)
+
+        # The unit head signs in another form, then the secretariat's advance goes through.
+        head = f"kepala-{_unit(served, unsigned)}"
+        sign_in(page, head)
+        page.click("form[data-command=sign_agreement] button")
+        assert page.is_visible("#done")
+        sign_in(page, "sekretariat")
+        page.click("form[data-command=advance] button")
+        assert page.is_visible("#done")
+        assert "display" in page.inner_text("#stage").lower()
+
+        # Two tabs on one innovation: the first approval wins, the stale tab gets the conflict.
+        sign_in(page, f"kepala-{_unit(served, unapproved)}")
+        first = page
+        second = context.new_page()
+        first.goto(f"{served.url}/i/{unapproved}")
+        second.goto(f"{served.url}/i/{unapproved}")
+        first.click("form[data-command=approve_plan] button")
+        assert first.is_visible("#done")
+        second.click("form[data-command=approve_plan] button")
+        assert second.is_visible("#conflict")
+        second.screenshot(path=str(shots / "web-conflict.png"), full_page=True)
+
+        # Switching the language shows Indonesian stage labels and reasons.
+        first.goto(f"{served.url}/i/{unsigned}?lang=id")
+        assert "Tahap IV" in first.inner_text("#stage")
+        first.goto(f"{served.url}/")
+        assert "Papan inovasi" in first.inner_text("h1")
+        browser.close()
+
+    events = [json.loads(line) for line in served.log.getvalue().splitlines()]
+    kinds = {e["event"] for e in events}
+    assert "labflow.innovation.agreement_signed" in kinds
+    assert "labflow.innovation.advanced" in kinds
