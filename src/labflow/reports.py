@@ -17,6 +17,7 @@ from typing import Any
 import attrs
 
 from labflow.errors import InvalidCommand, NotFound, StoreError
+from labflow.events import Verification
 from labflow.lab import Lab
 from labflow.model import Innovation, Unit
 from labflow.requirements import Verdict
@@ -31,6 +32,7 @@ __all__ = [
     "blocked",
     "funnel",
     "funnel_of_rows",
+    "html",
     "merge_funnels",
     "overdue",
     "registry_funnel",
@@ -331,3 +333,20 @@ def report(lab: Lab, now: datetime | None = None) -> Report:
         tuple(overdue(lab, moment)),
         tuple(blocked(lab, moment)),
     )
+
+
+def html(
+    lab: Lab,
+    *,
+    lang: str = "id",
+    now: datetime | None = None,
+    verifications: Sequence[Verification] | None = None,
+) -> str:
+    """The report as one self-contained HTML page (inline SVG charts, no scripts or fonts).
+
+    Needs Jinja2, which the ``cli`` extra brings. ``verifications`` (from `Lab.verify`
+    or `Store.verify_all`) put the verification result on the page.
+    """
+    from labflow._html import render_report
+
+    return render_report(lab, lang=lang, now=now, verifications=verifications)
