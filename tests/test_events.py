@@ -232,15 +232,15 @@ def test_replay_lab_with_a_custom_registry() -> None:
 
 def test_replay_refuses_what_is_not_a_history(lab: lf.Lab) -> None:
     inn = lab.innovation("ino-dinkes").history
-    with pytest.raises(lf.InvalidCommand):
+    with pytest.raises(lf.HistoryError):
         lf.replay_innovation([])
-    with pytest.raises(lf.InvalidCommand, match="cannot start"):
+    with pytest.raises(lf.HistoryError, match="cannot start"):
         lf.replay_innovation(inn[1:])
-    with pytest.raises(lf.InvalidCommand, match="not an event of an innovation"):
+    with pytest.raises(lf.HistoryError, match="not an event of an innovation"):
         lf.replay_innovation([inn[0], lab.history[1]])
-    with pytest.raises(lf.InvalidCommand, match=r"lab\.created"):
+    with pytest.raises(lf.HistoryError, match=r"lab\.created"):
         lf.replay_lab(lab.history[1:])
-    with pytest.raises(lf.InvalidCommand, match="not an event of a lab"):
+    with pytest.raises(lf.HistoryError, match="not an event of a lab"):
         lf.replay_lab([lab.history[0], inn[1]])
 
 
@@ -259,5 +259,5 @@ def test_replaying_a_lab_history_that_moves_to_no_stage_is_refused() -> None:
         {"from": lab.stage, "to": ["nowhere"]},
         last.hash,
     )
-    with pytest.raises(lf.InvalidCommand, match="cannot be applied"):
+    with pytest.raises(lf.HistoryError, match="cannot be applied"):
         lf.replay_lab([*lab.history, forged])

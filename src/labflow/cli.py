@@ -55,6 +55,7 @@ from labflow.errors import (
     LabflowError,
     PolicyError,
     StoreError,
+    UsageError,
 )
 from labflow.events import Event
 from labflow.lab import Lab
@@ -324,8 +325,8 @@ def _lab_id(store: SQLiteStore, args: argparse.Namespace) -> str:
     )
 
 
-class _Usage(LabflowError):
-    """A usage mistake the parser could not see (exit code 2)."""
+#: A usage mistake the parser could not see (exit code 2); `labflow.errors.UsageError`.
+_Usage = UsageError
 
 
 def _undecodable(argv: Sequence[str], args: argparse.Namespace) -> str | None:

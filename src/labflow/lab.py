@@ -32,6 +32,7 @@ from labflow._fold import (
 from labflow.errors import (
     CommandError,
     GateRefused,
+    HistoryError,
     InvalidCommand,
     NotFound,
     PermissionDenied,
@@ -98,22 +99,81 @@ def _command(
     return decorate
 
 
+#: The Indonesian for the fields `_text` and `_ident` name in their refusals.
+_FIELDS_ID: Final = {
+    "lab id": "ID laboratorium",
+    "region": "daerah",
+    "actor id": "ID pelaku",
+    "unit id": "ID unit",
+    "innovation id": "ID inovasi",
+    "unit name": "nama unit",
+    "actor name": "nama pelaku",
+    "title": "judul",
+    "problem": "masalah",
+    "innovators": "inovator",
+    "origin": "asal",
+    "adaptation": "adaptasi",
+    "origin region": "daerah asal",
+    "diagnosis problem": "masalah diagnosis",
+    "root causes": "akar masalah",
+    "readiness": "kesiapan",
+    "step description": "uraian langkah",
+    "person responsible": "penanggung jawab",
+    "stakeholders": "pemangku kepentingan",
+    "documents": "dokumen",
+    "regional head": "kepala daerah",
+    "unit head": "kepala unit",
+    "terms": "ketentuan",
+    "reference": "rujukan",
+    "ceremony": "upacara",
+    "event": "acara",
+    "booth": "stan",
+    "reason": "alasan",
+    "roles": "peran",
+    "innovation ids": "ID inovasi",
+}
+
+
+def _id_of(what: str) -> str:
+    return _FIELDS_ID.get(what, what)
+
+
 def _text(value: object, what: str, *, empty: bool = True) -> str:
     if not isinstance(value, str):
-        raise InvalidCommand(f"The {what} must be text, not {type(value).__name__}.")
+        raise InvalidCommand(
+            f"The {what} must be text, not {type(value).__name__}.",
+            f"{_id_of(what).capitalize()} harus berupa teks, bukan {type(value).__name__}.",
+            code="input.not_text",
+            data={"field": what},
+        )
     if not value.isascii():
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
-            raise InvalidCommand(f"The {what} is not valid Unicode text.") from None
+            raise InvalidCommand(
+                f"The {what} is not valid Unicode text.",
+                f"{_id_of(what).capitalize()} bukan teks Unicode yang sah.",
+                code="input.not_unicode",
+                data={"field": what},
+            ) from None
     if not empty and not value.strip():
-        raise InvalidCommand(f"The {what} must not be empty.")
+        raise InvalidCommand(
+            f"The {what} must not be empty.",
+            f"{_id_of(what).capitalize()} tidak boleh kosong.",
+            code="input.empty",
+            data={"field": what},
+        )
     return value
 
 
 def _texts(value: object, what: str) -> tuple[str, ...]:
     if isinstance(value, str) or not isinstance(value, Iterable):
-        raise InvalidCommand(f"The {what} must be a list of texts.")
+        raise InvalidCommand(
+            f"The {what} must be a list of texts.",
+            f"{_id_of(what).capitalize()} harus berupa daftar teks.",
+            code="input.not_texts",
+            data={"field": what},
+        )
     items = tuple(value)
     for item in items:
         _text(item, what)
@@ -123,7 +183,12 @@ def _texts(value: object, what: str) -> tuple[str, ...]:
 def _ident(value: object, what: str) -> str:
     text = _text(value, what, empty=False)
     if text != text.strip() or any(c.isspace() for c in text):
-        raise InvalidCommand(f"The {what} {text!r} must not contain white space.")
+        raise InvalidCommand(
+            f"The {what} {text!r} must not contain white space.",
+            f"{_id_of(what).capitalize()} {text!r} tidak boleh memuat spasi.",
+            code="input.white_space",
+            data={"field": what, "value": text},
+        )
     return text
 
 
@@ -181,7 +246,11 @@ class Lab:
         _text(region, "region", empty=False)
         _text(by, "actor id", empty=False)
         if not isinstance(policy, Policy):
-            raise InvalidCommand("A lab needs a Policy; load one with labflow.load_policy().")
+            raise InvalidCommand(
+                "A lab needs a Policy; load one with labflow.load_policy().",
+                "Laboratorium memerlukan Policy; muat dengan labflow.load_policy().",
+                code="input.not_policy",
+            )
         units, actors = list(units), list(actors)
         lab = cls(id, region, policy, policy.stages[0].id, clock=clock)
         for unit in units:
@@ -213,7 +282,11 @@ class Lab:
         """The lab clock's time; it must be timezone-aware."""
         moment = self.clock()
         if not isinstance(moment, datetime) or moment.tzinfo is None:
-            raise InvalidCommand("The lab's clock must return a timezone-aware datetime.")
+            raise InvalidCommand(
+                "The lab's clock must return a timezone-aware datetime.",
+                "Jam laboratorium harus mengembalikan datetime yang berzona waktu.",
+                code="clock.naive",
+            )
         return moment
 
     def innovation(self, innovation_id: str) -> Innovation:
@@ -380,10 +453,23 @@ class Lab:
             if definition is None or definition.scope != "unit":
                 return actor
         if held:
-            reason = f"their roles {sorted(held)} act only within their own unit, not {unit!r}"
-        else:
-            reason = f"it needs one of the roles {sorted(allowed) or ['(none)']}"
-        raise PermissionDenied(actor_id, command, reason)
+            raise PermissionDenied(
+                actor_id,
+                command,
+                f"their roles {sorted(held)} act only within their own unit, not {unit!r}",
+                f"peran mereka {sorted(held)} hanya berlaku di unit sendiri, bukan {unit!r}",
+                code="permission.outside_unit",
+                data={"roles": sorted(held), "unit": unit},
+            )
+        needed = sorted(allowed) or ["(none)"]
+        raise PermissionDenied(
+            actor_id,
+            command,
+            f"it needs one of the roles {needed}",
+            f"diperlukan salah satu peran {needed}",
+            code="permission.role",
+            data={"roles": sorted(allowed)},
+        )
 
     # --- committing -------------------------------------------------------------------
 
@@ -425,25 +511,48 @@ class Lab:
     def _active(self, innovation_id: str) -> Innovation:
         inn = self.innovation(innovation_id)
         if not inn.active:
-            raise InvalidCommand(f"{inn.id} is withdrawn; reinstate it first.")
+            raise InvalidCommand(
+                f"{inn.id} is withdrawn; reinstate it first.",
+                f"{inn.id} sudah ditarik; aktifkan kembali terlebih dahulu.",
+                code="innovation.withdrawn",
+                data={"innovation": inn.id},
+            )
         return inn
 
     def _check_new_unit(self, unit: object) -> Unit:
         if not isinstance(unit, Unit):
-            raise InvalidCommand(f"A unit must be a labflow.Unit, not {type(unit).__name__}.")
+            raise InvalidCommand(
+                f"A unit must be a labflow.Unit, not {type(unit).__name__}.",
+                f"Unit harus berupa labflow.Unit, bukan {type(unit).__name__}.",
+                code="input.not_unit",
+            )
         _ident(unit.id, "unit id")
         _text(unit.name, "unit name", empty=False)
         if unit.id in self.units:
-            raise InvalidCommand(f"The unit {unit.id!r} is already part of the lab.")
+            raise InvalidCommand(
+                f"The unit {unit.id!r} is already part of the lab.",
+                f"Unit {unit.id!r} sudah terdaftar di laboratorium.",
+                code="unit.exists",
+                data={"unit": unit.id},
+            )
         return unit
 
     def _check_new_actor(self, actor: object) -> Actor:
         if not isinstance(actor, Actor):
-            raise InvalidCommand(f"An actor must be a labflow.Actor, not {type(actor).__name__}.")
+            raise InvalidCommand(
+                f"An actor must be a labflow.Actor, not {type(actor).__name__}.",
+                f"Pelaku harus berupa labflow.Actor, bukan {type(actor).__name__}.",
+                code="input.not_actor",
+            )
         _ident(actor.id, "actor id")
         _text(actor.name, "actor name", empty=False)
         if actor.id in self.actors:
-            raise InvalidCommand(f"The actor {actor.id!r} is already part of the lab.")
+            raise InvalidCommand(
+                f"The actor {actor.id!r} is already part of the lab.",
+                f"Pelaku {actor.id!r} sudah terdaftar di laboratorium.",
+                code="actor.exists",
+                data={"actor": actor.id},
+            )
         self._check_roles(actor.roles)
         if actor.unit is not None and _ident(actor.unit, "unit id") not in self.units:
             raise NotFound("unit", str(actor.unit), where=f"lab {self.id!r}")
@@ -453,7 +562,10 @@ class Lab:
         unknown = sorted(r for r in roles if r not in self.policy.roles)
         if unknown:
             raise InvalidCommand(
-                f"The roles {unknown} are not roles of the policy {self.policy.id!r}."
+                f"The roles {unknown} are not roles of the policy {self.policy.id!r}.",
+                f"Peran {unknown} tidak dikenal dalam kebijakan {self.policy.id!r}.",
+                code="roles.unknown",
+                data={"roles": unknown},
             )
 
     # --- lab commands -----------------------------------------------------------------
@@ -507,7 +619,11 @@ class Lab:
         if "deliver" not in self.policy.stage(self.stage).covers:
             raise InvalidCommand(
                 f"A launch ceremony is held when the lab is at the deliver stage, "
-                f"not at {self.stage}."
+                f"not at {self.stage}.",
+                f"Upacara peluncuran diadakan saat laboratorium di tahap deliveri, "
+                f"bukan di {self.stage}.",
+                code="launch.wrong_stage",
+                data={"stage": self.stage},
             )
         if innovations is None:
             candidates = [i for i in self.innovations.values() if i.active and i.launch is None]
@@ -557,7 +673,12 @@ class Lab:
         _ident(innovation_id, "innovation id")
         self._authorize("register", by, _ident(unit, "unit id"))
         if innovation_id in self.innovations:
-            raise InvalidCommand(f"The innovation {innovation_id!r} is already registered.")
+            raise InvalidCommand(
+                f"The innovation {innovation_id!r} is already registered.",
+                f"Inovasi {innovation_id!r} sudah terdaftar.",
+                code="innovation.exists",
+                data={"innovation": innovation_id},
+            )
         if unit not in self.units:
             raise NotFound("unit", str(unit), where=f"lab {self.id!r}")
         payload = {
@@ -601,7 +722,12 @@ class Lab:
         _ident(innovation_id, "innovation id")
         self._authorize("replicate", by, _ident(unit, "unit id"))
         if innovation_id in self.innovations:
-            raise InvalidCommand(f"The innovation {innovation_id!r} is already registered.")
+            raise InvalidCommand(
+                f"The innovation {innovation_id!r} is already registered.",
+                f"Inovasi {innovation_id!r} sudah terdaftar.",
+                code="innovation.exists",
+                data={"innovation": innovation_id},
+            )
         if unit not in self.units:
             raise NotFound("unit", str(unit), where=f"lab {self.id!r}")
         _text(origin, "origin", empty=False)
@@ -610,10 +736,19 @@ class Lab:
             source = self.innovation(origin)
             if source.launch is None:
                 raise InvalidCommand(
-                    f"{origin} has not been launched; only launched ones replicate."
+                    f"{origin} has not been launched; only launched ones replicate.",
+                    f"{origin} belum diluncurkan; hanya inovasi yang sudah diluncurkan "
+                    "yang dapat direplikasi.",
+                    code="replication.origin_not_launched",
+                    data={"origin": origin},
                 )
             if source.unit == unit:
-                raise InvalidCommand(f"{origin} already belongs to {unit}; replicate it elsewhere.")
+                raise InvalidCommand(
+                    f"{origin} already belongs to {unit}; replicate it elsewhere.",
+                    f"{origin} sudah milik {unit}; replikasikan di unit lain.",
+                    code="replication.same_unit",
+                    data={"origin": origin, "unit": unit},
+                )
             replication = Replication(self.region, origin, adaptation, source.title)
             title = source.title if title is None else title
             problem = source.problem if problem is None else problem
@@ -621,7 +756,9 @@ class Lab:
             _text(origin_region, "origin region", empty=False)
             if title is None or problem is None:
                 raise InvalidCommand(
-                    "A replica of another region's innovation needs its title and problem."
+                    "A replica of another region's innovation needs its title and problem.",
+                    "Replika inovasi daerah lain memerlukan judul dan masalahnya.",
+                    code="replication.needs_title",
                 )
             replication = Replication(origin_region, origin, adaptation, title)
         payload = {
@@ -642,7 +779,11 @@ class Lab:
         inn = self._active(innovation_id)
         self._authorize("record_diagnosis", by, inn.unit)
         if not isinstance(diagnosis, Diagnosis):
-            raise InvalidCommand("A diagnosis must be a labflow.Diagnosis.")
+            raise InvalidCommand(
+                "A diagnosis must be a labflow.Diagnosis.",
+                "Diagnosis harus berupa labflow.Diagnosis.",
+                code="input.not_diagnosis",
+            )
         _text(diagnosis.problem, "diagnosis problem")
         _texts(diagnosis.root_causes, "root causes")
         _text(diagnosis.readiness, "readiness")
@@ -663,18 +804,39 @@ class Lab:
         inn = self._active(innovation_id)
         self._authorize("submit_plan", by, inn.unit)
         if inn.launch is not None:
-            raise InvalidCommand(f"{inn.id} is launched; its action plan can no longer change.")
+            raise InvalidCommand(
+                f"{inn.id} is launched; its action plan can no longer change.",
+                f"{inn.id} sudah diluncurkan; rencana aksinya tidak dapat diubah lagi.",
+                code="action_plan.frozen",
+                data={"innovation": inn.id},
+            )
         if not isinstance(steps, list | tuple) or not all(isinstance(s, PlanStep) for s in steps):
-            raise InvalidCommand("The steps must be a list of labflow.PlanStep.")
+            raise InvalidCommand(
+                "The steps must be a list of labflow.PlanStep.",
+                "Langkah-langkah harus berupa daftar labflow.PlanStep.",
+                code="input.not_steps",
+            )
         for step in steps:
             _text(step.description, "step description")
             _text(step.responsible, "person responsible")
             if type(step.due) is not date:  # a datetime is a date too, but not a due date
-                raise InvalidCommand("A step's due date must be a datetime.date.")
+                raise InvalidCommand(
+                    "A step's due date must be a datetime.date.",
+                    "Tenggat sebuah langkah harus berupa datetime.date.",
+                    code="input.not_date",
+                )
         if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int)):
-            raise InvalidCommand("The budget must be a whole number of rupiah.")
+            raise InvalidCommand(
+                "The budget must be a whole number of rupiah.",
+                "Anggaran harus berupa bilangan bulat rupiah.",
+                code="input.budget",
+            )
         if budget is not None and budget < 0:
-            raise InvalidCommand("The budget must not be negative.")
+            raise InvalidCommand(
+                "The budget must not be negative.",
+                "Anggaran tidak boleh negatif.",
+                code="input.budget",
+            )
         payload = plan_payload(
             steps, _texts(stakeholders, "stakeholders"), budget, _texts(documents, "documents")
         )
@@ -687,11 +849,27 @@ class Lab:
         actor = self._authorize("approve_plan", by, inn.unit)
         plan = inn.action_plan
         if plan is None:
-            raise InvalidCommand(f"{inn.id} has no action plan to approve.")
+            raise InvalidCommand(
+                f"{inn.id} has no action plan to approve.",
+                f"{inn.id} belum memiliki rencana aksi untuk disetujui.",
+                code="action_plan.missing",
+                data={"innovation": inn.id},
+            )
         if plan.approved:
-            raise InvalidCommand(f"The action plan of {inn.id} is already approved.")
+            raise InvalidCommand(
+                f"The action plan of {inn.id} is already approved.",
+                f"Rencana aksi {inn.id} sudah disetujui.",
+                code="action_plan.already_approved",
+                data={"innovation": inn.id},
+            )
         if plan.submitted_by == actor.id:
-            raise PermissionDenied(actor.id, "approve_plan", "they submitted this action plan")
+            raise PermissionDenied(
+                actor.id,
+                "approve_plan",
+                "they submitted this action plan",
+                "mereka sendiri yang mengajukan rencana aksi ini",
+                code="permission.own_plan",
+            )
         payload = {"roles": sorted(actor.roles)}
         return self._commit(inn, actor.id, "innovation.plan_approved", payload)
 
@@ -708,18 +886,34 @@ class Lab:
         self._authorize("draw_up_agreement", by, inn.unit)
         if inn.agreement is not None and inn.agreement.complete and self._past_agreement(inn):
             raise InvalidCommand(
-                f"{inn.id} has passed the agreement gate; its signed agreement is binding."
+                f"{inn.id} has passed the agreement gate; its signed agreement is binding.",
+                f"{inn.id} sudah melewati gerbang perjanjian; perjanjian yang ditandatangani "
+                "mengikat.",
+                code="agreement.binding",
+                data={"innovation": inn.id},
             )
         head = self.actors.get(_ident(regional_head, "regional head"))
         if head is None or Role.REGIONAL_HEAD not in head.roles:
-            raise InvalidCommand(f"{regional_head!r} is not a regional head of this lab.")
+            raise InvalidCommand(
+                f"{regional_head!r} is not a regional head of this lab.",
+                f"{regional_head!r} bukan kepala daerah di laboratorium ini.",
+                code="agreement.not_regional_head",
+                data={"actor": regional_head},
+            )
         chief = self.actors.get(_ident(unit_head, "unit head"))
         if chief is None or Role.UNIT_HEAD not in chief.roles or chief.unit != inn.unit:
             raise InvalidCommand(
-                f"{unit_head!r} is not the head of {inn.unit}, which owns {inn.id}."
+                f"{unit_head!r} is not the head of {inn.unit}, which owns {inn.id}.",
+                f"{unit_head!r} bukan kepala {inn.unit}, pemilik {inn.id}.",
+                code="agreement.not_unit_head",
+                data={"actor": unit_head, "unit": inn.unit},
             )
         if regional_head == unit_head:
-            raise InvalidCommand("The two parties of an agreement must be different people.")
+            raise InvalidCommand(
+                "The two parties of an agreement must be different people.",
+                "Kedua pihak dalam perjanjian harus orang yang berbeda.",
+                code="agreement.same_party",
+            )
         payload = {
             "regional_head": regional_head,
             "unit_head": unit_head,
@@ -734,15 +928,31 @@ class Lab:
         actor = self._authorize("sign_agreement", by, inn.unit)
         agreement = inn.agreement
         if agreement is None:
-            raise InvalidCommand(f"{inn.id} has no performance agreement to sign.")
+            raise InvalidCommand(
+                f"{inn.id} has no performance agreement to sign.",
+                f"{inn.id} belum memiliki perjanjian kinerja untuk ditandatangani.",
+                code="agreement.missing",
+                data={"innovation": inn.id},
+            )
         if actor.id == agreement.regional_head:
             role = Role.REGIONAL_HEAD
         elif actor.id == agreement.unit_head:
             role = Role.UNIT_HEAD
         else:
-            raise PermissionDenied(actor.id, "sign_agreement", "they are not a party to it")
+            raise PermissionDenied(
+                actor.id,
+                "sign_agreement",
+                "they are not a party to it",
+                "mereka bukan pihak dalam perjanjian itu",
+                code="permission.not_party",
+            )
         if agreement.signed_by(actor.id):
-            raise InvalidCommand(f"{actor.id} has already signed the agreement of {inn.id}.")
+            raise InvalidCommand(
+                f"{actor.id} has already signed the agreement of {inn.id}.",
+                f"{actor.id} sudah menandatangani perjanjian {inn.id}.",
+                code="agreement.already_signed",
+                data={"actor": actor.id, "innovation": inn.id},
+            )
         return self._commit(inn, actor.id, "innovation.agreement_signed", {"role": role.value})
 
     @_command("grant_permission")
@@ -786,7 +996,10 @@ class Lab:
         stage = self.policy.stage(inn.stage)
         if "display" not in stage.covers:
             raise InvalidCommand(
-                f"Exhibits are registered at the display stage; {inn.id} is at {inn.stage}."
+                f"Exhibits are registered at the display stage; {inn.id} is at {inn.stage}.",
+                f"Stan pameran didaftarkan pada tahap display; {inn.id} berada di {inn.stage}.",
+                code="exhibit.wrong_stage",
+                data={"innovation": inn.id, "stage": inn.stage},
             )
         payload = {"event": _text(event, "event", empty=False), "booth": _text(booth, "booth")}
         return self._commit(inn, by, "innovation.exhibit_registered", payload)
@@ -810,7 +1023,10 @@ class Lab:
         target = self._stage(stage)
         if target.id not in self._engine.returns[inn.stage]:
             raise InvalidCommand(
-                f"{inn.id} is at {inn.stage}; it can only return to an earlier stage."
+                f"{inn.id} is at {inn.stage}; it can only return to an earlier stage.",
+                f"{inn.id} berada di {inn.stage}; hanya dapat dikembalikan ke tahap sebelumnya.",
+                code="return.not_earlier",
+                data={"innovation": inn.id, "stage": inn.stage, "target": target.id},
             )
         payload = {
             "from": inn.stage,
@@ -833,7 +1049,12 @@ class Lab:
         inn = self.innovation(innovation_id)
         self._authorize("reinstate", by, inn.unit)
         if inn.active:
-            raise InvalidCommand(f"{inn.id} is not withdrawn.")
+            raise InvalidCommand(
+                f"{inn.id} is not withdrawn.",
+                f"{inn.id} tidak sedang ditarik.",
+                code="innovation.not_withdrawn",
+                data={"innovation": inn.id},
+            )
         payload = {"reason": _text(reason, "reason", empty=False)}
         return self._commit(inn, by, "innovation.reinstated", payload)
 
@@ -859,7 +1080,12 @@ def _next_event(
         )
     except (TypeError, ValueError, RecursionError) as exc:
         # e.g. a number too large to write, or a value a custom requirement put in a code
-        raise InvalidCommand(f"The {kind} event cannot be recorded: {exc}.") from exc
+        raise InvalidCommand(
+            f"The {kind} event cannot be recorded: {exc}.",
+            f"Peristiwa {kind} tidak dapat dicatat: {exc}.",
+            code="event.unencodable",
+            data={"kind": kind},
+        ) from exc
 
 
 def _kind(unit: Unit | None) -> UnitKind | None:
@@ -871,7 +1097,11 @@ def _initiator(value: Initiator | str) -> Initiator:
         return Initiator(value)
     except ValueError:
         allowed = ", ".join(i.value for i in Initiator)
-        raise InvalidCommand(f"{value!r} is not an initiator (one of {allowed}).") from None
+        raise InvalidCommand(
+            f"{value!r} is not an initiator (one of {allowed}).",
+            f"{value!r} bukan inisiator (salah satu dari {allowed}).",
+            code="input.initiator",
+        ) from None
 
 
 # --- The lab's own fold ----------------------------------------------------------------------
@@ -913,16 +1143,34 @@ _LAB_KINDS: Final = frozenset(
 def replay_innovation(history: Sequence[Event]) -> Innovation:
     """Rebuild an innovation from its history alone (verify the history first)."""
     if not history:
-        raise InvalidCommand("An empty history holds no innovation.")
+        raise HistoryError(
+            "an innovation",
+            None,
+            "an empty history holds no innovation",
+            "riwayat kosong tidak memuat inovasi",
+            code="history.empty",
+        )
     innovation: Innovation | None = None
     for event in history:
         if event.kind not in INNOVATION_KINDS:
-            raise InvalidCommand(f"{event.kind!r} is not an event of an innovation.")
+            raise HistoryError(
+                event.subject,
+                event.seq,
+                f"{event.kind!r} is not an event of an innovation",
+                f"{event.kind!r} bukan peristiwa inovasi",
+                code="history.unknown_kind",
+                data={"kind": event.kind},
+            )
         try:
             innovation = apply_innovation(innovation, event)
         except (KeyError, TypeError, ValueError, AssertionError) as exc:
-            raise InvalidCommand(
-                f"Event {event.seq} of {event.subject} cannot be applied: {exc}"
+            raise HistoryError(
+                event.subject,
+                event.seq,
+                f"its {event.kind} payload cannot be applied ({exc!r})",
+                f"muatan {event.kind}-nya tidak dapat diterapkan ({exc!r})",
+                code="history.unreadable",
+                data={"kind": event.kind},
             ) from exc
     assert innovation is not None
     return innovation
@@ -937,22 +1185,46 @@ def replay_lab(
 ) -> Lab:
     """Rebuild a lab from its own history and its innovations' histories."""
     if not history or history[0].kind != "lab.created":
-        raise InvalidCommand("A lab's history must start with its lab.created event.")
+        raise HistoryError(
+            history[0].subject if history else "a lab",
+            1 if history else None,
+            "a lab's history must start with its lab.created event",
+            "riwayat laboratorium harus diawali peristiwa lab.created",
+            code="history.no_creation",
+        )
     first = history[0].payload
     try:
         source = f"lab {first['id']!r}"
         policy = policy_from_dict(first["policy"], source=source, registry=registry)
         lab = Lab(first["id"], first["region"], policy, policy.stages[0].id, clock=clock)
     except (KeyError, TypeError) as exc:
-        raise InvalidCommand(f"The lab.created event is malformed: missing {exc}.") from exc
+        raise HistoryError(
+            history[0].subject,
+            1,
+            f"the lab.created event is malformed: missing {exc}",
+            f"peristiwa lab.created rusak: {exc} tidak ada",
+            code="history.unreadable",
+        ) from exc
     for event in history:
         if event.kind not in _LAB_KINDS:
-            raise InvalidCommand(f"{event.kind!r} is not an event of a lab.")
+            raise HistoryError(
+                event.subject,
+                event.seq,
+                f"{event.kind!r} is not an event of a lab",
+                f"{event.kind!r} bukan peristiwa laboratorium",
+                code="history.unknown_kind",
+                data={"kind": event.kind},
+            )
         try:
             _apply_lab(lab, event)
         except (KeyError, TypeError, ValueError, NotFound) as exc:
-            raise InvalidCommand(
-                f"Event {event.seq} of {event.subject} cannot be applied: {exc}"
+            raise HistoryError(
+                event.subject,
+                event.seq,
+                f"its {event.kind} payload cannot be applied ({exc!r})",
+                f"muatan {event.kind}-nya tidak dapat diterapkan ({exc!r})",
+                code="history.unreadable",
+                data={"kind": event.kind},
             ) from exc
     for inn_history in innovations:
         inn = replay_innovation(inn_history)

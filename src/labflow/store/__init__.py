@@ -31,7 +31,7 @@ from typing import Protocol, runtime_checkable
 
 import attrs
 
-from labflow.errors import StoreError
+from labflow.errors import StoreCorrupt, StoreError, StoreLocked, StoreMissing, StoreTooNew
 from labflow.events import Event, Verification
 from labflow.lab import Clock, Lab, system_clock
 from labflow.requirements import Registry
@@ -47,22 +47,6 @@ __all__ = [
     "StoreTooNew",
     "changes",
 ]
-
-
-class StoreMissing(StoreError):
-    """There is no store where one was expected (a database file that does not exist)."""
-
-
-class StoreCorrupt(StoreError):
-    """The store exists but cannot be read as a labflow store (corrupt, or something else)."""
-
-
-class StoreTooNew(StoreError):
-    """The store was written by a newer labflow, with a schema this version does not know."""
-
-
-class StoreLocked(StoreError):
-    """Another process holds the store's write lock for longer than this one would wait."""
 
 
 def _events(value: Iterable[Event]) -> tuple[Event, ...]:

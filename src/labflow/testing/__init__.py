@@ -47,6 +47,7 @@ See ``docs/testing.md`` for a worked example.
 
 from __future__ import annotations
 
+from labflow.errors import InvariantViolation
 from labflow.testing._cast import (
     AUDITOR,
     FACILITATOR,
@@ -61,7 +62,6 @@ from labflow.testing._cast import (
 )
 from labflow.testing._clock import START, StepClock
 from labflow.testing._driver import labs
-from labflow.testing._invariants import InvariantViolation
 from labflow.testing._machine import make_state_machine
 from labflow.testing._values import (
     actors,

@@ -16,7 +16,7 @@ from hypothesis import note
 from hypothesis import strategies as st
 
 from labflow._fold import apply_innovation
-from labflow.errors import CommandError
+from labflow.errors import CommandError, InvariantViolation
 from labflow.events import Event, make_event
 from labflow.lab import CeremonyResult, Lab, replay_lab
 from labflow.model import Actor, Innovation, Unit, UnitKind
@@ -24,14 +24,6 @@ from labflow.requirements import Registry
 from labflow.testing._cast import permitted
 from labflow.testing._clock import StepClock
 from labflow.testing._moves import Draw, Move
-
-
-class InvariantViolation(AssertionError):
-    """A run broke one of the design's invariants; `invariant` is its number (1-8)."""
-
-    def __init__(self, number: int, message: str) -> None:
-        self.invariant = number
-        super().__init__(f"Invariant {number} is broken: {message}")
 
 
 def require(condition: object, number: int, message: str) -> None:
