@@ -298,3 +298,29 @@ def test_secretariat_scenario_in_chromium(
     kinds = {e["event"] for e in events}
     assert "labflow.innovation.agreement_signed" in kinds
     assert "labflow.innovation.advanced" in kinds
+
+
+class TestJSONAPI:
+    def test_innovation_as_json_matches_the_view_schema(
+        self, served: Served, demo: tuple[Path, dict[str, str]]
+    ) -> None:
+        """/api/i/ID answers the innovation view, valid against its published schema."""
+        import jsonschema
+
+        from labflow import views
+
+        ident = fault(demo, "unsigned")
+        status, body = served.request(f"/api/i/{ident}")
+        assert status == 200
+        data = json.loads(body)
+        jsonschema.validate(data, views.json_schema(views.InnovationView))
+        assert data["next"]["unmet"][0]["code"] == "agreement.unsigned.unit_head"
+
+    def test_errors_as_json_carry_code_and_both_languages(self, served: Served) -> None:
+        """An unknown id over the API is 404 with the error view: code, en, id."""
+        status, body = served.request("/api/i/nope")
+        assert status == 404
+        data = json.loads(body)
+        assert data["code"].startswith("not_found")
+        assert data["en"]
+        assert data["id"]

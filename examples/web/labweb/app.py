@@ -19,11 +19,11 @@ from typing import Any, TextIO
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 import labflow as lf
-from labflow import reports
+from labflow import reports, views
 from labflow.store.sqlite import SQLiteStore
 
 __all__ = ["HTTP_STATUS", "create_app"]
@@ -209,10 +209,8 @@ def create_app(
         context = base(request, lab)
         lang = context["lang"]
         inn = lab.innovation(inn_id)
-        verdict = lab.check(inn_id)
-        reasons: list[tuple[str, str]] = []
-        if isinstance(error, lf.GateRefused):
-            reasons = [(u.code, u.message(lang)) for u in error.verdict.unmet]
+        view = views.innovation(lab, inn_id)
+        problem = views.error(error) if error is not None else None
         conflict = isinstance(error, lf.ConflictError)
         actions = [
             (name, ACTIONS[name][0], ACTIONS[name][1 if lang == "en" else 2])
@@ -223,15 +221,10 @@ def create_app(
             "innovation.html",
             {
                 **context,
-                "inn": inn,
+                "inn": view,
                 "here": f"/i/{inn.id}",
-                "unit": lab.units.get(inn.unit),
-                "verdict": verdict,
-                "unmet": [(u.code, u.message(lang)) for u in verdict.unmet],
                 "actions": actions,
-                "version": len(inn.history),
-                "error": None if error is None or conflict else str(error),
-                "reasons": reasons,
+                "problem": None if conflict else problem,
                 "conflict": conflict,
                 "done": done,
             },
@@ -241,11 +234,13 @@ def create_app(
     @app.exception_handler(lf.LabflowError)
     async def labflow_error(request: Request, exc: lf.LabflowError) -> Response:
         status = next(code for cls, code in HTTP_STATUS if isinstance(exc, cls))
+        if request.url.path.startswith("/api/"):
+            return JSONResponse(views.to_json(views.error(exc)), status_code=status)
         lang = language(request)
         return page(
             request,
             "error.html",
-            {"lang": lang, "message": str(exc), "kind": type(exc).__name__, "actor": None},
+            {"lang": lang, "problem": views.error(exc), "actor": None},
             status,
         )
 
@@ -256,12 +251,9 @@ def create_app(
             f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}"
             for e in exc.errors()
         )
-        return page(
-            request,
-            "error.html",
-            {"lang": lang, "message": message, "kind": "RequestValidationError", "actor": None},
-            422,
-        )
+        problem = {"code": "request.malformed", "kind": "RequestValidationError",
+                   "en": message, "id": message}  # fmt: skip
+        return page(request, "error.html", {"lang": lang, "problem": problem, "actor": None}, 422)
 
     @app.get("/", response_class=HTMLResponse)
     def board(request: Request) -> HTMLResponse:
@@ -328,6 +320,20 @@ def create_app(
                 fresh = opened.load(lab.id, clock=clock)
                 return innovation_page(request, fresh, inn_id, error=exc, status=status)
         return RedirectResponse(f"/i/{inn_id}?done={command}", status_code=303)
+
+    @app.get("/api/lab")
+    def api_lab() -> JSONResponse:
+        """The lab as JSON (`labflow.views.LabView`)."""
+        with store() as opened:
+            lab = opened.load(which_lab(opened), clock=clock)
+        return JSONResponse(views.to_json(views.lab(lab)))
+
+    @app.get("/api/i/{inn_id}")
+    def api_innovation(inn_id: str) -> JSONResponse:
+        """One innovation as JSON (`labflow.views.InnovationView`)."""
+        with store() as opened:
+            lab = opened.load(which_lab(opened), clock=clock)
+        return JSONResponse(views.to_json(views.innovation(lab, inn_id)))
 
     @app.get("/as")
     def sign_in_as(request: Request, actor: str = "", next: str = "/") -> Response:
