@@ -149,8 +149,9 @@ def test_version_1_innovation_migrates_and_verifies() -> None:
     before = copy.deepcopy(raw)
     migrated = serde.migrate(raw)
     assert raw == before  # the input is not changed
-    assert migrated["version"] == 2
+    assert migrated["version"] == 3
     assert migrated["data"]["innovators"] == ["Sri Lestari", "Agus Salim"]
+    assert migrated["data"]["attributes"] == {}
     validate(migrated)
     inn = serde.load_innovation((FIXTURES / "innovation-v1.json").read_bytes())
     assert inn.innovators == ("Sri Lestari", "Agus Salim")
@@ -165,7 +166,7 @@ def test_version_1_lab_migrates_and_verifies(lab: Lab) -> None:
     ]
     assert all(v.ok for v in lab.verify())
     assert lab == labflow.replay_lab(lab.history, [i.history for i in lab.innovations.values()])
-    assert serde.unstructure(lab)["version"] == serde.VERSIONS["lab"] == 2
+    assert serde.unstructure(lab)["version"] == serde.VERSIONS["lab"] == 3
 
 
 # --- Refusals --------------------------------------------------------------------------------
@@ -333,7 +334,7 @@ def test_a_broken_policy_is_refused_with_document_paths(lab: Lab) -> None:
         (b"[1, 2]", "a document must be an object"),
         (b'{"kind": "shop", "version": 1, "data": {}}', "'shop' is not a document kind"),
         (b'{"kind": [], "version": 1, "data": {}}', "$.kind: expected a string"),
-        (b'{"kind": "lab", "version": 3, "data": {}}', "newer than this labflow reads"),
+        (b'{"kind": "lab", "version": 4, "data": {}}', "newer than this labflow reads"),
         (b'{"kind": "lab", "version": 0, "data": {}}', "expected a positive integer"),
         (b'{"kind": "lab", "version": 2}', "$.data: is required"),
         (b'{"kind": "lab", "version": 2, "data": {}, "x": 1}', "unknown fields ['x']"),

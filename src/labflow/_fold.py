@@ -106,6 +106,7 @@ def _registered(event: Event) -> Innovation:
         initiator=Initiator(p["initiator"]),
         stage=p["stage"],
         replication=Replication(**replication) if replication is not None else None,
+        attributes=dict(p.get("attributes", {})),
     )
 
 

@@ -8,10 +8,10 @@ behaviour attached -- and nothing from the state machine is ever set on it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Final
+from typing import Any, Final
 
 import attrs
 
@@ -94,6 +94,7 @@ class Initiator(StrEnum):
     COMMUNITY = "community"
     REGIONAL_HEAD = "regional_head"
     DPRD = "dprd"  #: the regional parliament
+    PERANGKAT_DAERAH = "perangkat_daerah"  #: a regional-government body as such
 
 
 class Status(StrEnum):
@@ -281,6 +282,8 @@ class Innovation:
     evidence: tuple[Evidence, ...] = ()
     exhibit: Exhibit | None = None
     replication: Replication | None = None
+    #: the attributes the policy declares (``Policy.attributes``): jenis, bentuk, ...
+    attributes: Mapping[str, Any] = attrs.field(factory=dict)
     history: list[Event] = attrs.field(factory=list, repr=False)
 
     @property

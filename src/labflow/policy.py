@@ -25,6 +25,12 @@ from typing import Any, Final, Literal
 
 import attrs
 
+from labflow._attributes import (
+    AttributeDef,
+    NationalIndex,
+    parse_attributes,
+    parse_national_index,
+)
 from labflow.errors import NotFound, PolicyError, Problem
 from labflow.model import FIVE_D, Role, UnitKind
 from labflow.requirements import (
@@ -192,6 +198,10 @@ class Policy:
     cohort: Mapping[str, tuple[RequirementSpec, ...]] = attrs.field(factory=dict)
     launch: tuple[RequirementSpec, ...] = ()
     deadlines: Mapping[str, datetime] = attrs.field(factory=dict)
+    #: the attributes innovations carry (jenis, bentuk, ...), by id
+    attributes: Mapping[str, AttributeDef] = attrs.field(factory=dict)
+    #: how the policy reports to the Indeks Inovasi Daerah and KIPP, if it does
+    national_index: NationalIndex | None = None
     registry: Registry = attrs.field(default=DEFAULT_REGISTRY, eq=False, repr=False)
     _index: dict[str, int] = attrs.field(init=False, eq=False, repr=False)
     _compiled: Any = attrs.field(init=False, default=None, eq=False, repr=False)
@@ -265,6 +275,10 @@ class Policy:
         data["cohort"] = {s: [_spec_to_dict(x) for x in specs] for s, specs in self.cohort.items()}
         data["launch"] = [_spec_to_dict(x) for x in self.launch]
         data["deadlines"] = {s: d.isoformat() for s, d in self.deadlines.items()}
+        if self.attributes:
+            data["attributes"] = {k: a.to_dict() for k, a in self.attributes.items()}
+        if self.national_index is not None:
+            data["national_index"] = self.national_index.to_dict(self.stage_ids)
         return data
 
 
@@ -337,7 +351,7 @@ def _read_ref(ref: str | os.PathLike[str], base: Path | None) -> tuple[dict[str,
 
 
 _PER_STAGE = ("gates", "cohort", "deadlines")
-_MERGED = ("roles", "permissions", *_PER_STAGE)
+_MERGED = ("roles", "permissions", "attributes", "national_index", *_PER_STAGE)
 
 
 def _overlay(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
@@ -463,6 +477,8 @@ _TOP_KEYS = (
     "cohort",
     "launch",
     "deadlines",
+    "attributes",
+    "national_index",
 )
 _STAGE_KEYS = ("id", "label_id", "label_en", "covers", "description")
 _ROLE_KEYS = ("label_id", "label_en", "scope", "description")
@@ -867,6 +883,10 @@ def _build(raw: dict[str, Any], source: str, registry: Registry) -> Policy:
     cohort = b.per_stage_specs(b.table(raw, "cohort"), "cohort", "cohort", first)
     launch = b.specs(raw.get("launch", []), "$.launch", "gate")
     deadlines = b.deadlines(b.table(raw, "deadlines"), offset)
+    attributes = parse_attributes(raw.get("attributes"), b.problem)
+    national_index = parse_national_index(
+        raw.get("national_index"), [(s.id, s.covers) for s in stages], attributes, b.problem
+    )
 
     _unreachable_gates(b, stages, gates, launch)
     if stages and not any(s.name == "agreement_signed" for specs in gates.values() for s in specs):
@@ -891,5 +911,7 @@ def _build(raw: dict[str, Any], source: str, registry: Registry) -> Policy:
         cohort=cohort,
         launch=launch,
         deadlines=deadlines,
+        attributes=attributes,
+        national_index=national_index,
         registry=registry,
     )

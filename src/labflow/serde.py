@@ -84,8 +84,8 @@ __all__ = [
 VERSIONS: Final[Mapping[str, int]] = {
     "event": 1,
     "history": 1,
-    "innovation": 2,
-    "lab": 2,
+    "innovation": 3,
+    "lab": 3,
     "policy": 1,
 }
 KINDS: Final = tuple(sorted(VERSIONS))
@@ -521,6 +521,22 @@ def _lab_1_to_2(data: Any) -> Any:
     if type(data) is not dict or type(data.get("innovations")) is not list:
         return data
     return {**data, "innovations": [_innovation_1_to_2(i) for i in data["innovations"]]}
+
+
+@_migration("innovation", 2)
+def _innovation_2_to_3(data: Any) -> Any:
+    """Version 3 adds the attributes a policy declares (jenis, bentuk, ...): none before."""
+    if type(data) is not dict or "attributes" in data:
+        return data
+    return {**data, "attributes": {}}
+
+
+@_migration("lab", 2)
+def _lab_2_to_3(data: Any) -> Any:
+    """Version 3 of a lab embeds version-3 innovations."""
+    if type(data) is not dict or type(data.get("innovations")) is not list:
+        return data
+    return {**data, "innovations": [_innovation_2_to_3(i) for i in data["innovations"]]}
 
 
 def migrate(document: Mapping[str, Any]) -> dict[str, Any]:
