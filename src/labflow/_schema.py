@@ -135,6 +135,31 @@ def _policy_schema() -> dict[str, Any]:
         "additionalProperties": False,
     }
     per_stage = {"type": "object", "additionalProperties": _spec_list()}
+    attribute = {
+        "type": "object",
+        "properties": {
+            "label_en": {"type": "string"},
+            "label_id": {"type": "string"},
+            "type": {"enum": ["text", "choice", "integer", "date"]},
+            "choices": strings,
+            "min_words": {"type": "integer", "minimum": 0},
+            "description": {"type": "string"},
+        },
+        "additionalProperties": False,
+    }
+    national_index = {
+        "type": "object",
+        "properties": {
+            "stages": {
+                "type": "object",
+                "propertyNames": {"enum": ["inisiatif", "uji_coba", "penerapan"]},
+                "additionalProperties": strings,
+            },
+            "required": strings,
+            "kipp_min_years": {"type": "integer", "minimum": 0, "maximum": 100},
+        },
+        "additionalProperties": False,
+    }
     return {
         "type": "object",
         "description": "A policy in the shape of its TOML (see docs/policies.md).",
@@ -152,6 +177,8 @@ def _policy_schema() -> dict[str, Any]:
             "cohort": per_stage,
             "launch": _spec_list(),
             "deadlines": {"type": "object", "additionalProperties": {"type": "string"}},
+            "attributes": {"type": "object", "additionalProperties": attribute},
+            "national_index": national_index,
         },
         "required": ["id", "stages"],
         "additionalProperties": False,
