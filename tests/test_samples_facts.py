@@ -629,6 +629,22 @@ def _() -> None:
     assert "Achmad Husein" in example("banyumas").lab.actors["bupati"].name
 
 
+# The presets' own words about the regions.
+
+
+@fact("presets: the regional presets' descriptions carry the sources' numbers and dates", DOMAIN)
+def _() -> None:
+    kebumen = lf.load_policy("kebumen-2016").description
+    assert "182 innovations" in kebumen
+    kudus = " ".join(lf.load_policy("kudus-2017").description.split())
+    assert "26 July 2017" in kudus
+    assert "21-22 December 2017" in kudus
+    assert "30 booths" in kudus
+    banyumas = " ".join(lf.load_policy("banyumas-2017").description.split())
+    assert "92 innovations" in banyumas
+    assert "26 November 2017" in banyumas
+
+
 # Every region.
 
 
