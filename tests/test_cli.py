@@ -63,8 +63,9 @@ def test_demo_runs_kebumen_and_says_what_it_found(demo_db: Path) -> None:
     assert report["stage"] == "display"
     assert report["blocked"], "the demo holds some innovations back"
     codes = {u["code"] for b in report["blocked"] for u in b["unmet"]}
-    assert {"action_plan.not_approved", "evidence.too_few", "permission.missing"} <= codes
-    assert report["funnel"]["withdrawn"] > 0
+    # All 182 are launched at one ceremony: only what comes after it holds any back.
+    assert codes == {"agreement.unsigned.unit_head", "evidence.too_few"}
+    assert report["funnel"]["withdrawn"] == 0
 
 
 def test_demo_prints_funnel_blocked_verification_and_database(tmp_path: Path) -> None:
@@ -114,16 +115,16 @@ def test_reading_commands_print_tables(demo_db: Path) -> None:
     db = str(demo_db)
     for argv in (
         ("status", "--db", db),
-        ("status", "--db", db, "sidik"),
-        ("list", "--db", db, "--stage", "design"),
+        ("status", "--db", db, "kredit-musim-tanam"),
+        ("list", "--db", db, "--stage", "deliver"),
         ("history", "--db", db),
         ("report", "--db", db),
     ):
         code, out, err = run(*argv)
         assert code == 0, err
         assert out.strip()
-    code, out, _ = run("status", "--db", db, "sidik")
-    assert "action_plan.not_approved" in out
+    code, out, _ = run("status", "--db", db, "kredit-musim-tanam")
+    assert "agreement.unsigned.unit_head" in out
 
 
 def test_export_writes_a_json_document_and_csv(demo_db: Path, tmp_path: Path) -> None:
@@ -151,15 +152,15 @@ def test_export_writes_a_json_document_and_csv(demo_db: Path, tmp_path: Path) ->
 
 def test_write_commands_append_and_refusals_change_nothing(demo_db: Path, tmp_path: Path) -> None:
     db = str(copy(demo_db, tmp_path))
-    code, out, _ = run("approve-plan", "--db", db, "sidik", "--by", "kepala-kesbangpol")
+    code, out, _ = run("sign", "--db", db, "kredit-musim-tanam", "--by", "kepala-bpr-bkk-kebumen")
     assert code == 0
-    assert "innovation.plan_approved" in out
+    assert "innovation.agreement_signed" in out
     before = dump(Path(db))
-    code, _, err = run("advance", "--db", db, "bank-sop", "--by", "sekretariat")
+    code, _, err = run("advance", "--db", db, "aset-tertib", "--by", "sekretariat")
     assert code == cli.EXIT_REFUSED
-    assert "permission" in err
+    assert "evidence" in err
     assert "Traceback" not in err
-    code, _, err = run("advance", "--db", db, "bank-sop", "--by", "bupati")
+    code, _, err = run("advance", "--db", db, "aset-tertib", "--by", "bupati")
     assert code == cli.EXIT_REFUSED
     assert "may not advance" in err
     code, _, err = run("withdraw", "--db", db, "no-such-id", "--reason", "x", "--by", "sekretariat")

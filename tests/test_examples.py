@@ -47,16 +47,15 @@ def codes(result: Any) -> dict[str, tuple[str, ...]]:
 
 
 def test_kebumen_outcome() -> None:
-    """182 registered; the unsigned, late-signed, undiagnosed and unapproved stay behind."""
+    """All 182 launched at one ceremony; only after it do innovations fall behind."""
     result = outcome("kebumen")
     assert len(result.lab.innovations) == 182
     assert result.lab.stage == "display"
-    assert len(result.launched) == 179
-    assert len(result.exhibited) == 177
-    assert set(result.withdrawn) == {"kotak-saran-digital"}
+    assert len(result.launched) == 182
+    assert len(result.exhibited) == 179
+    assert result.withdrawn == {}
     assert codes(result) == {
-        "sibatas": ("diagnosis.missing",),
-        "siruto": ("action_plan.not_approved",),
+        "aset-tertib": ("evidence.too_few",),
         "toga-keluarga": ("kebumen.signed_outside_launch",),
         "kredit-musim-tanam": ("agreement.unsigned.unit_head",),
     }
@@ -72,39 +71,53 @@ def test_kebumen_nothing_exhibited_without_both_signatures() -> None:
 
 
 def test_kudus_outcome() -> None:
-    """The lab is held at diagnose by the 2019 rule; the exhibitors owe no agreement."""
+    """2016-17 under the 2017 rules: 30 booths; the exhibitors owe no agreement, no launch."""
     result = outcome("kudus")
-    assert len(result.lab.innovations) == 32
-    assert [v.codes for v in result.lab_refused] == [("cohort.officials_short",)]
-    assert result.lab_refused[0].unmet[0].data["units"] == ["disdukcapil", "diskominfo"]
+    assert result.lab.policy.extends == "kudus-2017"
+    assert len(result.lab.innovations) == 36
     assert len(result.launched) == 21
-    assert len(result.exhibited) == 29
+    assert result.launched_at_exhibition == ("desa-cerdas", "command-center")
+    assert len(result.exhibited) == 33
+    assert len(result.booths) == 30
     assert codes(result) == {
+        "akta-sebelum-pulang": ("evidence.too_few",),
         "bus-sekolah": ("agreement.unsigned.unit_head",),
         "dukcapil-jemput-bola": ("kudus.not_adapted",),
-        "sim-keliling": ("evidence.too_few",),
     }
     lab = result.lab
     non_government = [i for i in lab.innovations.values() if not lab.units[i.unit].kind.government]
-    assert len(non_government) == 9
-    assert all(i.agreement is None for i in non_government)
-    assert sum(i.stage == "display" for i in non_government) == 8
+    assert len(non_government) == 11
+    assert all(i.agreement is None and i.launch is None for i in non_government)
+    assert all(i.stage == "display" for i in non_government)
+
+
+def test_kudus_2019_outcome() -> None:
+    """The 2019 rules hold the lab at diagnose until every agency and official has caught up."""
+    with structlog.testing.capture_logs():
+        result = load("kudus").run_2019()
+    assert result.lab.policy.id == "kudus-2019"
+    (refused,) = result.lab_refused
+    assert refused.codes == ("cohort.unit_short", "cohort.officials_short")
+    assert refused.unmet[1].data["units"] == ["diskominfo", "dpmptsp", "satpol-pp"]
+    assert result.lab.stage == "design"
+    assert "belum dapat maju ke" in result.report("id")
 
 
 def test_banyumas_outcome() -> None:
-    """The facilitator changes hands; the ambiguous head and the missing budget block."""
+    """92 shown; the facilitator changes hands; the ideas held back are beyond the 92."""
     result = outcome("banyumas")
-    assert len(result.lab.innovations) == 92
-    assert len(result.launched) == 89
-    assert len(result.exhibited) == 89
+    assert len(result.lab.innovations) == 95
+    assert len(result.launched) == 92
+    assert len(result.exhibited) == 92
+    assert set(result.withdrawn) == {"pbb-desa-online"}
     assert codes(result) == {
-        "ktp-el-sekolah": ("unit_head.ambiguous",),
-        "kompos-pasar": ("banyumas.no_budget",),
+        "akta-lahir-bidan": ("unit_head.ambiguous",),
+        "kompos-sekolah": ("banyumas.no_budget",),
     }
     assert len(result.refusals) == 1
     assert "mentor-lan may not advance" in result.refusals[0]
     assert result.lab.actors["tim-daerah"].roles == {"facilitator"}
-    assert sum(len(ids) for ids in result.heads.values()) == 89
+    assert sum(len(ids) for ids in result.heads.values()) == 92
     named = ("gemas-pesulan", "gemma-babs", "gendis-mamas", "halo", "ayam-kate-mas")
     assert set(named) <= set(result.exhibited)
 
@@ -141,6 +154,19 @@ def test_example_runs_as_a_script(region: str) -> None:
     assert "blocked:" in done.stdout
     assert "cannot advance to" in done.stdout
     assert "labflow." not in done.stdout  # the script silences the audit events
+
+
+def test_kudus_2019_runs_as_a_script() -> None:
+    done = subprocess.run(
+        [sys.executable, "examples/kudus/run.py", "2019"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    assert "2019: lab at design" in done.stdout
+    assert "cohort.officials_short" in done.stdout
 
 
 def test_example_reports_in_indonesian() -> None:

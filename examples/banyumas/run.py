@@ -5,15 +5,17 @@ the reasons in Indonesian). It loads ``units.csv`` and ``innovations.csv`` -- Ge
 Pesulan (DPU), Roadshow by Molin (DPPKBP3A), Gemma BABS (Dinkes), KRPL (Dinpertan KP),
 Gendis Mamas (Dindik), Mitra Kurir Langit (Dinsospermasdes), Klinik Konsultasi
 (Inspektorat), One Stop Service (Dinperkim), Seribu Bank Sampah (DLH), Kartu Rastra
-(Setda), HALO (Satpol PP), Ayam Kate Mas (Dindukcapil) and the rest of the 92 -- and runs
-the lab on a fixed clock. On the way:
+(Setda), HALO (Satpol PP), Ayam Kate Mas (Dindukcapil) and the rest of the 92 shown at
+the festival, plus three illustrative ideas that do not get there -- and runs the lab on a
+fixed clock, to the festival of Sunday 26 November 2017 at the Alun-alun Purwokerto, opened
+by the Bupati. On the way:
 
 - after the launch LAN's mentor hands the facilitator role to the region's own team
   (`Lab.set_roles`); the mentor's later attempt to move an innovation is refused;
 - Dindukcapil's head is promoted and the new head is added before the old one's role is
-  revoked; KTP-el Sekolah, diagnosed late, cannot then be linked to one head and stays
-  in diagnose;
-- DLH's Kompos Pasar plan carries no budget, so it is not launched;
+  revoked; Akta Lahir lewat Bidan, diagnosed late, cannot then be linked to one head and
+  stays in diagnose;
+- DLH's Kompos Sekolah plan carries no budget, so it is not launched;
 - one BPKPAD idea is withdrawn as a duplicate.
 
 It ends with the unit-head report Banyumas used for promotions: each head and the
@@ -43,20 +45,22 @@ import banyumas_rules  # noqa: E402
 
 WIB = timezone(timedelta(hours=7), "WIB")
 
-LATE_DIAGNOSIS = "ktp-el-sekolah"
+LATE_DIAGNOSIS = "akta-lahir-bidan"
 PROMOTED_UNIT = "dindukcapil"
-NO_BUDGET = "kompos-pasar"
-WITHDRAWN = "sp2d-online"
+NO_BUDGET = "kompos-sekolah"
+WITHDRAWN = "pbb-desa-online"
+FESTIVAL = "Festival Kinerja Pembangunan Kabupaten Banyumas, Alun-alun Purwokerto"
 
 
 class Clock:
-    """A deterministic clock: each reading is a minute after the last; `jump` skips ahead."""
+    """A deterministic clock: each reading is ten seconds after the last, so that a morning's
+    work stays within the morning; `jump` skips ahead."""
 
     def __init__(self, start: datetime) -> None:
         self.now = start
 
     def __call__(self) -> datetime:
-        self.now += timedelta(minutes=1)
+        self.now += timedelta(seconds=10)
         return self.now
 
     def jump(self, moment: datetime) -> None:
@@ -120,8 +124,8 @@ def cast(units: Sequence[Unit]) -> list[Actor]:
     """The secretariat, the Bupati, LAN's mentor, the region's future facilitators, and a
     head and an innovator per unit."""
     actors = [
-        Actor("sekretariat", "Sekretariat Labinov (Bappedalitbang)", {Role.SECRETARIAT}),
-        Actor("bupati", "Bupati Banyumas", {Role.REGIONAL_HEAD}),
+        Actor("sekretariat", "Sekretariat Labinov (Bapelitbang)", {Role.SECRETARIAT}),
+        Actor("bupati", "Bupati Banyumas Achmad Husein", {Role.REGIONAL_HEAD}),
         Actor("mentor-lan", "Mentor LAN", {Role.FACILITATOR}),
         Actor("tim-daerah", "Tim Fasilitator Kabupaten Banyumas", set()),
     ]
@@ -181,7 +185,7 @@ def run(clock: Clock | None = None, folder: Path = HERE) -> Outcome:
     clock.jump(datetime(2017, 3, 6, 8, 0, tzinfo=WIB))
     lab.advance_lab(by="sekretariat")
     advance_ready(lab, facilitator)
-    lab.withdraw(WITHDRAWN, reason="Digabung dengan inovasi Pajak Online.", by="sekretariat")
+    lab.withdraw(WITHDRAWN, reason="Digabung dengan inovasi PBB Lunas Desa.", by="sekretariat")
     for n, row in enumerate(rows, 1):
         ident = row["id"]
         if ident in (WITHDRAWN, LATE_DIAGNOSIS):
@@ -249,17 +253,15 @@ def run(clock: Clock | None = None, folder: Path = HERE) -> Outcome:
         refusals.append(str(exc))
     facilitator = "tim-daerah"
 
-    # Display: the festival, November 2017.
-    clock.jump(datetime(2017, 11, 18, 8, 0, tzinfo=WIB))
+    # Display: the festival, Sunday 26 November 2017.
+    clock.jump(datetime(2017, 11, 26, 8, 0, tzinfo=WIB))
     lab.advance_lab(by="sekretariat")
     advance_ready(lab, facilitator)
     exhibited = []
     for inn in lab.innovations.values():
         if inn.stage == "display":
             booth = f"{len(exhibited) + 1:02d}"
-            lab.register_exhibit(
-                inn.id, event="Festival Inovasi Banyumas 2017", booth=booth, by="sekretariat"
-            )
+            lab.register_exhibit(inn.id, event=FESTIVAL, booth=booth, by="sekretariat")
             exhibited.append(inn.id)
 
     last = lab.policy.stages[-1].id

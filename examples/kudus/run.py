@@ -1,20 +1,32 @@
-"""Kudus: the lab from the 2016 MoU to the December 2017 exhibition, under the 2019 rules.
+"""Kudus: the 2016-17 lab under its 2017 rules, and the 2019 rules as a separate scenario.
 
 Run it from the repository root with ``python examples/kudus/run.py`` (add ``id`` for the
-reasons in Indonesian). It loads ``units.csv`` and ``innovations.csv`` -- K-119, the RSUD
-Loekmono Hadi's hemodialysis and mental-health services, Desa Cerdas, the Command Center
-and the rest of the agencies' entries, and the non-government exhibitors' -- and runs the
-lab on a fixed clock. On the way:
+reasons in Indonesian; ``2019`` for the 2019 scenario). It loads ``units.csv``,
+``innovations.csv`` and ``booths.csv``.
 
-- Diskominfo and Disdukcapil each have two public officials but one innovation, so the
-  lab cannot leave diagnose ("one public official, one innovation") until each brings a
-  second: both replicate an innovation from another region;
-- Disdukcapil's replica does not say how it was adapted to Kudus, so it stays in design;
-- Dishub's head never signs the agreement for Bus Sekolah, so it is not launched;
-- the non-government exhibitors join at the exhibition: no agreement is asked of them,
-  but Polres brings no evidence for SIM Keliling and gets no booth.
+``run()`` -- the lab from the MoU (August 2016) to the exhibition of 21-22 December 2017,
+under the ``kudus-2017`` rules plus Kudus's own rule that a replicated innovation must say
+how it was adapted to Kudus (the Head of LAN praised Kudus for exactly that):
 
-`run` returns an `Outcome` so that tests and other tools can reuse the scenario.
+- drum-up, diagnose, design and deliver run as four separate stages; the launch workshop
+  is held on 26 July 2017;
+- Disdukcapil's Dukcapil Jemput Bola, a replica that does not say how it fits Kudus, stays
+  in design; Dishub's head never signs the agreement for Bus Sekolah, so it is not
+  launched; Disdukcapil brings no evidence for Akta Sebelum Pulang, so it is not shown --
+  each unit still has its booth, with its other innovations;
+- Desa Cerdas and the Command Center are launched at the exhibition itself, as the
+  sources announce;
+- the exhibition fills 30 booths (RSUD Loekmono Hadi's shows K-119, hemodialysis and
+  mental-health care); the community, private, academic and vertical exhibitors join only
+  for the exhibition and are never launched by the Bupati; the live services the sources
+  list (SIM online among them) are offered at the booths of ``booths.csv``.
+
+``run_2019()`` -- the rules announced on Monday 2 December 2019 (preset ``kudus-2019``):
+every agency enters its innovation data, and "one public official, one innovation". Satpol
+PP enters its data late and Diskominfo and DPMPTSP have two officials but one innovation
+each, so the lab cannot leave diagnose until they catch up.
+
+Both return an outcome so that tests and other tools can reuse the scenario.
 """
 
 from __future__ import annotations
@@ -40,22 +52,31 @@ import kudus_rules  # noqa: E402
 
 WIB = timezone(timedelta(hours=7), "WIB")
 
-#: Units with a second public official (a sekretaris dinas) besides their head.
-TWO_OFFICIALS = ("diskominfo", "disdukcapil")
 ADAPTED_REPLICA = "kudus-smart-service"
 UNADAPTED_REPLICA = "dukcapil-jemput-bola"
 UNSIGNED = "bus-sekolah"
-NO_EVIDENCE = "sim-keliling"
+NO_EVIDENCE = "akta-sebelum-pulang"
+#: Announced to be launched at the exhibition itself (ANTARA and GNFI, December 2017).
+LAUNCHED_AT_EXHIBITION = ("desa-cerdas", "command-center")
+WORKSHOP = "Workshop dan Peluncuran Inovasi Kabupaten Kudus"
+EXHIBITION = "Pameran Inovasi Pelayanan Publik Kabupaten Kudus, 21-22 Desember 2017"
+EXHIBITION_LAUNCH = "Peluncuran Desa Cerdas dan Command Center, Pameran Inovasi Kudus"
+
+#: 2019: units with a second public official (a sekretaris dinas) besides their head.
+TWO_OFFICIALS = ("diskominfo", "dpmptsp")
+#: 2019: the agency that enters its innovation data late.
+LATE_ENTRY = "satpol-pp"
 
 
 class Clock:
-    """A deterministic clock: each reading is a minute after the last; `jump` skips ahead."""
+    """A deterministic clock: each reading is ten seconds after the last, so that a morning's
+    work stays within the morning; `jump` skips ahead."""
 
     def __init__(self, start: datetime) -> None:
         self.now = start
 
     def __call__(self) -> datetime:
-        self.now += timedelta(minutes=1)
+        self.now += timedelta(seconds=10)
         return self.now
 
     def jump(self, moment: datetime) -> None:
@@ -64,13 +85,15 @@ class Clock:
 
 @attrs.frozen
 class Outcome:
-    """Where the lab ended: what was launched and exhibited, what was not, and why."""
+    """Where the 2017 lab ended: launched, exhibited and at which booth, blocked and why."""
 
     lab: Lab
     ceremony: labflow.CeremonyResult
+    launched_at_exhibition: tuple[str, ...]
     exhibited: tuple[str, ...]
+    booths: Mapping[str, tuple[str, ...]]  #: each booth shown and the innovations at it
+    services: Mapping[str, tuple[str, ...]]  #: each booth and the live services offered there
     blocked: Mapping[str, Verdict]  #: active innovations short of the last stage
-    lab_refused: tuple[Verdict, ...] = ()  #: the lab's own refused moves, in order
 
     @property
     def launched(self) -> tuple[str, ...]:
@@ -80,13 +103,30 @@ class Outcome:
         lines = [
             f"{self.lab.region}: lab at {self.lab.stage}, {len(self.lab.innovations)} innovations",
             f"  launched at {self.ceremony.ceremony!r}: {len(self.launched)}",
-            f"  exhibited: {len(self.exhibited)}",
+            f"  launched at the exhibition: {', '.join(self.launched_at_exhibition)}",
+            f"  exhibited: {len(self.exhibited)} at {len(self.booths)} booths",
+            f"  live services: {', '.join(s for ss in self.services.values() for s in ss)}",
+            f"  blocked: {len(self.blocked)}",
+        ]
+        for verdict in self.blocked.values():
+            lines.extend("    " + line for line in verdict.explain(lang).splitlines())
+        return "\n".join(lines)
+
+
+@attrs.frozen
+class Outcome2019:
+    """Where the 2019 lab ended, and the refusal that held it at diagnose."""
+
+    lab: Lab
+    lab_refused: tuple[Verdict, ...]  #: the lab's own refused moves, in order
+
+    def report(self, lang: str = "en") -> str:
+        lines = [
+            f"{self.lab.region} 2019: lab at {self.lab.stage}, "
+            f"{len(self.lab.innovations)} innovations entered"
         ]
         for verdict in self.lab_refused:
             lines.append("  the lab was held back:")
-            lines.extend("    " + line for line in verdict.explain(lang).splitlines())
-        lines.append(f"  blocked: {len(self.blocked)}")
-        for verdict in self.blocked.values():
             lines.extend("    " + line for line in verdict.explain(lang).splitlines())
         return "\n".join(lines)
 
@@ -115,18 +155,18 @@ def advance_ready(lab: Lab, by: str) -> None:
             lab.advance(inn.id, by=by)
 
 
-def cast(units: Sequence[Unit]) -> list[Actor]:
-    """The secretariat, the Bupati, LAN's facilitator, a head and an innovator per unit,
-    and a second official in the units of `TWO_OFFICIALS`."""
+def cast(units: Sequence[Unit], regent: str, officials: Sequence[str] = ()) -> list[Actor]:
+    """The secretariat (Bagian Tata Pemerintahan), the regent, LAN's facilitator, a head and an
+    innovator per unit, and a second official in the units of ``officials``."""
     actors = [
-        Actor("sekretariat", "Sekretariat Labinov (Bappeda)", {Role.SECRETARIAT}),
-        Actor("bupati", "Bupati Kudus", {Role.REGIONAL_HEAD}),
+        Actor("sekretariat", "Bagian Tata Pemerintahan Setda Kudus", {Role.SECRETARIAT}),
+        Actor("bupati", regent, {Role.REGIONAL_HEAD}),
         Actor("fasilitator-lan", "Fasilitator LAN", {Role.FACILITATOR}),
     ]
     for unit in units:
         actors.append(Actor(head_of(unit.id), f"Kepala {unit.name}", {Role.UNIT_HEAD}, unit.id))
         actors.append(Actor(innovator_of(unit.id), f"Tim {unit.name}", {Role.INNOVATOR}, unit.id))
-        if unit.id in TWO_OFFICIALS:
+        if unit.id in officials:
             actors.append(
                 Actor(f"sekretaris-{unit.id}", f"Sekretaris {unit.name}", {"official"}, unit.id)
             )
@@ -145,35 +185,8 @@ def register(lab: Lab, row: Mapping[str, str]) -> None:
     )
 
 
-def run(clock: Clock | None = None, folder: Path = HERE) -> Outcome:
-    """Run Kudus's lab from the MoU to the exhibition; see the module docstring."""
-    clock = clock or Clock(datetime(2016, 8, 15, 8, 0, tzinfo=WIB))
-    units = load_units(folder)
-    kinds = {u.id: u.kind for u in units}
-    lab = Lab.create(
-        kudus_rules.load_policy(),
-        id="labinov-kudus",
-        region="Kabupaten Kudus",
-        by="sekretariat",
-        units=units,
-        actors=cast(units),
-        clock=clock,
-    )
-    rows = read_csv(folder / "innovations.csv")
-    government = [r for r in rows if kinds[r["unit"]] in GOVERNMENT_KINDS]
-    exhibitors = [r for r in rows if kinds[r["unit"]] not in GOVERNMENT_KINDS]
-
-    # Drum-up (MoU, August 2016) and diagnose: the agencies enter their innovations.
-    for row in government:
-        register(lab, row)
-    clock.jump(datetime(2016, 10, 3, 8, 0, tzinfo=WIB))
-    lab.advance_lab(by="sekretariat")
-    advance_ready(lab, "fasilitator-lan")
-    refused = []
-    try:
-        lab.advance_lab(by="sekretariat")
-    except labflow.GateRefused as exc:
-        refused.append(exc.verdict)
+def replicate_smart_service(lab: Lab) -> None:
+    """Diskominfo's replica of Yogyakarta's JSS, adapted to Kudus (illustrative)."""
     lab.replicate(
         ADAPTED_REPLICA,
         origin="jss",
@@ -185,6 +198,31 @@ def run(clock: Clock | None = None, folder: Path = HERE) -> Outcome:
         adaptation="Satu aplikasi layanan warga Kudus yang terhubung dengan Command Center.",
         by=innovator_of("diskominfo"),
     )
+
+
+def run(clock: Clock | None = None, folder: Path = HERE) -> Outcome:
+    """Run Kudus's 2016-17 lab from the MoU to the exhibition; see the module docstring."""
+    clock = clock or Clock(datetime(2016, 8, 15, 8, 0, tzinfo=WIB))
+    units = load_units(folder)
+    kinds = {u.id: u.kind for u in units}
+    lab = Lab.create(
+        kudus_rules.load_policy(),
+        id="labinov-kudus",
+        region="Kabupaten Kudus",
+        by="sekretariat",
+        units=units,
+        actors=cast(units, "Bupati Kudus Musthofa Wardoyo"),
+        clock=clock,
+    )
+    rows = read_csv(folder / "innovations.csv")
+    government = [r for r in rows if kinds[r["unit"]] in GOVERNMENT_KINDS]
+    exhibitors = [r for r in rows if kinds[r["unit"]] not in GOVERNMENT_KINDS]
+
+    # Drum-up (MoU with LAN, August 2016): the agencies' ideas enter the inventory, two of
+    # them replicas of other regions' innovations.
+    for row in government:
+        register(lab, row)
+    replicate_smart_service(lab)
     lab.replicate(
         UNADAPTED_REPLICA,
         origin="jemput-bola",
@@ -196,6 +234,10 @@ def run(clock: Clock | None = None, folder: Path = HERE) -> Outcome:
         adaptation="Petugas datang dengan mobil layanan keliling seperti di daerah asal.",
         by=innovator_of("disdukcapil"),
     )
+
+    # Diagnose.
+    clock.jump(datetime(2016, 10, 3, 8, 0, tzinfo=WIB))
+    lab.advance_lab(by="sekretariat")
     advance_ready(lab, "fasilitator-lan")
     for n, inn in enumerate(list(lab.innovations.values()), 1):
         diagnosis = Diagnosis(inn.problem, ["Layanan belum terpadu"], "siap")
@@ -217,55 +259,131 @@ def run(clock: Clock | None = None, folder: Path = HERE) -> Outcome:
         if inn.id != UNSIGNED:
             lab.sign_agreement(inn.id, by=head_of(inn.unit))
 
-    # Deliver: the launch workshop, July 2017, then implementation.
-    clock.jump(datetime(2017, 7, 10, 8, 0, tzinfo=WIB))
+    # Deliver: the launch workshop of 26 July 2017, then implementation. Desa Cerdas and the
+    # Command Center wait for the exhibition.
+    clock.jump(datetime(2017, 7, 24, 8, 0, tzinfo=WIB))
     lab.advance_lab(by="sekretariat")
     advance_ready(lab, "fasilitator-lan")
-    ready = [i.id for i in lab.innovations.values() if i.stage == "deliver"]
-    ceremony = lab.launch_cohort(
-        ceremony="Workshop dan Peluncuran Inovasi Kudus", innovations=ready, by="bupati"
-    )
+    ready = [
+        i.id
+        for i in lab.innovations.values()
+        if i.stage == "deliver" and i.id not in LAUNCHED_AT_EXHIBITION
+    ]
+    clock.jump(datetime(2017, 7, 26, 9, 0, tzinfo=WIB))
+    ceremony = lab.launch_cohort(ceremony=WORKSHOP, innovations=ready, by="bupati")
     for ident in ceremony.launched:
+        if ident == NO_EVIDENCE:
+            continue
         unit = lab.innovation(ident).unit
         lab.attach_evidence(
             ident, title="Laporan monev", reference=f"monev/{ident}", by=innovator_of(unit)
         )
 
-    # Display: the exhibition of 21-22 December 2017; the non-government exhibitors join.
+    # Display: the exhibition opens on Thursday 21 December 2017 in the pendopo's grounds.
     clock.jump(datetime(2017, 12, 21, 8, 0, tzinfo=WIB))
     lab.advance_lab(by="sekretariat")
+    for ident in LAUNCHED_AT_EXHIBITION:
+        lab.record_launch(ident, ceremony=EXHIBITION_LAUNCH, by="bupati")
+        unit = lab.innovation(ident).unit
+        lab.attach_evidence(
+            ident, title="Berita acara peluncuran", reference=f"ba/{ident}", by=innovator_of(unit)
+        )
+    # The exhibitors from outside government take part in the exhibition only: labflow has
+    # no exhibitor without a lab lifecycle yet, so their entries are registered now and
+    # walk the stages at once, needing only evidence; no launch, no agreement.
     for row in exhibitors:
         register(lab, row)
-        if row["id"] != NO_EVIDENCE:
-            lab.attach_evidence(
-                row["id"],
-                title="Dokumentasi layanan",
-                reference=f"foto/{row['id']}",
-                by=innovator_of(row["unit"]),
-            )
-    for _ in lab.policy.stages:  # the exhibitors walk every stage to the exhibition
+        lab.attach_evidence(
+            row["id"],
+            title="Dokumentasi layanan",
+            reference=f"foto/{row['id']}",
+            by=innovator_of(row["unit"]),
+        )
+    for _ in lab.policy.stages:
         advance_ready(lab, "fasilitator-lan")
+    booth_of = {row["unit"]: row["booth"] for row in read_csv(folder / "booths.csv")}
     exhibited = []
+    booths: dict[str, list[str]] = {}
     for inn in lab.innovations.values():
         if inn.stage == "display":
-            booth = f"{len(exhibited) + 1:02d}"
-            lab.register_exhibit(
-                inn.id, event="Pameran Inovasi Kudus 2017", booth=booth, by="sekretariat"
-            )
+            booth = booth_of[inn.unit]
+            lab.register_exhibit(inn.id, event=EXHIBITION, booth=booth, by="sekretariat")
             exhibited.append(inn.id)
+            booths.setdefault(booth, []).append(inn.id)
+    services = {
+        row["booth"]: tuple(s.strip() for s in row["services"].split(";") if s.strip())
+        for row in read_csv(folder / "booths.csv")
+        if row["services"].strip() and row["booth"] in booths
+    }
 
     last = lab.policy.stages[-1].id
     blocked = {
         i.id: lab.check(i.id) for i in lab.innovations.values() if i.active and i.stage != last
     }
-    return Outcome(lab, ceremony, tuple(exhibited), blocked, tuple(refused))
+    return Outcome(
+        lab,
+        ceremony,
+        LAUNCHED_AT_EXHIBITION,
+        tuple(exhibited),
+        {booth: tuple(ids) for booth, ids in sorted(booths.items())},
+        services,
+        blocked,
+    )
+
+
+def run_2019(clock: Clock | None = None, folder: Path = HERE) -> Outcome2019:
+    """The 2019 rules: every agency enters its data; one public official, one innovation."""
+    # The socialisation at the Command Center, Monday 2 December 2019, morning.
+    clock = clock or Clock(datetime(2019, 12, 2, 8, 0, tzinfo=WIB))
+    units = [u for u in load_units(folder) if u.kind in GOVERNMENT_KINDS]
+    ids = {u.id for u in units}
+    lab = Lab.create(
+        labflow.load_policy("kudus-2019"),
+        id="labinov-kudus-2019",
+        region="Kabupaten Kudus",
+        by="sekretariat",
+        units=units,
+        actors=cast(units, "Plt Bupati Kudus HM Hartopo", TWO_OFFICIALS),
+        clock=clock,
+    )
+    rows = [r for r in read_csv(folder / "innovations.csv") if r["unit"] in ids]
+    for row in rows:
+        if row["unit"] != LATE_ENTRY:
+            register(lab, row)
+    lab.advance_lab(by="sekretariat")
+    advance_ready(lab, "sekretariat")
+    refused = []
+    try:
+        lab.advance_lab(by="sekretariat")
+    except labflow.GateRefused as exc:
+        refused.append(exc.verdict)
+
+    # The following weeks (illustrative): the late agency enters its data, and the units
+    # with a second official each bring a second innovation.
+    clock.jump(datetime(2020, 1, 6, 8, 0, tzinfo=WIB))
+    for row in rows:
+        if row["unit"] == LATE_ENTRY:
+            register(lab, row)
+    replicate_smart_service(lab)
+    lab.register(
+        "izin-online-24-jam",
+        title="Izin Online 24 Jam",
+        unit="dpmptsp",
+        innovators=["Sekretaris DPMPTSP"],
+        problem="Pemohon izin hanya dapat mengajukan berkas pada jam kerja di kantor.",
+        initiator="asn",
+        by=innovator_of("dpmptsp"),
+    )
+    advance_ready(lab, "sekretariat")
+    lab.advance_lab(by="sekretariat")
+    return Outcome2019(lab, tuple(refused))
 
 
 def main(argv: Sequence[str] = ()) -> None:
     """Print the outcome; labflow's own audit events are filtered out, as a host would."""
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.ERROR))
-    lang = argv[0] if argv else "en"
-    print(run().report(lang))
+    lang = next((a for a in argv if a in ("en", "id")), "en")
+    print(run_2019().report(lang) if "2019" in argv else run().report(lang))
 
 
 if __name__ == "__main__":

@@ -1,23 +1,30 @@
 """The sample cohorts shipped with labflow and the ``labflow demo`` scenario.
 
 The cohorts are the CSV files of ``examples/<region>/`` (units and innovations of
-Kebumen 2016, Kudus 2017, Banyumas 2017). A wheel carries them here, in
-``labflow/_samples/<region>/``, so that ``labflow demo`` works from an installed
-package with no other file; in a source checkout they are read from
-``examples/`` directly. They are read with `labflow.cohort`, as a user's CSV is.
+Kebumen 2016, Kudus 2017, Banyumas 2017; Kudus also lists its exhibition booths).
+A wheel carries them here, in ``labflow/_samples/<region>/``, so that ``labflow
+demo`` works from an installed package with no other file; in a source checkout
+they are read from ``examples/`` directly. They are read with `labflow.cohort`, as
+a user's CSV is.
 
-The demo runs a region's lab the way the secretariat did: every idea
-registered, the lab moved stage by stage, each innovation given what its gates
-ask, one launch ceremony, evidence and exhibits -- with a few innovations held
-back for reasons that happened in real labs (a plan its unit head never
-approved, an agreement left unsigned, no written permission for a civil-servant
-initiator, no evidence, an idea withdrawn).
+The demo runs a region's lab the way the secretariat did, on the dates and with the
+headline numbers the source articles report (``examples/<region>/README.md`` lists
+them and which details are illustrative): Kebumen launches all 182 innovations at one
+ceremony and signs the performance agreements right after it; Kudus launches at its
+July 2017 workshop, launches Desa Cerdas and the Command Center at the December 2017
+exhibition, and fills 30 booths, the non-government exhibitors joining only for the
+exhibition; Banyumas shows 92 innovations at its festival of 26 November 2017. Every
+ceremony and exhibit happens in local working hours (WIB). A few innovations are held
+back for reasons that happen in real labs, only where the story allows it: after the
+launch in Kebumen (an agreement left unsigned, no evidence), before the exhibition in
+Kudus, and among ideas beyond the 92 shown in Banyumas.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+import csv
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime, time, timedelta, timezone
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -27,16 +34,19 @@ import attrs
 
 from labflow.cohort import IdeaRow, read_innovations, read_units
 from labflow.lab import CeremonyResult, Lab
-from labflow.model import Actor, Diagnosis, Initiator, PlanStep, Role, Unit
+from labflow.model import Actor, Diagnosis, PlanStep, Role, Unit
 from labflow.policy import Policy, available_presets, load_policy
 from labflow.store import Append, Store
 
 __all__ = [
     "REGIONS",
+    "WIB",
+    "WORKING_HOURS",
     "Cohort",
     "DemoResult",
     "Region",
     "cast",
+    "load_booths",
     "load_cohort",
     "run_demo",
 ]
@@ -45,21 +55,45 @@ T = TypeVar("T")
 #: Wraps an iterable of work with a progress display: ``progress(label, items)``.
 Progress = Callable[[str, Sequence[Any]], Iterable[Any]]
 
+#: Western Indonesian Time, the local time of the three sample regions.
+WIB = timezone(timedelta(hours=7), "WIB")
+#: The local working day: ceremonies, exhibits and the secretariat's work happen within it.
+WORKING_HOURS = (time(7, 0), time(17, 0))
+
 
 def _no_progress(label: str, items: Sequence[T]) -> Iterable[T]:
     return items
 
 
+def _wib(year: int, month: int, day: int, hour: int = 8) -> datetime:
+    return datetime(year, month, day, hour, 0, tzinfo=WIB)
+
+
 @attrs.frozen
 class Region:
-    """A sample region: its cohort folder, preset, and the dates of its lab."""
+    """A sample region: its cohort folder, preset, and the dates and events of its lab.
+
+    ``stages`` gives the local morning on which the lab enters each later stage;
+    ``faults`` the innovations the demo holds back and how (see `FAULTS`);
+    ``launched_at_exhibition`` the innovations launched at the exhibition rather than the
+    ceremony; ``agreements_at_launch`` signs the performance agreements right after the
+    ceremony; ``exhibitors_join_at_display`` registers the non-government units' entries
+    only when the exhibition opens, and never launches them.
+    """
 
     key: str
     name: str
     preset: str
     start: datetime
+    stages: Mapping[str, datetime]
+    ceremony_at: datetime
     ceremony: str
     exhibition: str
+    faults: Mapping[str, str] = attrs.field(factory=dict)
+    launched_at_exhibition: tuple[str, ...] = ()
+    exhibition_launch: str = ""
+    agreements_at_launch: bool = False
+    exhibitors_join_at_display: bool = False
 
 
 REGIONS: dict[str, Region] = {
@@ -69,25 +103,52 @@ REGIONS: dict[str, Region] = {
             "kebumen",
             "Kabupaten Kebumen",
             "kebumen-2016",
-            datetime(2016, 3, 1, 1, 0, tzinfo=UTC),
-            "Peluncuran 182 Inovasi Kabupaten Kebumen",
-            "Pameran Inovasi Kabupaten Kebumen",
+            _wib(2016, 3, 1),
+            {"design": _wib(2016, 4, 4), "deliver": _wib(2016, 5, 30), "display": _wib(2016, 9, 1)},
+            _wib(2016, 6, 8, 9),
+            "Peluncuran 182 Inovasi Kabupaten Kebumen, Pendopo Rumah Dinas Bupati",
+            "Pameran Inovik Kabupaten Kebumen",
+            faults={"kredit-musim-tanam": "unsigned", "aset-tertib": "no_evidence"},
+            agreements_at_launch=True,
         ),
         Region(
             "kudus",
             "Kabupaten Kudus",
             "kudus-2017",
-            datetime(2017, 3, 1, 1, 0, tzinfo=UTC),
-            "Peluncuran Inovasi Kabupaten Kudus",
-            "Pameran Inovasi Kudus, 21-22 Desember 2017",
+            _wib(2016, 8, 15),
+            {
+                "diagnose": _wib(2016, 10, 3),
+                "design": _wib(2017, 2, 6),
+                "deliver": _wib(2017, 7, 24),
+                "display": _wib(2017, 12, 21),
+            },
+            _wib(2017, 7, 26, 9),
+            "Workshop dan Peluncuran Inovasi Kabupaten Kudus",
+            "Pameran Inovasi Pelayanan Publik Kabupaten Kudus, 21-22 Desember 2017",
+            faults={"bus-sekolah": "unsigned", "akta-sebelum-pulang": "no_evidence"},
+            launched_at_exhibition=("desa-cerdas", "command-center"),
+            exhibition_launch="Peluncuran Desa Cerdas dan Command Center, Pameran Inovasi Kudus",
+            exhibitors_join_at_display=True,
         ),
         Region(
             "banyumas",
             "Kabupaten Banyumas",
             "banyumas-2017",
-            datetime(2017, 4, 1, 1, 0, tzinfo=UTC),
+            _wib(2017, 2, 1),
+            {
+                "diagnose": _wib(2017, 3, 6),
+                "design": _wib(2017, 4, 10),
+                "deliver": _wib(2017, 8, 1),
+                "display": _wib(2017, 11, 26),
+            },
+            _wib(2017, 8, 8, 9),
             "Peluncuran Inovasi Kabupaten Banyumas",
-            "Gelar Inovasi Kabupaten Banyumas",
+            "Festival Kinerja Pembangunan Kabupaten Banyumas, Alun-alun Purwokerto",
+            faults={
+                "pbb-desa-online": "withdrawn",
+                "kompos-sekolah": "unapproved",
+                "akta-lahir-bidan": "no_permission",
+            },
         ),
     )
 }
@@ -125,6 +186,20 @@ def load_cohort(region: str) -> Cohort:
     return Cohort(tuple(units), tuple(ideas))
 
 
+def load_booths(region: str) -> dict[str, str]:
+    """Each unit's booth at the region's exhibition, where ``booths.csv`` lists them.
+
+    A booth belongs to one unit and shows all of that unit's exhibited innovations (Kudus:
+    RSUD Loekmono Hadi's booth showed K-119, hemodialysis and mental-health care). Empty
+    for a region whose sources say nothing about its booths.
+    """
+    path = _folder(region) / "booths.csv"
+    if not path.is_file():
+        return {}
+    rows = csv.DictReader(path.read_text(encoding="utf-8").splitlines())
+    return {row["unit"]: row["booth"] for row in rows}
+
+
 def head_of(unit: str) -> str:
     return f"kepala-{unit}"
 
@@ -154,17 +229,17 @@ def cast(units: Iterable[Unit], region: str = "") -> list[Actor]:
 
 
 class _PhaseClock:
-    """Readings a few minutes apart, jumped forward at each phase of the lab."""
+    """Readings ten seconds apart within a working day, jumped to each event of the lab."""
 
     def __init__(self, start: datetime) -> None:
         self.now = start
 
     def __call__(self) -> datetime:
-        self.now += timedelta(minutes=3)
+        self.now += timedelta(seconds=10)
         return self.now
 
-    def jump(self, days: int) -> None:
-        self.now += timedelta(days=days)
+    def jump(self, moment: datetime) -> None:
+        self.now = max(self.now, moment)
 
 
 @attrs.frozen
@@ -179,31 +254,13 @@ class DemoResult:
 FAULTS = ("unapproved", "no_permission", "unsigned", "no_evidence", "withdrawn")
 
 
-def _faults(cohort: Cohort) -> dict[str, str]:
-    """Hold back some innovations -- never a government unit's first, so that the cohort
-    conditions ("one agency, one innovation") still hold."""
-    chosen: dict[str, str] = {}
-    seen = {u.id for u in cohort.units if not u.kind.government}
-    for n, idea in enumerate(cohort.ideas):
-        if idea.unit not in seen:
-            seen.add(idea.unit)
-            continue
-        fault = {3: "unapproved", 7: "no_permission", 11: "unsigned", 15: "no_evidence"}.get(n % 19)
-        if n % 29 == 21:
-            fault = "withdrawn"
-        if fault == "no_permission" and idea.initiator is not Initiator.ASN:
-            fault = None
-        if fault is not None:
-            chosen[idea.id] = fault
-    return chosen
-
-
 def run_demo(
     store: Store, region: str = "kebumen", *, progress: Progress = _no_progress
 ) -> DemoResult:
     """Create the region's lab in ``store`` and run it from registration to display."""
     where = REGIONS[region]
     cohort = load_cohort(region)
+    booths = load_booths(region)
     policy = load_policy(where.preset if where.preset in available_presets() else "lan-5d")
     clock = _PhaseClock(where.start)
     lab = Lab.create(
@@ -216,8 +273,12 @@ def run_demo(
         clock=clock,
     )
     store.commit(lab.id, [Append(lab.id, 0, lab.history, lab=True)])
-    faults = _faults(cohort)
+    faults = dict(where.faults)
     ideas = {i.id: i for i in cohort.ideas}
+    government = {u.id for u in cohort.units if u.kind.government}
+    late = [
+        i for i in cohort.ideas if where.exhibitors_join_at_display and i.unit not in government
+    ]
     session = store.session(lab.id, clock=clock, registry=policy.registry)
     ceremony: CeremonyResult | None = None
     with session as lab:
@@ -225,17 +286,20 @@ def run_demo(
         def done() -> None:
             session.commit()  # one transaction per command, as a secretariat would work
 
-        for idea in progress("Registering ideas", cohort.ideas):
-            lab.register(
-                idea.id,
-                title=idea.title,
-                unit=idea.unit,
-                innovators=idea.innovators,
-                problem=idea.problem,
-                initiator=idea.initiator,
-                by=innovator_of(idea.unit),
-            )
-            done()
+        def register(ideas_: Sequence[IdeaRow], label: str) -> None:
+            for idea in progress(label, ideas_):
+                lab.register(
+                    idea.id,
+                    title=idea.title,
+                    unit=idea.unit,
+                    innovators=idea.innovators,
+                    problem=idea.problem,
+                    initiator=idea.initiator,
+                    by=innovator_of(idea.unit),
+                )
+                done()
+
+        register([i for i in cohort.ideas if i not in late], "Registering ideas")
 
         def fulfil(ident: str, codes: Iterable[str]) -> None:
             inn = lab.innovation(ident)
@@ -264,7 +328,7 @@ def run_demo(
                     ]
                     lab.submit_plan(ident, steps=steps, budget=25_000_000, by=staff)
                     done()
-                    if code == "action_plan.not_approved":
+                    if code == "action_plan.not_approved" and fault != "unapproved":
                         lab.approve_plan(ident, by=head)
                 elif code == "action_plan.not_approved" and fault != "unapproved":
                     lab.approve_plan(ident, by=head)
@@ -296,9 +360,11 @@ def run_demo(
 
         while "display" not in policy.stage(lab.stage).covers:
             nxt = policy.stages[policy.index(lab.stage) + 1]
-            clock.jump(40)
+            clock.jump(where.stages[nxt.id])
             label = nxt.label_id if nxt.label_id else nxt.id
             for ident in progress(f"Preparing: {label}", active()):
+                if ident in where.launched_at_exhibition and "display" in nxt.covers:
+                    continue  # launched at the exhibition, not before it
                 fulfil(ident, lab.check(ident).codes)
                 if faults.get(ident) == "withdrawn" and "design" in nxt.covers:
                     lab.withdraw(
@@ -314,18 +380,41 @@ def run_demo(
                     lab.advance(ident, by="sekretariat")
                     done()
             if "deliver" in nxt.covers:
-                ready = [i for i in active() if lab.innovation(i).stage == nxt.id]
+                ready = [
+                    i
+                    for i in active()
+                    if lab.innovation(i).stage == nxt.id and i not in where.launched_at_exhibition
+                ]
                 for ident in progress("Preparing the launch", ready):
                     fulfil(ident, lab.check_launch(ident).codes)
-                clock.jump(7)
+                clock.jump(where.ceremony_at)
                 ceremony = lab.launch_cohort(
                     ceremony=where.ceremony, by="bupati", innovations=ready
                 )
                 done()
+                if where.agreements_at_launch:  # signed right after the ceremony
+                    for ident in progress("Signing the agreements", ceremony.launched):
+                        codes = lab.check(ident).codes
+                        fulfil(ident, [c for c in codes if c.startswith("agreement.")])
+        # The exhibition opens: what is launched there, and the exhibitors from outside
+        # government, who take part in the exhibition only (never launched by the regent).
+        for ident in where.launched_at_exhibition:
+            fulfil(ident, lab.check_launch(ident).codes)
+            lab.record_launch(ident, ceremony=where.exhibition_launch, by="bupati")
+            done()
+            fulfil(ident, lab.check(ident).codes)
+            lab.advance(ident, by="sekretariat")
+            done()
+        register(late, "Registering exhibitors")
+        for ident in progress("Exhibitors joining", [i.id for i in late]):
+            while lab.innovation(ident).stage != lab.stage:
+                fulfil(ident, lab.check(ident).codes)
+                lab.advance(ident, by="sekretariat")
+                done()
         for ident in progress("Registering exhibits", active()):
             inn = lab.innovation(ident)
             if "display" in policy.stage(inn.stage).covers and inn.exhibit is None:
-                booth = f"Stan {len(lab.history) % 97 + 1}"
+                booth = booths.get(inn.unit) or f"Stan {len(lab.history) % 97 + 1}"
                 lab.register_exhibit(
                     ident, event=where.exhibition, booth=booth, by=innovator_of(inn.unit)
                 )
