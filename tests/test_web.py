@@ -122,7 +122,7 @@ class TestHTTP:
         self, served: Served, demo: tuple[Path, dict[str, str]]
     ) -> None:
         """An innovator approving a plan gets 403 with the reason; the history is unchanged."""
-        ident = fault(demo, "unapproved")
+        ident = fault(demo, "unsigned")
         before = served.version(ident)
         status, body = served.request(
             f"/i/{ident}/approve_plan", {"version": str(before)}, actor="inspektorat"
@@ -135,10 +135,10 @@ class TestHTTP:
         self, served: Served, demo: tuple[Path, dict[str, str]]
     ) -> None:
         """A form rendered from an older version answers 409 and writes nothing."""
-        ident = fault(demo, "unapproved")
+        ident = fault(demo, "unsigned")
         before = served.version(ident)
         status, body = served.request(
-            f"/i/{ident}/approve_plan", {"version": str(before - 1)}, actor="sekretariat"
+            f"/i/{ident}/sign_agreement", {"version": str(before - 1)}, actor="bupati"
         )
         assert status == 409
         assert "Someone changed this innovation" in body
@@ -157,38 +157,38 @@ class TestHTTP:
         self, served: Served, demo: tuple[Path, dict[str, str]]
     ) -> None:
         """A command the host does not offer answers 404."""
-        ident = fault(demo, "unapproved")
+        ident = fault(demo, "unsigned")
         status, _ = served.request(f"/i/{ident}/teleport", {"version": "1"}, actor="sekretariat")
         assert status == 404
 
     def test_refusal_lists_every_reason(
         self, served: Served, demo: tuple[Path, dict[str, str]]
     ) -> None:
-        """Advancing an innovation whose plan is unapproved answers 422 with the reason's code."""
-        ident = fault(demo, "unapproved")
+        """Advancing an innovation whose agreement is unsigned answers 422 with the reason."""
+        ident = fault(demo, "unsigned")
         before = served.version(ident)
         status, body = served.request(
             f"/i/{ident}/advance", {"version": str(before)}, actor="sekretariat"
         )
         assert status == 422
-        assert "action_plan.not_approved" in body
+        assert "agreement.unsigned.unit_head" in body
         assert served.version(ident) == before
 
     def test_accepted_command_is_logged_as_json_lines(
         self, served: Served, demo: tuple[Path, dict[str, str]]
     ) -> None:
         """An accepted command redirects to the page and its audit event is one JSON line."""
-        ident = fault(demo, "unapproved")
+        ident = fault(demo, "unsigned")
         head = f"kepala-{_unit(served, ident)}"
         before = served.version(ident)
         status, body = served.request(
-            f"/i/{ident}/approve_plan", {"version": str(before)}, actor=head
+            f"/i/{ident}/sign_agreement", {"version": str(before)}, actor=head
         )
         assert status == 200
         assert "Done." in body
         assert served.version(ident) == before + 1
         events = [json.loads(line) for line in served.log.getvalue().splitlines()]
-        assert any(e["event"] == "labflow.innovation.plan_approved" for e in events)
+        assert any(e["event"] == "labflow.innovation.agreement_signed" for e in events)
 
 
 def _unit(served: Served, ident: str) -> str:
@@ -243,7 +243,7 @@ def test_secretariat_scenario_in_chromium(
     from playwright.sync_api import sync_playwright
 
     unsigned = fault(demo, "unsigned")
-    unapproved = fault(demo, "unapproved")
+    unproven = fault(demo, "no_evidence")
     shots = Path(os.environ.get("LABFLOW_SCREENSHOTS", tmp_path))
     shots.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
@@ -275,15 +275,18 @@ def test_secretariat_scenario_in_chromium(
         assert page.is_visible("#done")
         assert "display" in page.inner_text("#stage").lower()
 
-        # Two tabs on one innovation: the first approval wins, the stale tab gets the conflict.
-        sign_in(page, f"kepala-{_unit(served, unapproved)}")
+        # Two tabs on one innovation: the first submission wins, the stale tab gets the conflict.
+        sign_in(page, f"inovator-{_unit(served, unproven)}")
         first = page
         second = context.new_page()
-        first.goto(f"{served.url}/i/{unapproved}")
-        second.goto(f"{served.url}/i/{unapproved}")
-        first.click("form[data-command=approve_plan] button")
+        first.goto(f"{served.url}/i/{unproven}")
+        second.goto(f"{served.url}/i/{unproven}")
+        for tab in (first, second):
+            tab.fill("form[data-command=attach_evidence] input[name=title]", "Laporan")
+            tab.fill("form[data-command=attach_evidence] input[name=reference]", "LAP-1")
+        first.click("form[data-command=attach_evidence] button")
         assert first.is_visible("#done")
-        second.click("form[data-command=approve_plan] button")
+        second.click("form[data-command=attach_evidence] button")
         assert second.is_visible("#conflict")
         second.screenshot(path=str(shots / "web-conflict.png"), full_page=True)
 
