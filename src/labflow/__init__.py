@@ -13,6 +13,7 @@ forbids, while each accepted change is appended to a tamper-evident history::
     lab.check("muttu-1000")      # a Verdict listing everything unmet, changing nothing
 """
 
+from labflow._hooks import WITHDRAWN, Move, Subscriptions
 from labflow._version import __version__
 from labflow.errors import (
     CommandError,
@@ -86,6 +87,7 @@ __all__ = [
     "FIVE_D",
     "GENESIS",
     "GOVERNMENT_KINDS",
+    "WITHDRAWN",
     "ActionPlan",
     "Actor",
     "CeremonyResult",
@@ -108,6 +110,7 @@ __all__ = [
     "LabflowError",
     "Launch",
     "MemoryStore",
+    "Move",
     "NotFound",
     "PerformanceAgreement",
     "Permission",
@@ -130,6 +133,7 @@ __all__ = [
     "Status",
     "Store",
     "StoreError",
+    "Subscriptions",
     "Unit",
     "UnitKind",
     "Unmet",

@@ -29,6 +29,7 @@ from labflow._fold import (
     unit_from,
     unit_payload,
 )
+from labflow._hooks import Hooks, Subscriptions
 from labflow.errors import (
     CommandError,
     GateRefused,
@@ -158,6 +159,7 @@ class Lab:
     history: list[Event] = attrs.field(factory=list, repr=False)
     clock: Clock = attrs.field(default=system_clock, eq=False, repr=False, kw_only=True)
     _engine: Engine = attrs.field(init=False, eq=False, repr=False)
+    _hooks: Hooks = attrs.field(init=False, factory=Hooks, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         self._engine = engine_for(self.policy)
@@ -364,6 +366,13 @@ class Lab:
         """Verify the lab's history and every innovation's; one result each, the lab's first."""
         return (verify(self.history), *(verify(i.history) for i in self.innovations.values()))
 
+    def subscribe(self, subscriptions: Subscriptions) -> None:
+        """Call the host's callbacks when innovations or the lab enter or leave a stage.
+
+        Replaces any subscriptions given before; see `labflow.Subscriptions`.
+        """
+        self._hooks.attach(self._engine, subscriptions, f"policy {self.policy.id!r}")
+
     # --- authorisation ----------------------------------------------------------------
 
     def _authorize(self, command: str, by: object, unit: str | None) -> Actor:
@@ -400,6 +409,7 @@ class Lab:
         )
         apply_innovation(inn, event)
         audit.applied(self, event, inn)
+        self._hooks.applied(event, inn.stage)
         return event
 
     def _commit_lab(
@@ -409,6 +419,7 @@ class Lab:
         event = _next_event(self.id, self.history, at, by, kind, payload)
         _apply_lab(self, event)
         audit.applied(self, event)
+        self._hooks.applied(event, self.stage)
         return event
 
     def _past_agreement(self, inn: Innovation) -> bool:
@@ -486,10 +497,14 @@ class Lab:
     def advance_lab(self, *, by: str) -> Event:
         """Move the whole lab to its next stage, if the cohort conditions hold."""
         self._authorize("advance_lab", by, None)
-        verdict = self._check_lab(self.now())
-        if not verdict.ok:
-            raise GateRefused(verdict)
-        return self._commit_lab(by, "lab.advanced", {"from": self.stage, "to": verdict.target})
+        now = self.now()
+        target = self._engine.advance_lab(
+            self.stage,
+            lambda spec, to: not run_all((spec,), CohortContext(self, self.policy.stage(to), now)),
+        )
+        if target is None:
+            raise GateRefused(self._check_lab(now))
+        return self._commit_lab(by, "lab.advanced", {"from": self.stage, "to": target}, now)
 
     @_command("launch_cohort")
     def launch_cohort(
