@@ -392,6 +392,27 @@ class TestSubscriptions:
         with pytest.raises(lf.InvalidCommand, match="Subscriptions"):
             lab.subscribe({"design": print})  # type: ignore[arg-type]
 
+    def test_a_move_no_callback_watches_fires_no_trigger(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Only moves that leave or enter a watched state go through the machine."""
+        lab = make_lab()
+        ids = cohort(lab)
+        handler = engine_for(lab.policy).machine.events[ADVANCE]
+        fired: list[str] = []
+        real = handler.trigger
+
+        def counted(model: Any, *args: Any, **kwargs: Any) -> bool:
+            fired.append(model.state)
+            return real(model, *args, **kwargs)
+
+        monkeypatch.setattr(handler, "trigger", counted)
+        seen: list[lf.Move] = []
+        lab.subscribe(lf.Subscriptions().on_enter("design", seen.append))
+        bring_to(lab, "design", ids[:1])
+        assert fired == ["diagnose"]  # drum_up -> diagnose watched nothing
+        assert [(m.source, m.target) for m in seen] == [("diagnose", "design")]
+
     def test_the_subscriptions_a_lab_keeps_are_those_given_when_subscribing(self) -> None:
         lab = make_lab()
         ids = cohort(lab)

@@ -31,7 +31,7 @@ enter and exit callbacks are the machine's, and they call the host's.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any, Final
 
@@ -218,33 +218,42 @@ class Engine:
             return None
         return token.state
 
-    def report(self, event: Event, stage: str, notify: Notify) -> None:
+    def report(
+        self, event: Event, stage: str, notify: Notify, watched: Container[str] | None = None
+    ) -> None:
         """Run an applied move through its machine, so its states' callbacks call ``notify``.
 
         ``event`` is the move as applied (an innovation's ``advanced``, ``returned``,
         ``withdrawn`` or ``reinstated``, or the lab's ``advanced``) and ``stage`` the
         subject's stage after it. Conditions answer that they hold: the event records that
-        the move passed them. Any other event is no move and reports nothing.
+        the move passed them. Any other event is no move and reports nothing; so is a move
+        that neither leaves nor enters a state in ``watched`` (when given), which then
+        costs no trigger.
         """
         kind = event.kind
         machine = self.machine
         was_at = None
         if kind == "innovation.advanced" or kind == "lab.advanced":
-            trigger, source = ADVANCE, event.payload["from"]
+            trigger, source, dest = ADVANCE, event.payload["from"], event.payload["to"]
             if kind == "lab.advanced":
                 machine = self.lab_machine
         elif kind == "innovation.returned":
-            trigger, source = return_trigger(event.payload["to"]), event.payload["from"]
+            dest = event.payload["to"]
+            trigger, source = return_trigger(dest), event.payload["from"]
         elif kind == "innovation.withdrawn":
-            trigger, source = WITHDRAW, stage
+            trigger, source, dest = WITHDRAW, stage, WITHDRAWN
         elif kind == "innovation.reinstated":
-            trigger, source, was_at = REINSTATE, WITHDRAWN, stage
+            trigger, source, dest, was_at = REINSTATE, WITHDRAWN, stage, stage
         else:
+            return
+        if watched is not None and source not in watched and dest not in watched:
             return
         token = _Token(source, _applied, was_at, notify)
         handler = machine.events.get(trigger)
         if handler is None or source not in handler.transitions or not handler.trigger(token):
             raise HistoryError(event.subject, event.seq, f"{kind} is not a move of this policy")
+        if token.state != dest:
+            raise HistoryError(event.subject, event.seq, f"{kind} did not reach {dest}")
 
 
 def _innovation_edges(policy: Policy) -> list[dict[str, Any]]:

@@ -106,12 +106,13 @@ _Table = dict[tuple[str, str, str], tuple[MoveCallback, ...]]
 class Hooks:
     """One lab's subscriptions as its machines' states see them, and the moves held back."""
 
-    __slots__ = ("_engine", "_held", "_levels", "_pending", "_table")
+    __slots__ = ("_engine", "_held", "_pending", "_table", "_watched")
 
     def __init__(self) -> None:
         self._table: _Table | None = None
         self._engine: Engine | None = None
-        self._levels: frozenset[str] = frozenset()
+        #: level -> the states some callback watches (entering or leaving)
+        self._watched: dict[str, frozenset[str]] = {}
         self._held = False
         self._pending: list[tuple[Event, str]] = []
 
@@ -132,7 +133,10 @@ class Hooks:
             table.setdefault((level, when, stage), []).append(callback)
         self._engine = engine
         self._table = {key: tuple(callbacks) for key, callbacks in table.items()} or None
-        self._levels = frozenset(level for level, _, _ in table)
+        self._watched = {
+            level: frozenset(state for lv, _, state in table if lv == level)
+            for level, _, _ in table
+        }
 
     def applied(self, event: Event, stage: str) -> None:
         """``event`` was applied; its subject is now at ``stage``. Call or hold the callbacks."""
@@ -160,7 +164,8 @@ class Hooks:
     def _deliver(self, event: Event, stage: str) -> None:
         table, engine = self._table, self._engine
         level: Level = "lab" if event.kind.startswith("lab.") else "innovation"
-        if table is None or engine is None or level not in self._levels:
+        watched = self._watched.get(level)
+        if table is None or engine is None or watched is None:
             return
         move: Move | None = None
 
@@ -174,4 +179,4 @@ class Hooks:
                 for callback in callbacks:
                     callback(move)
 
-        engine.report(event, stage, notify)
+        engine.report(event, stage, notify, watched)
