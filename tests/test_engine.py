@@ -413,6 +413,25 @@ class TestSubscriptions:
         assert fired == ["diagnose"]  # drum_up -> diagnose watched nothing
         assert [(m.source, m.target) for m in seen] == [("diagnose", "design")]
 
+    def test_a_callback_may_run_a_command_whose_move_is_reported_too(self) -> None:
+        """A host reacting to a move with another command hears of that move as well."""
+        lab = make_lab()
+        ids = cohort(lab)
+        seen: list[lf.Move] = []
+
+        def park(move: lf.Move) -> None:
+            lab.withdraw(move.subject, reason="Menunggu anggaran", by="sekretariat")
+
+        lab.subscribe(
+            lf.Subscriptions().on_enter("diagnose", park).on_enter(lf.WITHDRAWN, seen.append)
+        )
+        lab.advance_lab(by="sekretariat")
+        lab.advance(ids[0], by="sekretariat")
+        assert [(m.subject, m.source, m.target) for m in seen] == [
+            (ids[0], "diagnose", lf.WITHDRAWN)
+        ]
+        assert not lab.innovation(ids[0]).active
+
     def test_the_subscriptions_a_lab_keeps_are_those_given_when_subscribing(self) -> None:
         lab = make_lab()
         ids = cohort(lab)
