@@ -22,6 +22,7 @@ import labflow as lf
 from helpers import START, FixedClock, bring_to, cohort, make_lab, prepare
 from labflow._engine import (
     ADVANCE,
+    HOLD_CEREMONY,
     REINSTATE,
     WITHDRAW,
     WITHDRAWN,
@@ -212,6 +213,28 @@ class TestLabMachine:
         assert asked == [(lab.policy.cohort["design"][0].name, "design")]
         assert engine.advance_lab("drum_up", met) == "diagnose"
         assert engine.advance_lab(lab.policy.stage_ids[-1], lambda s, t: True) is None
+
+    @pytest.mark.parametrize("name", POLICIES)
+    def test_the_ceremony_is_held_where_the_lab_machine_allows_it(self, name: str) -> None:
+        """``hold_ceremony`` is an internal transition at each stage covering *deliver*."""
+        policy = POLICIES[name]
+        engine = engine_for(policy)
+        for stage in policy.stages:
+            allowed = "deliver" in stage.covers
+            assert (HOLD_CEREMONY in engine.lab_machine.get_triggers(stage.id)) == allowed
+            assert engine.hold_ceremony(stage.id) == allowed
+
+    def test_a_ceremony_elsewhere_is_refused_and_reports_no_move(self) -> None:
+        lab = make_lab()
+        ids = cohort(lab)
+        recorder = Recorder(lab.policy)
+        with pytest.raises(lf.InvalidCommand, match="deliver stage"):
+            lab.launch_cohort(ceremony="Peluncuran", by="bupati")
+        bring_to(lab, "deliver", launch=False)
+        lab.subscribe(recorder.subscriptions)
+        result = lab.launch_cohort(ceremony="Peluncuran", by="bupati")
+        assert set(result.launched) == set(ids)
+        assert recorder.calls == []  # an internal transition: no stage left or entered
 
     def test_the_hot_path_never_fires_the_innovation_machine(
         self, monkeypatch: pytest.MonkeyPatch

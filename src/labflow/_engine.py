@@ -15,9 +15,11 @@ runs on a private slotted `_Token` that exists for that one call.
   withdrawn state (rather than one per stage) keeps the graph -- and its diagram -- to the
   shape the domain speaks of: an innovation is withdrawn, and reinstated where it was.
 * The **lab machine** holds the lab's own lifecycle: ``advance`` from each stage to the
-  next, with the cohort conditions of the stage it enters as its conditions. A lab moves a
-  handful of times in its life, so `Engine.advance_lab` decides through transitions' own
-  trigger.
+  next, with the cohort conditions of the stage it enters as its conditions, and
+  ``hold_ceremony``, an internal transition (no state left or entered) at each stage that
+  covers *deliver*: where the launch ceremony is held. A lab moves a handful of times in
+  its life, so `Engine.advance_lab` and `Engine.hold_ceremony` decide through transitions'
+  own trigger.
 
 What an innovation command needs on its hot path -- the next stage, the allowed returns,
 the triggers of each state -- is compiled off the innovation machine's transitions into
@@ -45,6 +47,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ADVANCE",
+    "HOLD_CEREMONY",
     "REINSTATE",
     "WITHDRAW",
     "WITHDRAWN",
@@ -55,6 +58,8 @@ __all__ = [
 ]
 
 ADVANCE: Final = "advance"
+#: The lab machine's internal transition (no state change) at each stage covering *deliver*.
+HOLD_CEREMONY: Final = "hold_ceremony"
 WITHDRAW: Final = "withdraw"
 REINSTATE: Final = "reinstate"
 RETURN_PREFIX: Final = "return_to_"
@@ -218,6 +223,13 @@ class Engine:
             return None
         return token.state
 
+    def hold_ceremony(self, stage: str) -> bool:
+        """Whether a lab at ``stage`` may hold its launch ceremony (the lab machine's trigger)."""
+        handler = self.lab_machine.events.get(HOLD_CEREMONY)
+        if handler is None or stage not in handler.transitions:
+            return False
+        return handler.trigger(_Token(stage))
+
     def report(
         self, event: Event, stage: str, notify: Notify, watched: Container[str] | None = None
     ) -> None:
@@ -283,7 +295,7 @@ def _innovation_edges(policy: Policy) -> list[dict[str, Any]]:
 
 def _lab_edges(policy: Policy) -> list[dict[str, Any]]:
     cohort: Mapping[str, Iterable[RequirementSpec]] = policy.cohort
-    return [
+    edges: list[dict[str, Any]] = [
         {
             "trigger": ADVANCE,
             "source": a,
@@ -292,6 +304,12 @@ def _lab_edges(policy: Policy) -> list[dict[str, Any]]:
         }
         for a, b in pairwise(policy.stage_ids)
     ]
+    edges.extend(
+        {"trigger": HOLD_CEREMONY, "source": stage.id, "dest": None}
+        for stage in policy.stages
+        if "deliver" in stage.covers
+    )
+    return edges
 
 
 def engine_for(policy: Policy) -> Engine:

@@ -519,7 +519,7 @@ class Lab:
         """
         self._authorize("launch_cohort", by, None)
         _text(ceremony, "ceremony", empty=False)
-        if "deliver" not in self.policy.stage(self.stage).covers:
+        if not self._engine.hold_ceremony(self.stage):
             raise InvalidCommand(
                 f"A launch ceremony is held when the lab is at the deliver stage, "
                 f"not at {self.stage}."
