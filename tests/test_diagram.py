@@ -1,4 +1,9 @@
-"""Mermaid diagrams of policies: every stage, gate, return and withdrawal is drawn."""
+"""Mermaid diagrams of policies: every stage, gate, return and withdrawal is drawn.
+
+The drawing is transitions' own Mermaid graph of the policy's innovation machine, with
+labflow's labels: the tests check what a reader of the diagram relies on, and that its
+edges are exactly the machine's transitions.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import re
 import pytest
 
 import labflow as lf
+from labflow._engine import WITHDRAWN, engine_for
 from labflow.diagram import mermaid, spec_label
 
 
@@ -15,7 +21,7 @@ def test_every_stage_and_gate_is_drawn(name: str) -> None:
     policy = lf.load_policy(name)
     text = mermaid(policy)
     lines = text.splitlines()
-    assert lines[0] == "stateDiagram-v2"
+    assert lines[:4] == ["---", f'title: "{name}: {policy.name}"', "---", "stateDiagram-v2"]
     for stage in policy.stages:
         assert any(line.strip().endswith(f" as {stage.id}") for line in lines)
     for before, after in zip(policy.stages, policy.stages[1:], strict=False):
@@ -105,3 +111,36 @@ def test_labels_with_quotes_stay_inside_their_quotes() -> None:
 def test_anything_but_a_policy_is_refused_with_a_policy_error(bad: object) -> None:
     with pytest.raises(lf.PolicyError, match=r"expected a labflow\.Policy"):
         mermaid(bad)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("name", lf.available_presets())
+def test_the_edges_are_the_machines_transitions(name: str) -> None:
+    """Every drawn edge is a transition of the policy's machine, and every transition is drawn."""
+    policy = lf.load_policy(name)
+    machine = engine_for(policy).machine
+    node = {stage: stage for stage in policy.stage_ids} | {WITHDRAWN: "withdrawn"}
+    transitions = {
+        (node[source], node[str(t.dest)])
+        for event in machine.events.values()
+        for source, moves in event.transitions.items()
+        for t in moves
+    }
+    drawn = set(re.findall(r"^ *(\w+) --> (\w+):", mermaid(policy), re.MULTILINE))
+    assert drawn == transitions
+
+
+def test_a_stage_named_withdrawn_keeps_its_own_node() -> None:
+    """The withdrawn state and a stage that happens to be called ``withdrawn`` stay apart."""
+    stages = "\n".join(
+        f'[[stages]]\nid = "{ident}"\nlabel_id = "{ident}"\nlabel_en = "{ident}"\n'
+        f"covers = [{covers}]"
+        for ident, covers in (
+            ("withdrawn", '"drum_up", "diagnose"'),
+            ("design", '"design"'),
+            ("deliver", '"deliver", "display"'),
+        )
+    )
+    policy = lf.parse_policy(f'id = "tarik"\n{stages}\n[gates]\ndeliver = ["agreement_signed"]\n')
+    text = mermaid(policy)
+    assert "stage_withdrawn --> withdrawn: withdraw" in text
+    assert "withdrawn --> stage_withdrawn: reinstate" in text

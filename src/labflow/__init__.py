@@ -13,6 +13,7 @@ forbids, while each accepted change is appended to a tamper-evident history::
     lab.check("muttu-1000")      # a Verdict listing everything unmet, changing nothing
 """
 
+from labflow._hooks import WITHDRAWN, Move, Subscriptions
 from labflow._version import __version__
 from labflow.errors import (
     CommandError,
@@ -92,6 +93,7 @@ __all__ = [
     "FIVE_D",
     "GENESIS",
     "GOVERNMENT_KINDS",
+    "WITHDRAWN",
     "ActionPlan",
     "Actor",
     "CeremonyResult",
@@ -115,6 +117,7 @@ __all__ = [
     "LabflowError",
     "Launch",
     "MemoryStore",
+    "Move",
     "NotFound",
     "PerformanceAgreement",
     "Permission",
@@ -141,6 +144,7 @@ __all__ = [
     "StoreLocked",
     "StoreMissing",
     "StoreTooNew",
+    "Subscriptions",
     "Unit",
     "UnitKind",
     "Unmet",

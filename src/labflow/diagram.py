@@ -5,24 +5,39 @@ gate asks, where an innovation can be sent back, and that it can be withdrawn an
 reinstated. `mermaid` renders that as a Mermaid ``stateDiagram-v2`` that GitHub,
 GitLab and most documentation tools draw as it is.
 
-The text is rendered here directly rather than through transitions' own Mermaid
-engine (``transitions.extensions.diagrams`` with ``graph_engine="mermaid"``). That
-engine draws a ``GraphMachine``, which needs a model to attach its methods to (the
-very thing `labflow._engine` avoids); it labels edges with trigger names, so putting
-requirement names on them would mean passing them off as guard callbacks; it has no
-place for the withdrawn status, which is not a stage; and it adds per-state styling
-lines and a title block that make the text noisier without drawing anything more.
-What it would give us -- the list of states and edges -- is already the policy's.
-Rendering directly keeps the output small, deterministic and stable, so the docs can
-show each preset's diagram and a test can check that they are current.
+The drawing is transitions' own: the states and transitions of the policy's innovation
+machine (`labflow._engine`) are handed to a ``GraphMachine`` with
+``graph_engine="mermaid"``, each edge labelled by labflow -- an advance with the
+requirements of the gate it crosses (read off the machine's conditions), the others with
+their command -- and each state with its stage's label in the chosen language. That
+machine is built for the drawing and never fired: a ``GraphMachine``'s transitions restyle
+a per-model graph on every move, which the engine's model-less machine cannot carry.
+Stage ids become Mermaid-safe node names (``end`` or ``state`` would read as syntax).
+
+transitions' flat Mermaid graph has no place for two things labflow draws, so they follow
+its text: the end marker of the last stage (transitions draws final states only in nested
+machines) and the notes beside a stage (the cohort conditions, the launch requirements,
+the deadlines), which are no part of a state machine.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
+from transitions import State
+
+from labflow._engine import (
+    ADVANCE,
+    REINSTATE,
+    RETURN_PREFIX,
+    WITHDRAW,
+    WITHDRAWN,
+    engine_for,
+    requirements_of,
+)
 from labflow.errors import PolicyError, Problem
 from labflow.model import GOVERNMENT_KINDS, UnitKind
 from labflow.policy import Policy, RequirementSpec
@@ -101,9 +116,78 @@ def _node_ids(stages: Iterable[str]) -> dict[str, str]:
 def _notes(lines: list[str], node: str, items: Mapping[str, list[str]]) -> None:
     body = [f"{title}: {', '.join(specs)}" for title, specs in items.items() if specs]
     if body:
-        lines.append(f"    note right of {node}")
-        lines.extend(f"        {_clean(line)}" for line in body)
-        lines.append("    end note")
+        lines.append(f"  note right of {node}")
+        lines.extend(f"    {_clean(line)}" for line in body)
+        lines.append("  end note")
+
+
+class _LabelledState(State):
+    """A state with a label, which transitions' Mermaid graph draws instead of its name."""
+
+    def __init__(self, name: str, *, label: str, **options: Any) -> None:
+        super().__init__(name, **options)
+        self.label = label
+
+
+def _edge_label(trigger: str, conditions: Iterable[Any]) -> str:
+    if trigger == ADVANCE:
+        return _clean(", ".join(spec_label(s) for s in requirements_of(conditions))) or ADVANCE
+    return "return" if trigger.startswith(RETURN_PREFIX) else trigger
+
+
+def _graph(policy: Policy, lang: str, returns: bool, withdrawals: bool) -> tuple[str, str]:
+    """transitions' Mermaid text of the policy's innovation machine, and the last stage's node."""
+    from transitions.extensions.diagrams import GraphMachine  # only a diagram pays its import
+
+    class Drawing(GraphMachine):
+        state_cls = _LabelledState
+        # the one node style used (transitions' others style the models' current states)
+        style_attributes = {  # noqa: RUF012 -- transitions reads it as a class attribute
+            "node": {"default": {"fillcolor": "white", "color": "black"}},
+            "edge": {"default": {"color": "black"}},
+            "graph": {"default": {"color": "black", "fillcolor": "white"}},
+        }
+
+    engine = engine_for(policy)
+    ids = _node_ids(policy.stage_ids)
+    ids[WITHDRAWN] = "withdrawn"  # reserved above: no stage's node takes this name
+    last = policy.stages[-1].id
+    states: list[dict[str, Any]] = [
+        {
+            "name": ids[stage.id],
+            "label": f"{_clean(stage.label(lang))} ({' + '.join(stage.covers)})",
+            "final": stage.id == last,
+        }
+        for stage in policy.stages
+    ]
+    if withdrawals:
+        label = "Ditarik (withdrawn)" if lang == "id" else "Withdrawn"
+        states.append({"name": ids[WITHDRAWN], "label": label})
+    kept = {ADVANCE} | ({WITHDRAW, REINSTATE} if withdrawals else set())
+    edges = [
+        {
+            "trigger": trigger,
+            "source": ids[source],
+            "dest": ids[str(transition.dest)],
+            "label": _edge_label(trigger, transition.conditions),
+        }
+        for trigger, event in engine.machine.events.items()
+        if trigger in kept or (returns and trigger.startswith(RETURN_PREFIX))
+        for source, transitions in event.transitions.items()
+        for transition in transitions
+    ]
+    drawing = Drawing(
+        model=None,
+        states=states,
+        transitions=edges,
+        initial=ids[policy.stages[0].id],
+        auto_transitions=False,
+        graph_engine="mermaid",
+    )
+    title = "title: " + json.dumps(f"{policy.id}: {policy.name}", ensure_ascii=False)
+    text = drawing.graph_cls(drawing).get_graph(title=title).draw(None)
+    assert text is not None  # draw(None) returns the text
+    return text, ids[last]
 
 
 def mermaid(
@@ -121,35 +205,15 @@ def mermaid(
     crosses. With ``returns``, every stage has an edge back to each earlier one; with
     ``withdrawals``, a ``withdrawn`` state is reachable from every stage and leads back
     by reinstatement; with ``notes``, the cohort conditions (what the lab needs to enter
-    a stage), the launch requirements and deadlines are notes beside their stage.
+    a stage), the launch requirements and deadlines are notes beside their stage. The
+    text opens with a front-matter title naming the policy.
     """
     require_policy(policy, "mermaid")
-    ids = _node_ids(policy.stage_ids)
-    lines = ["stateDiagram-v2", "    direction LR"]
-    for stage in policy.stages:
-        covers = " + ".join(stage.covers)
-        lines.append(f'    state "{_clean(stage.label(lang))} ({covers})" as {ids[stage.id]}')
-    if withdrawals:
-        label = "Ditarik (withdrawn)" if lang == "id" else "Withdrawn"
-        lines.append(f'    state "{label}" as withdrawn')
-    first, last = policy.stages[0].id, policy.stages[-1].id
-    lines.append(f"    [*] --> {ids[first]}")
-    for stage, nxt in zip(policy.stages, policy.stages[1:], strict=False):
-        gate = [spec_label(s) for s in policy.gates.get(nxt.id, ())]
-        label = _clean(", ".join(gate)) if gate else "advance"
-        lines.append(f"    {ids[stage.id]} --> {ids[nxt.id]}: {label}")
-    lines.append(f"    {ids[last]} --> [*]")
-    if returns:
-        for i, stage in enumerate(policy.stages):
-            lines.extend(
-                f"    {ids[stage.id]} --> {ids[earlier.id]}: return"
-                for earlier in policy.stages[:i]
-            )
-    if withdrawals:
-        for stage in policy.stages:
-            lines.append(f"    {ids[stage.id]} --> withdrawn: withdraw")
-            lines.append(f"    withdrawn --> {ids[stage.id]}: reinstate")
+    text, last = _graph(policy, lang, returns, withdrawals)
+    lines = [line.rstrip() for line in text.splitlines() if line.strip()]
+    lines.append(f"  {last} --> [*]")
     if notes:
+        ids = _node_ids(policy.stage_ids)
         for stage in policy.stages:
             items = {
                 "lab enters when": [spec_label(s) for s in policy.cohort.get(stage.id, ())],

@@ -29,6 +29,7 @@ from labflow._fold import (
     unit_from,
     unit_payload,
 )
+from labflow._hooks import Hooks, Subscriptions
 from labflow.errors import (
     CommandError,
     GateRefused,
@@ -223,6 +224,7 @@ class Lab:
     history: list[Event] = attrs.field(factory=list, repr=False)
     clock: Clock = attrs.field(default=system_clock, eq=False, repr=False, kw_only=True)
     _engine: Engine = attrs.field(init=False, eq=False, repr=False)
+    _hooks: Hooks = attrs.field(init=False, factory=Hooks, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         self._engine = engine_for(self.policy)
@@ -437,6 +439,13 @@ class Lab:
         """Verify the lab's history and every innovation's; one result each, the lab's first."""
         return (verify(self.history), *(verify(i.history) for i in self.innovations.values()))
 
+    def subscribe(self, subscriptions: Subscriptions) -> None:
+        """Call the host's callbacks when innovations or the lab enter or leave a stage.
+
+        Replaces any subscriptions given before; see `labflow.Subscriptions`.
+        """
+        self._hooks.attach(self._engine, subscriptions, f"policy {self.policy.id!r}")
+
     # --- authorisation ----------------------------------------------------------------
 
     def _authorize(self, command: str, by: object, unit: str | None) -> Actor:
@@ -486,6 +495,7 @@ class Lab:
         )
         apply_innovation(inn, event)
         audit.applied(self, event, inn)
+        self._hooks.applied(event, inn.stage)
         return event
 
     def _commit_lab(
@@ -495,6 +505,7 @@ class Lab:
         event = _next_event(self.id, self.history, at, by, kind, payload)
         _apply_lab(self, event)
         audit.applied(self, event)
+        self._hooks.applied(event, self.stage)
         return event
 
     def _past_agreement(self, inn: Innovation) -> bool:
@@ -598,10 +609,14 @@ class Lab:
     def advance_lab(self, *, by: str) -> Event:
         """Move the whole lab to its next stage, if the cohort conditions hold."""
         self._authorize("advance_lab", by, None)
-        verdict = self._check_lab(self.now())
-        if not verdict.ok:
-            raise GateRefused(verdict)
-        return self._commit_lab(by, "lab.advanced", {"from": self.stage, "to": verdict.target})
+        now = self.now()
+        target = self._engine.advance_lab(
+            self.stage,
+            lambda spec, to: not run_all((spec,), CohortContext(self, self.policy.stage(to), now)),
+        )
+        if target is None:
+            raise GateRefused(self._check_lab(now))
+        return self._commit_lab(by, "lab.advanced", {"from": self.stage, "to": target}, now)
 
     @_command("launch_cohort")
     def launch_cohort(
@@ -616,7 +631,7 @@ class Lab:
         """
         self._authorize("launch_cohort", by, None)
         _text(ceremony, "ceremony", empty=False)
-        if "deliver" not in self.policy.stage(self.stage).covers:
+        if not self._engine.hold_ceremony(self.stage):
             raise InvalidCommand(
                 f"A launch ceremony is held when the lab is at the deliver stage, "
                 f"not at {self.stage}.",

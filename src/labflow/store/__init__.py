@@ -240,6 +240,7 @@ class Session:
 
     def __enter__(self) -> Lab:
         self._lab = self.store.load(self.lab_id, registry=self._registry, clock=self._clock)
+        self._lab._hooks.hold()  # subscriptions hear of moves once they are committed
         self._before = _versions(self._lab)
         return self._lab
 
@@ -264,6 +265,7 @@ class Session:
         self._before = _versions(self.lab)
         done = tuple(e for a in appends for e in a.events)
         self.committed += done
+        self.lab._hooks.flush()
         return done
 
     def __exit__(
@@ -274,3 +276,5 @@ class Session:
     ) -> None:
         if exc_type is None:
             self.commit()
+        elif self._lab is not None:
+            self._lab._hooks.drop()
