@@ -13,6 +13,10 @@ forbids, while each accepted change is appended to a tamper-evident history::
     lab.check("muttu-1000")      # a Verdict listing everything unmet, changing nothing
 """
 
+import importlib
+import types
+import typing
+
 from labflow._version import __version__
 from labflow.errors import (
     CommandError,
@@ -148,3 +152,14 @@ __all__ = [
     "unmet",
     "verify",
 ]
+
+if typing.TYPE_CHECKING:
+    from labflow import reports as reports
+
+
+def __getattr__(name: str) -> types.ModuleType:
+    # `labflow.reports` works after `import labflow` alone, imported on first use so that
+    # importing the library does not pay for it.
+    if name == "reports":
+        return importlib.import_module("labflow.reports")
+    raise AttributeError(f"module 'labflow' has no attribute {name!r}")
