@@ -108,7 +108,25 @@ class TestStructlogStaysTheHosts:
         assert structlog.get_config() == before
 
 
-SHOW = ("policy", "show", "lan-5d")
+def _to_a_gone_reader(code: str, *argv: str) -> tuple[int, str]:
+    """Run ``python -c code argv...`` with its standard output a pipe nobody reads any more;
+    its exit code and standard error. Standard output is block-buffered, as a pipe's is
+    unless PYTHONUNBUFFERED says otherwise."""
+    environ = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before the command writes a byte
+    try:
+        result = subprocess.run(
+            [sys.executable, "-c", code, *argv],
+            env=environ,
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        os.close(write)
+    return result.returncode, result.stderr
 
 
 class TestConsoleScript:
@@ -118,19 +136,20 @@ class TestConsoleScript:
         assert script.value == "labflow.cli:run"
         assert script.load() is cli.run
 
-    def test_a_reader_that_went_away_is_no_traceback(self) -> None:
+    @pytest.mark.parametrize(
+        "argv", [("policy", "show", "lan-5d"), ("policy", "list")], ids=["long", "short"]
+    )
+    def test_a_reader_that_went_away_is_no_traceback(self, argv: tuple[str, ...]) -> None:
         """``labflow policy show lan-5d | true``: exit 141, nothing on standard error."""
-        read, write = os.pipe()
-        os.close(read)  # the reader is gone before the command writes a byte
-        try:
-            result = subprocess.run(
-                [sys.executable, "-c", "from labflow.cli import run; run()", *SHOW],
-                stdout=write,
-                stderr=subprocess.PIPE,
-                text=True,
-                timeout=120,
-            )
-        finally:
-            os.close(write)
-        assert result.returncode == cli.EXIT_BROKEN_PIPE
-        assert result.stderr == ""
+        code, stderr = _to_a_gone_reader("from labflow.cli import run; run()", *argv)
+        assert (code, stderr) == (cli.EXIT_BROKEN_PIPE, "")
+
+    def test_output_still_buffered_when_main_returns_is_no_traceback(self) -> None:
+        """Whatever `main` left in the buffer, a reader that went away ends the same way
+        (run flushes before exiting, instead of Python's failing flush at shutdown)."""
+        code = (
+            "import sys; from labflow import cli\n"
+            "cli.main = lambda: sys.stdout.write('buffered\\n') and 0\n"
+            "cli.run()\n"
+        )
+        assert _to_a_gone_reader(code) == (cli.EXIT_BROKEN_PIPE, "")

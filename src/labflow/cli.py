@@ -1004,6 +1004,10 @@ def run() -> None:
     closed pipe prints no traceback; the exit code is then 141, as a shell reports it.
     """
     code = main()
+    try:  # a short output is still in the buffer: its reader may be gone too
+        sys.stdout.flush()
+    except BrokenPipeError:
+        code = EXIT_BROKEN_PIPE
     if code == EXIT_BROKEN_PIPE:
         # Python flushes stdout at exit, into the same closed pipe: point it at nothing.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
