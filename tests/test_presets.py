@@ -53,9 +53,9 @@ requirement at the 5D stage whose entry it guards; `PolicyDiff` holds frozen rec
 
 ## Assumptions
 
-The sources (news reports and regional pages, see DOMAIN.md) say which stages each
-region ran and in what order; they do not say everything a policy needs. What the
-presets assume, and how to change it:
+The sources (news reports and regional pages, listed under [Sources](domain.md#sources) on
+the domain page) say which stages each region ran and in what order; they do not say
+everything a policy needs. What the presets assume, and how to change it:
 
 - **Kebumen 2016** -- the performance agreement is signed right after the launch, so it
   gates the way *into display*; the baseline's idea check moves to the way into design,

@@ -13,6 +13,10 @@ forbids, while each accepted change is appended to a tamper-evident history::
     lab.check("muttu-1000")      # a Verdict listing everything unmet, changing nothing
 """
 
+import importlib
+import types
+import typing
+
 from labflow._hooks import WITHDRAWN, Move, Subscriptions
 from labflow._version import __version__
 from labflow.errors import (
@@ -164,3 +168,19 @@ __all__ = [
     "unmet",
     "verify",
 ]
+
+if typing.TYPE_CHECKING:
+    from labflow import exports as exports
+    from labflow import reports as reports
+    from labflow import views as views
+
+#: Public submodules reachable as attributes after `import labflow` alone.
+_LAZY = frozenset({"exports", "reports", "views"})
+
+
+def __getattr__(name: str) -> types.ModuleType:
+    # `labflow.reports` (and the other modules in _LAZY) work after `import labflow` alone,
+    # imported on first use so that importing the library does not pay for them.
+    if name in _LAZY:
+        return importlib.import_module(f"labflow.{name}")
+    raise AttributeError(f"module 'labflow' has no attribute {name!r}")

@@ -28,6 +28,7 @@ written (exit 2; the database: exit 3) and an argument that is not UTF-8 text
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import io
 import json
@@ -35,7 +36,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any, Final, TextIO
@@ -43,7 +44,7 @@ from typing import Any, Final, TextIO
 import attrs
 import structlog
 
-from labflow import cohort, diagram, diff, reports, serde
+from labflow import audit, cohort, diagram, diff, reports, serde
 from labflow._terminal import Output, print_report, printable
 from labflow._version import __version__
 from labflow.errors import (
@@ -931,11 +932,9 @@ def main(
     undecodable = _undecodable(sys.argv[1:] if argv is None else argv, args)
     if undecodable is not None:
         return _fail(out, undecodable, EXIT_USAGE)
-    # The command is the host here: it decides that audit lines do not go to the terminal.
-    saved = structlog.get_config()
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.CRITICAL))
     try:
-        return int(args.func(args, out))
+        with _audit_kept_off_the_terminal():
+            return int(args.func(args, out))
     except GateRefused as exc:
         return _fail(out, exc.verdict.explain(lang), EXIT_REFUSED)
     except CommandError as exc:
@@ -957,8 +956,31 @@ def main(
     except OSError as exc:  # a file the places above did not name: still one sentence
         where = f" ({exc.filename})" if exc.filename else ""
         return _fail(out, f"A file could not be used{where}: {_reason(exc)}.", EXIT_USAGE)
+
+
+@contextlib.contextmanager
+def _audit_kept_off_the_terminal() -> Iterator[None]:
+    """Keep labflow's audit events out of the command's output, leaving structlog alone.
+
+    A host that configured structlog before calling `main` routes the events as it
+    chose. Otherwise (the console script, or a host that has not decided yet)
+    unconfigured structlog would print every event into the command's output, so the
+    command drops them through a logger of its own -- never through `structlog.configure`,
+    whose global settings stay the host's to make (``configure_once`` after `main` works).
+    """
+    if structlog.is_configured():
+        yield
+        return
+    saved = audit.logger
+    audit.logger = structlog.wrap_logger(
+        structlog.ReturnLogger(),
+        processors=[],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.CRITICAL),
+    )
+    try:
+        yield
     finally:
-        structlog.configure(**saved)
+        audit.logger = saved
 
 
 class _Redirect:
@@ -975,8 +997,18 @@ class _Redirect:
         sys.stdout, sys.stderr = self.saved
 
 
-def run() -> None:  # pragma: no cover - the console script
+def run() -> None:
+    """The ``labflow`` console script: `main` on the process's arguments, then exit.
+
+    When the reader of standard output went away (``labflow export | head``), standard
+    output is pointed at nothing before exiting, so that Python's final flush into the
+    closed pipe prints no traceback; the exit code is then 141, as a shell reports it.
+    """
     code = main()
+    try:  # a short output is still in the buffer: its reader may be gone too
+        sys.stdout.flush()
+    except BrokenPipeError:
+        code = EXIT_BROKEN_PIPE
     if code == EXIT_BROKEN_PIPE:
         # Python flushes stdout at exit, into the same closed pipe: point it at nothing.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
