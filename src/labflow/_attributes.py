@@ -31,6 +31,7 @@ __all__ = [
     "attribute_problems",
     "parse_attributes",
     "parse_national_index",
+    "values_from_text",
 ]
 
 AttributeType = Literal["text", "choice", "integer", "date"]
@@ -313,3 +314,27 @@ def _is_date(text: str) -> bool:
     except ValueError:
         return False
     return len(text) == 10
+
+
+def values_from_text(
+    declared: Mapping[str, AttributeDef], cells: Mapping[str, str]
+) -> dict[str, Any]:
+    """The declared attributes among a CSV row's other columns, typed as the policy says.
+
+    Columns the policy does not declare are left out (a cohort file may carry notes of its
+    own); an integer cell that is not a whole number stays text, for the command to refuse
+    with the attribute named.
+    """
+    values: dict[str, Any] = {}
+    for name, text in cells.items():
+        definition = declared.get(name)
+        if definition is None or not text:
+            continue
+        if definition.type == "integer":
+            try:
+                values[name] = int(text)
+            except ValueError:
+                values[name] = text
+        else:
+            values[name] = text
+    return values

@@ -14,7 +14,8 @@ The format, one table per file, a header row first:
   (default ``asn``), innovators separated by ``;``;
 - actors: ``id,name,roles`` and optionally ``unit``, roles separated by ``;``.
 
-Other columns are ignored (the sample cohorts keep a ``source`` column); the
+Other columns are kept in `IdeaRow.extra` (a policy's attributes -- jenis, bentuk, ... --
+are registered from them; the sample cohorts also keep a ``source`` column); the
 order of columns does not matter. Values are trimmed; blank rows (a
 spreadsheet's trailing ``,,,`` included) are skipped; a leading byte-order mark
 is dropped. What a row *means* -- whether a unit exists, whether a role is one
@@ -25,15 +26,18 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
-from typing import Final
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
 
 import attrs
 
+from labflow._attributes import values_from_text
 from labflow.errors import DocumentError, Problem
 from labflow.model import Actor, Initiator, Unit, UnitKind
+from labflow.policy import Policy
 
 __all__ = [
+    "IDEA_COLUMNS",
     "IdeaRow",
     "read_actors",
     "read_innovations",
@@ -53,6 +57,17 @@ class IdeaRow:
     innovators: tuple[str, ...]
     initiator: Initiator
     problem: str
+    #: the row's other non-empty columns by name (a policy's attributes: jenis, bentuk, ...)
+    extra: Mapping[str, str] = attrs.field(factory=dict)
+
+    def attributes(self, policy: Policy) -> dict[str, Any]:
+        """The row's values of the attributes ``policy`` declares, typed as it declares them
+        (pass them to `Lab.register`); other columns are left out."""
+        return values_from_text(policy.attributes, self.extra)
+
+
+#: The columns an innovations CSV gives meaning to; any other is kept in `IdeaRow.extra`.
+IDEA_COLUMNS: Final = ("id", "title", "unit", "innovators", "initiator", "problem")
 
 
 @attrs.frozen
@@ -189,7 +204,8 @@ def read_innovations(text: str, source: str = "innovations.csv") -> list[IdeaRow
             allowed = ", ".join(i.value for i in Initiator)
             table.problem(row, "initiator", f"{raw!r} is not an initiator ({allowed})")
             continue
-        ideas.append(IdeaRow(ident, title, unit, innovators, initiator, problem))
+        extra = {k: v for k, v in row.values.items() if k not in IDEA_COLUMNS and v}
+        ideas.append(IdeaRow(ident, title, unit, innovators, initiator, problem, extra))
     table.done()
     return ideas
 

@@ -377,13 +377,15 @@ def _cell(value: Any) -> str:
 
 
 def to_csv(entries: Sequence[IidEntry], lab: Lab) -> str:
-    """The entries as CSV with the index form's column names, one attribute a column, and
-    the missing items (Indonesian) in the last column."""
+    """The entries as CSV with the index form's column names, one attribute a column (the
+    index's required ones first, in the policy's order), the lab stage's Indonesian label,
+    and the missing items (Indonesian) in the last column."""
     policy = lab.policy
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    names = list(policy.attributes)
-    writer.writerow([head for _, head in _COLUMNS] + names + ["stage_label", "kekurangan"])
+    index = _mapping(lab)
+    names = [*index.required, *(n for n in policy.attributes if n not in index.required)]
+    writer.writerow([head for _, head in _COLUMNS] + names + ["tahap_lab", "kekurangan"])
     for entry in entries:
         row = [_cell(getattr(entry, field)) for field, _ in _COLUMNS]
         if entry.stage in STAGE_LABELS:

@@ -17,6 +17,7 @@ from typing import Any, Concatenate, Final, ParamSpec, TypeVar
 import attrs
 
 from labflow import audit
+from labflow._attributes import attribute_problems
 from labflow._engine import Engine, engine_for
 from labflow._fold import (
     INNOVATION_KINDS,
@@ -683,8 +684,14 @@ class Lab:
         problem: str,
         initiator: Initiator | str = Initiator.ASN,
         by: str,
+        attributes: Mapping[str, Any] | None = None,
     ) -> Event:
-        """Enter an idea into the lab's inventory; it starts at the policy's first stage."""
+        """Enter an idea into the lab's inventory; it starts at the policy's first stage.
+
+        ``attributes`` are values of the attributes the policy declares
+        (`Policy.attributes`: jenis, bentuk, ...); any other name or a value of the
+        wrong type is refused.
+        """
         _ident(innovation_id, "innovation id")
         self._authorize("register", by, _ident(unit, "unit id"))
         if innovation_id in self.innovations:
@@ -696,7 +703,7 @@ class Lab:
             )
         if unit not in self.units:
             raise NotFound("unit", str(unit), where=f"lab {self.id!r}")
-        payload = {
+        payload: dict[str, Any] = {
             "lab": self.id,
             "title": _text(title, "title"),
             "unit": unit,
@@ -705,7 +712,27 @@ class Lab:
             "initiator": _initiator(initiator).value,
             "stage": self.policy.stages[0].id,
         }
+        values = self._attributes(attributes)
+        if values:
+            payload["attributes"] = values
         return self._open(innovation_id, by, "innovation.registered", payload)
+
+    def _attributes(self, values: Mapping[str, Any] | None) -> dict[str, Any]:
+        """``values`` checked against the policy's declared attributes; `InvalidCommand` if not."""
+        if values is None:
+            return {}
+        clean, problems = attribute_problems(self.policy.attributes, values)
+        if problems:
+            raise InvalidCommand(
+                " ".join(en for _, en, _ in problems),
+                " ".join(id_ for _, _, id_ in problems),
+                code="command.attributes",
+                data={"attributes": [key for key, _, _ in problems]},
+            )
+        for key, value in clean.items():
+            if isinstance(value, str):
+                _text(value, f"attribute {key}")
+        return {k: v for k, v in clean.items() if v is not None}
 
     def _open(self, innovation_id: str, by: str, kind: str, payload: dict[str, Any]) -> Event:
         event = _next_event(innovation_id, (), self.now(), by, kind, payload)
@@ -776,7 +803,7 @@ class Lab:
                     code="replication.needs_title",
                 )
             replication = Replication(origin_region, origin, adaptation, title)
-        payload = {
+        payload: dict[str, Any] = {
             "lab": self.id,
             "title": _text(title, "title"),
             "unit": unit,
