@@ -173,11 +173,12 @@ class Output:
         return Text(text, style=style or "")
 
     def say(self, text: str = "", *, style: str | None = None) -> None:
-        """A line (or lines) on standard output, in ``style`` when colour is on."""
-        if style is None or not self.colour:
+        """A line (or lines) on standard output, wrapped to the width, in ``style`` if coloured."""
+        if not text or (self.width == UNBOUNDED and (style is None or not self.colour)):
             write(self.out, text + "\n")
             return
-        write(self.out, self._render(self._styled(text, style), colour=True, width=UNBOUNDED))
+        styled = self._styled(text, style if self.colour else None)
+        write(self.out, self._render(styled, colour=self.colour, width=self.width))
 
     def raw(self, text: str) -> None:
         """``text`` on standard output as it is (a document, a CSV), ending with a newline."""

@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import json
 import logging
 import os
 import sys
@@ -64,7 +63,7 @@ from labflow.errors import (
 from labflow.events import Event
 from labflow.lab import Lab, system_clock
 from labflow.model import Actor, Diagnosis, PlanStep, Unit
-from labflow.policy import Policy, available_presets, load_policy
+from labflow.policy import Policy, available_presets, load_policy, policy_from_dict
 from labflow.requirements import Unmet, Verdict
 from labflow.store import Append, Session, StoreCorrupt, StoreLocked, StoreMissing, StoreTooNew
 from labflow.store.sqlite import SQLiteStore
@@ -857,15 +856,39 @@ def _when(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
 
 
-def _summary(event: Event) -> str:
-    text = json.dumps(dict(event.payload), ensure_ascii=False, sort_keys=True)
-    return text if len(text) <= 70 else text[:67] + "..."
+def _summary(event: Event, out: _Out, policy: Policy | None) -> str:
+    """An event's payload as a table cell: its values (stages by label), not its field names."""
+
+    def values(value: Any) -> str:
+        if isinstance(value, dict):
+            return ", ".join(values(value[k]) for k in sorted(value))
+        if isinstance(value, list | tuple):
+            return ", ".join(values(v) for v in value)
+        if isinstance(value, str) and policy is not None and value in policy.stage_ids:
+            return out.stage(value, policy)
+        return "·" if value is None or value == "" else str(value)
+
+    if event.kind == "lab.created":  # the whole policy: its id says it
+        text = f"{event.payload.get('id')}; {event.payload.get('region')}"
+    else:
+        text = "; ".join(values(event.payload[k]) for k in sorted(event.payload))
+    return printable(text if len(text) <= 70 else text[:69] + "…")
+
+
+def _recorded_policy(store: SQLiteStore, lab_id: str) -> Policy | None:
+    """The policy a lab recorded at creation, read from its first event (not the whole lab)."""
+    first = store.history(lab_id)[:1]
+    try:
+        return policy_from_dict(first[0].payload["policy"]) if first else None
+    except (LabflowError, KeyError, TypeError):  # a host's own requirement: show stage ids
+        return None
 
 
 def _history(args: argparse.Namespace, out: _Out) -> int:
     with _open(args) as store:
         lab_id = _lab_id(store, args)
         events = store.history(lab_id, args.innovation)
+        policy = None if out.as_json else _recorded_policy(store, lab_id)
         if args.innovation is not None and not events:
             out.lab = store.load(lab_id)
             raise NotFound("innovation", args.innovation, where=f"lab {lab_id!r}")
@@ -879,7 +902,7 @@ def _history(args: argparse.Namespace, out: _Out) -> int:
             _when(e.at),
             e.actor,
             out.event(e.kind),
-            _summary(e),
+            _summary(e, out, policy),
         )
         for e in events
     ]

@@ -79,6 +79,11 @@ CATALOGUE: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
         "metavar.when": ("WHEN", "WAKTU"),
         "metavar.step": ("DESC|RESPONSIBLE|YYYY-MM-DD", "URAIAN|PENANGGUNG-JAWAB|TTTT-BB-HH"),
         "metavar.policy": ("POLICY", "KEBIJAKAN"),
+        "metavar.id": ("ID", "ID"),
+        "metavar.text": ("TEXT", "TEKS"),
+        "metavar.role": ("ROLE", "PERAN"),
+        "metavar.number": ("NUMBER", "ANGKA"),
+        "metavar.initiator": ("INITIATOR", "INISIATOR"),
         "metavar.base": ("BASE", "DASAR"),
         "metavar.variant": ("VARIANT", "VARIAN"),
         # --- commands (help lines) ----------------------------------------------------------
@@ -330,6 +335,7 @@ CATALOGUE: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
             "{name} cannot be used with {other}",
             "{name} tidak boleh dipakai bersama {other}",
         ),
+        "usage.argument": ("argument {name}: {text}", "argumen {name}: {text}"),
         "usage.invalid_choice": (
             "'{value}' is not one of: {choices}",
             "'{value}' bukan salah satu dari: {choices}",

@@ -97,18 +97,45 @@ _ARGPARSE: Final = (
 )
 
 
+#: What kind of value an option takes, by its destination (free text otherwise).
+_METAVARS: Final = {
+    **dict.fromkeys(
+        ("unit", "origin", "regional_head", "unit_head", "lab_id", "stage", "id", "lab"), "id"
+    ),
+    **dict.fromkeys(("roles", "role", "add", "remove"), "role"),
+    "budget": "number",
+    "policy": "policy",
+    "initiator": "initiator",
+}
+
+
 class _Parser(argparse.ArgumentParser):
     """An `argparse.ArgumentParser` that speaks the catalogue's language."""
 
     def __init__(self, *args: Any, lang: str = "en", helps: bool = True, **kwargs: Any) -> None:
         kwargs.setdefault("formatter_class", _Formatter)
         kwargs["add_help"] = False  # added below, in the user's language
+        parents = kwargs.pop("parents", [])
         super().__init__(*args, **kwargs)
         self.lang = lang
         self._positionals.title = message("help.positionals", lang)
         self._optionals.title = message("help.options", lang)
         if helps:
             self.add_argument("-h", "--help", action="help", help=message("help.help", lang))
+        # The parents' options join the groups renamed above (argparse would add them
+        # before the renaming, under a second "options" heading).
+        for parent in parents:
+            self._add_container_actions(parent)
+            self._defaults.update(parent._defaults)
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
+        """An argument whose placeholder (``TEXT``, ``ID``, ...) is in the parser's language."""
+        optional = args and str(args[0]).startswith("-")
+        takes_value = kwargs.get("action") in (None, "append") and "choices" not in kwargs
+        if optional and takes_value and "metavar" not in kwargs:
+            dest = kwargs.get("dest") or str(args[-1]).lstrip("-").replace("-", "_")
+            kwargs["metavar"] = message(f"metavar.{_METAVARS.get(dest, 'text')}", self.lang)
+        return super().add_argument(*args, **kwargs)
 
     def _get_formatter(self) -> argparse.HelpFormatter:
         formatter = super()._get_formatter()
@@ -134,6 +161,10 @@ class _Parser(argparse.ArgumentParser):
             if match:
                 text = message(key, self.lang, **match.groupdict())
                 break
+        else:
+            match = re.fullmatch(r"argument (\S+): (.*)", text, flags=re.DOTALL)
+            if match:  # an error of ours about one argument (an invalid choice, ...)
+                text = message("usage.argument", self.lang, name=match[1], text=match[2])
         self.print_usage(sys.stderr)
         self.exit(2, f"labflow: {message('usage.error', self.lang)}: {text}\n")
 
