@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 
 import pytest
 
@@ -110,3 +112,31 @@ class TestProgress:
         err = io.StringIO()
         assert list(Output("en", False, io.StringIO(), err).progress("x", [1])) == [1]
         assert err.getvalue() == ""
+
+
+class TestRichStaysOptional:
+    def test_the_library_and_the_help_need_no_rich(self) -> None:
+        """``import labflow`` and ``labflow --help`` work where Rich is not installed."""
+        program = (
+            "import io, sys\n"
+            "sys.modules['rich'] = None\n"  # as if it were not installed
+            "import labflow, labflow.reports, labflow.serde\n"
+            "from labflow import cli\n"
+            "assert cli.main(['--help'], stdout=io.StringIO()) == 0\n"
+            "assert cli.main(['advance', '--help', '--lang', 'id'], stdout=io.StringIO()) == 0\n"
+        )
+        result = subprocess.run([sys.executable, "-c", program], capture_output=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+
+    def test_without_rich_the_command_says_how_to_get_it(self) -> None:
+        program = (
+            "import io, sys\n"
+            "sys.modules['rich'] = None\n"  # as if it were not installed
+            "from labflow import cli\n"
+            "err = io.StringIO()\n"
+            "code = cli.main(['policy', 'list'], stdout=io.StringIO(), stderr=err)\n"
+            "assert code == 2, code\n"
+            "assert 'labflow[cli]' in err.getvalue(), err.getvalue()\n"
+        )
+        result = subprocess.run([sys.executable, "-c", program], capture_output=True, timeout=60)
+        assert result.returncode == 0, result.stderr

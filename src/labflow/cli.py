@@ -833,14 +833,9 @@ def _list(args: argparse.Namespace, out: _Out) -> int:
         )
         for r in rows
     ]
-    if args.blocked:
-        # Who is held up, and why, in sentences: the id, the stage and the reasons.
-        headers = [out.word(k) for k in ("innovation", "unit", "stage", "reasons")]
-        table = [
-            (r.id, r.unit, out.stage(r.stage), "\n".join(out.unmet(u) for u in blocked[r.id].unmet))
-            for r in rows
-        ]
-        out.table(None, headers, table, wide={2: 1, 3: 2}, keep=(0, 1))
+    if args.blocked and out.lab is not None:
+        # Who is held up, and why, in sentences, stage by stage.
+        _blocked_by_stage(out, out.lab, [(r.id, r.unit, r.stage, blocked[r.id]) for r in rows])
     else:
         out.table(None, headers, table, wide=(3,), keep=(0, 1))
     out.say(out.t("list.total", n=len(rows)))
@@ -1051,24 +1046,31 @@ def _print_report(out: _Out, report: reports.Report, lab: Lab) -> None:
     if not report.blocked:
         out.say(out.t("report.none_blocked"), style="green")
         return
-    out.table(
-        out.t("report.blocked", n=len(report.blocked)),
-        [out.word(k) for k in ("innovation", "unit", "stage", "reasons")],
-        [
-            (
-                b.innovation,
-                b.unit,
-                out.stage(b.stage),
-                "\n".join(out.unmet(u) for u in b.verdict.unmet),
-            )
-            for b in sorted(
-                report.blocked,
-                key=lambda b: (lab.policy.index(b.stage), b.unit, b.innovation),
-            )
-        ],
-        wide={2: 1, 3: 2},
-        keep=(0, 1),
+    out.say(out.t("report.blocked", n=len(report.blocked)), style="bold")
+    _blocked_by_stage(
+        out, lab, [(b.innovation, b.unit, b.stage, b.verdict) for b in report.blocked]
     )
+
+
+def _blocked_by_stage(
+    out: _Out, lab: Lab, blocked: Sequence[tuple[str, str, str, Verdict]]
+) -> None:
+    """Blocked innovations in one table per stage (in the policy's order), reasons as sentences."""
+    stages: dict[str, list[tuple[str, str, str]]] = {}
+    for innovation, unit, stage, verdict in blocked:
+        reasons = "\n".join(out.unmet(u) for u in verdict.unmet)
+        stages.setdefault(stage, []).append((innovation, unit, reasons))
+    known = lab.policy.stage_ids
+    for stage in sorted(stages, key=lambda s: known.index(s) if s in known else len(known)):
+        rows = sorted(stages[stage], key=lambda r: (r[1], r[0]))
+        out.say()
+        out.table(
+            f"{out.stage(stage)} ({len(rows)})",
+            [out.word(k) for k in ("innovation", "unit", "reasons")],
+            rows,
+            wide=(2,),
+            keep=(0, 1),
+        )
 
 
 def _export(args: argparse.Namespace, out: _Out) -> int:
@@ -1449,6 +1451,10 @@ def main(
         return _fail(out, out.t("error.interrupted"), 130)
     except BrokenPipeError:  # the reader went away (``labflow export | head``): stop quietly
         return EXIT_BROKEN_PIPE
+    except ModuleNotFoundError as exc:
+        if exc.name != "rich":
+            raise
+        return _fail(out, out.t("error.no_rich"), EXIT_USAGE)
     except OSError as exc:  # a file the places above did not name: still one sentence
         where = f" ({printable(str(exc.filename))})" if exc.filename else ""
         return _fail(out, out.t("error.file", where=where, reason=_reason(exc)), EXIT_USAGE)

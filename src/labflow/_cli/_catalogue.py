@@ -725,6 +725,12 @@ CATALOGUE: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
             "The {what} document is malformed ({n} {n|problem|problems}):",
             "Dokumen {what} rusak ({n} masalah):",
         ),
+        "error.no_rich": (
+            "The command draws with Rich, which is not installed: "
+            'pip install "labflow[cli]" (or uv run --extra cli labflow ...).',
+            "Perintah ini menggambar dengan Rich, yang belum terpasang: "
+            'pip install "labflow[cli]" (atau uv run --extra cli labflow ...).',
+        ),
         "error.interrupted": (
             "interrupted; nothing more was written.",
             "dihentikan; tidak ada lagi yang ditulis.",
