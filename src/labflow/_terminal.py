@@ -288,10 +288,10 @@ class Output:
 
         per_second = self.word("per_second")
         with Progress(
-            TextColumn("{task.description}"),
+            TextColumn("{task.description}", markup=False),
             BarColumn(),
             MofNCompleteColumn(),
-            TextColumn("{task.fields[rate]}"),
+            TextColumn("{task.fields[rate]}", markup=False),
             TimeElapsedColumn(),
             TimeRemainingColumn(),
             console=console,
@@ -315,5 +315,7 @@ class Output:
         if console is None:
             yield
             return
-        with console.status(printable(label)):
+        from rich.text import Text
+
+        with console.status(Text(printable(label))):
             yield

@@ -120,10 +120,13 @@ class _Out(Output):
     """The command's output, which also remembers the lab it read (for labels and hints)."""
 
     lab: Lab | None = None
+    #: the lab's policy and id, when the command read them without the lab (``list``)
+    policy: Policy | None = None
+    lab_id: str = ""
 
     def stage(self, stage_id: str, policy: Policy | None = None) -> str:
         """A stage's label in the output's language (its id if the policy has no such stage)."""
-        policy = policy or (self.lab.policy if self.lab is not None else None)
+        policy = policy or self.policy or (self.lab.policy if self.lab is not None else None)
         if policy is None or stage_id not in policy.stage_ids:
             return stage_id
         return policy.stage(stage_id).label(self.lang)
@@ -173,7 +176,7 @@ def _open(args: argparse.Namespace, *, create: bool = False) -> SQLiteStore:
     try:
         return SQLiteStore(args.db, create=create)
     except OSError as exc:  # a name too long, a folder it may not look into, ...
-        raise StoreError(f"The database {args.db} cannot be opened: {_reason(exc)}.") from exc
+        raise _NoLab("error.db_unopenable", db=args.db, reason=_reason(exc)) from exc
 
 
 def _lab_id(store: SQLiteStore, args: argparse.Namespace) -> str:
@@ -198,7 +201,7 @@ def _lab_id(store: SQLiteStore, args: argparse.Namespace) -> str:
 
 
 class _NoLab(_Said):
-    """The database holds no lab yet (a storage problem: exit code 3)."""
+    """The database holds no lab, or cannot be opened (a storage problem: exit code 3)."""
 
     exit_code = EXIT_STORE
 
@@ -726,7 +729,9 @@ def _unmet_json(item: Unmet) -> dict[str, Any]:
 
 def _load(args: argparse.Namespace, out: _Out) -> Lab:
     with _open(args) as store:
-        lab = store.load(_lab_id(store, args))
+        lab_id = _lab_id(store, args)
+        with out.status(out.word("loading")):  # replaying a large lab takes a while
+            lab = store.load(lab_id)
     out.lab = lab
     return lab
 
@@ -802,14 +807,17 @@ def _list(args: argparse.Namespace, out: _Out) -> int:
             lab_id, stage=args.stage, unit=args.unit, unit_kind=args.unit_kind, status=args.status
         )
         blocked: dict[str, Verdict] = {}
-        if args.blocked or not out.as_json:
-            lab = store.load(lab_id)
-            out.lab = lab
-            if args.stage is not None and args.stage not in lab.policy.stage_ids:
-                raise NotFound("stage", args.stage, where=f"policy {lab.policy.id!r}")
-            if args.blocked:
-                blocked = {b.innovation: b.verdict for b in reports.blocked(lab)}
-                rows = [r for r in rows if r.id in blocked]
+        out.lab_id = lab_id
+        if args.blocked:  # the verdicts need the whole lab
+            with out.status(out.word("loading")):
+                out.lab = store.load(lab_id)
+            blocked = {b.innovation: b.verdict for b in reports.blocked(out.lab)}
+            rows = [r for r in rows if r.id in blocked]
+        else:  # labels need only the policy, read from the lab's first event
+            out.policy = _recorded_policy(store, lab_id)
+        policy = out.lab.policy if out.lab is not None else out.policy
+        if args.stage is not None and policy is not None and args.stage not in policy.stage_ids:
+            raise NotFound("stage", args.stage, where=f"lab {lab_id!r}")
     if out.as_json:
         out.json(
             [
@@ -1132,7 +1140,7 @@ def _policy_show(args: argparse.Namespace, out: _Out) -> int:
     if out.as_json:
         out.json(policy.to_dict())
         return EXIT_OK
-    out.say(f"{policy.id}: {policy.name}", style="bold")
+    out.say(printable(f"{policy.id}: {policy.name}"), style="bold")
     rows = []
     for stage in policy.stages:
         gate = ", ".join(s.name for s in policy.gates.get(stage.id, ()))
@@ -1170,7 +1178,7 @@ def _policy_diff(args: argparse.Namespace, out: _Out) -> int:
     if out.as_json:
         out.json({**attrs.asdict(result), "empty": result.empty, "text": str(result)})
     else:
-        out.raw(str(result))
+        out.raw(printable(str(result)))
     return EXIT_OK
 
 
@@ -1223,7 +1231,7 @@ def _demo(args: argparse.Namespace, out: _Out) -> int:
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
         where = str(path.resolve())
     except OSError as exc:
-        raise StoreError(f"The database {args.db} cannot be replaced: {_reason(exc)}.") from exc
+        raise _NoLab("error.db_unreplaceable", db=args.db, reason=_reason(exc)) from exc
     region = REGIONS[args.region]
     started = time.perf_counter()
     with _open(args, create=True) as store:
@@ -1318,17 +1326,14 @@ def _fail(out: Output, text: str, code: int) -> int:
 
 
 def _hint(out: _Out, exc: NotFound) -> str:
-    """ " Did you mean ...?" for a mistyped id of the lab the command read, or nothing."""
+    """Who was meant by a mistyped id ("Did you mean ...?"), from what the command read."""
     lab = out.lab
-    if lab is None:
-        return ""
-    pools: dict[str, Iterable[str]] = {
-        "innovation": lab.innovations,
-        "actor": lab.actors,
-        "unit": lab.units,
-        "stage": lab.policy.stage_ids,
-        "role": lab.policy.roles,
-    }
+    policy = lab.policy if lab is not None else out.policy
+    pools: dict[str, Iterable[str]] = {}
+    if policy is not None:
+        pools.update(stage=policy.stage_ids, role=policy.roles)
+    if lab is not None:
+        pools.update(innovation=lab.innovations, actor=lab.actors, unit=lab.units)
     close = suggest(exc.ident, list(pools.get(exc.what, ())))
     return out.t("error.did_you_mean", close=close) if close else ""
 
@@ -1350,7 +1355,7 @@ def _explain_error(out: _Out, exc: LabflowError, db: str) -> str:
         return out.explain(exc.verdict)
     if isinstance(exc, NotFound):
         what = out.t(f"what.{exc.what}") if has(f"what.{exc.what}") else exc.what
-        where = out.lab.id if out.lab is not None else ""
+        where = out.lab.id if out.lab is not None else out.lab_id
         return out.t("error.not_found", what=what, id=exc.ident, lab=where) + _hint(out, exc)
     if isinstance(exc, PermissionDenied):
         return _denied(out, exc)

@@ -377,6 +377,7 @@ CATALOGUE: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
         "word.yes": ("yes", "ya"),
         "word.no": ("no", "tidak"),
         "word.verifying": ("Verifying every history", "Memverifikasi setiap riwayat"),
+        "word.loading": ("Reading the lab's histories", "Membaca riwayat laboratorium"),
         "word.saving": ("Writing to the database", "Menulis ke basis data"),
         "word.adding_units": ("Adding units", "Menambahkan unit"),
         "word.registering_ideas": ("Registering ideas", "Mendaftarkan ide"),
@@ -701,9 +702,19 @@ CATALOGUE: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
             "The history of {subject} does not verify: {reason}.",
             "Riwayat {subject} tidak terverifikasi: {reason}.",
         ),
+        "error.db_unopenable": (
+            "The database {db} cannot be opened: {reason}.",
+            "Basis data {db} tidak dapat dibuka: {reason}.",
+        ),
+        "error.db_unreplaceable": (
+            "The database {db} cannot be replaced: {reason}.",
+            "Basis data {db} tidak dapat diganti: {reason}.",
+        ),
         "error.db_missing": (
-            "There is no database {db}; create a lab first (labflow create) or give --db.",
-            "Basis data {db} tidak ada; buat laboratorium dulu (labflow create) atau berikan --db.",
+            "There is no labflow database at {db}; create a lab first (labflow create) "
+            "or give --db.",
+            "Tidak ada basis data labflow di {db}; buat laboratorium dulu (labflow create) "
+            "atau berikan --db.",
         ),
         "error.db_locked": (
             "The database {db} is locked by another writer; try again shortly.",
@@ -714,8 +725,8 @@ CATALOGUE: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
             "Basis data {db} ditulis oleh labflow yang lebih baru; perbarui labflow.",
         ),
         "error.db_corrupt": (
-            "The database {db} is not a sound labflow database: {reason}",
-            "Basis data {db} bukan basis data labflow yang utuh: {reason}",
+            "The database {db} is damaged or not a labflow database: {reason}",
+            "Basis data {db} rusak atau bukan basis data labflow (rincian: {reason})",
         ),
         "error.policy_invalid": (
             "The policy {what} is invalid ({n} {n|problem|problems}):",
