@@ -194,6 +194,32 @@ class TestAt:
         assert says in err
         assert events(banyumas) == before
 
+    def test_an_innovation_s_own_history_is_kept_in_order(self, banyumas: Path) -> None:
+        """A time after the lab's last event is still refused before the innovation's last."""
+        db = str(banyumas)
+        code, _, err = run(
+            "add-unit", "dinkes", "--name", "Dinas Kesehatan", "--kind", "agency", "--by", "sek",
+            "--at", "2017-02-01", "--db", db,
+        )  # fmt: skip
+        assert code == cli.EXIT_OK, err
+        code, _, err = run(
+            "register", "k-119", "--title", "K-119", "--unit", "dinkes", "--innovator", "Tim",
+            "--problem", "Ambulans lambat", "--by", "sek", "--at", "2017-03-01", "--db", db,
+        )  # fmt: skip
+        assert code == cli.EXIT_OK, err
+        code, _, err = run(
+            "diagnose", "k-119", "--problem", "p", "--cause", "c", "--by", "sek",
+            "--at", "2017-02-15", "--db", db,
+        )  # fmt: skip
+        assert code == cli.EXIT_REFUSED
+        assert "comes before the last event of k-119 (2017-03-01T00:00+00:00)" in err
+        code, out, err = run(
+            "diagnose", "k-119", "--problem", "p", "--cause", "c", "--by", "sek",
+            "--at", "2017-03-02", "--db", db, "--json",
+        )  # fmt: skip
+        assert code == cli.EXIT_OK, err
+        assert json.loads(out)["recorded"][0]["at"] == "2017-03-02T00:00:00+00:00"
+
 
 class TestGlobalOptions:
     def test_before_or_after_the_command(self, banyumas: Path) -> None:
