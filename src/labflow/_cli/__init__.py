@@ -1,0 +1,8 @@
+"""The ``labflow`` command's parts, behind its entry point `labflow.cli`.
+
+`labflow.cli` holds ``main`` and turns errors into sentences and exit codes; this private
+package holds the rest: the message catalogue (`_catalogue`: every word the command
+prints, in English and Indonesian), the argument parser built from it and the shell
+completion derived from that parser (`_parser`), what every command shares (`_common`),
+and the commands that write (`_writing`) and read (`_reading`).
+"""

@@ -1,0 +1,336 @@
+"""What every ``labflow`` command shares: its output, its mistakes, and opening the lab.
+
+The commands (`labflow._cli._writing`, `labflow._cli._reading`) are written against
+these: `CommandOutput` draws in the user's language and remembers the lab it read (for
+stage labels and "did you mean"), `Said` is a mistake worded from the catalogue, and
+`write_lab` runs one command as one transaction, at ``--at`` if given.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final
+
+from labflow._cli._catalogue import has, message
+from labflow._cli._parser import PATH_OPTIONS, suggest
+from labflow._terminal import Output, printable, safe_message
+from labflow.errors import LabflowError, NotFound, UsageError
+from labflow.events import Event
+from labflow.lab import Lab, system_clock
+from labflow.model import Actor
+from labflow.policy import Policy, policy_from_dict
+from labflow.requirements import Unmet, Verdict
+from labflow.store import Session
+from labflow.store.sqlite import SQLiteStore
+
+# The exit codes (labflow.cli documents them).
+EXIT_OK: Final = 0
+EXIT_REFUSED: Final = 1
+EXIT_USAGE: Final = 2
+EXIT_STORE: Final = 3
+EXIT_CONFLICT: Final = 4
+EXIT_UNVERIFIED: Final = 5
+#: Standard output was closed by its reader; by convention 128 + SIGPIPE.
+EXIT_BROKEN_PIPE: Final = 141
+
+
+class Said(LabflowError):
+    """A mistake the command itself found, worded from the catalogue in the user's language."""
+
+    exit_code = EXIT_USAGE
+
+    def __init__(self, key: str, **params: Any) -> None:
+        self.key = key
+        self.params = params
+        super().__init__(
+            message(key, "en", **params), message(key, "id", **params), code=f"cli.{key}"
+        )
+
+    def say(self, lang: str) -> str:
+        text = safe_message(self.key, lang, **self.params)
+        if self.params.get("hint"):
+            text += safe_message("error.did_you_mean", lang, close=self.params["hint"])
+        return text
+
+
+class Usage(Said, UsageError):
+    """A usage mistake the parser could not see (exit code 2)."""
+
+
+class Refused(Said):
+    """A command refused before it reached the lab: an ``--at`` out of order, ... (exit 1)."""
+
+    exit_code = EXIT_REFUSED
+
+
+class CommandOutput(Output):
+    """The command's output, which also remembers the lab it read (for labels and hints)."""
+
+    lab: Lab | None = None
+    #: the lab's policy and id, when the command read them without the lab (``list``)
+    policy: Policy | None = None
+    lab_id: str = ""
+
+    def stage(self, stage_id: str, policy: Policy | None = None) -> str:
+        """A stage's label in the output's language (its id if the policy has no such stage)."""
+        policy = policy or self.policy or (self.lab.policy if self.lab is not None else None)
+        if policy is None or stage_id not in policy.stage_ids:
+            return stage_id
+        return policy.stage(stage_id).label(self.lang)
+
+    def kind(self, kind: str | None) -> str:
+        if not kind:
+            return "·"
+        return self.t(f"kind.{kind}") if has(f"kind.{kind}") else printable(kind)
+
+    def event(self, kind: str) -> str:
+        return self.t(f"event.{kind}") if has(f"event.{kind}") else printable(kind)
+
+    def role(self, role: str) -> str:
+        policy = self.lab.policy if self.lab is not None else None
+        if policy is not None and role in policy.roles:
+            definition = policy.roles[role]
+            return definition.label_id if self.lang == "id" else definition.label_en
+        return role
+
+    def explain(self, verdict: Verdict, policy: Policy | None = None) -> str:
+        """A verdict as sentences, with the stage's label: a heading and one unmet item a line."""
+        target = self.stage(verdict.target, policy)
+        if verdict.ok:
+            return self.t("verdict.ok", subject=verdict.subject, stage=target)
+        if verdict.codes == ("stage.final",):
+            key = "verdict.final_lab" if verdict.action == "lab.advance" else "verdict.final"
+            return self.t(key, subject=verdict.subject, stage=target)
+        key = {"launch": "verdict.cannot_launch", "lab.advance": "verdict.lab_cannot_advance"}.get(
+            verdict.action, "verdict.cannot_advance"
+        )
+        heading = self.t(key, subject=verdict.subject, stage=target)
+        return heading + "\n" + "\n".join(f"  - {self.unmet(u)}" for u in verdict.unmet)
+
+    def unmet(self, item: Unmet) -> str:
+        return printable(item.message(self.lang))
+
+
+def reason_of(exc: OSError) -> str:
+    """What the system said about a file, without the errno and the repeated name."""
+    return exc.strerror or str(exc) or type(exc).__name__
+
+
+def open_store(args: argparse.Namespace, *, create: bool = False) -> SQLiteStore:
+    try:
+        return SQLiteStore(args.db, create=create)
+    except OSError as exc:  # a name too long, a folder it may not look into, ...
+        raise NoLab("error.db_unopenable", db=args.db, reason=reason_of(exc)) from exc
+
+
+def lab_id_of(store: SQLiteStore, args: argparse.Namespace) -> str:
+    ids = store.lab_ids()
+    if args.lab:
+        if args.lab not in ids:
+            close = suggest(args.lab, ids)
+            raise Usage(
+                "error.no_lab",
+                lab=args.lab,
+                db=str(store.path),
+                labs=", ".join(ids) or "—",
+                n=len(ids),
+                hint=close or "",
+            )
+        return str(args.lab)
+    if len(ids) == 1:
+        return ids[0]
+    if not ids:
+        raise NoLab("error.empty_db", db=str(store.path))
+    raise Usage("error.several_labs", db=str(store.path), labs=", ".join(ids))
+
+
+class NoLab(Said):
+    """The database holds no lab, or cannot be opened (a storage problem: exit code 3)."""
+
+    exit_code = EXIT_STORE
+
+
+def undecodable_argument(argv: Sequence[str], args: argparse.Namespace) -> Usage | None:
+    """Why an argument that was not UTF-8 cannot be used, or ``None`` if all are text.
+
+    Python keeps the bytes of such an argument as lone surrogates; hashed into an
+    event they would fail, and stored they would not be text. File names are the
+    exception: the system takes them back byte for byte, so they may be anything.
+    """
+    paths = {getattr(args, name, None) for name in PATH_OPTIONS} - {None}
+    for i, token in enumerate(argv):
+        try:
+            token.encode("utf-8")
+            continue
+        except UnicodeEncodeError:
+            pass
+        option, equals, value = token.partition("=")
+        if token in paths or (equals and option.startswith("--") and value in paths):
+            continue
+        if i and argv[i - 1].startswith("-"):
+            return Usage("error.not_utf8_of", value=token, option=argv[i - 1])
+        return Usage("error.not_utf8", value=token)
+    return None
+
+
+def parse_at(text: str) -> datetime:
+    """``--at``: a date (midnight UTC) or an ISO date and time (UTC unless it says otherwise)."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise Usage("error.bad_at", value=text) from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def check_order(lab: Lab, at: datetime, subjects: Iterable[str]) -> None:
+    """``--at`` must not come before what the histories it extends already record."""
+    if at > datetime.now(UTC):
+        raise Refused("error.at_future", at=at.isoformat(timespec="minutes"))
+    histories = [(lab.id, lab.history)]
+    histories += [(s, lab.innovations[s].history) for s in subjects if s in lab.innovations]
+    for subject, history in histories:
+        if history and at < history[-1].at:
+            raise Refused(
+                "error.at_order",
+                at=at.isoformat(timespec="minutes"),
+                subject=subject,
+                last=history[-1].at.isoformat(timespec="minutes"),
+            )
+
+
+def session_at(store: SQLiteStore, lab_id: str, at: datetime | None) -> Session:
+    """A session on the lab whose clock reads ``at`` (``--at``), or the time now."""
+    return store.session(lab_id, clock=system_clock if at is None else (lambda: at))
+
+
+def write_lab(
+    args: argparse.Namespace,
+    out: CommandOutput,
+    work: Callable[[Lab], object],
+    subjects: Iterable[str] = (),
+    *,
+    quiet: bool = False,
+) -> int:
+    """Run ``work`` on the lab in one transaction and say what it recorded (unless ``quiet``)."""
+    at = parse_at(args.at) if getattr(args, "at", None) else None
+    with open_store(args) as store:
+        lab_id = lab_id_of(store, args)
+        session = session_at(store, lab_id, at)
+        with session as lab:
+            out.lab = lab
+            if at is not None:
+                check_order(lab, at, subjects)
+            work(lab)
+    if not quiet:
+        say_recorded(out, session.committed)
+    return EXIT_OK
+
+
+def say_recorded(out: CommandOutput, events: Sequence[Event]) -> None:
+    if out.as_json:
+        out.json({"recorded": [event_json(e) for e in events]})
+        return
+    for event in events:
+        out.say(
+            out.t(
+                "done.recorded",
+                subject=event.subject,
+                seq=event.seq,
+                event=out.event(event.kind),
+                at=event.at.isoformat(timespec="minutes"),
+            ),
+            style="green",
+        )
+
+
+def event_json(event: Event, *, hashes: bool = False) -> dict[str, Any]:
+    """An event as every command's JSON shows it."""
+    data: dict[str, Any] = {
+        "subject": event.subject,
+        "seq": event.seq,
+        "at": event.at.isoformat(),
+        "actor": event.actor,
+        "kind": event.kind,
+        "payload": event.payload,
+    }
+    if hashes:
+        data.update(prev=event.prev, hash=event.hash)
+    return data
+
+
+def simple(method: str) -> Callable[[argparse.Namespace, CommandOutput], int]:
+    def run(args: argparse.Namespace, out: CommandOutput) -> int:
+        return write_lab(
+            args,
+            out,
+            lambda lab: getattr(lab, method)(args.innovation, by=args.by),
+            [args.innovation],
+        )
+
+    return run
+
+
+def reasoned(method: str) -> Callable[[argparse.Namespace, CommandOutput], int]:
+    def run(args: argparse.Namespace, out: CommandOutput) -> int:
+        return write_lab(
+            args,
+            out,
+            lambda lab: getattr(lab, method)(args.innovation, reason=args.reason, by=args.by),
+            [args.innovation],
+        )
+
+    return run
+
+
+def read_text(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise Usage("error.not_utf8_file", path=path, byte=exc.start) from exc
+    except OSError as exc:
+        raise Usage("error.unreadable", path=path, reason=reason_of(exc)) from exc
+
+
+def refuse_existing(store: SQLiteStore, lab_id: str) -> None:
+    """A lab id already in the database is the user's mistake, not another writer's race."""
+    if lab_id in store.lab_ids():
+        raise Usage("error.lab_taken", db=str(store.path), lab=lab_id)
+
+
+def actor_of(lab: Lab, actor_id: str) -> Actor:
+    actor = lab.actors.get(actor_id)
+    if actor is None:
+        raise NotFound("actor", actor_id, where=f"lab {lab.id!r}")
+    return actor
+
+
+def unmet_json(item: Unmet) -> dict[str, Any]:
+    """An unmet item as every command's JSON shows it (as `labflow.reports` does)."""
+    return {"code": item.code, "en": item.message("en"), "id": item.message("id")}
+
+
+def load_lab(args: argparse.Namespace, out: CommandOutput) -> Lab:
+    with open_store(args) as store:
+        lab_id = lab_id_of(store, args)
+        with out.status(out.word("loading")):  # replaying a large lab takes a while
+            lab = store.load(lab_id)
+    out.lab = lab
+    return lab
+
+
+def innovation_of(lab: Lab, innovation_id: str) -> Any:
+    if innovation_id not in lab.innovations:
+        raise NotFound("innovation", innovation_id, where=f"lab {lab.id!r}")
+    return lab.innovations[innovation_id]
+
+
+def recorded_policy(store: SQLiteStore, lab_id: str) -> Policy | None:
+    """The policy a lab recorded at creation, read from its first event (not the whole lab)."""
+    first = store.history(lab_id)[:1]
+    try:
+        return policy_from_dict(first[0].payload["policy"]) if first else None
+    except (LabflowError, KeyError, TypeError):  # a host's own requirement: show stage ids
+        return None

@@ -1,0 +1,525 @@
+"""The ``labflow`` command's arguments, in the user's language, with "did you mean".
+
+`argparse` from the standard library (no dependency for ``labflow --help``), built in the
+language of ``--lang`` (or ``LABFLOW_LANG``) so that help, usage and usage errors speak
+it too. The options every command shares (``--db``, ``--lab``, ``--lang``, ``--json``)
+are accepted before or after the subcommand: they are declared on the top parser and
+on every subparser with suppressed defaults, so a value given in one place is never
+overwritten by the other's default.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import re
+import sys
+from collections.abc import Iterator, Sequence
+from typing import Any, Final, NoReturn
+
+from labflow._cli._catalogue import message
+from labflow._version import __version__
+from labflow.model import UnitKind
+
+#: The database every lab command uses unless ``--db`` says otherwise.
+DEFAULT_DB: Final = "labflow.db"
+#: The database ``labflow demo`` writes unless ``--db`` says otherwise.
+DEMO_DB: Final = "labflow-demo.db"
+#: The languages of the catalogue.
+LANGS: Final = ("en", "id")
+
+#: Options whose value is a file name (kept byte for byte, even when not UTF-8).
+PATH_OPTIONS: Final = (
+    "db",
+    "units",
+    "actors",
+    "innovations",
+    "lab_json",
+    "out",
+    "policy",
+    "base",
+    "variant",
+)
+
+
+def language(argv: Sequence[str], default: str) -> str:
+    """The ``--lang`` given anywhere in ``argv`` (before ``--``), else ``default``."""
+    found = default
+    for i, token in enumerate(argv):
+        if token == "--":
+            break
+        if token == "--lang" and i + 1 < len(argv):
+            found = argv[i + 1]
+        elif token.startswith("--lang="):
+            found = token.partition("=")[2]
+    return found if found in LANGS else default
+
+
+def suggest(word: str, choices: Sequence[str]) -> str | None:
+    """The closest of ``choices`` to a mistyped ``word``, if one is close enough."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    lang = "en"
+
+    def add_usage(
+        self,
+        usage: str | None,
+        actions: Any,
+        groups: Any,
+        prefix: str | None = None,
+    ) -> None:
+        if prefix is None:
+            prefix = message("help.usage", self.lang)
+        super().add_usage(usage, actions, groups, prefix)
+
+
+# argparse's own sentences, as Python 3.11-3.13 word them, and their catalogue keys.
+_ARGPARSE: Final = (
+    (re.compile(r"the following arguments are required: (?P<names>.+)"), "usage.required"),
+    (re.compile(r"unrecognized arguments: (?P<names>.+)"), "usage.unrecognized"),
+    (re.compile(r"argument (?P<name>\S+): expected one argument"), "usage.expected_one"),
+    (re.compile(r"argument (?P<name>\S+): expected at least one argument"), "usage.expected_one"),
+    (
+        re.compile(r"argument (?P<name>\S+): invalid \w+ value: (?P<value>.+)"),
+        "usage.invalid_value",
+    ),
+    (
+        re.compile(r"ambiguous option: (?P<name>\S+) could match (?P<names>.+)"),
+        "usage.ambiguous",
+    ),
+    (
+        re.compile(r"argument (?P<name>\S+): not allowed with argument (?P<other>\S+)"),
+        "usage.exclusive",
+    ),
+)
+
+
+#: What kind of value an option takes, by its destination (free text otherwise).
+_METAVARS: Final = {
+    **dict.fromkeys(
+        ("unit", "origin", "regional_head", "unit_head", "lab_id", "stage", "id", "lab"), "id"
+    ),
+    **dict.fromkeys(("roles", "role", "add", "remove"), "role"),
+    "budget": "number",
+    "policy": "policy",
+    "initiator": "initiator",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    """An `argparse.ArgumentParser` that speaks the catalogue's language."""
+
+    def __init__(self, *args: Any, lang: str = "en", helps: bool = True, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        kwargs["add_help"] = False  # added below, in the user's language
+        parents = kwargs.pop("parents", [])
+        super().__init__(*args, **kwargs)
+        self.lang = lang
+        self._positionals.title = message("help.positionals", lang)
+        self._optionals.title = message("help.options", lang)
+        if helps:
+            self.add_argument("-h", "--help", action="help", help=message("help.help", lang))
+        # The parents' options join the groups renamed above (argparse would add them
+        # before the renaming, under a second "options" heading).
+        for parent in parents:
+            self._add_container_actions(parent)
+            self._defaults.update(parent._defaults)
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
+        """An argument whose placeholder (``TEXT``, ``ID``, ...) is in the parser's language."""
+        optional = args and str(args[0]).startswith("-")
+        takes_value = kwargs.get("action") in (None, "append") and "choices" not in kwargs
+        if optional and takes_value and "metavar" not in kwargs:
+            dest = kwargs.get("dest") or str(args[-1]).lstrip("-").replace("-", "_")
+            kwargs["metavar"] = message(f"metavar.{_METAVARS.get(dest, 'text')}", self.lang)
+        return super().add_argument(*args, **kwargs)
+
+    def _get_formatter(self) -> argparse.HelpFormatter:
+        formatter = super()._get_formatter()
+        if isinstance(formatter, _Formatter):
+            formatter.lang = self.lang
+        return formatter
+
+    def _check_value(self, action: argparse.Action, value: Any) -> None:
+        choices = action.choices
+        if choices is None or value in choices:
+            return
+        names = [str(c) for c in choices]
+        close = suggest(str(value), names)
+        key = "usage.did_you_mean" if close else "usage.invalid_choice"
+        raise argparse.ArgumentError(
+            action,
+            message(key, self.lang, value=str(value), close=close or "", choices=", ".join(names)),
+        )
+
+    def error(self, text: str) -> NoReturn:
+        for pattern, key in _ARGPARSE:
+            match = pattern.fullmatch(text)
+            if match:
+                text = message(key, self.lang, **match.groupdict())
+                break
+        else:
+            match = re.fullmatch(r"argument (\S+): (.*)", text, flags=re.DOTALL)
+            if match:  # an error of ours about one argument (an invalid choice, ...)
+                text = message("usage.argument", self.lang, name=match[1], text=match[2])
+        self.print_usage(sys.stderr)
+        self.exit(2, f"labflow: {message('usage.error', self.lang)}: {text}\n")
+
+
+def _global(lang: str) -> _Parser:
+    """The options every command takes, before or after its name (defaults suppressed)."""
+    shared = _Parser(lang=lang, helps=False)
+    shared.add_argument(
+        "--db",
+        default=argparse.SUPPRESS,
+        metavar=message("metavar.path", lang),
+        help=message("arg.db", lang, default=DEFAULT_DB, demo=DEMO_DB),
+    )
+    shared.add_argument(
+        "--lab",
+        default=argparse.SUPPRESS,
+        metavar="ID",
+        help=message("arg.lab", lang),
+    )
+    shared.add_argument(
+        "--lang",
+        choices=LANGS,
+        default=argparse.SUPPRESS,
+        help=message("arg.lang", lang),
+    )
+    shared.add_argument(
+        "--json",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help=message("arg.json", lang),
+    )
+    return shared
+
+
+def _acting(lang: str) -> _Parser:
+    acting = _Parser(lang=lang, helps=False)
+    acting.add_argument(
+        "--by", required=True, metavar=message("metavar.actor", lang), help=message("arg.by", lang)
+    )
+    acting.add_argument(
+        "--at",
+        metavar=message("metavar.when", lang),
+        help=message("arg.at", lang),
+    )
+    return acting
+
+
+def build(lang: str = "en") -> argparse.ArgumentParser:
+    """The whole ``labflow`` parser in ``lang``; each command sets ``run`` to its name."""
+
+    def t(key: str, **params: Any) -> str:
+        return message(key, lang, **params)
+
+    shared = _global(lang)
+    acting = _acting(lang)
+    parser = _Parser(
+        prog="labflow",
+        description=t("help.description"),
+        epilog=t("help.epilog"),
+        parents=[shared],
+        lang=lang,
+    )
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"labflow {__version__}",
+        help=t("help.version"),
+    )
+    sub = parser.add_subparsers(
+        dest="command", metavar=t("metavar.command"), required=True, parser_class=_Parser
+    )
+
+    def command(name: str, *, writes: bool = False, run: str | None = None) -> argparse.Namespace:
+        parents = [shared, acting] if writes else [shared]
+        p = sub.add_parser(
+            name,
+            help=t(f"cmd.{name}"),
+            description=t(f"cmd.{name}"),
+            parents=parents,
+            lang=lang,
+        )
+        p.set_defaults(run=run or name)
+        return p  # type: ignore[return-value]
+
+    def innovation(p: Any, key: str = "arg.innovation") -> None:
+        p.add_argument("innovation", metavar=t("metavar.innovation"), help=t(key))
+
+    p: Any = command("demo")
+    p.add_argument("--region", choices=("kebumen", "kudus", "banyumas"), default="kebumen")
+
+    p = command("create", writes=True)
+    p.add_argument("--policy", required=True, help=t("arg.policy"))
+    p.add_argument("--id", required=True, dest="lab_id", help=t("arg.lab_id"))
+    p.add_argument("--region", required=True, help=t("arg.region"))
+    p.add_argument("--units", metavar="CSV", help=t("arg.units_csv"))
+    p.add_argument("--actors", metavar="CSV", help=t("arg.actors_csv"))
+
+    p = command("import", writes=True)
+    p.add_argument("--units", metavar="CSV", help=t("arg.units_csv"))
+    p.add_argument("--innovations", metavar="CSV", help=t("arg.innovations_csv"))
+    p.add_argument("--lab-json", metavar="JSON", help=t("arg.lab_json"))
+
+    # --- operators: units, actors, roles -------------------------------------------------
+    p = command("add-unit", writes=True)
+    p.add_argument("unit", metavar=t("metavar.unit"), help=t("arg.unit_id"))
+    p.add_argument("--name", required=True, help=t("arg.unit_name"))
+    p.add_argument(
+        "--kind", required=True, choices=[k.value for k in UnitKind], help=t("arg.unit_kind")
+    )
+
+    p = command("add-actor", writes=True)
+    p.add_argument("actor", metavar=t("metavar.actor"), help=t("arg.actor_id"))
+    p.add_argument("--name", required=True, help=t("arg.actor_name"))
+    p.add_argument(
+        "--role", action="append", default=[], dest="roles", required=True, help=t("arg.role")
+    )
+    p.add_argument("--unit", help=t("arg.actor_unit"))
+
+    p = command("set-roles", writes=True)
+    p.add_argument("actor", metavar=t("metavar.actor"), help=t("arg.actor_id"))
+    p.add_argument("--role", action="append", dest="roles", help=t("arg.roles_set"))
+    p.add_argument("--add", action="append", default=[], help=t("arg.roles_add"))
+    p.add_argument("--remove", action="append", default=[], help=t("arg.roles_remove"))
+
+    p = command("hand-over", writes=True)
+    p.add_argument(
+        "--from",
+        action="append",
+        required=True,
+        dest="giver",
+        metavar=t("metavar.actor"),
+        help=t("arg.hand_from"),
+    )
+    p.add_argument(
+        "--to",
+        action="append",
+        required=True,
+        dest="taker",
+        metavar=t("metavar.actor"),
+        help=t("arg.hand_to"),
+    )
+    p.add_argument("--role", default="facilitator", help=t("arg.hand_role"))
+
+    command("actors")
+    command("units")
+
+    # --- an innovation's life -------------------------------------------------------------
+    p = command("register", writes=True)
+    innovation(p, "arg.new_innovation")
+    p.add_argument("--title", required=True, help=t("arg.title"))
+    p.add_argument("--unit", required=True, help=t("arg.owning_unit"))
+    p.add_argument(
+        "--innovator", action="append", default=[], dest="innovators", help=t("arg.innovator")
+    )
+    p.add_argument("--problem", required=True, help=t("arg.problem"))
+    p.add_argument("--initiator", default="asn", help=t("arg.initiator"))
+
+    p = command("diagnose", writes=True)
+    innovation(p)
+    p.add_argument("--problem", required=True, help=t("arg.problem"))
+    p.add_argument("--cause", action="append", default=[], dest="causes", help=t("arg.cause"))
+    p.add_argument("--readiness", default="", help=t("arg.readiness"))
+
+    p = command("permit", writes=True)
+    innovation(p)
+    p.add_argument("--reference", required=True, help=t("arg.reference"))
+
+    p = command("submit-plan", writes=True)
+    innovation(p)
+    p.add_argument(
+        "--step",
+        action="append",
+        default=[],
+        dest="steps",
+        metavar=t("metavar.step"),
+        help=t("arg.step"),
+    )
+    p.add_argument("--budget", type=int, help=t("arg.budget"))
+
+    p = command("approve-plan", writes=True)
+    innovation(p)
+
+    p = command("draw-up-agreement", writes=True)
+    innovation(p)
+    p.add_argument("--regional-head", required=True, help=t("arg.regional_head"))
+    p.add_argument("--unit-head", required=True, help=t("arg.unit_head"))
+    p.add_argument("--terms", default="", help=t("arg.terms"))
+
+    p = command("sign", writes=True)
+    innovation(p)
+
+    p = command("launch", writes=True)
+    innovation(p)
+    p.add_argument("--ceremony", required=True, help=t("arg.ceremony"))
+
+    p = command("evidence", writes=True)
+    innovation(p)
+    p.add_argument("--title", required=True, help=t("arg.evidence_title"))
+    p.add_argument("--reference", required=True, help=t("arg.reference"))
+
+    p = command("exhibit", writes=True)
+    innovation(p)
+    p.add_argument("--event", required=True, help=t("arg.exhibition"))
+    p.add_argument("--booth", default="", help=t("arg.booth"))
+
+    p = command("advance", writes=True)
+    innovation(p)
+
+    p = command("return", writes=True)
+    innovation(p)
+    p.add_argument("--to", required=True, dest="stage", help=t("arg.return_to"))
+    p.add_argument("--reason", required=True, help=t("arg.reason"))
+
+    for name in ("withdraw", "reinstate"):
+        p = command(name, writes=True)
+        innovation(p)
+        p.add_argument("--reason", required=True, help=t("arg.reason"))
+
+    p = command("replicate", writes=True)
+    innovation(p, "arg.new_innovation")
+    p.add_argument("--origin", required=True, help=t("arg.origin"))
+    p.add_argument("--unit", required=True, help=t("arg.owning_unit"))
+    p.add_argument("--adaptation", required=True, help=t("arg.adaptation"))
+    p.add_argument("--origin-region", help=t("arg.origin_region"))
+    p.add_argument("--title", help=t("arg.title"))
+    p.add_argument("--problem", help=t("arg.problem"))
+
+    command("advance-lab", writes=True)
+
+    p = command("ceremony", writes=True)
+    p.add_argument("--name", required=True, help=t("arg.ceremony"))
+
+    # --- reading --------------------------------------------------------------------------
+    p = command("status")
+    p.add_argument(
+        "innovation", nargs="?", metavar=t("metavar.innovation"), help=t("arg.status_of")
+    )
+
+    p = command("list")
+    p.add_argument("--stage", help=t("arg.filter_stage"))
+    p.add_argument("--unit", help=t("arg.filter_unit"))
+    p.add_argument("--unit-kind", choices=[k.value for k in UnitKind], help=t("arg.filter_kind"))
+    p.add_argument("--status", choices=("active", "withdrawn"), help=t("arg.filter_status"))
+    p.add_argument("--blocked", action="store_true", help=t("arg.blocked"))
+
+    p = command("history")
+    p.add_argument(
+        "innovation", nargs="?", metavar=t("metavar.innovation"), help=t("arg.history_of")
+    )
+    p.add_argument("--hashes", action="store_true", help=t("arg.hashes"))
+
+    command("verify")
+    command("report")
+
+    p = command("export")
+    p.add_argument("--format", choices=("json", "csv"), default="json", help=t("arg.format"))
+    p.add_argument("--out", metavar=t("metavar.path"), help=t("arg.out"))
+
+    p = sub.add_parser(
+        "policy",
+        help=t("cmd.policy"),
+        description=t("cmd.policy"),
+        parents=[shared],
+        lang=lang,
+    )
+    actions = p.add_subparsers(
+        dest="policy_command", metavar=t("metavar.action"), required=True, parser_class=_Parser
+    )
+    for name in ("list", "show", "validate", "diagram", "diff"):
+        q = actions.add_parser(
+            name,
+            help=t(f"cmd.policy-{name}"),
+            description=t(f"cmd.policy-{name}"),
+            parents=[shared],
+            lang=lang,
+        )
+        q.set_defaults(run=f"policy-{name}")
+        if name in ("show", "validate", "diagram"):
+            q.add_argument("policy", metavar=t("metavar.policy"), help=t("arg.policy"))
+        elif name == "diff":
+            q.add_argument("base", metavar=t("metavar.base"), help=t("arg.base"))
+            q.add_argument("variant", metavar=t("metavar.variant"), help=t("arg.variant"))
+
+    p = command("completion")
+    p.add_argument("shell", choices=("bash", "zsh"), help=t("arg.shell"))
+    return parser
+
+
+# --- shell completion ------------------------------------------------------------------------
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
+
+
+def _words(parser: argparse.ArgumentParser) -> Iterator[tuple[str, list[str]]]:
+    """``(path, words)``: each command path and the words that may follow it."""
+    children = _subparsers(parser)
+    options = sorted(s for a in parser._actions for s in a.option_strings if s.startswith("--"))
+    yield "", [*children, *options]
+    for name, child in children.items():
+        for path, words in _words(child):
+            yield f"{name} {path}".strip(), words
+
+
+def completion_script(shell: str) -> str:
+    """A completion script for ``shell`` (bash; zsh through its bash compatibility)."""
+    cases = []
+    for path, words in _words(build("en")):
+        cases.append(f'        "{path}") words="{" ".join(words)}" ;;')
+    choices = {
+        "--lang": " ".join(LANGS),
+        "--kind": " ".join(k.value for k in UnitKind),
+        "--unit-kind": " ".join(k.value for k in UnitKind),
+        "--format": "json csv",
+        "--status": "active withdrawn",
+        "--region": "kebumen kudus banyumas",
+    }
+    value_cases = "\n".join(f'        {o}) words="{w}" ;;' for o, w in choices.items())
+    body = "\n".join(cases)
+    script = f"""\
+# labflow completion for {shell}: eval "$(labflow completion {shell})"
+_labflow() {{
+    local cur prev path word i words
+    cur="${{COMP_WORDS[COMP_CWORD]}}"
+    prev="${{COMP_WORDS[COMP_CWORD-1]}}"
+    case "$prev" in
+{value_cases}
+        --db|--out|--units|--actors|--innovations|--lab-json)
+            COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        *) words="" ;;
+    esac
+    if [ -n "$words" ]; then COMPREPLY=($(compgen -W "$words" -- "$cur")); return; fi
+    path=""
+    for ((i = 1; i < COMP_CWORD; i++)); do
+        word="${{COMP_WORDS[i]}}"
+        case "$word" in -*) continue ;; esac
+        case "$path" in
+            "") if [ -n "$(_labflow_words "$word")" ]; then path="$word"; fi ;;
+            policy) if [ -n "$(_labflow_words "policy $word")" ]; then path="policy $word"; fi ;;
+        esac
+    done
+    COMPREPLY=($(compgen -W "$(_labflow_words "$path")" -- "$cur"))
+}}
+_labflow_words() {{
+    local words=""
+    case "$1" in
+{body}
+    esac
+    echo "$words"
+}}
+"""
+    if shell == "zsh":
+        script += "autoload -U +X bashcompinit && bashcompinit\n"
+    return script + "complete -o default -F _labflow labflow\n"

@@ -1,0 +1,425 @@
+"""The ``labflow`` commands that record events: creating a lab, people, units, innovations.
+
+Each runs as one transaction through `labflow._cli._common._write`; a refusal writes nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+from collections.abc import Callable, Sequence
+from datetime import date
+from typing import Final
+
+from labflow import cohort, serde
+from labflow._cli._catalogue import message
+from labflow._cli._common import (
+    EXIT_OK,
+    CommandOutput,
+    Refused,
+    Usage,
+    actor_of,
+    check_order,
+    event_json,
+    lab_id_of,
+    open_store,
+    parse_at,
+    read_text,
+    reasoned,
+    refuse_existing,
+    session_at,
+    simple,
+    unmet_json,
+    write_lab,
+)
+from labflow._cli._parser import suggest
+from labflow.errors import DocumentError, NotFound, Problem
+from labflow.lab import Lab
+from labflow.model import Actor, Diagnosis, PlanStep, Unit
+from labflow.policy import Policy, load_policy
+from labflow.store import Append
+
+
+def _actors(path: str, policy: Policy, units: Sequence[Unit]) -> list[Actor]:
+    """The actors CSV, checked against the policy's roles and the units: every problem listed."""
+    text = read_text(path)
+    actors = cohort.read_actors(text, path)
+    known_units = {u.id for u in units}
+    lines = _data_lines(text)
+    problems = []
+    for actor, line in zip(actors, lines, strict=False):
+        for role in sorted(actor.roles - set(policy.roles)):
+            problems.append(
+                Problem(
+                    f"{path}:{line}:roles",
+                    message(
+                        "csv.unknown_role",
+                        "en",
+                        role=role,
+                        policy=policy.id,
+                        roles=", ".join(sorted(policy.roles)),
+                    ),
+                )
+            )
+        if actor.unit is not None and actor.unit not in known_units:
+            problems.append(
+                Problem(f"{path}:{line}:unit", message("csv.unknown_unit", "en", unit=actor.unit))
+            )
+    if problems:
+        raise DocumentError(problems, kind="actors CSV")
+    return actors
+
+
+def _data_lines(text: str) -> list[int]:
+    """The line number of each data row of a CSV text (blank rows are skipped, as cohort does)."""
+    numbers = []
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    header = True
+    for row in reader:
+        if header:
+            header = False
+            continue
+        if any(cell.strip() for cell in row):
+            numbers.append(reader.line_num)
+    return numbers
+
+
+def _able(policy: Policy, actors: Sequence[Actor]) -> bool:
+    """Whether someone among ``actors`` may bring in more people and units."""
+    needed = [policy.allowed(c) for c in ("add_actor", "set_roles", "add_unit")]
+    return all(any(not a.roles.isdisjoint(roles) for a in actors) for roles in needed)
+
+
+def _create(args: argparse.Namespace, out: CommandOutput) -> int:
+    policy = load_policy(args.policy)
+    units = cohort.read_units(read_text(args.units), args.units) if args.units else []
+    actors = _actors(args.actors, policy, units) if args.actors else []
+    if not _able(policy, actors):
+        roles = sorted(policy.allowed("add_actor"))
+        raise Usage("error.no_one_can_act", lab=args.lab_id, roles=", ".join(roles))
+    if args.by not in {a.id for a in actors}:
+        close = suggest(args.by, [a.id for a in actors])
+        raise Usage("error.founder_unknown", actor=args.by, hint=close or "")
+    clock = (lambda: at) if (at := parse_at(args.at) if args.at else None) else None
+    lab = Lab.create(
+        policy,
+        id=args.lab_id,
+        region=args.region,
+        by=args.by,
+        units=units,
+        actors=actors,
+        **({"clock": clock} if clock else {}),
+    )
+    with open_store(args, create=True) as store:
+        refuse_existing(store, lab.id)
+        store.commit(lab.id, [Append(lab.id, 0, lab.history, lab=True)])
+    if out.as_json:
+        out.json({"recorded": [event_json(e) for e in lab.history], "database": str(store.path)})
+    else:
+        out.say(
+            out.t(
+                "done.created",
+                lab=lab.id,
+                policy=policy.id,
+                db=str(store.path),
+                units=len(units),
+                actors=len(actors),
+            ),
+            style="green",
+        )
+    return EXIT_OK
+
+
+def _import(args: argparse.Namespace, out: CommandOutput) -> int:
+    if args.lab_json:
+        text = read_text(args.lab_json)
+        lab = serde.load_lab(text)
+        with open_store(args, create=True) as store:
+            refuse_existing(store, lab.id)
+            appends = [Append(lab.id, 0, lab.history, lab=True)]
+            appends += [Append(i.id, 0, i.history) for i in lab.innovations.values()]
+            store.commit(lab.id, appends)
+        if out.as_json:
+            out.json({"lab": lab.id, "innovations": len(lab.innovations)})
+        else:
+            out.say(out.t("done.imported_lab", lab=lab.id, n=len(lab.innovations)), style="green")
+        return EXIT_OK
+    if not (args.units or args.innovations):
+        raise Usage("error.nothing_to_import")
+    # Parse everything first: a malformed file changes nothing.
+    units = cohort.read_units(read_text(args.units), args.units) if args.units else []
+    ideas = (
+        cohort.read_innovations(read_text(args.innovations), args.innovations)
+        if args.innovations
+        else []
+    )
+
+    def work(lab: Lab) -> None:
+        for unit in out.progress(out.word("adding_units"), units):
+            lab.add_unit(unit, by=args.by)
+        for idea in out.progress(out.word("registering_ideas"), ideas):
+            lab.register(
+                idea.id,
+                title=idea.title,
+                unit=idea.unit,
+                innovators=idea.innovators,
+                problem=idea.problem,
+                initiator=idea.initiator,
+                by=args.by,
+            )
+
+    at = parse_at(args.at) if args.at else None
+    with open_store(args) as store:
+        lab_id = lab_id_of(store, args)
+        session = session_at(store, lab_id, at)
+        with session as lab:
+            out.lab = lab
+            if at is not None:
+                check_order(lab, at, ())
+            work(lab)
+            with out.status(out.word("saving")):  # the bars are full; the write is not done yet
+                session.commit()
+    if out.as_json:
+        out.json({"units": len(units), "innovations": len(ideas)})
+    else:
+        out.say(out.t("done.imported", units=len(units), n=len(ideas)), style="green")
+    return EXIT_OK
+
+
+def _add_unit(args: argparse.Namespace, out: CommandOutput) -> int:
+    unit = Unit(args.unit, args.name, args.kind)
+    return write_lab(args, out, lambda lab: lab.add_unit(unit, by=args.by))
+
+
+def _add_actor(args: argparse.Namespace, out: CommandOutput) -> int:
+    actor = Actor(args.actor, args.name, frozenset(args.roles), args.unit)
+    return write_lab(args, out, lambda lab: lab.add_actor(actor, by=args.by))
+
+
+def _set_roles(args: argparse.Namespace, out: CommandOutput) -> int:
+    if args.roles is None and not (args.add or args.remove):
+        raise Usage("error.no_roles_change")
+
+    def work(lab: Lab) -> None:
+        actor = actor_of(lab, args.actor)
+        roles = set(actor.roles if args.roles is None else args.roles)
+        roles = (roles | set(args.add)) - set(args.remove)
+        if roles == set(actor.roles):
+            raise Refused("error.roles_unchanged", actor=actor.id)
+        lab.set_roles(actor.id, sorted(roles), by=args.by)
+
+    return write_lab(args, out, work)
+
+
+def _hand_over(args: argparse.Namespace, out: CommandOutput) -> int:
+    """The facilitator's role (or another) passes from LAN's mentors to the region's team."""
+
+    def work(lab: Lab) -> None:
+        role = args.role
+        if role not in lab.policy.roles:
+            raise NotFound("role", role, where=f"policy {lab.policy.id!r}")
+        givers = [actor_of(lab, a) for a in args.giver]
+        takers = [actor_of(lab, a) for a in args.taker]
+        for actor in givers:
+            if role not in actor.roles:
+                raise Refused("error.does_not_hold", actor=actor.id, role=out.role(role))
+        for actor in takers:
+            if actor.id in args.giver:
+                raise Refused("error.hand_to_self", actor=actor.id)
+            if role not in actor.roles:
+                lab.set_roles(actor.id, sorted(actor.roles | {role}), by=args.by)
+        for actor in givers:
+            lab.set_roles(actor.id, sorted(actor.roles - {role}), by=args.by)
+
+    return write_lab(args, out, work)
+
+
+def _register(args: argparse.Namespace, out: CommandOutput) -> int:
+    return write_lab(
+        args,
+        out,
+        lambda lab: lab.register(
+            args.innovation,
+            title=args.title,
+            unit=args.unit,
+            innovators=args.innovators,
+            problem=args.problem,
+            initiator=args.initiator,
+            by=args.by,
+        ),
+    )
+
+
+def _diagnose(args: argparse.Namespace, out: CommandOutput) -> int:
+    diagnosis = Diagnosis(args.problem, args.causes, args.readiness)
+    return write_lab(
+        args,
+        out,
+        lambda lab: lab.record_diagnosis(args.innovation, diagnosis, by=args.by),
+        [args.innovation],
+    )
+
+
+def _permit(args: argparse.Namespace, out: CommandOutput) -> int:
+    return write_lab(
+        args,
+        out,
+        lambda lab: lab.grant_permission(args.innovation, reference=args.reference, by=args.by),
+        [args.innovation],
+    )
+
+
+def _step(text: str) -> PlanStep:
+    parts = text.split("|")
+    if len(parts) != 3:
+        raise Usage("error.bad_step", step=text)
+    try:
+        due = date.fromisoformat(parts[2].strip())
+    except ValueError:
+        raise Usage("error.bad_step_date", step=text) from None
+    return PlanStep(parts[0].strip(), parts[1].strip(), due)
+
+
+def _submit_plan(args: argparse.Namespace, out: CommandOutput) -> int:
+    steps = [_step(s) for s in args.steps]
+    return write_lab(
+        args,
+        out,
+        lambda lab: lab.submit_plan(args.innovation, steps=steps, budget=args.budget, by=args.by),
+        [args.innovation],
+    )
+
+
+def _draw_up(args: argparse.Namespace, out: CommandOutput) -> int:
+    return write_lab(
+        args,
+        out,
+        lambda lab: lab.draw_up_agreement(
+            args.innovation,
+            regional_head=args.regional_head,
+            unit_head=args.unit_head,
+            terms=args.terms,
+            by=args.by,
+        ),
+        [args.innovation],
+    )
+
+
+def _launch(args: argparse.Namespace, out: CommandOutput) -> int:
+    return write_lab(
+        args,
+        out,
+        lambda lab: lab.record_launch(args.innovation, ceremony=args.ceremony, by=args.by),
+        [args.innovation],
+    )
+
+
+def _evidence(args: argparse.Namespace, out: CommandOutput) -> int:
+    return write_lab(
+        args,
+        out,
+        lambda lab: lab.attach_evidence(
+            args.innovation, title=args.title, reference=args.reference, by=args.by
+        ),
+        [args.innovation],
+    )
+
+
+def _exhibit(args: argparse.Namespace, out: CommandOutput) -> int:
+    return write_lab(
+        args,
+        out,
+        lambda lab: lab.register_exhibit(
+            args.innovation, event=args.event, booth=args.booth, by=args.by
+        ),
+        [args.innovation],
+    )
+
+
+def _return(args: argparse.Namespace, out: CommandOutput) -> int:
+    return write_lab(
+        args,
+        out,
+        lambda lab: lab.return_to(args.innovation, args.stage, reason=args.reason, by=args.by),
+        [args.innovation],
+    )
+
+
+def _replicate(args: argparse.Namespace, out: CommandOutput) -> int:
+    return write_lab(
+        args,
+        out,
+        lambda lab: lab.replicate(
+            args.innovation,
+            origin=args.origin,
+            unit=args.unit,
+            adaptation=args.adaptation,
+            origin_region=args.origin_region,
+            title=args.title,
+            problem=args.problem,
+            by=args.by,
+        ),
+        [args.origin],
+    )
+
+
+def _advance_lab(args: argparse.Namespace, out: CommandOutput) -> int:
+    return write_lab(args, out, lambda lab: lab.advance_lab(by=args.by))
+
+
+def _ceremony(args: argparse.Namespace, out: CommandOutput) -> int:
+    results = []
+
+    def work(lab: Lab) -> None:
+        results.append(lab.launch_cohort(ceremony=args.name, by=args.by))
+
+    write_lab(args, out, work, quiet=True)  # the summary below says it all
+    result = results[0]
+    if out.as_json:
+        out.json(
+            {
+                "ceremony": result.ceremony,
+                "launched": list(result.launched),
+                "refused": {
+                    i: [unmet_json(u) for u in v.unmet] for i, v in sorted(result.refused.items())
+                },
+                "recorded": [event_json(e) for e in result.events],
+            }
+        )
+        return EXIT_OK
+    for _, verdict in sorted(result.refused.items()):
+        out.say(out.explain(verdict))
+    out.say(
+        out.t("done.ceremony", n=len(result.launched), refused=len(result.refused)),
+        style="green",
+    )
+    return EXIT_OK
+
+
+#: The commands of this module, by the name the parser gives them (``run``).
+COMMANDS: Final[dict[str, Callable[[argparse.Namespace, CommandOutput], int]]] = {
+    "create": _create,
+    "import": _import,
+    "add-unit": _add_unit,
+    "add-actor": _add_actor,
+    "set-roles": _set_roles,
+    "hand-over": _hand_over,
+    "register": _register,
+    "diagnose": _diagnose,
+    "permit": _permit,
+    "submit-plan": _submit_plan,
+    "approve-plan": simple("approve_plan"),
+    "draw-up-agreement": _draw_up,
+    "sign": simple("sign_agreement"),
+    "launch": _launch,
+    "evidence": _evidence,
+    "exhibit": _exhibit,
+    "advance": simple("advance"),
+    "return": _return,
+    "withdraw": reasoned("withdraw"),
+    "reinstate": reasoned("reinstate"),
+    "replicate": _replicate,
+    "advance-lab": _advance_lab,
+    "ceremony": _ceremony,
+}
