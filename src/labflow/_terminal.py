@@ -300,7 +300,7 @@ class Output:
             for item in items:
                 yield item
                 speed = bar.tasks[0].speed
-                rate = f"{speed:,.0f}{per_second}" if speed else ""
+                rate = f"{speed:.0f}{per_second}" if speed else ""  # no separator: 1234/s
                 bar.update(task, advance=1, rate=rate)
 
     @contextlib.contextmanager
