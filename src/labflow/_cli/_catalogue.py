@@ -170,8 +170,8 @@ CATALOGUE: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
             "corong, kepatuhan, keterlambatan dan inovasi tertahan",
         ),
         "cmd.export": (
-            "export the lab as a JSON document or CSV",
-            "ekspor laboratorium sebagai dokumen JSON atau CSV",
+            "export the lab as a JSON document or CSV, or the national index's forms",
+            "ekspor laboratorium sebagai dokumen JSON atau CSV, atau formulir indeks nasional",
         ),
         "cmd.policy": (
             "list, show, validate, diagram or compare policies",
@@ -307,7 +307,16 @@ CATALOGUE: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
             "hanya yang tertahan, beserta alasannya",
         ),
         "arg.hashes": ("show each event's hash", "tampilkan hash setiap peristiwa"),
-        "arg.format": ("json (a lab document) or csv", "json (dokumen laboratorium) atau csv"),
+        "arg.format": (
+            "json (a lab document), csv, iid (the Indeks Inovasi Daerah form as CSV), "
+            "iid-json (the same as JSON) or kipp (KIPP eligibility as JSON)",
+            "json (dokumen laboratorium), csv, iid (formulir Indeks Inovasi Daerah sebagai CSV), "
+            "iid-json (yang sama sebagai JSON) atau kipp (kelayakan KIPP sebagai JSON)",
+        ),
+        "arg.html": (
+            "also write the report as one self-contained HTML file",
+            "tulis juga laporan sebagai satu berkas HTML mandiri",
+        ),
         "arg.out": (
             "write here instead of standard output",
             "tulis ke sini, bukan ke keluaran standar",

@@ -417,10 +417,16 @@ def build(lang: str = "en") -> argparse.ArgumentParser:
     p.add_argument("--hashes", action="store_true", help=t("arg.hashes"))
 
     command("verify")
-    command("report")
+    p = command("report")
+    p.add_argument("--html", metavar=t("metavar.path"), help=t("arg.html"))
 
     p = command("export")
-    p.add_argument("--format", choices=("json", "csv"), default="json", help=t("arg.format"))
+    p.add_argument(
+        "--format",
+        choices=("json", "csv", "iid", "iid-json", "kipp"),
+        default="json",
+        help=t("arg.format"),
+    )
     p.add_argument("--out", metavar=t("metavar.path"), help=t("arg.out"))
 
     p = sub.add_parser(

@@ -17,7 +17,7 @@ from typing import Any, Final
 
 import attrs
 
-from labflow import diagram, diff, reports, serde
+from labflow import diagram, diff, exports, reports, serde
 from labflow._cli._common import (
     EXIT_OK,
     EXIT_UNVERIFIED,
@@ -280,6 +280,10 @@ def _verify(args: argparse.Namespace, out: CommandOutput) -> int:
 def _report(args: argparse.Namespace, out: CommandOutput) -> int:
     lab = load_lab(args, out)
     report = reports.report(lab)
+    if args.html:
+        page = reports.html(lab, lang=out.lang, verifications=lab.verify())
+        _write_file(args.html, page)
+        out.note(printable(args.html))
     if out.as_json:
         out.json(report.to_dict())
     else:
@@ -373,10 +377,23 @@ def _blocked_by_stage(
         )
 
 
+def _write_file(path: str, data: str) -> None:
+    try:
+        Path(path).write_text(data, encoding="utf-8")
+    except OSError as exc:
+        raise Usage("error.unwritable", path=path, reason=reason_of(exc)) from exc
+
+
 def _export(args: argparse.Namespace, out: CommandOutput) -> int:
     lab = load_lab(args, out)
     if args.format == "json":
         data = serde.dumps(lab).decode("utf-8")
+    elif args.format == "iid":
+        data = exports.to_csv(exports.iid(lab), lab)
+    elif args.format == "iid-json":
+        data = exports.to_json(exports.iid(lab))
+    elif args.format == "kipp":
+        data = exports.to_json(exports.kipp(lab))
     else:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
@@ -400,10 +417,7 @@ def _export(args: argparse.Namespace, out: CommandOutput) -> int:
             )
         data = buffer.getvalue()
     if args.out:
-        try:
-            Path(args.out).write_text(data, encoding="utf-8")
-        except OSError as exc:
-            raise Usage("error.unwritable", path=args.out, reason=reason_of(exc)) from exc
+        _write_file(args.out, data)
         out.note(printable(args.out))
     else:
         out.raw(data)
