@@ -1,4 +1,4 @@
-"""The Store contract, run against every store: the same tests a PostgreSQL store must pass."""
+"""The Store contract, run against every store: memory, SQLite, PostgreSQL and async PostgreSQL."""
 
 from __future__ import annotations
 
@@ -11,23 +11,18 @@ import pytest
 
 import labflow as lf
 import labflow.store
+from _stores import KINDS, open_store
 from helpers import HEAD, STAFF, FixedClock, bring_to, cohort, make_lab, plan_steps, register
 from labflow._fold import INNOVATION_KINDS
 from labflow.events import make_event
 from labflow.store import Append, InnovationRow, Session, Store
 from labflow.store.memory import MemoryStore
-from labflow.store.sqlite import SQLiteStore
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=KINDS)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    made: Store = (
-        MemoryStore()
-        if request.param == "memory"
-        else SQLiteStore(tmp_path / "lab.db", create=True)
-    )
-    yield made
-    made.close()
+    with open_store(request.param, tmp_path) as made:
+        yield made
 
 
 def save(store: Store, lab: lf.Lab) -> None:
@@ -497,6 +492,8 @@ def test_rows_equal_the_replayed_innovation_after_every_event(store: Store) -> N
 def test_the_store_package_exports_only_its_api() -> None:
     assert labflow.store.__all__ == [
         "Append",
+        "AsyncSession",
+        "AsyncStore",
         "InnovationRow",
         "Session",
         "Store",

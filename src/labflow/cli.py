@@ -38,7 +38,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any, Final, TextIO
+from typing import TYPE_CHECKING, Any, Final, TextIO, TypeAlias
 
 import attrs
 import structlog
@@ -62,6 +62,9 @@ from labflow.model import Diagnosis, PlanStep
 from labflow.policy import Policy, available_presets, load_policy
 from labflow.store import Append
 from labflow.store.sqlite import SQLiteStore
+
+if TYPE_CHECKING:
+    from labflow.store.postgres import PostgresStore
 
 __all__ = [
     "DEFAULT_DB",
@@ -302,14 +305,28 @@ def _reason(exc: OSError) -> str:
     return exc.strerror or str(exc) or type(exc).__name__
 
 
-def _open(args: argparse.Namespace, *, create: bool = False) -> SQLiteStore:
+#: A PostgreSQL server for ``--db`` (needs ``labflow[postgres]``), or a SQLite file.
+_StoreOfCli: TypeAlias = "SQLiteStore | PostgresStore"
+#: The database when ``--db`` is not given: an SQLite path or a ``postgresql://`` URL.
+DB_ENV: Final = "LABFLOW_DB"
+
+
+def _open(args: argparse.Namespace, *, create: bool = False) -> _StoreOfCli:
+    if args.db == DEFAULT_DB and os.environ.get(DB_ENV):
+        args.db = os.environ[DB_ENV]
+    if str(args.db).startswith(("postgresql://", "postgres://")):
+        try:
+            from labflow.store.postgres import PostgresStore as Postgres
+        except ImportError as exc:
+            raise StoreError(f"{exc}.") from exc
+        return Postgres(args.db, create=create)
     try:
         return SQLiteStore(args.db, create=create)
     except OSError as exc:  # a name too long, a folder it may not look into, ...
         raise StoreError(f"The database {args.db} cannot be opened: {_reason(exc)}.") from exc
 
 
-def _lab_id(store: SQLiteStore, args: argparse.Namespace) -> str:
+def _lab_id(store: _StoreOfCli, args: argparse.Namespace) -> str:
     ids = store.lab_ids()
     if args.lab:
         if args.lab not in ids:
@@ -391,7 +408,7 @@ def _read_text(path: str) -> str:
         raise _Usage(f"Cannot read {path}: {_reason(exc)}.") from exc
 
 
-def _refuse_existing(store: SQLiteStore, lab_id: str) -> None:
+def _refuse_existing(store: _StoreOfCli, lab_id: str) -> None:
     """A lab id already in the database is the user's mistake, not another writer's race."""
     if lab_id in store.lab_ids():
         raise _Usage(
@@ -596,7 +613,7 @@ def _ceremony(args: argparse.Namespace, out: Output) -> int:
 # --- Reading commands ----------------------------------------------------------------------------
 
 
-def _load(args: argparse.Namespace) -> tuple[SQLiteStore, Lab]:
+def _load(args: argparse.Namespace) -> tuple[_StoreOfCli, Lab]:
     store = _open(args)
     try:
         return store, store.load(_lab_id(store, args))

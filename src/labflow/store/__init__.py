@@ -38,6 +38,8 @@ from labflow.requirements import Registry
 
 __all__ = [
     "Append",
+    "AsyncSession",
+    "AsyncStore",
     "InnovationRow",
     "Session",
     "Store",
@@ -208,6 +210,20 @@ def _advances(appends: Sequence[Append]) -> bool:
     return any(a.lab and any(e.kind == "lab.advanced" for e in a.events) for a in appends)
 
 
+def _pending(lab: Lab, before: Mapping[tuple[bool, str], int], strict: bool) -> list[Append]:
+    """What a session on ``lab``, loaded at the versions ``before``, would commit now."""
+    appends = changes(lab, before)
+    if strict or _advances(appends):
+        # Pure version checks for every stream read but not written.
+        written = {(a.lab, a.subject) for a in appends}
+        appends += [
+            Append(subject, version, (), lab=is_lab)
+            for (is_lab, subject), version in before.items()
+            if (is_lab, subject) not in written
+        ]
+    return appends
+
+
 class Session:
     """A unit of work: load a lab, run commands on it, commit what they appended.
 
@@ -261,16 +277,7 @@ class Session:
 
     def pending(self) -> list[Append]:
         """What would be committed now."""
-        appends = changes(self.lab, self._before)
-        if self._strict or _advances(appends):
-            # Pure version checks for every stream read but not written.
-            written = {(a.lab, a.subject) for a in appends}
-            appends += [
-                Append(subject, version, (), lab=is_lab)
-                for (is_lab, subject), version in self._before.items()
-                if (is_lab, subject) not in written
-            ]
-        return appends
+        return _pending(self.lab, self._before, self._strict)
 
     def commit(self) -> tuple[Event, ...]:
         """Commit what was appended so far; the session can go on afterwards."""
@@ -290,3 +297,133 @@ class Session:
     ) -> None:
         if exc_type is None:
             self.commit()
+
+
+@runtime_checkable
+class AsyncStore(Protocol):
+    """`Store` for asyncio hosts: the same methods and promises, each a coroutine.
+
+    ``session`` is not a coroutine: it returns an `AsyncSession` to use with
+    ``async with``. `labflow.store.postgres.AsyncPostgresStore` is one.
+    """
+
+    async def lab_ids(self) -> list[str]:
+        """As `Store.lab_ids`."""
+        ...
+
+    async def commit(self, lab_id: str, appends: Sequence[Append]) -> None:
+        """As `Store.commit`."""
+        ...
+
+    async def version(self, lab_id: str, subject: str | None = None) -> int:
+        """As `Store.version`."""
+        ...
+
+    async def history(self, lab_id: str, subject: str | None = None) -> list[Event]:
+        """As `Store.history`."""
+        ...
+
+    async def histories(self, lab_id: str) -> list[list[Event]]:
+        """Every innovation history of a lab, by innovation id (a list, not an iterator)."""
+        ...
+
+    async def verify_all(
+        self, lab_id: str | None = None, *, workers: int | None = None
+    ) -> dict[str, tuple[Verification, ...]]:
+        """As `Store.verify_all`."""
+        ...
+
+    async def innovations(
+        self,
+        lab_id: str,
+        *,
+        stage: str | None = None,
+        unit: str | None = None,
+        unit_kind: str | None = None,
+        status: str | None = None,
+    ) -> list[InnovationRow]:
+        """As `Store.innovations`."""
+        ...
+
+    async def load(
+        self, lab_id: str, *, registry: Registry | None = None, clock: Clock = system_clock
+    ) -> Lab:
+        """As `Store.load`."""
+        ...
+
+    def session(
+        self,
+        lab_id: str,
+        *,
+        registry: Registry | None = None,
+        clock: Clock = system_clock,
+        strict: bool = False,
+    ) -> AsyncSession:
+        """A unit of work on one lab, for ``async with`` (see `AsyncSession`)."""
+        ...
+
+    async def close(self) -> None:
+        """As `Store.close`."""
+        ...
+
+
+class AsyncSession:
+    """`Session` for an `AsyncStore`: ``async with store.session(lab_id) as lab: ...``.
+
+    Loading and committing await the store; the commands in between are the
+    lab's ordinary (synchronous, in-memory) methods. The same checks are
+    committed as a `Session` would: the streams written, every stream read when
+    strict or when the lab advances, and the lab's own history always.
+    """
+
+    def __init__(
+        self,
+        store: AsyncStore,
+        lab_id: str,
+        *,
+        registry: Registry | None = None,
+        clock: Clock = system_clock,
+        strict: bool = False,
+    ) -> None:
+        self.store = store
+        self.lab_id = lab_id
+        self._registry = registry
+        self._clock = clock
+        self._strict = strict
+        self._lab: Lab | None = None
+        self._before: dict[tuple[bool, str], int] = {}
+        self.committed: tuple[Event, ...] = ()
+
+    @property
+    def lab(self) -> Lab:
+        if self._lab is None:
+            raise StoreError("The session has not been entered; use it in an async with block.")
+        return self._lab
+
+    async def __aenter__(self) -> Lab:
+        self._lab = await self.store.load(self.lab_id, registry=self._registry, clock=self._clock)
+        self._before = _versions(self._lab)
+        return self._lab
+
+    def pending(self) -> list[Append]:
+        """What would be committed now."""
+        return _pending(self.lab, self._before, self._strict)
+
+    async def commit(self) -> tuple[Event, ...]:
+        """Commit what was appended so far; the session can go on afterwards."""
+        appends = self.pending()
+        if any(a.events for a in appends):
+            await self.store.commit(self.lab_id, appends)
+        self._before = _versions(self.lab)
+        done = tuple(e for a in appends for e in a.events)
+        self.committed += done
+        return done
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            await self.commit()

@@ -20,7 +20,7 @@ from typing import Any
 import attrs
 
 from labflow._fold import apply_innovation, unit_from
-from labflow.errors import StoreError
+from labflow.errors import ConflictError, StoreError
 from labflow.events import GENESIS, Event, expected_hash
 from labflow.lab import _LAB_KINDS
 from labflow.model import (
@@ -213,3 +213,53 @@ def stage_ids(created: Event) -> tuple[str, ...]:
     if not ids or not all(isinstance(i, str) for i in ids) or len(set(ids)) != len(ids):
         raise ValueError("its policy's stages are not distinct ids")
     return ids
+
+
+# --- Planning a commit: the checks every store makes under its lock --------------------------
+
+
+@attrs.frozen
+class Stored:
+    """What a store holds of one stream when a commit reads it under its lock."""
+
+    id: Any  #: the store's own key for the stream
+    version: int
+    head: str
+    row: Row | None  #: the projection of an innovation stream; ``None`` for a lab's own
+
+
+@attrs.frozen
+class Write:
+    """One checked `Append` with events, and what the store must write beside them."""
+
+    append: Append
+    stored: Stored | None  #: ``None``: the stream is new
+    row: Row | None  #: the innovation's projection after the append
+    units: tuple[tuple[str, str], ...]  #: ``(unit id, kind)`` a lab append brings in
+
+
+def plan(
+    lab_id: str, appends: Sequence[Append], stored: Mapping[tuple[bool, str], Stored]
+) -> list[Write]:
+    """Check every `Append` against the stored streams and project the rows, writing nothing.
+
+    ``stored`` maps ``(is_lab, subject)`` to what the store read, under its lock, of the
+    streams ``appends`` name (absent: no such stream). The first stream at another version
+    than expected raises `ConflictError`; anything else a store must refuse raises
+    `StoreError`. What comes back can be written without another check.
+    """
+    writes: list[Write] = []
+    for append in appends:
+        found = stored.get((append.lab, append.subject))
+        version = found.version if found is not None else 0
+        if version != append.expected:
+            raise ConflictError(append.subject, append.expected, version)
+        check_append(lab_id, append, found.head if found is not None else GENESIS)
+        if not append.events:
+            continue
+        if append.lab:
+            writes.append(Write(append, found, None, tuple(units_of(append))))
+        else:
+            before = found.row if found is not None else None
+            writes.append(Write(append, found, project(append, before), ()))
+    return writes
