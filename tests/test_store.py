@@ -505,3 +505,39 @@ def test_the_store_package_exports_only_its_api() -> None:
     ]
     for helper in ("check_append", "head_of", "project_innovation", "project_units", "versions"):
         assert not hasattr(labflow.store, helper)
+
+
+def test_a_command_by_an_actor_whose_roles_were_revoked_meanwhile_conflicts(
+    store: Store,
+) -> None:
+    """Session A reads the roster; B revokes A's actor's roles and commits; A's command,
+    authorised against the roster it read, must not commit: the lab's own history (which
+    holds the roster) is in every commit's checks."""
+    lab = make_lab()
+    cohort(lab)
+    lab.add_actor(lf.Actor("sek2", "Sekretariat 2", {lf.Role.SECRETARIAT}), by="sekretariat")
+    save(store, lab)
+    a = store.session("kebumen")
+    live_a = a.__enter__()
+    with store.session("kebumen") as live_b:
+        live_b.set_roles("sekretariat", [], by="sek2")
+    live_a.withdraw("ino-dinkes", reason="ditunda", by="sekretariat")  # allowed in A's view
+    with pytest.raises(lf.ConflictError, match="kebumen"):
+        a.__exit__(None, None, None)
+    assert store.version("kebumen", "ino-dinkes") == 1
+    with store.session("kebumen") as fresh, pytest.raises(lf.PermissionDenied):
+        fresh.withdraw("ino-dinkes", reason="ditunda", by="sekretariat")
+
+
+def test_sessions_on_different_innovations_still_do_not_conflict(store: Store) -> None:
+    lab = make_lab()
+    cohort(lab)
+    save(store, lab)
+    a, b = store.session("kebumen"), store.session("kebumen")
+    live_a, live_b = a.__enter__(), b.__enter__()
+    live_a.withdraw("ino-dinkes", reason="a", by="sekretariat")
+    live_b.withdraw("ino-bag-tapem", reason="b", by="sekretariat")
+    a.__exit__(None, None, None)
+    b.__exit__(None, None, None)
+    assert store.version("kebumen", "ino-dinkes") == 2
+    assert store.version("kebumen", "ino-bag-tapem") == 2

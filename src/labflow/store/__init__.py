@@ -213,6 +213,10 @@ def _advances(appends: Sequence[Append]) -> bool:
 def _pending(lab: Lab, before: Mapping[tuple[bool, str], int], strict: bool) -> list[Append]:
     """What a session on ``lab``, loaded at the versions ``before``, would commit now."""
     appends = changes(lab, before)
+    if not any(a.lab for a in appends):
+        # The roster (actors and roles), units and the lab's stage are in the lab's own
+        # history, and every command was authorised against them: always in the read set.
+        appends.append(Append(lab.id, before.get((True, lab.id), 0), (), lab=True))
     if strict or _advances(appends):
         # Pure version checks for every stream read but not written.
         written = {(a.lab, a.subject) for a in appends}
@@ -232,8 +236,11 @@ class Session:
     version it was loaded at; if another writer moved one on, `ConflictError`
     is raised and nothing is written. If the block raises, nothing is written.
 
-    By default only the streams the session wrote are checked, so two
-    secretaries registering different innovations do not conflict. A decision
+    By default only the streams the session wrote are checked, and the lab's
+    own history -- its roster of actors and roles, its units and stage, which
+    authorised every command -- so two secretaries registering different
+    innovations do not conflict, but a command by an actor whose roles were
+    changed after the session loaded does (`ConflictError`). A decision
     that read the cohort needs more: with ``strict=True`` every stream the
     session loaded -- the lab's own and each innovation's -- must still be at the
     version it was loaded at, checked in the same atomic commit as the writes

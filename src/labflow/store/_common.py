@@ -20,8 +20,8 @@ from typing import Any
 import attrs
 
 from labflow._fold import apply_innovation, unit_from
-from labflow.errors import ConflictError, StoreError
-from labflow.events import GENESIS, Event, expected_hash
+from labflow.errors import ConflictError, HistoryError, StoreError
+from labflow.events import GENESIS, Event, Verification, expected_hash, verify
 from labflow.lab import _LAB_KINDS
 from labflow.model import (
     ActionPlan,
@@ -263,3 +263,40 @@ def plan(
             before = found.row if found is not None else None
             writes.append(Write(append, found, project(append, before), ()))
     return writes
+
+
+# --- Verified loads ------------------------------------------------------------------------
+
+#: What a store recorded of each stream's end: ``(is_lab, subject) -> (version, head)``.
+Heads = Mapping[tuple[bool, str], tuple[int, str]]
+
+
+def verify_loaded(
+    own: Sequence[Event], others: Sequence[Sequence[Event]], heads: Heads | None = None
+) -> None:
+    """Refuse a lab whose histories do not verify, naming the first event that fails.
+
+    Every chain is checked (numbering, links, hashes); with ``heads``, each must also
+    end at the version and head the store recorded, and every recorded stream must
+    have come back with its events. Raises `HistoryError`, which nothing reads past:
+    a store never hands out a lab it could not verify, so no command builds on one.
+    """
+    seen: set[tuple[bool, str]] = set()
+    for is_lab, history in ((True, own), *((False, h) for h in others)):
+        if not history:
+            continue
+        key = (is_lab, history[0].subject)
+        seen.add(key)
+        end = heads.get(key) if heads is not None else None
+        result = verify(history, head=end[1] if end is not None else None)
+        if result.ok and end is not None and end[0] != len(history):
+            result = Verification(
+                result.subject,
+                len(history),
+                False,
+                len(history),
+                "it does not end at the expected head",
+            )
+        result.raise_for_problem()
+    for _, subject in sorted(set(heads or ()) - seen, key=lambda k: (not k[0], k[1])):
+        raise HistoryError(subject, None, "its stored events are gone")

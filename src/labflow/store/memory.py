@@ -22,6 +22,7 @@ from labflow.store._common import (
     project,
     refuse_malformed,
     units_of,
+    verify_loaded,
 )
 
 __all__ = ["MemoryStore"]
@@ -155,6 +156,7 @@ class MemoryStore:
             streams = self._lab(lab_id)
             own = list(streams.own)
             others = [list(streams.innovations[s]) for s in sorted(streams.innovations)]
+        verify_loaded(own, others)
         return replay_lab(own, others, registry=registry, clock=clock)
 
     def session(

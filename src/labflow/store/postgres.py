@@ -61,7 +61,15 @@ from labflow.store import (
     StoreMissing,
     StoreTooNew,
 )
-from labflow.store._common import Row, Stored, Write, plan, refuse_malformed
+from labflow.store._common import (
+    Heads,
+    Row,
+    Stored,
+    Write,
+    plan,
+    refuse_malformed,
+    verify_loaded,
+)
 from labflow.store._verify import check_rows, encode_payload
 
 __all__ = ["SCHEMA_VERSION", "AsyncPostgresStore", "PostgresStore"]
@@ -150,6 +158,7 @@ _ALL_EVENTS = (
     "FROM labflow_streams s JOIN labflow_events e ON e.stream = s.id WHERE s.lab = %s "
     "ORDER BY s.is_lab DESC, s.subject, e.seq"
 )
+_HEADS = "SELECT is_lab, subject, version, head FROM labflow_streams WHERE lab = %s"
 _META = "SELECT id, lab, is_lab, subject, version, head FROM labflow_streams"
 _RANGE_ROWS = (
     "SELECT e.stream, e.seq, e.at, e.actor, e.kind, e.payload, e.prev, e.hash "
@@ -223,6 +232,10 @@ def _grouped(rows: Iterable[Sequence[Any]], where: str) -> tuple[list[Event], li
             others.append([])
         others[-1].append(event)
     return own, others
+
+
+def _heads(rows: Iterable[Sequence[Any]]) -> Heads:
+    return {(bool(r[0]), r[1]): (r[2], r[3]) for r in rows}
 
 
 def _stored(
@@ -519,10 +532,11 @@ class PostgresStore:
             ).fetchall()
         return [_event(r, self.path) for r in rows]
 
-    def _grouped(self, lab_id: str) -> tuple[list[Event], list[list[Event]]]:
+    def _grouped(self, lab_id: str) -> tuple[list[Event], list[list[Event]], Heads]:
         with self._transaction(read=True) as cur:
             self._require_lab(cur, lab_id)
-            return _grouped(cur.execute(_ALL_EVENTS, (lab_id,)), self.path)
+            heads = _heads(cur.execute(_HEADS, (lab_id,)).fetchall())
+            return (*_grouped(cur.execute(_ALL_EVENTS, (lab_id,)), self.path), heads)
 
     def histories(self, lab_id: str) -> Iterator[list[Event]]:
         yield from self._grouped(lab_id)[1]
@@ -567,7 +581,8 @@ class PostgresStore:
     def load(
         self, lab_id: str, *, registry: Registry | None = None, clock: Clock = system_clock
     ) -> Lab:
-        own, others = self._grouped(lab_id)
+        own, others, heads = self._grouped(lab_id)
+        verify_loaded(own, others, heads)
         try:
             return replay_lab(own, others, registry=registry, clock=clock)
         except CommandError as exc:
@@ -754,11 +769,13 @@ class AsyncPostgresStore:
             rows = await cur.fetchall()
         return [_event(r, self.path) for r in rows]
 
-    async def _grouped(self, lab_id: str) -> tuple[list[Event], list[list[Event]]]:
+    async def _grouped(self, lab_id: str) -> tuple[list[Event], list[list[Event]], Heads]:
         async with self._transaction(read=True) as cur:
             await self._require_lab(cur, lab_id)
+            await cur.execute(_HEADS, (lab_id,))
+            heads = _heads(await cur.fetchall())
             await cur.execute(_ALL_EVENTS, (lab_id,))
-            return _grouped(await cur.fetchall(), self.path)
+            return (*_grouped(await cur.fetchall(), self.path), heads)
 
     async def histories(self, lab_id: str) -> list[list[Event]]:
         """Every innovation history of a lab, by innovation id."""
@@ -806,7 +823,8 @@ class AsyncPostgresStore:
     async def load(
         self, lab_id: str, *, registry: Registry | None = None, clock: Clock = system_clock
     ) -> Lab:
-        own, others = await self._grouped(lab_id)
+        own, others, heads = await self._grouped(lab_id)
+        verify_loaded(own, others, heads)
         try:
             return replay_lab(own, others, registry=registry, clock=clock)
         except CommandError as exc:

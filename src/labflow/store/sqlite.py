@@ -49,7 +49,15 @@ from labflow.store import (
     StoreMissing,
     StoreTooNew,
 )
-from labflow.store._common import Row, Stored, Write, plan, refuse_malformed
+from labflow.store._common import (
+    Heads,
+    Row,
+    Stored,
+    Write,
+    plan,
+    refuse_malformed,
+    verify_loaded,
+)
 from labflow.store._verify import Checked, check_rows, encode_payload
 
 __all__ = ["APPLICATION_ID", "PARALLEL_FROM", "SCHEMA_VERSION", "SQLiteStore"]
@@ -436,12 +444,18 @@ class SQLiteStore:
             )
         )
 
-    def _grouped(self, lab_id: str) -> tuple[list[Event], list[list[Event]]]:
+    def _grouped(self, lab_id: str) -> tuple[list[Event], list[list[Event]], Heads]:
         own: list[Event] = []
         others: list[list[Event]] = []
         current: str | None = None
         with self._transaction(write=False) as conn:
             self._require_lab(conn, lab_id)
+            heads = {
+                (bool(r[0]), r[1]): (r[2], r[3])
+                for r in conn.execute(
+                    "SELECT is_lab, subject, version, head FROM streams WHERE lab = ?", (lab_id,)
+                )
+            }
             for row in self._all_events(conn, lab_id):
                 event = self._event(row[1:])
                 if row[0]:
@@ -451,7 +465,7 @@ class SQLiteStore:
                     current = event.subject
                     others.append([])
                 others[-1].append(event)
-        return own, others
+        return own, others, heads
 
     def histories(self, lab_id: str) -> Iterator[list[Event]]:
         yield from self._grouped(lab_id)[1]
@@ -575,7 +589,8 @@ class SQLiteStore:
     def load(
         self, lab_id: str, *, registry: Registry | None = None, clock: Clock = system_clock
     ) -> Lab:
-        own, others = self._grouped(lab_id)
+        own, others, heads = self._grouped(lab_id)
+        verify_loaded(own, others, heads)
         try:
             return replay_lab(own, others, registry=registry, clock=clock)
         except CommandError as exc:
