@@ -541,3 +541,26 @@ def test_sessions_on_different_innovations_still_do_not_conflict(store: Store) -
     b.__exit__(None, None, None)
     assert store.version("kebumen", "ino-dinkes") == 2
     assert store.version("kebumen", "ino-bag-tapem") == 2
+
+
+def test_a_session_commit_looks_only_at_what_the_commands_reached(store: Store) -> None:
+    """One command at a time in one session: every commit holds exactly the events of the
+    innovation the command reached (and not a rescan of the lab), and a ceremony that walks
+    the whole cohort still commits every innovation it changed."""
+    lab = make_lab()
+    cohort(lab)
+    save(store, lab)
+    session = store.session("kebumen")
+    live = session.__enter__()
+    for ident in ("ino-dinkes", "ino-bag-tapem"):
+        live.attach_evidence(ident, title="t", reference="r", by="sekretariat")
+        assert [a.subject for a in session.pending() if a.events] == [ident]
+        assert [e.subject for e in session.commit()] == [ident]
+    register(live, "baru", "dinkes")
+    assert [a.subject for a in session.pending() if a.events] == ["baru"]
+    session.commit()
+    for inn in list(live.innovations.values()):  # walks the cohort
+        live.attach_evidence(inn.id, title="semua", reference="r", by="sekretariat")
+    assert sorted(e.subject for e in session.commit()) == sorted(live.innovations)
+    session.__exit__(None, None, None)
+    assert store.load("kebumen") == live

@@ -138,6 +138,15 @@ TAMPERING: dict[str, list[str]] = {
         "WHERE stream = (SELECT id FROM {s} WHERE is_lab) AND seq = 1"
     ],
     "all events of an innovation deleted": [f"DELETE FROM {{e}} WHERE stream = {_SID}"],
+    "projection edited: stage": [
+        "UPDATE {s} SET stage = 'display' WHERE subject = 'ino-dinkes' AND NOT is_lab"
+    ],
+    "projection edited: status": [
+        "UPDATE {s} SET status = 'active' WHERE subject = 'ino-dinkes' AND NOT is_lab"
+    ],
+    "projection edited: unit": [
+        "UPDATE {s} SET unit = 'komunitas' WHERE subject = 'ino-dinkes' AND NOT is_lab"
+    ],
 }
 
 
@@ -166,6 +175,9 @@ def test_every_tampering_is_detected_and_refuses_writes(where: tuple[str, str], 
     with open_at(kind, location) as store:
         bad = [v for v in store.verify_all()["kebumen"] if not v.ok]
         assert [v.subject for v in bad] == [subject]
+        if edit.startswith("projection"):
+            assert bad[0].reason is not None
+            assert bad[0].reason.startswith("its stored row says")
         with pytest.raises(HistoryError, match=subject):
             store.load("kebumen")
         versions = {s: store.version("kebumen", s) for s in ("ino-bag-tapem", "ino-pkm-gombong")}

@@ -22,7 +22,7 @@ import attrs
 from labflow._fold import apply_innovation, unit_from
 from labflow.errors import ConflictError, HistoryError, StoreError
 from labflow.events import GENESIS, Event, Verification, expected_hash, verify
-from labflow.lab import _LAB_KINDS
+from labflow.lab import _LAB_KINDS, Lab
 from labflow.model import (
     ActionPlan,
     Initiator,
@@ -300,3 +300,25 @@ def verify_loaded(
         result.raise_for_problem()
     for _, subject in sorted(set(heads or ()) - seen, key=lambda k: (not k[0], k[1])):
         raise HistoryError(subject, None, "its stored events are gone")
+
+
+def verify_rows(lab: Lab, rows: Mapping[str, Row]) -> None:
+    """Refuse a replayed lab whose stored rows (what lists and reports read) differ from it.
+
+    ``rows`` maps an innovation id to the row the store keeps; each must be what the
+    replayed innovation gives. Raises `HistoryError` naming the first that differs.
+    """
+    for ident in sorted(rows):
+        inn = lab.innovations.get(ident)
+        stored = rows[ident]
+        if inn is None:
+            raise HistoryError(ident, None, "it has a stored row but no history")
+        expected = Row(inn.unit, inn.stage, inn.status.value, inn.launch is not None)
+        if stored != expected:
+            differs = [
+                f"{name} {getattr(stored, name)!r} where its history gives "
+                f"{getattr(expected, name)!r}"
+                for name in ("unit", "stage", "status", "launched")
+                if getattr(stored, name) != getattr(expected, name)
+            ]
+            raise HistoryError(ident, None, "its stored row says " + ", ".join(differs))

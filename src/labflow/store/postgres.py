@@ -21,7 +21,8 @@ How they keep them:
   cannot both succeed; the second gets `ConflictError`.
 - **Events as rows** with ``at`` and ``payload`` as the exact text the hash was
   computed over (``text``, not ``jsonb``, which would reorder keys), appended with
-  ``COPY``; projections (unit, stage, status, launched) beside each stream.
+  one ``INSERT ... SELECT FROM unnest(...)`` per commit (one round trip, whatever its
+  size); projections (unit, stage, status, launched) beside each stream.
 - **Schema version** in ``labflow_schema``; upgrades run on open under an
   advisory lock, and a schema from a newer labflow is refused rather than
   misread. Every table is prefixed ``labflow_`` so a shared database stays tidy.
@@ -69,6 +70,7 @@ from labflow.store._common import (
     plan,
     refuse_malformed,
     verify_loaded,
+    verify_rows,
 )
 from labflow.store._verify import check_rows, encode_payload
 
@@ -140,7 +142,11 @@ _UPDATE_STREAMS = (
     "%s::integer[], %s::text[], %s::text[], %s::text[], %s::text[], %s::boolean[]) "
     "AS v (id, version, head, unit, stage, status, launched) WHERE s.id = v.id"
 )
-_COPY_EVENTS = "COPY labflow_events (stream, seq, at, actor, kind, payload, prev, hash) FROM STDIN"
+_INSERT_EVENTS = (
+    "INSERT INTO labflow_events (stream, seq, at, actor, kind, payload, prev, hash) "
+    "SELECT * FROM unnest(%s::bigint[], %s::integer[], %s::text[], %s::text[], %s::text[], "
+    "%s::text[], %s::text[], %s::text[])"
+)
 _UPSERT_UNITS = (
     "INSERT INTO labflow_units (lab, id, kind) SELECT %s, * FROM unnest(%s::text[], %s::text[]) "
     "ON CONFLICT (lab, id) DO UPDATE SET kind = excluded.kind"
@@ -158,8 +164,17 @@ _ALL_EVENTS = (
     "FROM labflow_streams s JOIN labflow_events e ON e.stream = s.id WHERE s.lab = %s "
     "ORDER BY s.is_lab DESC, s.subject, e.seq"
 )
-_HEADS = "SELECT is_lab, subject, version, head FROM labflow_streams WHERE lab = %s"
-_META = "SELECT id, lab, is_lab, subject, version, head FROM labflow_streams"
+#: What a load reads: the lab's history, its innovations', their ends and stored rows.
+_Loaded = tuple[list[Event], list[list[Event]], Heads, dict[str, Row]]
+
+_HEADS = (
+    "SELECT is_lab, subject, version, head, unit, stage, status, launched FROM labflow_streams "
+    "WHERE lab = %s"
+)
+_META = (
+    "SELECT id, lab, is_lab, subject, version, head, unit, stage, status, launched "
+    "FROM labflow_streams"
+)
 _RANGE_ROWS = (
     "SELECT e.stream, e.seq, e.at, e.actor, e.kind, e.payload, e.prev, e.hash "
     "FROM labflow_events e {join}ORDER BY e.stream, e.seq"
@@ -234,8 +249,29 @@ def _grouped(rows: Iterable[Sequence[Any]], where: str) -> tuple[list[Event], li
     return own, others
 
 
-def _heads(rows: Iterable[Sequence[Any]]) -> Heads:
-    return {(bool(r[0]), r[1]): (r[2], r[3]) for r in rows}
+def _heads(found: Sequence[Sequence[Any]]) -> tuple[Heads, dict[str, Row]]:
+    """Each stream's recorded end, and each innovation's stored row, from rows of `_HEADS`."""
+    heads = {(bool(r[0]), r[1]): (r[2], r[3]) for r in found}
+    return heads, {r[1]: Row(r[4], r[5], r[6], bool(r[7])) for r in found if not r[0]}
+
+
+def _projections(meta_rows: Iterable[Sequence[Any]]) -> dict[int, Row]:
+    """The stored rows of the innovation streams among rows of `_META`."""
+    return {r[0]: Row(r[6], r[7], r[8], bool(r[9])) for r in meta_rows if not r[2]}
+
+
+def _replayed(
+    lab_id: str, where: str, loaded: _Loaded, registry: Registry | None, clock: Clock
+) -> Lab:
+    """The lab from what a load read, once its chains, ends and stored rows all verify."""
+    own, others, heads, rows = loaded
+    verify_loaded(own, others, heads)
+    try:
+        lab = replay_lab(own, others, registry=registry, clock=clock)
+    except CommandError as exc:
+        raise StoreCorrupt(f"The lab {lab_id!r} in {where} cannot be replayed: {exc}") from exc
+    verify_rows(lab, rows)
+    return lab
 
 
 def _stored(
@@ -474,7 +510,7 @@ class PostgresStore:
     # --- writing ----------------------------------------------------------------------------
 
     def commit(self, lab_id: str, appends: Sequence[Append]) -> None:
-        """Lock the named streams in one order, check them, then write in four statements."""
+        """Lock the named streams in one order, check them, then write in a few statements."""
         refuse_malformed(lab_id, appends)
         try:
             with self._transaction(read=False) as cur:
@@ -494,9 +530,7 @@ class PostgresStore:
                 ids = steps.ids(returned)
                 if steps.update[0]:
                     cur.execute(_UPDATE_STREAMS, steps.update)
-                with cur.copy(_COPY_EVENTS) as copy:
-                    for record in steps.events(ids):
-                        copy.write_row(record)
+                cur.execute(_INSERT_EVENTS, _columns(list(steps.events(ids)), 8))
                 if steps.has_units:
                     cur.execute(_UPSERT_UNITS, steps.units)
         except StoreError as exc:
@@ -532,11 +566,11 @@ class PostgresStore:
             ).fetchall()
         return [_event(r, self.path) for r in rows]
 
-    def _grouped(self, lab_id: str) -> tuple[list[Event], list[list[Event]], Heads]:
+    def _grouped(self, lab_id: str) -> _Loaded:
         with self._transaction(read=True) as cur:
             self._require_lab(cur, lab_id)
-            heads = _heads(cur.execute(_HEADS, (lab_id,)).fetchall())
-            return (*_grouped(cur.execute(_ALL_EVENTS, (lab_id,)), self.path), heads)
+            heads, rows = _heads(cur.execute(_HEADS, (lab_id,)).fetchall())
+            return (*_grouped(cur.execute(_ALL_EVENTS, (lab_id,)), self.path), heads, rows)
 
     def histories(self, lab_id: str) -> Iterator[list[Event]]:
         yield from self._grouped(lab_id)[1]
@@ -552,6 +586,7 @@ class PostgresStore:
             else:
                 meta_rows = cur.execute(_META).fetchall()
             meta = {r[0]: (r[3], r[4], r[5]) for r in meta_rows}
+            rows = _projections(meta_rows)
             names = {r[0]: (r[1], bool(r[2]), r[3]) for r in meta_rows}
             join = (
                 "JOIN labflow_streams s ON s.id = e.stream WHERE s.lab = %s "
@@ -561,6 +596,7 @@ class PostgresStore:
             checked = check_rows(
                 cur.stream(_RANGE_ROWS.format(join=join), (lab_id,) if lab_id else ()),
                 meta,
+                rows,
             )
         return _verification_results(checked, names)
 
@@ -581,14 +617,7 @@ class PostgresStore:
     def load(
         self, lab_id: str, *, registry: Registry | None = None, clock: Clock = system_clock
     ) -> Lab:
-        own, others, heads = self._grouped(lab_id)
-        verify_loaded(own, others, heads)
-        try:
-            return replay_lab(own, others, registry=registry, clock=clock)
-        except CommandError as exc:
-            raise StoreCorrupt(
-                f"The lab {lab_id!r} in {self.path} cannot be replayed: {exc}"
-            ) from exc
+        return _replayed(lab_id, self.path, self._grouped(lab_id), registry, clock)
 
     def session(
         self,
@@ -705,7 +734,7 @@ class AsyncPostgresStore:
             raise StoreError(f"No connection to {self.path} became free in time.") from exc
 
     async def commit(self, lab_id: str, appends: Sequence[Append]) -> None:
-        """As `PostgresStore.commit`: lock, check, then write in four statements."""
+        """As `PostgresStore.commit`: lock, check, then write in a few statements."""
         refuse_malformed(lab_id, appends)
         try:
             async with self._transaction(read=False) as cur:
@@ -729,9 +758,7 @@ class AsyncPostgresStore:
                 ids = steps.ids(returned)
                 if steps.update[0]:
                     await cur.execute(_UPDATE_STREAMS, steps.update)
-                async with cur.copy(_COPY_EVENTS) as copy:
-                    for record in steps.events(ids):
-                        await copy.write_row(record)
+                await cur.execute(_INSERT_EVENTS, _columns(list(steps.events(ids)), 8))
                 if steps.has_units:
                     await cur.execute(_UPSERT_UNITS, steps.units)
         except StoreError as exc:
@@ -769,13 +796,13 @@ class AsyncPostgresStore:
             rows = await cur.fetchall()
         return [_event(r, self.path) for r in rows]
 
-    async def _grouped(self, lab_id: str) -> tuple[list[Event], list[list[Event]], Heads]:
+    async def _grouped(self, lab_id: str) -> _Loaded:
         async with self._transaction(read=True) as cur:
             await self._require_lab(cur, lab_id)
             await cur.execute(_HEADS, (lab_id,))
-            heads = _heads(await cur.fetchall())
+            heads, rows = _heads(await cur.fetchall())
             await cur.execute(_ALL_EVENTS, (lab_id,))
-            return (*_grouped(await cur.fetchall(), self.path), heads)
+            return (*_grouped(await cur.fetchall(), self.path), heads, rows)
 
     async def histories(self, lab_id: str) -> list[list[Event]]:
         """Every innovation history of a lab, by innovation id."""
@@ -792,6 +819,7 @@ class AsyncPostgresStore:
                 await cur.execute(_META)
             meta_rows = await cur.fetchall()
             meta = {r[0]: (r[3], r[4], r[5]) for r in meta_rows}
+            rows = _projections(meta_rows)
             names = {r[0]: (r[1], bool(r[2]), r[3]) for r in meta_rows}
             join = (
                 "JOIN labflow_streams s ON s.id = e.stream WHERE s.lab = %s "
@@ -802,7 +830,7 @@ class AsyncPostgresStore:
                 _RANGE_ROWS.format(join=join),
                 (lab_id,) if lab_id else (),
             )
-            checked = check_rows(iter(await cur.fetchall()), meta)
+            checked = check_rows(iter(await cur.fetchall()), meta, rows)
         return _verification_results(checked, names)
 
     async def innovations(
@@ -823,14 +851,7 @@ class AsyncPostgresStore:
     async def load(
         self, lab_id: str, *, registry: Registry | None = None, clock: Clock = system_clock
     ) -> Lab:
-        own, others, heads = await self._grouped(lab_id)
-        verify_loaded(own, others, heads)
-        try:
-            return replay_lab(own, others, registry=registry, clock=clock)
-        except CommandError as exc:
-            raise StoreCorrupt(
-                f"The lab {lab_id!r} in {self.path} cannot be replayed: {exc}"
-            ) from exc
+        return _replayed(lab_id, self.path, await self._grouped(lab_id), registry, clock)
 
     def session(
         self,

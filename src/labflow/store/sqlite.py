@@ -57,6 +57,7 @@ from labflow.store._common import (
     plan,
     refuse_malformed,
     verify_loaded,
+    verify_rows,
 )
 from labflow.store._verify import Checked, check_rows, encode_payload
 
@@ -112,7 +113,10 @@ assert len(_MIGRATIONS) == SCHEMA_VERSION
 #: workers costs about half a second, which a small store verifies in.
 PARALLEL_FROM: Final = 200_000
 
-_STREAM_META = "SELECT id, subject, version, head FROM streams WHERE id BETWEEN ? AND ?"
+_STREAM_META = (
+    "SELECT id, subject, version, head, is_lab, unit, stage, status, launched FROM streams "
+    "WHERE id BETWEEN ? AND ?"
+)
 _RANGE_ROWS = (
     "SELECT stream, seq, at, actor, kind, payload, prev, hash FROM events "
     "WHERE stream BETWEEN ? AND ? ORDER BY stream, seq"
@@ -125,8 +129,10 @@ def _verify_range(conn: sqlite3.Connection, lo: int, hi: int, lab_id: str | None
     args: list[Any] = [lo, hi]
     if lab_id is not None:
         sql, args = sql + " AND lab = ?", [lo, hi, lab_id]
-    meta = {r[0]: (r[1], r[2], r[3]) for r in conn.execute(sql, args)}
-    return check_rows(iter(conn.execute(_RANGE_ROWS, (lo, hi))), meta)
+    found = conn.execute(sql, args).fetchall()
+    meta = {r[0]: (r[1], r[2], r[3]) for r in found}
+    rows = {r[0]: Row(r[5], r[6], r[7], bool(r[8])) for r in found if not r[4]}
+    return check_rows(iter(conn.execute(_RANGE_ROWS, (lo, hi))), meta, rows)
 
 
 def _verify_in_worker(path: str, lo: int, hi: int, lab_id: str | None) -> list[Checked]:
@@ -444,18 +450,19 @@ class SQLiteStore:
             )
         )
 
-    def _grouped(self, lab_id: str) -> tuple[list[Event], list[list[Event]], Heads]:
+    def _grouped(self, lab_id: str) -> tuple[list[Event], list[list[Event]], Heads, dict[str, Row]]:
         own: list[Event] = []
         others: list[list[Event]] = []
         current: str | None = None
         with self._transaction(write=False) as conn:
             self._require_lab(conn, lab_id)
-            heads = {
-                (bool(r[0]), r[1]): (r[2], r[3])
-                for r in conn.execute(
-                    "SELECT is_lab, subject, version, head FROM streams WHERE lab = ?", (lab_id,)
-                )
-            }
+            found = conn.execute(
+                "SELECT is_lab, subject, version, head, unit, stage, status, launched "
+                "FROM streams WHERE lab = ?",
+                (lab_id,),
+            ).fetchall()
+            heads = {(bool(r[0]), r[1]): (r[2], r[3]) for r in found}
+            rows = {r[1]: Row(r[4], r[5], r[6], bool(r[7])) for r in found if not r[0]}
             for row in self._all_events(conn, lab_id):
                 event = self._event(row[1:])
                 if row[0]:
@@ -465,7 +472,7 @@ class SQLiteStore:
                     current = event.subject
                     others.append([])
                 others[-1].append(event)
-        return own, others, heads
+        return own, others, heads, rows
 
     def histories(self, lab_id: str) -> Iterator[list[Event]]:
         yield from self._grouped(lab_id)[1]
@@ -589,14 +596,16 @@ class SQLiteStore:
     def load(
         self, lab_id: str, *, registry: Registry | None = None, clock: Clock = system_clock
     ) -> Lab:
-        own, others, heads = self._grouped(lab_id)
+        own, others, heads, rows = self._grouped(lab_id)
         verify_loaded(own, others, heads)
         try:
-            return replay_lab(own, others, registry=registry, clock=clock)
+            lab = replay_lab(own, others, registry=registry, clock=clock)
         except CommandError as exc:
             raise StoreCorrupt(
                 f"The lab {lab_id!r} in {self.path} cannot be replayed: {exc}"
             ) from exc
+        verify_rows(lab, rows)
+        return lab
 
     def session(
         self,
