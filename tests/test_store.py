@@ -564,3 +564,23 @@ def test_a_session_commit_looks_only_at_what_the_commands_reached(store: Store) 
     assert sorted(e.subject for e in session.commit()) == sorted(live.innovations)
     session.__exit__(None, None, None)
     assert store.load("kebumen") == live
+
+
+def test_a_checkpoint_still_holds_after_the_lab_moves_on(store: Store) -> None:
+    """A checkpoint seals prefixes: histories that only grew since still verify against it,
+    on every store; the stores' own ``checkpoint`` method gives the same statement."""
+    from labflow.store.checkpoint import Checkpoint, make_checkpoint, verify_checkpoint
+
+    lab = make_lab()
+    cohort(lab)
+    save(store, lab)
+    key = b"kunci-rahasia-16b"
+    sealed = make_checkpoint(store, key)
+    if hasattr(store, "checkpoint"):
+        assert store.checkpoint(key, labs=["kebumen"]).root == sealed.root
+    with store.session("kebumen") as live:
+        live.withdraw("ino-dinkes", reason="ditunda", by="sekretariat")
+        register(live, "baru", "dinkes")
+    report = verify_checkpoint(store, Checkpoint.from_json(sealed.to_json()), key)
+    assert report.ok, report.problems
+    assert report.streams == 1 + len(lab.innovations)

@@ -12,10 +12,12 @@ Race and kill counts are sized for CI's time budget on a shared 2-core machine;
 
 from __future__ import annotations
 
+import json
 import logging
 import multiprocessing
 import os
 import random
+import re
 import signal
 import sqlite3
 import subprocess
@@ -24,6 +26,7 @@ import textwrap
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +37,7 @@ import labflow as lf
 from _stores import SQL_KINDS, postgres_schema
 from helpers import bring_to, cohort, make_lab, register
 from labflow.errors import HistoryError
+from labflow.events import GENESIS, make_event
 from labflow.store import Append
 
 #: races per scenario (two scenarios x two process counts x two stores)
@@ -155,6 +159,7 @@ def tamper_lab() -> lf.Lab:
     cohort(lab)
     bring_to(lab, "design")
     lab.withdraw("ino-dinkes", reason="ditunda", by="sekretariat")
+    lab.attach_evidence("ino-bag-tapem", title="Foto", reference="f-1", by="sekretariat")
     return lab
 
 
@@ -459,3 +464,115 @@ def test_a_dropped_connection_mid_commit_writes_nothing_and_the_store_recovers(
             lab.attach_evidence("ino-000", title="after", reference="r", by="sekretariat")
         assert store.version("kebumen", "ino-000") == before["ino-000"] + 1
         store.close()
+
+
+# --- Sealed checkpoints: what the chain alone cannot see -------------------------------------
+
+
+def rewrite_with_recomputed_hashes(kind: str, location: str) -> None:
+    """Change who acted in ino-dinkes's second event and recompute every hash after it and
+    the stored head: a forgery every chain check accepts."""
+    mark = "?" if kind == "sqlite" else "%s"
+    with raw(kind, location) as conn:
+        sid = conn.execute(sql(kind, _SID)[1:-1]).fetchone()[0]
+        rows = conn.execute(
+            sql(kind, f"SELECT seq, at, actor, kind, payload FROM {{e}} WHERE stream = {mark} ")
+            + "ORDER BY seq",
+            (sid,),
+        ).fetchall()
+        prev = GENESIS
+        for seq, at, actor, event_kind, payload in rows:
+            who = "bupati" if seq == 2 else actor
+            event = make_event(
+                "ino-dinkes", seq, datetime.fromisoformat(at), who, event_kind,
+                json.loads(payload), prev,
+            )  # fmt: skip
+            conn.execute(
+                sql(
+                    kind,
+                    f"UPDATE {{e}} SET actor = {mark}, prev = {mark}, hash = {mark} "
+                    f"WHERE stream = {mark} AND seq = {mark}",
+                ),
+                (who, event.prev, event.hash, sid, seq),
+            )
+            prev = event.hash
+        conn.execute(sql(kind, f"UPDATE {{s}} SET head = {mark} WHERE id = {mark}"), (prev, sid))
+
+
+_BSID = "(SELECT id FROM {s} WHERE subject = 'ino-bag-tapem' AND NOT is_lab)"
+_BLAST = "(SELECT version FROM {s} WHERE subject = 'ino-bag-tapem' AND NOT is_lab)"
+
+#: Edits that keep every chain sound, so only a checkpoint taken before them can see them.
+SEALED_TAMPERING: dict[str, Any] = {
+    "re-hashed rewrite": rewrite_with_recomputed_hashes,
+    "tail cut and head moved": [
+        f"DELETE FROM {{e}} WHERE stream = {_BSID} AND seq = {_BLAST}",
+        "UPDATE {s} SET version = version - 1, head = (SELECT hash FROM {e} WHERE stream = "
+        "{s}.id AND seq = {s}.version - 1) WHERE subject = 'ino-bag-tapem' AND NOT is_lab",
+    ],
+    "innovation deleted with its row": [
+        f"DELETE FROM {{e}} WHERE stream = {_SID}",
+        "DELETE FROM {s} WHERE subject = 'ino-dinkes' AND NOT is_lab",
+    ],
+}
+
+
+@pytest.mark.parametrize("edit", sorted(SEALED_TAMPERING))
+@pytest.mark.parametrize("seal", ["hmac", "ed25519"])
+def test_a_checkpoint_finds_what_the_chain_cannot(
+    where: tuple[str, str], edit: str, seal: str
+) -> None:
+    """After a checkpoint, a rewrite with recomputed hashes, a cut tail with its head moved,
+    and an innovation deleted with its row all verify as chains -- and the checkpoint, kept
+    outside the database, names each; with the public key alone for Ed25519."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from labflow.store.checkpoint import Checkpoint, make_checkpoint, verify_checkpoint
+
+    kind, location = where
+    signing: Any = b"k" * 32 if seal == "hmac" else Ed25519PrivateKey.generate()
+    checking = signing if seal == "hmac" else signing.public_key()
+    lab = tamper_lab()
+    with open_at(kind, location) as store:
+        save(store, lab)
+        sealed = Checkpoint.from_json(make_checkpoint(store, signing).to_json())
+        assert verify_checkpoint(store, sealed, checking).ok
+    tampering = SEALED_TAMPERING[edit]
+    if callable(tampering):
+        tampering(kind, location)
+    else:
+        with raw(kind, location) as conn:
+            for statement in tampering:
+                conn.execute(sql(kind, statement))
+    with open_at(kind, location) as store:
+        chains = store.verify_all()["kebumen"]
+        report = verify_checkpoint(store, sealed, checking)
+    assert all(v.ok for v in chains)  # the chains alone see nothing
+    assert not report.ok
+    expected = "ino-bag-tapem" if "tail" in edit else "ino-dinkes"
+    assert len(report.problems) == 1
+    assert expected in report.problems[0]
+
+
+def test_an_altered_checkpoint_is_refused(where: tuple[str, str]) -> None:
+    from labflow.store.checkpoint import (
+        Checkpoint,
+        CheckpointError,
+        make_checkpoint,
+        verify_checkpoint,
+    )
+
+    kind, location = where
+    with open_at(kind, location) as store:
+        save(store, tamper_lab())
+        text = make_checkpoint(store, b"k" * 32).to_json()
+        seq = int(re.search(r'"seq": (\d+)', text)[1])  # type: ignore[index]
+        forged = Checkpoint.from_json(text.replace(f'"seq": {seq},', f'"seq": {seq - 1},', 1))
+        assert forged != Checkpoint.from_json(text)
+        with pytest.raises(CheckpointError, match="signature"):
+            verify_checkpoint(store, forged, b"k" * 32)
+        with pytest.raises(CheckpointError, match="signature"):
+            verify_checkpoint(store, Checkpoint.from_json(text), b"x" * 32)
+        for bad in ("", "[]", '{"format": "other"}', "{" * 100_000):
+            with pytest.raises(CheckpointError, match="not a labflow checkpoint"):
+                Checkpoint.from_json(bad)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from labflow.errors import ConflictError, StoreError
 from labflow.events import Event, Verification, verify
@@ -24,6 +25,9 @@ from labflow.store._common import (
     units_of,
     verify_loaded,
 )
+
+if TYPE_CHECKING:
+    from labflow.store.checkpoint import Checkpoint
 
 __all__ = ["MemoryStore"]
 
@@ -168,6 +172,12 @@ class MemoryStore:
         strict: bool = False,
     ) -> Session:
         return Session(self, lab_id, registry=registry, clock=clock, strict=strict)
+
+    def checkpoint(self, key: object, *, labs: Sequence[str] | None = None) -> Checkpoint:
+        """A signed `labflow.store.checkpoint.Checkpoint` of every stream, as it is now."""
+        from labflow.store.checkpoint import make_checkpoint
+
+        return make_checkpoint(self, key, labs=labs)
 
     def close(self) -> None:
         self._labs = {}

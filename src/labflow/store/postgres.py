@@ -38,7 +38,7 @@ from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 try:
     import psycopg
@@ -73,6 +73,9 @@ from labflow.store._common import (
     verify_rows,
 )
 from labflow.store._verify import check_rows, encode_payload
+
+if TYPE_CHECKING:
+    from labflow.store.checkpoint import Checkpoint
 
 __all__ = ["SCHEMA_VERSION", "AsyncPostgresStore", "PostgresStore"]
 
@@ -628,6 +631,12 @@ class PostgresStore:
         strict: bool = False,
     ) -> Session:
         return Session(self, lab_id, registry=registry, clock=clock, strict=strict)
+
+    def checkpoint(self, key: object, *, labs: Sequence[str] | None = None) -> Checkpoint:
+        """A signed `labflow.store.checkpoint.Checkpoint` of every stream, as it is now."""
+        from labflow.store.checkpoint import make_checkpoint
+
+        return make_checkpoint(self, key, labs=labs)
 
     def close(self) -> None:
         self._pool.close()

@@ -34,7 +34,7 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from labflow.errors import CommandError, StoreError
 from labflow.events import Event, Verification
@@ -60,6 +60,9 @@ from labflow.store._common import (
     verify_rows,
 )
 from labflow.store._verify import Checked, check_rows, encode_payload
+
+if TYPE_CHECKING:
+    from labflow.store.checkpoint import Checkpoint
 
 __all__ = ["APPLICATION_ID", "PARALLEL_FROM", "SCHEMA_VERSION", "SQLiteStore"]
 
@@ -616,6 +619,12 @@ class SQLiteStore:
         strict: bool = False,
     ) -> Session:
         return Session(self, lab_id, registry=registry, clock=clock, strict=strict)
+
+    def checkpoint(self, key: object, *, labs: Sequence[str] | None = None) -> Checkpoint:
+        """A signed `labflow.store.checkpoint.Checkpoint` of every stream, as it is now."""
+        from labflow.store.checkpoint import make_checkpoint
+
+        return make_checkpoint(self, key, labs=labs)
 
     def close(self) -> None:
         self._connection().close()
