@@ -281,3 +281,23 @@ def test_verify_all_does_not_fork_while_other_threads_run(
         finally:
             stop.set()
             other.join()
+
+
+def test_a_read_only_database_opens_to_read_and_verify_and_refuses_writes(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "archive.db"
+    lab = make_lab()
+    cohort(lab)
+    with SQLiteStore(path, create=True) as store:
+        save(store, lab)
+    before = path.read_bytes()
+    with SQLiteStore(path, read_only=True) as store:
+        assert store.read_only
+        assert all(v.ok for v in store.verify_all()["kebumen"])
+        assert store.load("kebumen", clock=lab.clock) == lab
+        with pytest.raises(lf.StoreError, match="read-only"), store.session("kebumen") as live:
+            live.withdraw("ino-dinkes", reason="x", by="sekretariat")
+    assert path.read_bytes() == before
+    with pytest.raises(lf.StoreError, match="read-only"):
+        SQLiteStore(tmp_path / "new.db", create=True, read_only=True)

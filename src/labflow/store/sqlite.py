@@ -196,6 +196,11 @@ class SQLiteStore:
     `StoreError` saying so. A threaded host (a web server's worker threads)
     opens one store per thread or per request -- opening costs a millisecond or
     so -- and SQLite's locking and the stores' version checks keep them apart.
+
+    ``read_only=True`` opens the file with ``mode=ro``: it loads, lists and verifies,
+    and every commit is refused with `StoreError`. A file this process may not write
+    is opened that way by default (``read_only=None``), so an archived or
+    write-protected copy can still be verified.
     """
 
     def __init__(
@@ -205,14 +210,25 @@ class SQLiteStore:
         create: bool = False,
         timeout: float = 5.0,
         durable: bool = False,
+        read_only: bool | None = None,
     ) -> None:
         self.path = os.fspath(path)
         self._thread = threading.get_ident()
         memory = self.path == ":memory:"
         if not memory and not create and not Path(self.path).is_file():
             raise StoreMissing(f"There is no labflow database at {self.path}.")
+        if read_only is None:  # a file this process may not write is opened to read it
+            read_only = not memory and not create and not os.access(self.path, os.W_OK)
+        if read_only and (create or memory):
+            raise StoreError("A read-only store cannot be created, nor kept in memory.")
+        #: opened with ``mode=ro``: it reads and verifies, and refuses every commit
+        self.read_only = read_only
         try:
-            self._conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+            if read_only:
+                uri = Path(self.path).resolve().as_uri() + "?mode=ro"
+                self._conn = sqlite3.connect(uri, uri=True, timeout=timeout, isolation_level=None)
+            else:
+                self._conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
         except sqlite3.Error as exc:
             raise _translate(exc, self.path) from exc
         try:
@@ -238,6 +254,13 @@ class SQLiteStore:
                 f"The database {self.path} was written by a newer labflow (schema "
                 f"{user_version}; this one reads up to {SCHEMA_VERSION}). Upgrade labflow."
             )
+        if self.read_only:
+            if user_version < SCHEMA_VERSION:
+                raise StoreError(
+                    f"The database {self.path} needs an upgrade to schema {SCHEMA_VERSION}, "
+                    f"which a read-only store cannot make."
+                )
+            return
         try:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
@@ -296,6 +319,8 @@ class SQLiteStore:
         checked with the others and writes nothing.
         """
         refuse_malformed(lab_id, appends)
+        if self.read_only:
+            raise StoreError(f"The database {self.path} was opened read-only; nothing was written.")
         with self._transaction(write=True) as conn:
             exists = conn.execute(
                 "SELECT 1 FROM streams WHERE lab = ? AND is_lab = 1", (lab_id,)
