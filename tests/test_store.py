@@ -1,4 +1,4 @@
-"""The Store contract, run against every store: the same tests a PostgreSQL store must pass."""
+"""The Store contract, run against every store: memory, SQLite, PostgreSQL and async PostgreSQL."""
 
 from __future__ import annotations
 
@@ -11,23 +11,18 @@ import pytest
 
 import labflow as lf
 import labflow.store
+from _stores import KINDS, open_store
 from helpers import HEAD, STAFF, FixedClock, bring_to, cohort, make_lab, plan_steps, register
 from labflow._fold import INNOVATION_KINDS
 from labflow.events import make_event
 from labflow.store import Append, InnovationRow, Session, Store
 from labflow.store.memory import MemoryStore
-from labflow.store.sqlite import SQLiteStore
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=KINDS)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    made: Store = (
-        MemoryStore()
-        if request.param == "memory"
-        else SQLiteStore(tmp_path / "lab.db", create=True)
-    )
-    yield made
-    made.close()
+    with open_store(request.param, tmp_path) as made:
+        yield made
 
 
 def save(store: Store, lab: lf.Lab) -> None:
@@ -497,6 +492,8 @@ def test_rows_equal_the_replayed_innovation_after_every_event(store: Store) -> N
 def test_the_store_package_exports_only_its_api() -> None:
     assert labflow.store.__all__ == [
         "Append",
+        "AsyncSession",
+        "AsyncStore",
         "InnovationRow",
         "Session",
         "Store",
@@ -508,3 +505,82 @@ def test_the_store_package_exports_only_its_api() -> None:
     ]
     for helper in ("check_append", "head_of", "project_innovation", "project_units", "versions"):
         assert not hasattr(labflow.store, helper)
+
+
+def test_a_command_by_an_actor_whose_roles_were_revoked_meanwhile_conflicts(
+    store: Store,
+) -> None:
+    """Session A reads the roster; B revokes A's actor's roles and commits; A's command,
+    authorised against the roster it read, must not commit: the lab's own history (which
+    holds the roster) is in every commit's checks."""
+    lab = make_lab()
+    cohort(lab)
+    lab.add_actor(lf.Actor("sek2", "Sekretariat 2", {lf.Role.SECRETARIAT}), by="sekretariat")
+    save(store, lab)
+    a = store.session("kebumen")
+    live_a = a.__enter__()
+    with store.session("kebumen") as live_b:
+        live_b.set_roles("sekretariat", [], by="sek2")
+    live_a.withdraw("ino-dinkes", reason="ditunda", by="sekretariat")  # allowed in A's view
+    with pytest.raises(lf.ConflictError, match="kebumen"):
+        a.__exit__(None, None, None)
+    assert store.version("kebumen", "ino-dinkes") == 1
+    with store.session("kebumen") as fresh, pytest.raises(lf.PermissionDenied):
+        fresh.withdraw("ino-dinkes", reason="ditunda", by="sekretariat")
+
+
+def test_sessions_on_different_innovations_still_do_not_conflict(store: Store) -> None:
+    lab = make_lab()
+    cohort(lab)
+    save(store, lab)
+    a, b = store.session("kebumen"), store.session("kebumen")
+    live_a, live_b = a.__enter__(), b.__enter__()
+    live_a.withdraw("ino-dinkes", reason="a", by="sekretariat")
+    live_b.withdraw("ino-bag-tapem", reason="b", by="sekretariat")
+    a.__exit__(None, None, None)
+    b.__exit__(None, None, None)
+    assert store.version("kebumen", "ino-dinkes") == 2
+    assert store.version("kebumen", "ino-bag-tapem") == 2
+
+
+def test_a_session_commit_looks_only_at_what_the_commands_reached(store: Store) -> None:
+    """One command at a time in one session: every commit holds exactly the events of the
+    innovation the command reached (and not a rescan of the lab), and a ceremony that walks
+    the whole cohort still commits every innovation it changed."""
+    lab = make_lab()
+    cohort(lab)
+    save(store, lab)
+    session = store.session("kebumen")
+    live = session.__enter__()
+    for ident in ("ino-dinkes", "ino-bag-tapem"):
+        live.attach_evidence(ident, title="t", reference="r", by="sekretariat")
+        assert [a.subject for a in session.pending() if a.events] == [ident]
+        assert [e.subject for e in session.commit()] == [ident]
+    register(live, "baru", "dinkes")
+    assert [a.subject for a in session.pending() if a.events] == ["baru"]
+    session.commit()
+    for inn in list(live.innovations.values()):  # walks the cohort
+        live.attach_evidence(inn.id, title="semua", reference="r", by="sekretariat")
+    assert sorted(e.subject for e in session.commit()) == sorted(live.innovations)
+    session.__exit__(None, None, None)
+    assert store.load("kebumen") == live
+
+
+def test_a_checkpoint_still_holds_after_the_lab_moves_on(store: Store) -> None:
+    """A checkpoint seals prefixes: histories that only grew since still verify against it,
+    on every store; the stores' own ``checkpoint`` method gives the same statement."""
+    from labflow.store.checkpoint import Checkpoint, make_checkpoint, verify_checkpoint
+
+    lab = make_lab()
+    cohort(lab)
+    save(store, lab)
+    key = b"kunci-rahasia-16b"
+    sealed = make_checkpoint(store, key)
+    if hasattr(store, "checkpoint"):
+        assert store.checkpoint(key, labs=["kebumen"]).root == sealed.root
+    with store.session("kebumen") as live:
+        live.withdraw("ino-dinkes", reason="ditunda", by="sekretariat")
+        register(live, "baru", "dinkes")
+    report = verify_checkpoint(store, Checkpoint.from_json(sealed.to_json()), key)
+    assert report.ok, report.problems
+    assert report.streams == 1 + len(lab.innovations)

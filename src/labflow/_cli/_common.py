@@ -9,13 +9,14 @@ stage labels and "did you mean"), `Said` is a mistake worded from the catalogue,
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeAlias
 
 from labflow._cli._catalogue import has, message
-from labflow._cli._parser import PATH_OPTIONS, suggest
+from labflow._cli._parser import DEFAULT_DB, PATH_OPTIONS, suggest
 from labflow._terminal import Output, printable, safe_message
 from labflow.errors import LabflowError, NotFound, UsageError
 from labflow.events import Event
@@ -119,14 +120,33 @@ def reason_of(exc: OSError) -> str:
     return exc.strerror or str(exc) or type(exc).__name__
 
 
-def open_store(args: argparse.Namespace, *, create: bool = False) -> SQLiteStore:
+if TYPE_CHECKING:
+    from labflow.store.postgres import PostgresStore
+
+#: The database when ``--db`` is not given: an SQLite path or a ``postgresql://`` URL.
+DB_ENV: Final = "LABFLOW_DB"
+#: What ``--db`` opens: an SQLite file or a PostgreSQL server.
+Store: TypeAlias = "SQLiteStore | PostgresStore"
+
+
+def open_store(args: argparse.Namespace, *, create: bool = False) -> Store:
+    """The store ``--db`` names: a ``postgresql://`` URL (needs ``labflow[postgres]``) or an
+    SQLite file; without ``--db``, ``LABFLOW_DB`` if it is set."""
+    if args.db == DEFAULT_DB and os.environ.get(DB_ENV):
+        args.db = os.environ[DB_ENV]
+    if str(args.db).startswith(("postgresql://", "postgres://")):
+        try:
+            from labflow.store.postgres import PostgresStore
+        except ImportError as exc:
+            raise NoLab("error.db_unopenable", db=args.db, reason=str(exc)) from exc
+        return PostgresStore(args.db, create=create)
     try:
         return SQLiteStore(args.db, create=create)
     except OSError as exc:  # a name too long, a folder it may not look into, ...
         raise NoLab("error.db_unopenable", db=args.db, reason=reason_of(exc)) from exc
 
 
-def lab_id_of(store: SQLiteStore, args: argparse.Namespace) -> str:
+def lab_id_of(store: Store, args: argparse.Namespace) -> str:
     ids = store.lab_ids()
     if args.lab:
         if args.lab not in ids:
@@ -134,7 +154,7 @@ def lab_id_of(store: SQLiteStore, args: argparse.Namespace) -> str:
             raise Usage(
                 "error.no_lab",
                 lab=args.lab,
-                db=str(store.path),
+                db=str(args.db),
                 labs=", ".join(ids) or "—",
                 n=len(ids),
                 hint=close or "",
@@ -201,7 +221,7 @@ def check_order(lab: Lab, at: datetime, subjects: Iterable[str]) -> None:
             )
 
 
-def session_at(store: SQLiteStore, lab_id: str, at: datetime | None) -> Session:
+def session_at(store: Store, lab_id: str, at: datetime | None) -> Session:
     """A session on the lab whose clock reads ``at`` (``--at``), or the time now."""
     return store.session(lab_id, clock=system_clock if at is None else (lambda: at))
 
@@ -294,7 +314,7 @@ def read_text(path: str) -> str:
         raise Usage("error.unreadable", path=path, reason=reason_of(exc)) from exc
 
 
-def refuse_existing(store: SQLiteStore, lab_id: str) -> None:
+def refuse_existing(store: Store, lab_id: str) -> None:
     """A lab id already in the database is the user's mistake, not another writer's race."""
     if lab_id in store.lab_ids():
         raise Usage("error.lab_taken", db=str(store.path), lab=lab_id)
@@ -327,7 +347,7 @@ def innovation_of(lab: Lab, innovation_id: str) -> Any:
     return lab.innovations[innovation_id]
 
 
-def recorded_policy(store: SQLiteStore, lab_id: str) -> Policy | None:
+def recorded_policy(store: Store, lab_id: str) -> Policy | None:
     """The policy a lab recorded at creation, read from its first event (not the whole lab)."""
     first = store.history(lab_id)[:1]
     try:

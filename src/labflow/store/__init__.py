@@ -27,17 +27,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
 from labflow.errors import StoreCorrupt, StoreError, StoreLocked, StoreMissing, StoreTooNew
 from labflow.events import Event, Verification
 from labflow.lab import Clock, Lab, system_clock
+from labflow.model import Innovation
 from labflow.requirements import Registry
 
 __all__ = [
     "Append",
+    "AsyncSession",
+    "AsyncStore",
     "InnovationRow",
     "Session",
     "Store",
@@ -180,6 +183,107 @@ def changes(lab: Lab, before: Mapping[tuple[bool, str], int]) -> list[Append]:
     return found
 
 
+class _Watched(dict[str, Innovation]):
+    """A session's ``lab.innovations``: the same dictionary, noting what commands reached.
+
+    Commands reach an innovation by its id (``lab.innovations[id]``, ``.get(id)``) or
+    add one (``[id] = ...``); whatever walks the whole cohort (a ceremony, the lab's
+    cohort conditions) marks it all. A commit then looks only at the innovations
+    reached, so its cost follows what changed, not the size of the lab.
+    """
+
+    def __init__(self, items: Mapping[str, Innovation]) -> None:
+        super().__init__(items)
+        self.reached: set[str] = set()
+        self.whole = False
+
+    def forget(self) -> None:
+        self.reached.clear()
+        self.whole = False
+
+    def __getitem__(self, key: str) -> Innovation:
+        self.reached.add(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.reached.add(key)
+        return super().get(key, default)
+
+    def __setitem__(self, key: str, value: Innovation) -> None:
+        self.reached.add(key)
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: str) -> None:
+        self.reached.add(key)
+        super().__delitem__(key)
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        self.reached.add(key)
+        return super().setdefault(key, default)
+
+    def pop(self, key: str, *default: Any) -> Any:
+        self.reached.add(key)
+        return super().pop(key, *default)
+
+    def __iter__(self) -> Iterator[str]:
+        self.whole = True
+        return super().__iter__()
+
+    def keys(self) -> Any:
+        self.whole = True
+        return super().keys()
+
+    def values(self) -> Any:
+        self.whole = True
+        return super().values()
+
+    def items(self) -> Any:
+        self.whole = True
+        return super().items()
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        self.whole = True
+        super().update(*args, **kwargs)
+
+    def popitem(self) -> tuple[str, Innovation]:
+        self.whole = True
+        return super().popitem()
+
+    def copy(self) -> dict[str, Innovation]:
+        self.whole = True
+        return dict(super().items())
+
+
+def _watch(lab: Lab) -> _Watched | None:
+    """Put a `_Watched` in place of ``lab.innovations``; ``None`` if the lab will not take it."""
+    watched = _Watched(lab.innovations)
+    try:
+        lab.innovations = watched
+    except AttributeError:  # a frozen lab: commits fall back to scanning every innovation
+        return None
+    return watched
+
+
+def _changed(
+    lab: Lab, before: Mapping[tuple[bool, str], int], watched: _Watched | None
+) -> list[Append]:
+    """`changes`, looking only at the innovations the commands reached when that is known."""
+    if watched is None or lab.innovations is not watched or watched.whole:
+        return changes(lab, before)
+    found: list[Append] = []
+    start = before.get((True, lab.id), 0)
+    if len(lab.history) > start:
+        found.append(Append(lab.id, start, lab.history[start:], lab=True))
+    for ident in sorted(watched.reached):
+        inn = dict.get(watched, ident)
+        if inn is None:
+            continue
+        start = before.get((False, inn.id), 0)
+        if len(inn.history) > start:
+            found.append(Append(inn.id, start, inn.history[start:]))
+    return found
+
+
 def _versions(lab: Lab) -> dict[tuple[bool, str], int]:
     """Every stream's version in ``lab``, keyed as `changes` expects."""
     seen = {(True, lab.id): len(lab.history)}
@@ -192,6 +296,39 @@ def _advances(appends: Sequence[Append]) -> bool:
     return any(a.lab and any(e.kind == "lab.advanced" for e in a.events) for a in appends)
 
 
+def _pending(
+    lab: Lab,
+    before: Mapping[tuple[bool, str], int],
+    strict: bool,
+    watched: _Watched | None = None,
+) -> list[Append]:
+    """What a session on ``lab``, loaded at the versions ``before``, would commit now."""
+    appends = _changed(lab, before, watched)
+    if not any(a.lab for a in appends):
+        # The roster (actors and roles), units and the lab's stage are in the lab's own
+        # history, and every command was authorised against them: always in the read set.
+        appends.append(Append(lab.id, before.get((True, lab.id), 0), (), lab=True))
+    if strict or _advances(appends):
+        # Pure version checks for every stream read but not written.
+        written = {(a.lab, a.subject) for a in appends}
+        appends += [
+            Append(subject, version, (), lab=is_lab)
+            for (is_lab, subject), version in before.items()
+            if (is_lab, subject) not in written
+        ]
+    return appends
+
+
+def _advance(
+    before: dict[tuple[bool, str], int], appends: Sequence[Append], watched: _Watched | None
+) -> None:
+    """After a commit of ``appends``: the versions the session now stands on."""
+    for append in appends:
+        before[(append.lab, append.subject)] = append.expected + len(append.events)
+    if watched is not None:
+        watched.forget()
+
+
 class Session:
     """A unit of work: load a lab, run commands on it, commit what they appended.
 
@@ -200,8 +337,11 @@ class Session:
     version it was loaded at; if another writer moved one on, `ConflictError`
     is raised and nothing is written. If the block raises, nothing is written.
 
-    By default only the streams the session wrote are checked, so two
-    secretaries registering different innovations do not conflict. A decision
+    By default only the streams the session wrote are checked, and the lab's
+    own history -- its roster of actors and roles, its units and stage, which
+    authorised every command -- so two secretaries registering different
+    innovations do not conflict, but a command by an actor whose roles were
+    changed after the session loaded does (`ConflictError`). A decision
     that read the cohort needs more: with ``strict=True`` every stream the
     session loaded -- the lab's own and each innovation's -- must still be at the
     version it was loaded at, checked in the same atomic commit as the writes
@@ -229,6 +369,7 @@ class Session:
         self._strict = strict
         self._lab: Lab | None = None
         self._before: dict[tuple[bool, str], int] = {}
+        self._watched: _Watched | None = None
         #: the events committed when the block ended, in commit order
         self.committed: tuple[Event, ...] = ()
 
@@ -242,27 +383,19 @@ class Session:
         self._lab = self.store.load(self.lab_id, registry=self._registry, clock=self._clock)
         self._lab._hooks.hold()  # subscriptions hear of moves once they are committed
         self._before = _versions(self._lab)
+        self._watched = _watch(self._lab)
         return self._lab
 
     def pending(self) -> list[Append]:
         """What would be committed now."""
-        appends = changes(self.lab, self._before)
-        if self._strict or _advances(appends):
-            # Pure version checks for every stream read but not written.
-            written = {(a.lab, a.subject) for a in appends}
-            appends += [
-                Append(subject, version, (), lab=is_lab)
-                for (is_lab, subject), version in self._before.items()
-                if (is_lab, subject) not in written
-            ]
-        return appends
+        return _pending(self.lab, self._before, self._strict, self._watched)
 
     def commit(self) -> tuple[Event, ...]:
         """Commit what was appended so far; the session can go on afterwards."""
         appends = self.pending()
         if any(a.events for a in appends):
             self.store.commit(self.lab_id, appends)
-        self._before = _versions(self.lab)
+        _advance(self._before, appends, self._watched)
         done = tuple(e for a in appends for e in a.events)
         self.committed += done
         self.lab._hooks.flush()
@@ -278,3 +411,135 @@ class Session:
             self.commit()
         elif self._lab is not None:
             self._lab._hooks.drop()
+
+
+@runtime_checkable
+class AsyncStore(Protocol):
+    """`Store` for asyncio hosts: the same methods and promises, each a coroutine.
+
+    ``session`` is not a coroutine: it returns an `AsyncSession` to use with
+    ``async with``. `labflow.store.postgres.AsyncPostgresStore` is one.
+    """
+
+    async def lab_ids(self) -> list[str]:
+        """As `Store.lab_ids`."""
+        ...
+
+    async def commit(self, lab_id: str, appends: Sequence[Append]) -> None:
+        """As `Store.commit`."""
+        ...
+
+    async def version(self, lab_id: str, subject: str | None = None) -> int:
+        """As `Store.version`."""
+        ...
+
+    async def history(self, lab_id: str, subject: str | None = None) -> list[Event]:
+        """As `Store.history`."""
+        ...
+
+    async def histories(self, lab_id: str) -> list[list[Event]]:
+        """Every innovation history of a lab, by innovation id (a list, not an iterator)."""
+        ...
+
+    async def verify_all(
+        self, lab_id: str | None = None, *, workers: int | None = None
+    ) -> dict[str, tuple[Verification, ...]]:
+        """As `Store.verify_all`."""
+        ...
+
+    async def innovations(
+        self,
+        lab_id: str,
+        *,
+        stage: str | None = None,
+        unit: str | None = None,
+        unit_kind: str | None = None,
+        status: str | None = None,
+    ) -> list[InnovationRow]:
+        """As `Store.innovations`."""
+        ...
+
+    async def load(
+        self, lab_id: str, *, registry: Registry | None = None, clock: Clock = system_clock
+    ) -> Lab:
+        """As `Store.load`."""
+        ...
+
+    def session(
+        self,
+        lab_id: str,
+        *,
+        registry: Registry | None = None,
+        clock: Clock = system_clock,
+        strict: bool = False,
+    ) -> AsyncSession:
+        """A unit of work on one lab, for ``async with`` (see `AsyncSession`)."""
+        ...
+
+    async def close(self) -> None:
+        """As `Store.close`."""
+        ...
+
+
+class AsyncSession:
+    """`Session` for an `AsyncStore`: ``async with store.session(lab_id) as lab: ...``.
+
+    Loading and committing await the store; the commands in between are the
+    lab's ordinary (synchronous, in-memory) methods. The same checks are
+    committed as a `Session` would: the streams written, every stream read when
+    strict or when the lab advances, and the lab's own history always.
+    """
+
+    def __init__(
+        self,
+        store: AsyncStore,
+        lab_id: str,
+        *,
+        registry: Registry | None = None,
+        clock: Clock = system_clock,
+        strict: bool = False,
+    ) -> None:
+        self.store = store
+        self.lab_id = lab_id
+        self._registry = registry
+        self._clock = clock
+        self._strict = strict
+        self._lab: Lab | None = None
+        self._before: dict[tuple[bool, str], int] = {}
+        self._watched: _Watched | None = None
+        self.committed: tuple[Event, ...] = ()
+
+    @property
+    def lab(self) -> Lab:
+        if self._lab is None:
+            raise StoreError("The session has not been entered; use it in an async with block.")
+        return self._lab
+
+    async def __aenter__(self) -> Lab:
+        self._lab = await self.store.load(self.lab_id, registry=self._registry, clock=self._clock)
+        self._before = _versions(self._lab)
+        self._watched = _watch(self._lab)
+        return self._lab
+
+    def pending(self) -> list[Append]:
+        """What would be committed now."""
+        return _pending(self.lab, self._before, self._strict, self._watched)
+
+    async def commit(self) -> tuple[Event, ...]:
+        """Commit what was appended so far; the session can go on afterwards."""
+        appends = self.pending()
+        if any(a.events for a in appends):
+            await self.store.commit(self.lab_id, appends)
+        _advance(self._before, appends, self._watched)
+        done = tuple(e for a in appends for e in a.events)
+        self.committed += done
+        return done
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            await self.commit()

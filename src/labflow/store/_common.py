@@ -20,9 +20,9 @@ from typing import Any
 import attrs
 
 from labflow._fold import apply_innovation, unit_from
-from labflow.errors import StoreError
-from labflow.events import GENESIS, Event, expected_hash
-from labflow.lab import _LAB_KINDS
+from labflow.errors import ConflictError, HistoryError, StoreError
+from labflow.events import GENESIS, Event, Verification, expected_hash, verify
+from labflow.lab import _LAB_KINDS, Lab
 from labflow.model import (
     ActionPlan,
     Initiator,
@@ -213,3 +213,112 @@ def stage_ids(created: Event) -> tuple[str, ...]:
     if not ids or not all(isinstance(i, str) for i in ids) or len(set(ids)) != len(ids):
         raise ValueError("its policy's stages are not distinct ids")
     return ids
+
+
+# --- Planning a commit: the checks every store makes under its lock --------------------------
+
+
+@attrs.frozen
+class Stored:
+    """What a store holds of one stream when a commit reads it under its lock."""
+
+    id: Any  #: the store's own key for the stream
+    version: int
+    head: str
+    row: Row | None  #: the projection of an innovation stream; ``None`` for a lab's own
+
+
+@attrs.frozen
+class Write:
+    """One checked `Append` with events, and what the store must write beside them."""
+
+    append: Append
+    stored: Stored | None  #: ``None``: the stream is new
+    row: Row | None  #: the innovation's projection after the append
+    units: tuple[tuple[str, str], ...]  #: ``(unit id, kind)`` a lab append brings in
+
+
+def plan(
+    lab_id: str, appends: Sequence[Append], stored: Mapping[tuple[bool, str], Stored]
+) -> list[Write]:
+    """Check every `Append` against the stored streams and project the rows, writing nothing.
+
+    ``stored`` maps ``(is_lab, subject)`` to what the store read, under its lock, of the
+    streams ``appends`` name (absent: no such stream). The first stream at another version
+    than expected raises `ConflictError`; anything else a store must refuse raises
+    `StoreError`. What comes back can be written without another check.
+    """
+    writes: list[Write] = []
+    for append in appends:
+        found = stored.get((append.lab, append.subject))
+        version = found.version if found is not None else 0
+        if version != append.expected:
+            raise ConflictError(append.subject, append.expected, version)
+        check_append(lab_id, append, found.head if found is not None else GENESIS)
+        if not append.events:
+            continue
+        if append.lab:
+            writes.append(Write(append, found, None, tuple(units_of(append))))
+        else:
+            before = found.row if found is not None else None
+            writes.append(Write(append, found, project(append, before), ()))
+    return writes
+
+
+# --- Verified loads ------------------------------------------------------------------------
+
+#: What a store recorded of each stream's end: ``(is_lab, subject) -> (version, head)``.
+Heads = Mapping[tuple[bool, str], tuple[int, str]]
+
+
+def verify_loaded(
+    own: Sequence[Event], others: Sequence[Sequence[Event]], heads: Heads | None = None
+) -> None:
+    """Refuse a lab whose histories do not verify, naming the first event that fails.
+
+    Every chain is checked (numbering, links, hashes); with ``heads``, each must also
+    end at the version and head the store recorded, and every recorded stream must
+    have come back with its events. Raises `HistoryError`, which nothing reads past:
+    a store never hands out a lab it could not verify, so no command builds on one.
+    """
+    seen: set[tuple[bool, str]] = set()
+    for is_lab, history in ((True, own), *((False, h) for h in others)):
+        if not history:
+            continue
+        key = (is_lab, history[0].subject)
+        seen.add(key)
+        end = heads.get(key) if heads is not None else None
+        result = verify(history, head=end[1] if end is not None else None)
+        if result.ok and end is not None and end[0] != len(history):
+            result = Verification(
+                result.subject,
+                len(history),
+                False,
+                len(history),
+                "it does not end at the expected head",
+            )
+        result.raise_for_problem()
+    for _, subject in sorted(set(heads or ()) - seen, key=lambda k: (not k[0], k[1])):
+        raise HistoryError(subject, None, "its stored events are gone")
+
+
+def verify_rows(lab: Lab, rows: Mapping[str, Row]) -> None:
+    """Refuse a replayed lab whose stored rows (what lists and reports read) differ from it.
+
+    ``rows`` maps an innovation id to the row the store keeps; each must be what the
+    replayed innovation gives. Raises `HistoryError` naming the first that differs.
+    """
+    for ident in sorted(rows):
+        inn = lab.innovations.get(ident)
+        stored = rows[ident]
+        if inn is None:
+            raise HistoryError(ident, None, "it has a stored row but no history")
+        expected = Row(inn.unit, inn.stage, inn.status.value, inn.launch is not None)
+        if stored != expected:
+            differs = [
+                f"{name} {getattr(stored, name)!r} where its history gives "
+                f"{getattr(expected, name)!r}"
+                for name in ("unit", "stage", "status", "launched")
+                if getattr(stored, name) != getattr(expected, name)
+            ]
+            raise HistoryError(ident, None, "its stored row says " + ", ".join(differs))

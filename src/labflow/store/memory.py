@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from labflow.errors import ConflictError, StoreError
 from labflow.events import Event, Verification, verify
@@ -22,7 +23,11 @@ from labflow.store._common import (
     project,
     refuse_malformed,
     units_of,
+    verify_loaded,
 )
+
+if TYPE_CHECKING:
+    from labflow.store.checkpoint import Checkpoint
 
 __all__ = ["MemoryStore"]
 
@@ -155,6 +160,7 @@ class MemoryStore:
             streams = self._lab(lab_id)
             own = list(streams.own)
             others = [list(streams.innovations[s]) for s in sorted(streams.innovations)]
+        verify_loaded(own, others)
         return replay_lab(own, others, registry=registry, clock=clock)
 
     def session(
@@ -166,6 +172,12 @@ class MemoryStore:
         strict: bool = False,
     ) -> Session:
         return Session(self, lab_id, registry=registry, clock=clock, strict=strict)
+
+    def checkpoint(self, key: object, *, labs: Sequence[str] | None = None) -> Checkpoint:
+        """A signed `labflow.store.checkpoint.Checkpoint` of every stream, as it is now."""
+        from labflow.store.checkpoint import make_checkpoint
+
+        return make_checkpoint(self, key, labs=labs)
 
     def close(self) -> None:
         self._labs = {}

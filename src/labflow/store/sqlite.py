@@ -23,7 +23,6 @@ a single file it can copy is the right unit. Why these choices:
 
 from __future__ import annotations
 
-import hashlib
 import json
 import multiprocessing
 import os
@@ -35,10 +34,10 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from labflow.errors import CommandError, ConflictError, StoreError
-from labflow.events import GENESIS, Event, Verification, canonical_bytes
+from labflow.errors import CommandError, StoreError
+from labflow.events import Event, Verification
 from labflow.lab import Clock, Lab, replay_lab, system_clock
 from labflow.requirements import Registry
 from labflow.store import (
@@ -50,7 +49,20 @@ from labflow.store import (
     StoreMissing,
     StoreTooNew,
 )
-from labflow.store._common import Row, check_append, project, refuse_malformed, units_of
+from labflow.store._common import (
+    Heads,
+    Row,
+    Stored,
+    Write,
+    plan,
+    refuse_malformed,
+    verify_loaded,
+    verify_rows,
+)
+from labflow.store._verify import Checked, check_rows, encode_payload
+
+if TYPE_CHECKING:
+    from labflow.store.checkpoint import Checkpoint
 
 __all__ = ["APPLICATION_ID", "PARALLEL_FROM", "SCHEMA_VERSION", "SQLiteStore"]
 
@@ -99,101 +111,34 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
 )
 assert len(_MIGRATIONS) == SCHEMA_VERSION
 
-_json = json.JSONEncoder(
-    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-).encode
-
 
 #: Below this many events `SQLiteStore.verify_all` stays in the calling process: starting
 #: workers costs about half a second, which a small store verifies in.
 PARALLEL_FROM: Final = 200_000
 
-#: What a verifier sends back per stream: id, events seen, ok, first bad seq, reason.
-_Checked = tuple[int, int, bool, int | None, str | None]
-
-
-def _check_rows(
-    rows: Iterator[tuple[Any, ...]], meta: dict[int, tuple[str, int, str]]
-) -> list[_Checked]:
-    """Verify streams from their rows ``(stream, seq, at, actor, kind, payload, prev, hash)``.
-
-    Rows come ordered by stream and seq, straight from the primary key; no
-    `Event` is built. Each hash is recomputed exactly as `labflow.verify` does
-    over the decoded event (`canonical_bytes`), so the two agree event for
-    event; ``meta`` maps a stream id to its subject, stored version and head,
-    which the chain's end must match. Only streams in ``meta`` are checked.
-    """
-    found: list[_Checked] = []
-    sha256, loads, parse = hashlib.sha256, json.loads, datetime.fromisoformat
-    current = -1
-    subject = prev = ""
-    position = 0
-    bad: tuple[int, str] | None = None
-    seen: set[int] = set()
-
-    def finish() -> None:
-        _, version, head = meta[current]
-        if bad is not None:
-            found.append((current, position, False, bad[0], bad[1]))
-        elif position != version or prev != head:
-            found.append(
-                (current, position, False, position, "it does not end at the expected head")
-            )
-        else:
-            found.append((current, position, True, None, None))
-
-    for stream, seq, at, actor, kind, payload, link, digest in rows:
-        if stream != current:
-            if current in meta:
-                finish()
-            current, position, prev, bad = stream, 0, GENESIS, None
-            if stream in meta:
-                seen.add(stream)
-                subject = meta[stream][0]
-        if bad is not None or current not in meta:
-            continue
-        position += 1
-        if seq != position:
-            bad = (position, f"it says it is event {seq}, but it stands at {position}")
-            continue
-        if link != prev:
-            bad = (position, "it does not link to the event before it")
-            continue
-        try:
-            data = canonical_bytes(subject, seq, parse(at), actor, kind, loads(payload), link)
-        except (TypeError, ValueError, AttributeError, RecursionError) as exc:
-            bad = (position, f"it cannot be read ({exc})")
-            continue
-        if sha256(data).hexdigest() != digest:
-            bad = (position, "its content does not match its hash")
-            continue
-        prev = digest
-    if current in meta:
-        finish()
-    for stream in meta.keys() - seen:  # a stream row whose events are all gone
-        current, position, prev, bad = stream, 0, GENESIS, None
-        finish()
-    return found
-
-
-_STREAM_META = "SELECT id, subject, version, head FROM streams WHERE id BETWEEN ? AND ?"
+_STREAM_META = (
+    "SELECT id, subject, version, head, is_lab, unit, stage, status, launched FROM streams "
+    "WHERE id BETWEEN ? AND ?"
+)
 _RANGE_ROWS = (
     "SELECT stream, seq, at, actor, kind, payload, prev, hash FROM events "
     "WHERE stream BETWEEN ? AND ? ORDER BY stream, seq"
 )
 
 
-def _verify_range(conn: sqlite3.Connection, lo: int, hi: int, lab_id: str | None) -> list[_Checked]:
+def _verify_range(conn: sqlite3.Connection, lo: int, hi: int, lab_id: str | None) -> list[Checked]:
     """Verify the streams with ids in ``[lo, hi]`` (of one lab, if given) in one snapshot."""
     sql = _STREAM_META
     args: list[Any] = [lo, hi]
     if lab_id is not None:
         sql, args = sql + " AND lab = ?", [lo, hi, lab_id]
-    meta = {r[0]: (r[1], r[2], r[3]) for r in conn.execute(sql, args)}
-    return _check_rows(iter(conn.execute(_RANGE_ROWS, (lo, hi))), meta)
+    found = conn.execute(sql, args).fetchall()
+    meta = {r[0]: (r[1], r[2], r[3]) for r in found}
+    rows = {r[0]: Row(r[5], r[6], r[7], bool(r[8])) for r in found if not r[4]}
+    return check_rows(iter(conn.execute(_RANGE_ROWS, (lo, hi))), meta, rows)
 
 
-def _verify_in_worker(path: str, lo: int, hi: int, lab_id: str | None) -> list[_Checked]:
+def _verify_in_worker(path: str, lo: int, hi: int, lab_id: str | None) -> list[Checked]:
     """A worker process's share of `SQLiteStore.verify_all`: its own read-only connection."""
     uri = Path(path).resolve().as_uri() + "?mode=ro"
     conn = sqlite3.connect(uri, uri=True, isolation_level=None)
@@ -251,6 +196,11 @@ class SQLiteStore:
     `StoreError` saying so. A threaded host (a web server's worker threads)
     opens one store per thread or per request -- opening costs a millisecond or
     so -- and SQLite's locking and the stores' version checks keep them apart.
+
+    ``read_only=True`` opens the file with ``mode=ro``: it loads, lists and verifies,
+    and every commit is refused with `StoreError`. A file this process may not write
+    is opened that way by default (``read_only=None``), so an archived or
+    write-protected copy can still be verified.
     """
 
     def __init__(
@@ -260,14 +210,25 @@ class SQLiteStore:
         create: bool = False,
         timeout: float = 5.0,
         durable: bool = False,
+        read_only: bool | None = None,
     ) -> None:
         self.path = os.fspath(path)
         self._thread = threading.get_ident()
         memory = self.path == ":memory:"
         if not memory and not create and not Path(self.path).is_file():
             raise StoreMissing(f"There is no labflow database at {self.path}.")
+        if read_only is None:  # a file this process may not write is opened to read it
+            read_only = not memory and not create and not os.access(self.path, os.W_OK)
+        if read_only and (create or memory):
+            raise StoreError("A read-only store cannot be created, nor kept in memory.")
+        #: opened with ``mode=ro``: it reads and verifies, and refuses every commit
+        self.read_only = read_only
         try:
-            self._conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+            if read_only:
+                uri = Path(self.path).resolve().as_uri() + "?mode=ro"
+                self._conn = sqlite3.connect(uri, uri=True, timeout=timeout, isolation_level=None)
+            else:
+                self._conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
         except sqlite3.Error as exc:
             raise _translate(exc, self.path) from exc
         try:
@@ -293,6 +254,13 @@ class SQLiteStore:
                 f"The database {self.path} was written by a newer labflow (schema "
                 f"{user_version}; this one reads up to {SCHEMA_VERSION}). Upgrade labflow."
             )
+        if self.read_only:
+            if user_version < SCHEMA_VERSION:
+                raise StoreError(
+                    f"The database {self.path} needs an upgrade to schema {SCHEMA_VERSION}, "
+                    f"which a read-only store cannot make."
+                )
+            return
         try:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
@@ -351,34 +319,22 @@ class SQLiteStore:
         checked with the others and writes nothing.
         """
         refuse_malformed(lab_id, appends)
+        if self.read_only:
+            raise StoreError(f"The database {self.path} was opened read-only; nothing was written.")
         with self._transaction(write=True) as conn:
             exists = conn.execute(
                 "SELECT 1 FROM streams WHERE lab = ? AND is_lab = 1", (lab_id,)
             ).fetchone()
             if exists is None and not any(a.lab and a.expected == 0 and a.events for a in appends):
                 raise StoreError(f"There is no lab {lab_id!r} in {self.path}.")
-            rows = self._stream_rows(conn, lab_id, appends)
-            writes: list[tuple[Append, Row | None, list[tuple[str, str]]]] = []
-            for append in appends:
-                row = rows.get((append.lab, append.subject))
-                found = row[1] if row is not None else 0
-                if found != append.expected:
-                    raise ConflictError(append.subject, append.expected, found)
-                check_append(lab_id, append, row[2] if row is not None else GENESIS)
-                if not append.events:
-                    continue
-                if append.lab:
-                    writes.append((append, None, units_of(append)))
-                else:
-                    before = None if row is None else Row(row[3], row[4], row[5], bool(row[6]))
-                    writes.append((append, project(append, before), []))
-            self._write(conn, lab_id, writes, rows)
+            stored = self._stream_rows(conn, lab_id, appends)
+            self._write(conn, lab_id, plan(lab_id, appends, stored))
 
     def _stream_rows(
         self, conn: sqlite3.Connection, lab_id: str, appends: Sequence[Append]
-    ) -> dict[tuple[bool, str], tuple[Any, ...]]:
-        """The stored rows ``(id, version, head, unit, stage, status, launched)`` of the streams."""
-        rows: dict[tuple[bool, str], tuple[Any, ...]] = {}
+    ) -> dict[tuple[bool, str], Stored]:
+        """What is stored of the streams ``appends`` name, read in chunks of 500."""
+        rows: dict[tuple[bool, str], Stored] = {}
         for is_lab in (True, False):
             subjects = [a.subject for a in appends if a.lab is is_lab]
             for at in range(0, len(subjects), 500):
@@ -389,16 +345,11 @@ class SQLiteStore:
                     f"FROM streams WHERE lab = ? AND is_lab = ? AND subject IN ({marks})",
                     [lab_id, int(is_lab), *chunk],
                 ):
-                    rows[(is_lab, r[0])] = r[1:]
+                    row = None if is_lab else Row(r[4], r[5], r[6], bool(r[7]))
+                    rows[(is_lab, r[0])] = Stored(r[1], r[2], r[3], row)
         return rows
 
-    def _write(
-        self,
-        conn: sqlite3.Connection,
-        lab_id: str,
-        writes: Sequence[tuple[Append, Row | None, list[tuple[str, str]]]],
-        rows: dict[tuple[bool, str], tuple[Any, ...]],
-    ) -> None:
+    def _write(self, conn: sqlite3.Connection, lab_id: str, writes: Sequence[Write]) -> None:
         """Write checked appends with their projected rows and units, in bulk."""
         if not writes:
             return
@@ -407,18 +358,27 @@ class SQLiteStore:
         updated: list[tuple[Any, ...]] = []
         events: list[tuple[Any, ...]] = []
         units: list[tuple[str, str, str]] = []
-        for append, projection, brought in writes:
-            row = rows.get((append.lab, append.subject))
-            if row is None:
+        for write in writes:
+            append, projection = write.append, write.row
+            if write.stored is None:
                 stream = next_id
                 next_id += 1
             else:
-                stream = row[0]
+                stream = write.stored.id
             events.extend(
-                (stream, e.seq, e.at.isoformat(), e.actor, e.kind, _json(e.payload), e.prev, e.hash)
+                (
+                    stream,
+                    e.seq,
+                    e.at.isoformat(),
+                    e.actor,
+                    e.kind,
+                    encode_payload(e.payload),
+                    e.prev,
+                    e.hash,
+                )
                 for e in append.events
             )
-            units.extend((lab_id, u, k) for u, k in brought)
+            units.extend((lab_id, u, k) for u, k in write.units)
             last = append.events[-1]
             values = (
                 last.seq,
@@ -434,7 +394,7 @@ class SQLiteStore:
                     )
                 ),
             )
-            if row is None:
+            if write.stored is None:
                 created.append((stream, lab_id, int(append.lab), append.subject, *values))
             else:
                 updated.append((*values, stream))
@@ -518,12 +478,19 @@ class SQLiteStore:
             )
         )
 
-    def _grouped(self, lab_id: str) -> tuple[list[Event], list[list[Event]]]:
+    def _grouped(self, lab_id: str) -> tuple[list[Event], list[list[Event]], Heads, dict[str, Row]]:
         own: list[Event] = []
         others: list[list[Event]] = []
         current: str | None = None
         with self._transaction(write=False) as conn:
             self._require_lab(conn, lab_id)
+            found = conn.execute(
+                "SELECT is_lab, subject, version, head, unit, stage, status, launched "
+                "FROM streams WHERE lab = ?",
+                (lab_id,),
+            ).fetchall()
+            heads = {(bool(r[0]), r[1]): (r[2], r[3]) for r in found}
+            rows = {r[1]: Row(r[4], r[5], r[6], bool(r[7])) for r in found if not r[0]}
             for row in self._all_events(conn, lab_id):
                 event = self._event(row[1:])
                 if row[0]:
@@ -533,7 +500,7 @@ class SQLiteStore:
                     current = event.subject
                     others.append([])
                 others[-1].append(event)
-        return own, others
+        return own, others, heads, rows
 
     def histories(self, lab_id: str) -> Iterator[list[Event]]:
         yield from self._grouped(lab_id)[1]
@@ -578,7 +545,7 @@ class SQLiteStore:
                 or threading.active_count() > 1
             )
             if not sizes:
-                checked: list[_Checked] = []
+                checked: list[Checked] = []
             elif local:
                 checked = _verify_range(conn, sizes[0][0], sizes[-1][0], lab_id)
         if sizes and not local:
@@ -603,14 +570,14 @@ class SQLiteStore:
 
     def _verify_in_workers(
         self, sizes: Sequence[tuple[int, int]], count: int, lab_id: str | None
-    ) -> list[_Checked]:
+    ) -> list[Checked]:
         """Share `verify_all` out to ``count`` forked processes, by ranges of stream ids.
 
         Forked, not spawned: a spawned worker re-imports the host's main module,
         which a host script without an ``if __name__ == "__main__"`` guard cannot
         survive. Each worker opens its own read-only connection.
         """
-        checked: list[_Checked] = []
+        checked: list[Checked] = []
         context = multiprocessing.get_context("fork")
         try:
             with ProcessPoolExecutor(count, mp_context=context) as pool:
@@ -657,13 +624,16 @@ class SQLiteStore:
     def load(
         self, lab_id: str, *, registry: Registry | None = None, clock: Clock = system_clock
     ) -> Lab:
-        own, others = self._grouped(lab_id)
+        own, others, heads, rows = self._grouped(lab_id)
+        verify_loaded(own, others, heads)
         try:
-            return replay_lab(own, others, registry=registry, clock=clock)
+            lab = replay_lab(own, others, registry=registry, clock=clock)
         except CommandError as exc:
             raise StoreCorrupt(
                 f"The lab {lab_id!r} in {self.path} cannot be replayed: {exc}"
             ) from exc
+        verify_rows(lab, rows)
+        return lab
 
     def session(
         self,
@@ -674,6 +644,12 @@ class SQLiteStore:
         strict: bool = False,
     ) -> Session:
         return Session(self, lab_id, registry=registry, clock=clock, strict=strict)
+
+    def checkpoint(self, key: object, *, labs: Sequence[str] | None = None) -> Checkpoint:
+        """A signed `labflow.store.checkpoint.Checkpoint` of every stream, as it is now."""
+        from labflow.store.checkpoint import make_checkpoint
+
+        return make_checkpoint(self, key, labs=labs)
 
     def close(self) -> None:
         self._connection().close()
