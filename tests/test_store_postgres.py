@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+from pathlib import Path
 from collections.abc import Iterator
 
 import psycopg
@@ -139,9 +140,11 @@ def test_the_cli_takes_a_postgresql_url_and_the_environment_variable(
         f"postgresql://{base['user']}@{base['host']}:{base['port']}/{base['dbname']}"
         f"?options=-csearch_path%3D{schema}"
     )
+    actors = Path(str(tmp_path)) / "actors.csv"
+    actors.write_text("id,name,roles,unit\nsek,Sekretariat,secretariat,\n", encoding="utf-8")
     code = cli.main(
         ["create", "--db", target, "--by", "sek", "--policy", "kebumen-2016", "--id", "keb",
-         "--region", "Kebumen"],
+         "--region", "Kebumen", "--actors", str(actors)],
         stdout=out, stderr=err,
     )  # fmt: skip
     assert code == cli.EXIT_OK, err.getvalue()

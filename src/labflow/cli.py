@@ -41,6 +41,7 @@ from labflow import audit
 from labflow._cli import _reading, _writing
 from labflow._cli._catalogue import has
 from labflow._cli._common import (
+    DB_ENV,
     EXIT_BROKEN_PIPE,
     EXIT_CONFLICT,
     EXIT_OK,
@@ -70,6 +71,7 @@ from labflow.errors import (
 from labflow.store import StoreCorrupt, StoreLocked, StoreMissing, StoreTooNew
 
 __all__ = [
+    "DB_ENV",
     "DEFAULT_DB",
     "EXIT_CONFLICT",
     "EXIT_OK",

@@ -129,12 +129,17 @@ DB_ENV: Final = "LABFLOW_DB"
 Store: TypeAlias = "SQLiteStore | PostgresStore"
 
 
+def is_server(args: argparse.Namespace) -> bool:
+    """Whether ``--db`` (or ``LABFLOW_DB`` in its absence) names a PostgreSQL server."""
+    if args.db == DEFAULT_DB and os.environ.get(DB_ENV):
+        args.db = os.environ[DB_ENV]
+    return str(args.db).startswith(("postgresql://", "postgres://"))
+
+
 def open_store(args: argparse.Namespace, *, create: bool = False) -> Store:
     """The store ``--db`` names: a ``postgresql://`` URL (needs ``labflow[postgres]``) or an
     SQLite file; without ``--db``, ``LABFLOW_DB`` if it is set."""
-    if args.db == DEFAULT_DB and os.environ.get(DB_ENV):
-        args.db = os.environ[DB_ENV]
-    if str(args.db).startswith(("postgresql://", "postgres://")):
+    if is_server(args):
         try:
             from labflow.store.postgres import PostgresStore
         except ImportError as exc:

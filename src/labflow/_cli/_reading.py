@@ -26,6 +26,7 @@ from labflow._cli._common import (
     Usage,
     event_json,
     innovation_of,
+    is_server,
     lab_id_of,
     load_lab,
     open_store,
@@ -522,15 +523,17 @@ def _demo_progress(out: CommandOutput, policy: Callable[[], Policy | None]) -> C
 def _demo(args: argparse.Namespace, out: CommandOutput) -> int:
     from labflow._samples import REGIONS, run_demo
 
-    path = Path(args.db)
+    path: Path | None = Path(args.db)
     try:
-        if path.exists():
+        if is_server(args):
+            path = None
+        elif path is not None and path.exists():
             if args.db != DEMO_DB:
                 raise Usage("error.demo_exists", path=str(path))
             open_store(args).close()  # refuses a file that is not a labflow database
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
-        where = str(path.resolve())
+        where = str(args.db) if path is None else str(path.resolve())
     except OSError as exc:
         raise NoLab("error.db_unreplaceable", db=args.db, reason=reason_of(exc)) from exc
     region = REGIONS[args.region]
