@@ -8,9 +8,9 @@ import json
 from datetime import timedelta
 
 import pytest
-from tests.helpers import FixedClock, bring_to, cohort, make_lab, register
 
 import labflow as lf
+from helpers import FixedClock, bring_to, cohort, make_lab, register
 from labflow import exports
 
 BASE = """

@@ -7,11 +7,11 @@ import re
 from pathlib import Path
 
 import pytest
-from tests.helpers import ACTORS, UNITS, FixedClock, cohort, make_lab, register
-from tests.test_web import BROWSER_ARGS, _browser_or_skip
 
 import labflow as lf
+from helpers import ACTORS, UNITS, FixedClock, cohort, make_lab, register
 from labflow import reports
+from test_web import BROWSER_ARGS, _browser_or_skip
 
 pytest.importorskip("jinja2", reason="the cli extra is not installed")
 

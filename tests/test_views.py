@@ -7,9 +7,9 @@ from typing import Any
 
 import jsonschema
 import pytest
-from tests.helpers import bring_to, cohort, make_lab
 
 import labflow as lf
+from helpers import bring_to, cohort, make_lab
 from labflow import views
 
 
