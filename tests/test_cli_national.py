@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from tests.test_cli import run
+from test_cli import run
 
 from labflow import cli
 

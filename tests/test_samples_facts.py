@@ -710,11 +710,15 @@ def test_each_quote_is_in_its_article() -> None:
 
 
 def test_the_wheel_carries_every_sample_file() -> None:
-    """``labflow demo`` reads every CSV of examples/<region>/ from the wheel."""
+    """``labflow demo`` reads every CSV of examples/<region>/ from the wheel, for each of its
+    regions (the batch example's cohort is not a demo region and stays out)."""
+    from labflow._samples import REGIONS
+
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     carried = pyproject["tool"]["hatch"]["build"]["targets"]["wheel"]["force-include"]
     wanted = {
         f"examples/{p.parent.name}/{p.name}": f"labflow/_samples/{p.parent.name}/{p.name}"
-        for p in EXAMPLES.glob("*/*.csv")
+        for region in REGIONS
+        for p in (EXAMPLES / region).glob("*.csv")
     }
     assert {k: v for k, v in carried.items() if k.endswith(".csv")} == wanted
