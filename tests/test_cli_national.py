@@ -8,9 +8,9 @@ import json
 from pathlib import Path
 
 import pytest
-from test_cli import run
 
 from labflow import cli
+from test_cli import run
 
 
 @pytest.fixture(scope="module")

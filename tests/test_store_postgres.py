@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import io
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
