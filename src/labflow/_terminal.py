@@ -2,9 +2,11 @@
 
 Kept apart from `labflow.cli`, which parses arguments and runs commands, so that
 the command's code reads as what it does and this module as how it looks. Every
-write goes through `Output`, which makes any text writable: an argument that was
-not valid UTF-8 (Python keeps its bytes as lone surrogates) is shown as ``\\xff``,
-and a character the stream's encoding lacks is escaped, so printing never fails.
+write goes through `Output`, which makes any text writable and harmless: a control
+character (ESC, BEL, C1, a bidi override) is shown as an escape (``\\u001b``) so user
+text can never drive the terminal, an argument that was not valid UTF-8 (Python keeps
+its bytes as lone surrogates) is shown as ``\\xff``, and a character the stream's
+encoding lacks is escaped, so printing never fails.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import contextlib
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Final, TextIO, TypeVar
+
+from labflow import _text as _rules
 
 if TYPE_CHECKING:
     from labflow.lab import Lab
@@ -78,8 +82,12 @@ def printable(text: str) -> str:
 
 
 def write(stream: TextIO, text: str) -> None:
-    """Write ``text`` to ``stream``, whatever its encoding: what it cannot encode is escaped."""
-    text = printable(text)
+    """Write ``text`` to ``stream``, whatever its encoding: what it cannot encode is escaped.
+
+    Every non-printable character but newline and tab is escaped first (the text rule
+    keeps control characters out of a lab; this is the second line of defence).
+    """
+    text = _rules.printable(text)
     try:
         stream.write(text)
     except UnicodeEncodeError:  # a stream in a legacy encoding (cp1252, ASCII)
@@ -119,7 +127,7 @@ class Output:
         self, title: str | None, headers: Sequence[str], rows: Iterable[Sequence[Any]]
     ) -> None:
         """An aligned table with a title, a header and a rule."""
-        cells = [[printable(str(c)) for c in row] for row in rows]
+        cells = [[_rules.printable(str(c), newlines=False) for c in row] for row in rows]
         widths = [len(h) for h in headers]
         for row in cells:
             widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
@@ -148,7 +156,8 @@ class Output:
             if live and (n == total or n % max(1, total // 50) == 0):
                 filled = width * n // total
                 bar = "█" * filled + "░" * (width - filled)
-                write(self.err, f"\r{label[:40]:<40} {bar} {n}/{total}")
+                self.err.write("\r")  # the bar's own carriage return, not user text
+                write(self.err, f"{label[:40]:<40} {bar} {n}/{total}")
                 if n == total:
                     write(self.err, "\n")
                 self.err.flush()
@@ -169,7 +178,7 @@ class Output:
             yield
         finally:
             if live:
-                write(self.err, "\r" + " " * (len(label) + 1) + "\r")
+                self.err.write("\r" + " " * (len(label) + 1) + "\r")
                 self.err.flush()
 
 

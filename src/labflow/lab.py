@@ -16,6 +16,7 @@ from typing import Any, Concatenate, Final, ParamSpec, TypeVar
 
 import attrs
 
+from labflow import _text as _rules
 from labflow import audit
 from labflow._engine import Engine, engine_for
 from labflow._fold import (
@@ -29,6 +30,7 @@ from labflow._fold import (
     unit_from,
     unit_payload,
 )
+from labflow._limits import MAX_INT
 from labflow.errors import (
     CommandError,
     GateRefused,
@@ -99,16 +101,7 @@ def _command(
 
 
 def _text(value: object, what: str, *, empty: bool = True) -> str:
-    if not isinstance(value, str):
-        raise InvalidCommand(f"The {what} must be text, not {type(value).__name__}.")
-    if not value.isascii():
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise InvalidCommand(f"The {what} is not valid Unicode text.") from None
-    if not empty and not value.strip():
-        raise InvalidCommand(f"The {what} must not be empty.")
-    return value
+    return _rules.check_text(value, what, empty=empty)  # the one free-text rule
 
 
 def _texts(value: object, what: str) -> tuple[str, ...]:
@@ -121,10 +114,7 @@ def _texts(value: object, what: str) -> tuple[str, ...]:
 
 
 def _ident(value: object, what: str) -> str:
-    text = _text(value, what, empty=False)
-    if text != text.strip() or any(c.isspace() for c in text):
-        raise InvalidCommand(f"The {what} {text!r} must not contain white space.")
-    return text
+    return _rules.check_ident(value, what)  # the one identifier rule
 
 
 @attrs.frozen
@@ -673,8 +663,8 @@ class Lab:
                 raise InvalidCommand("A step's due date must be a datetime.date.")
         if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int)):
             raise InvalidCommand("The budget must be a whole number of rupiah.")
-        if budget is not None and budget < 0:
-            raise InvalidCommand("The budget must not be negative.")
+        if budget is not None and not 0 <= budget <= MAX_INT:  # JSON writes it back exactly
+            raise InvalidCommand(f"The budget must be between 0 and {MAX_INT} rupiah.")
         payload = plan_payload(
             steps, _texts(stakeholders, "stakeholders"), budget, _texts(documents, "documents")
         )
