@@ -26,6 +26,7 @@ __all__ = [
     "check_ident",
     "check_text",
     "ident_problem",
+    "is_text",
     "neutral_cell",
     "printable",
     "text_problem",
@@ -153,3 +154,8 @@ _FORMULA: Final = ("=", "+", "-", "@", "\t", "\r")
 def neutral_cell(value: str) -> str:
     """A CSV cell a spreadsheet shows as text: a leading formula character is quoted with ``'``."""
     return "'" + value if value.startswith(_FORMULA) else value
+
+
+def is_text(value: str) -> bool:
+    """Whether the string ``value`` is a free text: the hot path of `text_problem`."""
+    return len(value) <= MAX_TEXT_LENGTH and _FORBIDDEN.search(value) is None

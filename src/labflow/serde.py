@@ -34,16 +34,18 @@ from typing import Any, Final
 
 import attrs
 import cattrs
-from cattrs.cols import (
-    homogenous_tuple_structure_factory,
-    is_frozenset,
-    is_sequence,
-    list_structure_factory,
+from cattrs.cols import is_frozenset, is_sequence
+from cattrs.errors import (
+    BaseValidationError,
+    ForbiddenExtraKeysError,
+    IterableValidationError,
+    IterableValidationNote,
 )
-from cattrs.errors import BaseValidationError, ForbiddenExtraKeysError
 from cattrs.gen import make_dict_structure_fn
 
+from labflow import _limits
 from labflow._schema import document_schema
+from labflow._text import is_text, text_problem
 from labflow.errors import DocumentError, LabflowError, PolicyError, Problem
 from labflow.events import Event, expected_hash, verify
 from labflow.lab import Clock, Lab, replay_innovation, replay_lab, system_clock
@@ -90,12 +92,16 @@ VERSIONS: Final[Mapping[str, int]] = {
 }
 KINDS: Final = tuple(sorted(VERSIONS))
 
+# Every limit is defined, and documented, in one place (labflow._limits, docs/limits.md).
 #: Documents larger than this (in bytes of JSON) are refused before parsing.
-MAX_DOCUMENT_BYTES: Final = 64 * 1024 * 1024
+MAX_DOCUMENT_BYTES: Final = _limits.MAX_DOCUMENT_BYTES
 #: Free-form values (event payloads, policy parameters) nested deeper than this are refused.
-MAX_DEPTH: Final = 32
+MAX_DEPTH: Final = _limits.MAX_DEPTH
 #: At most this many problems are listed; the last one says how many more there were.
-MAX_PROBLEMS: Final = 100
+MAX_PROBLEMS: Final = _limits.MAX_PROBLEMS
+_MAX_ITEMS: Final = _limits.MAX_ITEMS
+_MIN_INT: Final = _limits.MIN_INT
+_MAX_INT: Final = _limits.MAX_INT
 
 #: ``"orjson"`` when the fast backend is installed, else ``"json"`` (the standard library).
 JSON_BACKEND: Final = "orjson" if _fast is not None else "json"
@@ -115,8 +121,15 @@ def _refuse(problems: Sequence[Problem], kind: str | None) -> DocumentError:
     return DocumentError(problems, kind=kind)
 
 
+class _Unlisted(ValueError):
+    """Stands for the items of an array left unchecked once enough problems were found."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__(f"... and {count} more items were not checked (too many problems)")
+
+
 def _format(exc: BaseException, type_: type | None) -> str:
-    if isinstance(exc, _Invalid):
+    if isinstance(exc, _Invalid | _Unlisted):
         return str(exc)
     if isinstance(exc, ForbiddenExtraKeysError):
         return f"unknown fields {sorted(exc.extra_fields)}"
@@ -142,12 +155,24 @@ def _problems(exc: BaseException, path: str) -> list[Problem]:
 # --- The converter -----------------------------------------------------------------------------
 
 
-_SCALARS: Final = frozenset({str, int, bool, type(None)})
+_SCALARS: Final = frozenset({bool, type(None)})
+_INT_RANGE: Final = f"outside the signed 64-bit range ({_MIN_INT} to {_MAX_INT})"
 
 
 def _json_value(value: Any, depth: int = 0) -> Any:
-    """Check a free-form value is JSON (and not too deep); return it unchanged."""
+    """Check a free-form value is JSON (and not too deep); return it unchanged.
+
+    Its strings follow the free-text rule and its integers are 64-bit, as everywhere.
+    """
     kind = type(value)
+    if kind is str:
+        if not is_text(value):
+            raise _Invalid(f"holds a text that {text_problem(value)}")
+        return value
+    if kind is int:
+        if not _MIN_INT <= value <= _MAX_INT:
+            raise _Invalid(f"holds the integer {_short(value)}, {_INT_RANGE}")
+        return value
     if kind in _SCALARS:
         return value
     if kind is float:
@@ -160,8 +185,12 @@ def _json_value(value: Any, depth: int = 0) -> Any:
         for key in value:
             if type(key) is not str:
                 raise _Invalid("object keys must be strings")
+            if not is_text(key):
+                raise _Invalid(f"has a key that {text_problem(key)}")
         items = value.values()
     elif kind is list:
+        if len(value) > _MAX_ITEMS:
+            raise _Invalid(f"has more than {_MAX_ITEMS} items")
         items = value
     elif isinstance(value, str | int):  # a str-based enum member (`Role`) is its value
         return value
@@ -176,12 +205,16 @@ def _json_value(value: Any, depth: int = 0) -> Any:
 def _str(value: Any, _: Any) -> str:
     if type(value) is not str:
         raise _Invalid(f"expected a string, not {_name(value)}")
+    if not is_text(value):
+        raise _Invalid(f"the text {text_problem(value)}")
     return value
 
 
 def _int(value: Any, _: Any) -> int:
     if type(value) is not int:
         raise _Invalid(f"expected an integer, not {_name(value)}")
+    if not _MIN_INT <= value <= _MAX_INT:
+        raise _Invalid(f"the integer {_short(value)} is {_INT_RANGE}")
     return value
 
 
@@ -230,13 +263,44 @@ def _name(value: Any) -> str:
     }.get(type(value), type(value).__name__)
 
 
-def _array_only(hook: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
-    """JSON arrays only: cattrs alone would happily read ``"abc"`` as three strings."""
+def _array(value: Any) -> None:
+    """JSON arrays only (cattrs alone would read ``"abc"`` as three strings), and not too long."""
+    if type(value) is not list and type(value) is not tuple:
+        raise _Invalid(f"expected an array, not {_name(value)}")
+    if len(value) > _MAX_ITEMS:
+        raise _Invalid(f"has more than {_MAX_ITEMS} items")
 
-    def structure(value: Any, type_: Any) -> Any:
-        if type(value) is not list and type(value) is not tuple:
-            raise _Invalid(f"expected an array, not {_name(value)}")
-        return hook(value, type_)
+
+def _bounded(type_: Any, item: Any, hook: Callable[[Any, Any], Any]) -> Callable[[Any], list[Any]]:
+    """Structure an array's items, every problem with its index, at most `MAX_PROBLEMS` of them.
+
+    cattrs' own detailed hook builds an exception for every bad item (and every
+    missing field of each) before anyone reads the first hundred: half a megabyte
+    of ``{},`` took gigabytes. This one stops checking once enough items failed,
+    and says how many it left unchecked.
+    """
+
+    def structure(value: Any) -> list[Any]:
+        _array(value)
+        errors: list[Exception] = []
+        out = []
+        for index, element in enumerate(value):
+            if len(errors) >= MAX_PROBLEMS:
+                error: Exception = _Unlisted(len(value) - index)
+            else:
+                try:
+                    out.append(hook(element, item))
+                    continue
+                except Exception as exc:  # gathered with its index, as cattrs does
+                    error = exc
+            note = IterableValidationNote(f"Structuring {type_} @ index {index}", index, item)
+            error.__notes__ = [*getattr(error, "__notes__", []), note]
+            errors.append(error)
+            if isinstance(error, _Unlisted):
+                break
+        if errors:
+            raise IterableValidationError(f"While structuring {type_!r}", errors, type_)
+        return out
 
     return structure
 
@@ -244,28 +308,31 @@ def _array_only(hook: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
 def _sequence_factory(type_: Any, converter: cattrs.BaseConverter) -> Any:
     origin = typing.get_origin(type_)
     args = typing.get_args(type_)
-    if not converter.detailed_validation and args and args[0] is not Any:
-        # One call per array instead of two; the same checks as cattrs' own hooks.
-        item = args[0]
-        hook = converter.get_structure_hook(item)
+    item = args[0] if args else Any
+    hook = converter.get_structure_hook(item) if item is not Any else _as_is
+    if not converter.detailed_validation:
+        # One call per array instead of two; the same checks as the detailed hook.
         if origin is tuple:
 
             def structure_tuple(value: Any, _: Any) -> Any:
-                if type(value) is not list and type(value) is not tuple:
-                    raise _Invalid(f"expected an array, not {_name(value)}")
+                _array(value)
                 return tuple([hook(v, item) for v in value])
 
             return structure_tuple
 
         def structure_list(value: Any, _: Any) -> Any:
-            if type(value) is not list and type(value) is not tuple:
-                raise _Invalid(f"expected an array, not {_name(value)}")
+            _array(value)
             return [hook(v, item) for v in value]
 
         return structure_list
+    bounded = _bounded(type_, item, hook)
     if origin is tuple:
-        return _array_only(homogenous_tuple_structure_factory(type_, converter))
-    return _array_only(list_structure_factory(type_, converter))
+        return lambda value, _: tuple(bounded(value))
+    return lambda value, _: bounded(value)
+
+
+def _as_is(value: Any, _: Any) -> Any:
+    return _json_value(value)
 
 
 def _is_optional(type_: Any) -> bool:
@@ -290,8 +357,9 @@ def _optional_factory(type_: Any, converter: cattrs.BaseConverter) -> Any:
 
 def _frozenset_factory(type_: Any, converter: cattrs.BaseConverter) -> Any:
     (item,) = typing.get_args(type_) or (Any,)
-    as_tuple = homogenous_tuple_structure_factory(tuple[item, ...], converter)  # type: ignore[valid-type]
-    return _array_only(lambda value, _: frozenset(as_tuple(value, _)))
+    hook = converter.get_structure_hook(item) if item is not Any else _as_is
+    bounded = _bounded(type_, item, hook)
+    return lambda value, _: frozenset(bounded(value))
 
 
 def _frozenset_unstructure_factory(type_: Any, converter: cattrs.BaseConverter) -> Any:
@@ -405,6 +473,12 @@ def _fast_event(value: Any, _: Any) -> Event:
         or type(kind) is not str
         or type(prev) is not str
         or type(hash_) is not str
+        or not _MIN_INT <= seq <= _MAX_INT
+        or not is_text(subject)
+        or not is_text(actor)
+        or not is_text(kind)
+        or not is_text(prev)
+        or not is_text(hash_)
     ):
         raise _Invalid("not an event")
     at = _datetime(value["at"], datetime)
@@ -716,6 +790,10 @@ def _load_lab(
         problems.append(Problem(f"{path}.innovations", f"expected an array, not {_name(raw)}"))
     else:
         for i, item in enumerate(raw):
+            if len(problems) >= MAX_PROBLEMS:  # enough to act on; the rest would only cost
+                unchecked = f"... and {len(raw) - i} more innovations were not checked"
+                problems.append(Problem(f"{path}.innovations[{i}]", unchecked))
+                break
             inn = _innovation(item, f"{path}.innovations[{i}]", problems)
             if inn is not None:
                 innovations.append(inn)
