@@ -22,6 +22,7 @@ __all__ = [
     "MAX_POLICY_BYTES",
     "MAX_PROBLEMS",
     "MAX_TEXT_LENGTH",
+    "MIN_BYTES_PER_CONTAINER",
     "MIN_INT",
 ]
 
@@ -38,6 +39,11 @@ MAX_DEPTH: Final = 32
 #: At most this many problems are listed; the last says how many more there were. Validation
 #: stops collecting at this count rather than trimming afterwards.
 MAX_PROBLEMS: Final = 100
+#: A JSON document with more arrays and objects than one per this many bytes is refused before
+#: parsing (counted in one pass over its bytes): a parser spends 100 to 300 bytes on each, so a
+#: document of nothing but ``{},`` would otherwise cost 36 times its size in memory. Real
+#: documents hold one per 50 bytes or more.
+MIN_BYTES_PER_CONTAINER: Final = 20
 #: An array in a document (events of a history, units, innovations) longer than this is refused.
 MAX_ITEMS: Final = 5_000_000
 #: An identifier (lab, unit, actor, innovation, role) longer than this, in characters, is refused.

@@ -28,8 +28,6 @@ written (exit 2; the database: exit 3) and an argument that is not UTF-8 text
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import logging
 import os
@@ -52,6 +50,7 @@ from labflow.errors import (
     DocumentError,
     GateRefused,
     HistoryError,
+    InvalidCommand,
     LabflowError,
     PolicyError,
     StoreError,
@@ -759,27 +758,7 @@ def _export(args: argparse.Namespace, out: Output) -> int:
     if args.format == "json":
         data = serde.dumps(lab).decode("utf-8")
     else:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(
-            ["id", "title", "unit", "unit_kind", "stage", "status", "launched", "version", "head"]
-        )
-        for inn in sorted(lab.innovations.values(), key=lambda i: i.id):
-            unit = lab.units.get(inn.unit)
-            writer.writerow(
-                [
-                    inn.id,
-                    inn.title,
-                    inn.unit,
-                    unit.kind.value if unit else "",
-                    inn.stage,
-                    inn.status.value,
-                    inn.launch.at.isoformat() if inn.launch else "",
-                    inn.version,
-                    inn.history[-1].hash,
-                ]
-            )
-        data = buffer.getvalue()
+        data = reports.innovations_csv(lab)  # formula prefixes neutralised
     if args.out:
         try:
             Path(args.out).write_text(data, encoding="utf-8")
@@ -918,6 +897,15 @@ def main(
     """Run the ``labflow`` command; returns its exit code (see the module's docstring)."""
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
+    if not all(callable(getattr(s, "write", None)) for s in (stdout, stderr)):
+        raise InvalidCommand("labflow.cli.main writes to text streams (stdout and stderr).")
+    given: object = argv  # a host's call: a list of strings, or None for the real arguments
+    if given is not None and (
+        isinstance(given, str)
+        or not isinstance(given, Sequence)
+        or not all(isinstance(a, str) for a in given)
+    ):
+        return _fail(Output("en", False, stdout, stderr), "arguments must be strings.", EXIT_USAGE)
     parser = _parser()
     try:
         with _Redirect(stdout, stderr):

@@ -103,6 +103,10 @@ class RequirementSpec:
     )
 
     def __attrs_post_init__(self) -> None:
+        name: object = self.name
+        if not isinstance(name, str):
+            problem = Problem("$.name", f"must be a requirement name, not {type(name).__name__}")
+            raise PolicyError("a requirement", [problem])
         if self.func is None:  # built by hand: resolve the name as a policy load would
             found = DEFAULT_REGISTRY.find("gate", self.name) or DEFAULT_REGISTRY.find(
                 "cohort", self.name
@@ -209,6 +213,10 @@ class Policy:
     _compiled: Any = attrs.field(init=False, default=None, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
+        stages: object = self.stages  # built by hand too: say what is wrong, never AttributeError
+        if not isinstance(stages, tuple) or not all(isinstance(s, Stage) for s in stages):
+            problem = Problem("$.stages", "must be a tuple of labflow.Stage")
+            raise PolicyError(f"policy {self.id!r}", [problem])
         object.__setattr__(self, "_index", {s.id: i for i, s in enumerate(self.stages)})
 
     @property

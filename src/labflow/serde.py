@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import types
 import typing
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from enum import Enum, StrEnum
 from typing import Any, Final
@@ -132,7 +132,7 @@ def _format(exc: BaseException, type_: type | None) -> str:
     if isinstance(exc, _Invalid | _Unlisted):
         return str(exc)
     if isinstance(exc, ForbiddenExtraKeysError):
-        return f"unknown fields {sorted(exc.extra_fields)}"
+        return f"unknown fields {_few(exc.extra_fields)}"
     if isinstance(exc, KeyError):
         return "is required"
     name = getattr(type_, "__name__", None) or repr(type_)
@@ -142,6 +142,14 @@ def _format(exc: BaseException, type_: type | None) -> str:
     if isinstance(exc, ValueError | TypeError):
         return f"expected {name}" if type_ is not None else "invalid value"
     return f"invalid value ({type(exc).__name__})"
+
+
+def _few(names: Iterable[object]) -> str:
+    """At most ten names, sorted, and how many more there were: a message stays short."""
+    shown = sorted(map(str, names))
+    listed = ", ".join(repr(n[:40]) for n in shown[:10])
+    more = f", ... and {len(shown) - 10} more" if len(shown) > 10 else ""
+    return f"[{listed}{more}]"
 
 
 def _problems(exc: BaseException, path: str) -> list[Problem]:
@@ -420,6 +428,10 @@ def configure_converter(converter: cattrs.Converter) -> None:
     as arrays, free-form payloads checked to be JSON, unknown fields refused.
     Register your own hooks after calling it to extend it.
     """
+    given: object = converter  # a host's code, typed or not
+    if not isinstance(given, cattrs.Converter):
+        problem = Problem("$", f"expected a cattrs.Converter, not {type(given).__name__}")
+        raise DocumentError([problem])
     converter.register_structure_hook(str, _str)
     converter.register_structure_hook(int, _int)
     converter.register_structure_hook(bool, _bool)
@@ -620,9 +632,9 @@ def _envelope(document: Any) -> tuple[str, int]:
         message = f"a document must be an object, not {_name(document)}"
         raise _refuse([Problem("$", message)], None)
     problems = []
-    extra = sorted(str(k) for k in document if k not in ("kind", "version", "data"))
+    extra = [k for k in document if k not in ("kind", "version", "data")]
     if extra:
-        problems.append(Problem("$", f"unknown fields {extra}"))
+        problems.append(Problem("$", f"unknown fields {_few(extra)}"))
     kind: Any = document.get("kind")
     if type(kind) is not str:  # a list or an object would not even hash
         problems.append(Problem("$.kind", f"expected a string, not {_name(kind)}"))
@@ -765,9 +777,9 @@ def _load_lab(
         problems.append(Problem(path, f"expected an object, not {_name(data)}"))
         return None
     fields = ("id", "region", "policy", "stage", "units", "actors", "innovations", "history")
-    extra = sorted(str(k) for k in data if k not in fields)
+    extra = [k for k in data if k not in fields]
     if extra:
-        problems.append(Problem(path, f"unknown fields {extra}"))
+        problems.append(Problem(path, f"unknown fields {_few(extra)}"))
     missing = [f for f in fields if f not in data]
     problems.extend(Problem(f"{path}.{f}", "is required") for f in missing)
     if missing:
@@ -920,6 +932,17 @@ def _parse(data: object) -> Any:
     else:
         message = f"expected JSON as bytes or str, not {type(data).__name__}"
         raise _refuse([Problem("$", message)], None)
+    if isinstance(raw, bytes):
+        containers = raw.count(b"{") + raw.count(b"[")
+    else:
+        containers = raw.count("{") + raw.count("[")
+    if containers * _limits.MIN_BYTES_PER_CONTAINER > len(raw) + 4096:
+        message = (
+            f"is nested too deeply or too dense: {containers} arrays and objects in {len(raw)} "
+            f"bytes, more than any labflow document (one per "
+            f"{_limits.MIN_BYTES_PER_CONTAINER} bytes at most)"
+        )
+        raise _refuse([Problem("$", message)], None)
     try:
         if _fast is not None:
             return _fast.loads(raw)
@@ -1036,7 +1059,7 @@ def json_schema(kind: str) -> dict[str, Any]:
     A schema checks shape and types; loading checks more (hashes, the fold,
     the policy's own rules), so a document that validates may still be refused.
     """
-    if kind not in VERSIONS:
+    if not isinstance(kind, str) or kind not in VERSIONS:
         raise _refuse(
             [Problem("$.kind", f"{kind!r} is not a document kind (one of {', '.join(KINDS)})")],
             None,

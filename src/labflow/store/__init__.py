@@ -27,11 +27,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
-from typing import Protocol, runtime_checkable
+from typing import Protocol, cast, runtime_checkable
 
 import attrs
 
-from labflow.errors import StoreError
+from labflow.errors import InvalidCommand, StoreError
 from labflow.events import Event, Verification
 from labflow.lab import Clock, Lab, system_clock
 from labflow.requirements import Registry
@@ -66,7 +66,10 @@ class StoreLocked(StoreError):
 
 
 def _events(value: Iterable[Event]) -> tuple[Event, ...]:
-    return tuple(value)
+    given: object = value  # built by hosts too: say what is wrong, never TypeError
+    if isinstance(given, str | bytes) or not isinstance(given, Iterable):
+        raise StoreError(f"An Append holds a list of events, not {type(given).__name__}.")
+    return cast(tuple[Event, ...], tuple(given))  # each one is checked by the commit
 
 
 @attrs.frozen
@@ -185,6 +188,8 @@ def changes(lab: Lab, before: Mapping[tuple[bool, str], int]) -> list[Append]:
     loaded; innovations not in it are new (version 0). Commands only ever
     append, so the new events are the tail of each history past that version.
     """
+    if not isinstance(lab, Lab) or not isinstance(before, Mapping):
+        raise InvalidCommand("changes() needs a labflow.Lab and the versions it was loaded at.")
     found: list[Append] = []
     start = before.get((True, lab.id), 0)
     if len(lab.history) > start:

@@ -35,7 +35,7 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from labflow.errors import CommandError, ConflictError, StoreError
 from labflow.events import GENESIS, Event, Verification, canonical_bytes
@@ -261,6 +261,12 @@ class SQLiteStore:
         timeout: float = 5.0,
         durable: bool = False,
     ) -> None:
+        given: object = path  # a host's value: say what is wrong, never TypeError
+        if not isinstance(given, str | os.PathLike) or "\x00" in str(os.fspath(given)):
+            raise StoreError(f"A database path must be a file name, not {type(given).__name__}.")
+        wait: object = timeout
+        if type(wait) not in (int, float) or not 0 <= cast(float, wait) < 1e9:
+            raise StoreError(f"A store's timeout is a number of seconds, not {wait!r:.40}.")
         self.path = os.fspath(path)
         self._thread = threading.get_ident()
         memory = self.path == ":memory:"
