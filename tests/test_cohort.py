@@ -45,7 +45,7 @@ def test_what_a_spreadsheet_exports_reads() -> None:
     )
     assert cohort.read_units(text) == [
         Unit("dinkes", "Dinas Kesehatan", UnitKind.AGENCY),
-        Unit("pkm-1", "Puskesmas\r\nSatu", UnitKind.CLINIC),
+        Unit("pkm-1", "Puskesmas\nSatu", UnitKind.CLINIC),  # a cell's CRLF is a newline
     ]
     ideas = cohort.read_innovations(
         "id,title,unit,innovators,problem\nk-119,K-119,dinkes,Kabid; Tim ;,Ambulans lambat\n"
@@ -74,7 +74,7 @@ def test_every_bad_cell_is_named_by_line_and_column() -> None:
     )
     assert refused(cohort.read_units, text) == {
         "f.csv:3:id": "the unit 'u1' appears twice",
-        "f.csv:4:id": "the unit id 'u 2' is empty or has spaces or control characters",
+        "f.csv:4:id": "the unit id 'u 2' must not contain white space",
         "f.csv:4:name": "the unit's name is empty",
         "f.csv:4:kind": refused(cohort.read_units, "id,name,kind\nu,U,nonsense\n")["f.csv:2:kind"],
         "f.csv:5:kind": refused(cohort.read_units, "id,name,kind\nu,U,bad\n")["f.csv:2:kind"],

@@ -1403,7 +1403,16 @@ def test_a_ceremony_that_cannot_be_recorded_launches_nothing() -> None:
         ),
         (
             lambda lab: lab.submit_plan(INO, steps=plan_steps(), budget=10**5000, by="staf-dinkes"),
-            "cannot be recorded",
+            "budget must be between 0 and",
+        ),
+        (
+            # the first integer orjson cannot write, and one it writes but reads back as a float
+            lambda lab: lab.submit_plan(INO, steps=plan_steps(), budget=2**64, by="staf-dinkes"),
+            "budget must be between 0 and",
+        ),
+        (
+            lambda lab: lab.submit_plan(INO, steps=plan_steps(), budget=2**63, by="staf-dinkes"),
+            "budget must be between 0 and",
         ),
     ],
 )

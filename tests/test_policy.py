@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 
 import labflow as lf
 from helpers import cohort, make_lab
+from labflow import policy as policy_module
+from labflow import serde
 from labflow.requirements import RegistrationError
 
 
@@ -611,3 +614,152 @@ def test_a_document_with_non_string_keys_is_refused() -> None:
     data["gates"][7] = ["idea_registered"]
     with pytest.raises(lf.PolicyError, match=r"\$\.gates\[7\]: keys must be strings"):
         lf.policy_from_dict(data)
+
+
+# --- policy files from other people: what is read, and from where ---------------------------
+
+#: A parent in the Kebumen shape that a child in the same folder may extend.
+PARENT = policy_text()
+#: A file that is not a policy, with a secret a refusal must never repeat.
+SECRET = 'password = "hunter2-do-not-echo"\n[database]\nhost = "internal.example"\n'
+
+
+def child(extends: str) -> str:
+    return f'id = "anak"\nextends = {json.dumps(extends)}\n'
+
+
+def refused_extends(tmp_path: Path, extends: str, *, search: list[Path] | None = None) -> str:
+    """The refusal of a child in ``tmp_path/kota`` that extends ``extends``; checks no secret."""
+    folder = tmp_path / "kota"
+    folder.mkdir(exist_ok=True)
+    (folder / "anak.toml").write_text(child(extends), encoding="utf-8")
+    with pytest.raises(lf.PolicyError) as info:
+        lf.load_policy(folder / "anak.toml", search_path=search)
+    message = str(info.value)
+    assert "hunter2" not in message
+    assert "internal.example" not in message
+    assert "database" not in message
+    return message
+
+
+class TestPolicyFiles:
+    def test_a_parent_in_the_same_folder_or_below_is_read(self, tmp_path: Path) -> None:
+        """extends names a file relative to the extending file's own folder."""
+        (tmp_path / "induk").mkdir()
+        (tmp_path / "induk" / "dasar.toml").write_text(PARENT, encoding="utf-8")
+        (tmp_path / "anak.toml").write_text(child("induk/dasar.toml"), encoding="utf-8")
+        assert lf.load_policy(tmp_path / "anak.toml").stage_ids == lf.parse_policy(PARENT).stage_ids
+
+    def test_an_absolute_path_is_refused(self, tmp_path: Path) -> None:
+        (tmp_path / "rahasia.toml").write_text(SECRET, encoding="utf-8")
+        message = refused_extends(tmp_path, str(tmp_path / "rahasia.toml"))
+        assert "absolute path" in message
+
+    def test_dot_dot_out_of_the_folder_is_refused(self, tmp_path: Path) -> None:
+        (tmp_path / "rahasia.toml").write_text(SECRET, encoding="utf-8")
+        assert "leads outside" in refused_extends(tmp_path, "../rahasia.toml")
+        assert "leads outside" in refused_extends(tmp_path, "sub/../../rahasia.toml")
+
+    def test_a_symlink_out_of_the_folder_is_refused(self, tmp_path: Path) -> None:
+        (tmp_path / "rahasia.toml").write_text(SECRET, encoding="utf-8")
+        (tmp_path / "kota").mkdir()
+        (tmp_path / "kota" / "tautan.toml").symlink_to(tmp_path / "rahasia.toml")
+        assert "leads outside" in refused_extends(tmp_path, "tautan.toml")
+
+    def test_the_host_may_widen_the_search_path(self, tmp_path: Path) -> None:
+        """A folder the host names explicitly is allowed, absolute or through '..'."""
+        (tmp_path / "bersama").mkdir()
+        (tmp_path / "bersama" / "dasar.toml").write_text(PARENT, encoding="utf-8")
+        (tmp_path / "kota").mkdir()
+        (tmp_path / "kota" / "anak.toml").write_text(
+            child("../bersama/dasar.toml"), encoding="utf-8"
+        )
+        with pytest.raises(lf.PolicyError, match="leads outside"):
+            lf.load_policy(tmp_path / "kota" / "anak.toml")
+        policy = lf.load_policy(tmp_path / "kota" / "anak.toml", search_path=[tmp_path / "bersama"])
+        assert policy.id == "anak"
+
+    def test_a_file_that_is_not_a_policy_is_not_echoed(self, tmp_path: Path) -> None:
+        (tmp_path / "kota").mkdir()
+        (tmp_path / "kota" / "config.toml").write_text(SECRET, encoding="utf-8")
+        assert "not a labflow policy" in refused_extends(tmp_path, "config.toml")
+
+    def test_a_nul_in_a_path_is_a_policy_error(self, tmp_path: Path) -> None:
+        assert "NUL" in refused_extends(tmp_path, "a\x00b.toml")
+        with pytest.raises(lf.PolicyError, match="NUL"):
+            lf.load_policy("kota/a\x00b.toml")
+
+    @pytest.mark.parametrize("device", ["/dev/zero", "/dev/null", "/dev/stdin", "/dev/urandom"])
+    def test_a_device_is_never_read(self, device: str) -> None:
+        """/dev/zero used to be read until MemoryError, /dev/stdin to hang."""
+        if not Path(device).exists():
+            pytest.skip(f"no {device} here")
+        with pytest.raises(lf.PolicyError, match=r"not a regular file|cannot be read"):
+            lf.load_policy(device)
+
+    def test_a_fifo_is_refused_without_hanging(self, tmp_path: Path) -> None:
+        fifo = tmp_path / "antrian.toml"
+        os.mkfifo(fifo)  # nobody ever writes to it: opening it for a blocking read would hang
+        with pytest.raises(lf.PolicyError, match="not a regular file"):
+            lf.load_policy(fifo)
+        (tmp_path / "kota").mkdir()
+        (tmp_path / "kota" / "antrian.toml").symlink_to(fifo)
+        (tmp_path / "kota" / "anak.toml").write_text(child("antrian.toml"), encoding="utf-8")
+        with pytest.raises(lf.PolicyError, match="not a regular file"):
+            lf.load_policy(tmp_path / "kota" / "anak.toml", search_path=[tmp_path])
+
+    def test_a_folder_is_refused(self, tmp_path: Path) -> None:
+        (tmp_path / "folder.toml").mkdir()
+        with pytest.raises(lf.PolicyError, match="not a regular file"):
+            lf.load_policy(tmp_path / "folder.toml")
+
+    def test_a_file_past_the_size_limit_is_refused_unread(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        path = tmp_path / "besar.toml"
+        path.write_text(PARENT, encoding="utf-8")
+        monkeypatch.setattr(policy_module, "MAX_POLICY_BYTES", len(PARENT) - 1)
+        with pytest.raises(lf.PolicyError, match="larger than"):
+            lf.load_policy(path)
+        with pytest.raises(lf.PolicyError, match="larger than"):
+            lf.parse_policy(PARENT)
+
+    def test_a_file_that_is_not_utf8_says_so_without_its_bytes(self, tmp_path: Path) -> None:
+        path = tmp_path / "latin.toml"
+        path.write_bytes(b'id = "caf\xe9"\n')
+        with pytest.raises(lf.PolicyError, match="not UTF-8 text"):
+            lf.load_policy(path)
+
+
+GATED = (
+    '[gates]\nrancang = [{{name = "diagnosis_recorded", min_root_causes = {number}}}]\n'
+    'luncur = ["agreement_signed"]\n'
+)
+
+
+class TestPolicyNumbers:
+    @pytest.mark.parametrize("number", [2**63, 2**64, -(2**63) - 1, 10**30])
+    def test_a_parameter_past_64_bits_is_refused_naming_it(self, number: int) -> None:
+        text = policy_text(gates=GATED.format(number=number))
+        with pytest.raises(lf.PolicyError) as info:
+            lf.parse_policy(text)
+        (problem,) = info.value.problems
+        assert problem.path == "$.gates.rancang[0].min_root_causes"
+        assert "64-bit" in problem.message
+
+    def test_the_largest_64_bit_parameter_round_trips(self) -> None:
+        text = policy_text(gates=GATED.format(number=2**63 - 1))
+        policy = lf.parse_policy(text)
+        assert serde.loads(serde.dumps(policy)) == policy
+
+
+class TestPolicyProblemsAreBounded:
+    def test_forty_thousand_stages_list_the_first_problems_only(self) -> None:
+        """Validation stops listing at the limit and says how many more there were."""
+        rows = [f'{{id="s{i}",label_id="S",label_en="S",covers=["display"]}},' for i in range(4000)]
+        text = 'id = "besar"\nstages = [\n' + "\n".join(rows) + "\n]\n"
+        with pytest.raises(lf.PolicyError) as info:
+            lf.parse_policy(text)
+        problems = info.value.problems
+        assert len(problems) == serde.MAX_PROBLEMS
+        assert problems[-1].message.startswith("... and ")

@@ -70,10 +70,10 @@ class TestEscapes:
     @pytest.mark.parametrize(
         ("text", "shown"),
         [
-            ("\x1b[31mred", "\\x1b[31mred"),
-            ("bell\x07", "bell\\x07"),
+            ("\x1b[31mred", "\\u001b[31mred"),
+            ("bell\x07", "bell\\u0007"),
             ("\u202eevil", "\\u202eevil"),
-            ("c1\x9b", "c1\\x9b"),
+            ("c1\x9b", "c1\\u009b"),
             ("line\nbreak\ttab", "line\nbreak\ttab"),
         ],
     )
@@ -86,7 +86,7 @@ class TestEscapes:
             None, ["Title"], [("\x1b]0;pwned\x07",)]
         )
         assert "\x1b" not in out.getvalue()
-        assert "\\x1b]0;pwned\\x07" in out.getvalue()
+        assert "\\u001b]0;pwned\\u0007" in out.getvalue()
 
 
 class TestProgress:

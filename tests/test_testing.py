@@ -38,11 +38,14 @@ from labflow.testing import (
 
 FEW = settings(max_examples=25, suppress_health_check=[HealthCheck.too_slow])
 #: Enough to find a planted bug; one report, not a group of them, and no time spent shrinking.
+#: Derandomized: a test that must find a planted bug finds it on every run (with a random seed
+#: one run in six missed the redrawn agreement), and the seed never depends on `--hypothesis-seed`.
 HUNT = settings(
     max_examples=100,
     stateful_step_count=40,
     report_multiple_bugs=False,
     database=None,
+    derandomize=True,
     phases=[Phase.explicit, Phase.generate],
 )
 
@@ -213,7 +216,8 @@ def test_labs_reach_the_later_stages() -> None:
     """
     reached: set[str] = set()
 
-    @settings(max_examples=40, database=None, phases=[Phase.generate])
+    # Derandomized: a claim about what the driver reaches must hold on every run, not on most.
+    @settings(max_examples=40, database=None, derandomize=True, phases=[Phase.generate])
     @given(labs("lan-5d"))
     def collect(lab: labflow.Lab) -> None:
         reached.update(i.stage for i in lab.innovations.values())

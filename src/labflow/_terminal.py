@@ -26,6 +26,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, TextIO, TypeVar
 
 from labflow._cli._catalogue import message
+from labflow._text import printable as printable
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -35,28 +36,12 @@ T = TypeVar("T")
 #: The width used when standard output is a pipe or a file and ``COLUMNS`` is unset.
 UNBOUNDED: Final = 10_000
 
-# C0 and C1 controls (but tab and newline), DEL, and the bidirectional overrides and
-# isolates that can make text read differently from what it is.
-_UNSAFE: Final = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
-)
-
 
 def _escape(match: re.Match[str]) -> str:
     code = ord(match.group())
     if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8, kept by surrogateescape
         return f"\\x{code - 0xDC00:02x}"
-    if code <= 0xFF:
-        return f"\\x{code:02x}"
     return f"\\u{code:04x}"
-
-
-def printable(text: str) -> str:
-    """``text`` with control characters, bidi overrides and undecodable bytes as escapes.
-
-    Tab and newline are kept: a value shown in a table cell or a message may span lines.
-    """
-    return _UNSAFE.sub(_escape, text)
 
 
 def safe_message(key: str, lang: str, /, **params: Any) -> str:

@@ -62,6 +62,7 @@ from labflow.errors import (
     DocumentError,
     GateRefused,
     HistoryError,
+    InvalidCommand,
     LabflowError,
     NotFound,
     PermissionDenied,
@@ -185,6 +186,19 @@ def main(
     """Run the ``labflow`` command; returns its exit code (see the module's docstring)."""
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
+    if not all(callable(getattr(s, "write", None)) for s in (stdout, stderr)):
+        raise InvalidCommand(
+            "labflow.cli.main writes to text streams (stdout and stderr).",
+            "labflow.cli.main menulis ke aliran teks (stdout dan stderr).",
+            code="cli.streams",
+        )
+    if argv is not None and (
+        isinstance(argv, str)
+        or not isinstance(argv, Sequence)
+        or not all(isinstance(a, str) for a in argv)
+    ):
+        out = CommandOutput("en", False, stdout, stderr)
+        return _fail(out, "arguments must be strings.", EXIT_USAGE)
     given = sys.argv[1:] if argv is None else list(argv)
     env_lang = os.environ.get("LABFLOW_LANG", "en")
     parser = build(language(given, env_lang if env_lang in ("en", "id") else "en"))

@@ -18,8 +18,13 @@ Other columns are kept in `IdeaRow.extra` (a policy's attributes -- jenis, bentu
 are registered from them; the sample cohorts also keep a ``source`` column); the
 order of columns does not matter. Values are trimmed; blank rows (a
 spreadsheet's trailing ``,,,`` included) are skipped; a leading byte-order mark
-is dropped. What a row *means* -- whether a unit exists, whether a role is one
-of the policy's -- is for the lab to judge when the rows are used.
+is dropped. Ids follow labflow's one identifier rule and every other cell its one
+free-text rule (`labflow.Lab` commands apply the same), so a cell holding an escape
+sequence or a bidi override is refused here, not later. A file longer than
+``MAX_CSV_BYTES`` characters is refused unread, and at most ``MAX_PROBLEMS`` problems are
+collected, the last saying how many more there were (``docs/limits.md``). What a row
+*means* -- whether a unit exists, whether a role is one of the policy's -- is for the
+lab to judge when the rows are used.
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ from typing import Any, Final
 import attrs
 
 from labflow._attributes import values_from_text
+from labflow._limits import MAX_CSV_BYTES, MAX_PROBLEMS
+from labflow._text import ident_problem, text_problem
 from labflow.errors import DocumentError, Problem
 from labflow.model import Actor, Initiator, Unit, UnitKind
 from labflow.policy import Policy
@@ -81,14 +88,23 @@ class _Row:
 class _Table:
     """The rows of one CSV, and the problems found so far with their ``FILE:LINE:COLUMN``."""
 
-    def __init__(self, text: str, source: str, required: Sequence[str], kind: str) -> None:
+    def __init__(self, text: object, source: str, required: Sequence[str], kind: str) -> None:
         self.source = source
         self.kind = kind
         self.problems: list[tuple[int, Problem]] = []
+        self.more = 0  # problems found past MAX_PROBLEMS: counted, not kept
         self.rows: list[_Row] = []
-        self._read(text[1:] if text.startswith(_BOM) else text, required)
+        if not isinstance(text, str):
+            self.problem(1, None, f"expected the file's text, not {type(text).__name__}")
+        elif len(text) > MAX_CSV_BYTES:
+            self.problem(1, None, f"is larger than {MAX_CSV_BYTES} characters")
+        else:
+            self._read(text[1:] if text.startswith(_BOM) else text, required)
 
     def problem(self, row: _Row | int, column: str | None, message: str) -> None:
+        if len(self.problems) >= MAX_PROBLEMS - 1:
+            self.more += 1
+            return
         line = row.line if isinstance(row, _Row) else row
         where = f"{self.source}:{line}" + (f":{column}" if column else "")
         self.problems.append((line, Problem(where, message)))
@@ -116,7 +132,9 @@ class _Table:
             self.problem(reader.line_num or 1, None, f"is not readable as CSV ({exc})")
 
     def _record(self, line: int, header: list[str], record: list[str]) -> None:
-        cells = [cell.strip() for cell in record]
+        # A line break inside a quoted cell is a spreadsheet's CRLF: kept as a plain newline,
+        # the only line break the text rule allows.
+        cells = [cell.replace("\r\n", "\n").strip() for cell in record]
         if not any(cells):
             return  # a blank row
         if len(cells) > len(header) and not any(cells[len(header) :]):
@@ -128,30 +146,51 @@ class _Table:
             return
         self.rows.append(_Row(line, dict(zip(header, cells, strict=True))))
 
-    def ident(self, row: _Row, column: str, seen: set[str], what: str) -> str:
-        """The row's id in ``column``: present, without white space, not seen before."""
+    def ident(self, row: _Row, column: str, seen: set[str] | None, what: str) -> str:
+        """The row's id in ``column``: an identifier, not seen before (when ``seen`` is kept)."""
         value = row.values[column]
-        if not value or any(c.isspace() or not c.isprintable() for c in value):
-            self.problem(
-                row, column, f"the {what} id {value!r} is empty or has spaces or control characters"
-            )
-        elif value in seen:
+        problem = ident_problem(value)
+        if problem is not None:
+            self.problem(row, column, f"the {what} id {_shown(value)} {problem}")
+        elif seen is not None and value in seen:
             self.problem(row, column, f"the {what} {value!r} appears twice")
-        seen.add(value)
+        if seen is not None:
+            seen.add(value)
         return value
 
-    def text(self, row: _Row, column: str, what: str) -> str:
-        """The row's value in ``column``, which must not be empty."""
+    def text(self, row: _Row, column: str, what: str, *, empty: bool = False) -> str:
+        """The row's value in ``column``: a free text, not empty unless ``empty``."""
         value = row.values[column]
-        if not value:
+        problem = text_problem(value)
+        if problem is not None:
+            self.problem(row, column, f"the {what} {problem}")
+        elif not value and not empty:
             self.problem(row, column, f"the {what} is empty")
         return value
+
+    def parts(self, row: _Row, column: str, what: str, *, ident: bool = False) -> tuple[str, ...]:
+        """The ``;``-separated parts of the row's value in ``column``, each checked."""
+        parts = _split(row.values[column])
+        for part in parts:
+            problem = ident_problem(part) if ident else text_problem(part)
+            if problem is not None:
+                self.problem(row, column, f"the {what} {_shown(part)} {problem}")
+                break
+        return parts
 
     def done(self) -> None:
         """Raise the problems found, in the order of their lines, if there are any."""
         if self.problems:
             ordered = sorted(self.problems, key=lambda found: found[0])  # stable within a line
-            raise DocumentError([problem for _, problem in ordered], kind=self.kind)
+            found = [problem for _, problem in ordered]
+            if self.more:
+                found.append(Problem(self.source, f"... and {self.more} more problems"))
+            raise DocumentError(found, kind=self.kind)
+
+
+def _shown(value: str) -> str:
+    """A cell quoted for a message: short, and with nothing a terminal would obey."""
+    return repr(value if len(value) <= 60 else value[:57] + "...")
 
 
 def _split(value: str) -> tuple[str, ...]:
@@ -192,9 +231,9 @@ def read_innovations(text: str, source: str = "innovations.csv") -> list[IdeaRow
     for row in table.rows:
         ident = table.ident(row, "id", seen, "innovation")
         title = table.text(row, "title", "title")
-        unit = table.text(row, "unit", "unit")
+        unit = table.ident(row, "unit", None, "unit")
         problem = table.text(row, "problem", "problem")
-        innovators = _split(row.values["innovators"])
+        innovators = table.parts(row, "innovators", "innovator")
         if not innovators:
             table.problem(row, "innovators", "no innovator is named")
         raw = row.values.get("initiator") or Initiator.ASN.value
@@ -223,9 +262,10 @@ def read_actors(text: str, source: str = "actors.csv") -> list[Actor]:
     for row in table.rows:
         ident = table.ident(row, "id", seen, "actor")
         name = table.text(row, "name", "actor's name")
-        roles = _split(row.values["roles"])
+        roles = table.parts(row, "roles", "role", ident=True)
         if not roles:
             table.problem(row, "roles", "the actor has no role")
-        actors.append(Actor(ident, name, set(roles), row.values.get("unit") or None))
+        unit = table.ident(row, "unit", None, "unit") if row.values.get("unit") else None
+        actors.append(Actor(ident, name, set(roles), unit))
     table.done()
     return actors

@@ -38,7 +38,7 @@ from labflow._engine import (
     engine_for,
     requirements_of,
 )
-from labflow.errors import PolicyError, Problem
+from labflow.errors import InvalidCommand, PolicyError, Problem
 from labflow.model import GOVERNMENT_KINDS, UnitKind
 from labflow.policy import Policy, RequirementSpec
 
@@ -71,6 +71,8 @@ def spec_label(spec: RequirementSpec) -> str:
     Parameters are shown sorted by name; ``applies_to`` reads ``only government units``
     when it names exactly the regional government's kinds.
     """
+    if not isinstance(spec, RequirementSpec):
+        raise InvalidCommand(f"spec_label() reads a RequirementSpec, not {type(spec).__name__}.")
     text = spec.name
     if spec.params:
         text += "(" + ", ".join(f"{k}={_param(v)}" for k, v in sorted(spec.params.items())) + ")"

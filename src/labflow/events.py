@@ -22,7 +22,7 @@ from typing import Any, Final
 
 import attrs
 
-from labflow.errors import HistoryError
+from labflow.errors import HistoryError, InvalidCommand
 
 __all__ = [
     "GENESIS",
@@ -64,6 +64,13 @@ def _encode(value: object) -> str:
     return "".join(_chunks(value, 0))
 
 
+class Uncanonical(InvalidCommand, ValueError):
+    """An event whose content has no canonical encoding (not JSON, a number past 64 bits...).
+
+    A `ValueError` too, for callers that turn encoding failures into their own error.
+    """
+
+
 @attrs.frozen(eq=True)
 class Event:
     """One accepted change: who did what to which subject, when, chained to the one before."""
@@ -87,8 +94,11 @@ def canonical_bytes(
     payload: Mapping[str, Any],
     prev: str,
 ) -> bytes:
-    """The exact bytes an event's hash is computed over."""
-    return _encode([subject, seq, at.isoformat(), actor, kind, payload, prev]).encode()
+    """The exact bytes an event's hash is computed over; `Uncanonical` if there are none."""
+    try:
+        return _encode([subject, seq, at.isoformat(), actor, kind, payload, prev]).encode()
+    except (TypeError, ValueError, AttributeError, RecursionError) as exc:
+        raise Uncanonical(f"The event cannot be encoded canonically: {exc}.") from exc
 
 
 def make_event(
@@ -124,9 +134,11 @@ class Verification:
 def expected_hash(event: Event) -> str:
     """The hash ``event`` must carry: SHA-256 over its canonical bytes.
 
-    Raises `TypeError` or `ValueError` (or `RecursionError`) when its content is not
-    canonically encodable -- callers turn that into their own error.
+    Raises `Uncanonical` (a `ValueError` too) when its content is not canonically
+    encodable -- callers turn that into their own error.
     """
+    if not isinstance(event, Event):
+        raise Uncanonical(f"Only a labflow.Event has a hash, not a {type(event).__name__}.")
     return hashlib.sha256(
         canonical_bytes(
             event.subject,
@@ -142,6 +154,9 @@ def expected_hash(event: Event) -> str:
 
 def _problem(event: Event, position: int, subject: str, prev: str) -> str | None:
     """Why ``event`` cannot stand at ``position`` after ``prev``, or ``None`` if it can."""
+    given: object = event  # a host's list may hold anything
+    if not isinstance(given, Event):
+        return f"it is a {type(given).__name__}, not a labflow.Event"
     if event.subject != subject:
         return f"it belongs to {event.subject!r}, not {subject!r}"
     if event.seq != position:
@@ -159,7 +174,13 @@ def _problem(event: Event, position: int, subject: str, prev: str) -> str | None
 
 def verify(history: Sequence[Event], *, head: str | None = None) -> Verification:
     """Check a history's chain: order, links, hashes, one subject; and its head if given."""
-    subject = history[0].subject if history else "an empty history"
+    given: object = history  # hosts pass what they loaded: say what is wrong, never TypeError
+    if not isinstance(given, Sequence) or isinstance(given, str | bytes):
+        raise HistoryError("a history", None, f"a list of events, not {type(given).__name__}")
+    if head is not None and not isinstance(head, str):
+        raise HistoryError("a history", None, "the expected head must be a hash (a string)")
+    first = history[0] if history else None
+    subject = first.subject if isinstance(first, Event) else "an empty history"
     length = len(history)
     prev = GENESIS
     for position, event in enumerate(history, start=1):

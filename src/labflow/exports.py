@@ -30,6 +30,7 @@ from typing import Any, Final
 import attrs
 
 from labflow._attributes import INDEX_STAGES, NationalIndex
+from labflow._guards import need, need_all
 from labflow.errors import InvalidCommand
 from labflow.lab import Lab
 from labflow.model import Initiator, Innovation
@@ -66,6 +67,7 @@ _DAYS_PER_YEAR: Final = 365.25
 def entered(innovation: Innovation, stage: str) -> datetime | None:
     """When ``innovation`` last entered ``stage``: its registration for the stage it started
     at, else its latest move (advance or return) into it; ``None`` if it never did."""
+    need(innovation, Innovation, "a labflow.Innovation", "exports.entered")
     found: datetime | None = None
     for event in innovation.history:
         payload = event.payload
@@ -131,6 +133,7 @@ class IidEntry:
 
 
 def _mapping(lab: Lab) -> NationalIndex:
+    need(lab, Lab, "a labflow.Lab", "labflow.exports")
     index = lab.policy.national_index
     if index is None:
         raise InvalidCommand(
@@ -380,10 +383,11 @@ def to_csv(entries: Sequence[IidEntry], lab: Lab) -> str:
     """The entries as CSV with the index form's column names, one attribute a column (the
     index's required ones first, in the policy's order), the lab stage's Indonesian label,
     and the missing items (Indonesian) in the last column."""
+    need_all(entries, IidEntry, "IidEntry records", "exports.to_csv")
+    index = _mapping(lab)
     policy = lab.policy
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    index = _mapping(lab)
     names = [*index.required, *(n for n in policy.attributes if n not in index.required)]
     writer.writerow([head for _, head in _COLUMNS] + names + ["tahap_lab", "kekurangan"])
     for entry in entries:
@@ -399,4 +403,5 @@ def to_csv(entries: Sequence[IidEntry], lab: Lab) -> str:
 
 def to_json(entries: Sequence[IidEntry | KippEntry]) -> str:
     """The entries as a JSON array (UTF-8 text, keys as in `IidEntry.to_dict`)."""
+    need_all(entries, (IidEntry, KippEntry), "IidEntry or KippEntry records", "exports.to_json")
     return json.dumps([e.to_dict() for e in entries], ensure_ascii=False, indent=2)

@@ -16,6 +16,7 @@ from typing import Any, Concatenate, Final, ParamSpec, TypeVar
 
 import attrs
 
+from labflow import _text as _rules
 from labflow import audit
 from labflow._attributes import attribute_problems
 from labflow._engine import Engine, engine_for
@@ -31,6 +32,7 @@ from labflow._fold import (
     unit_payload,
 )
 from labflow._hooks import Hooks, Subscriptions
+from labflow._limits import MAX_INT
 from labflow.errors import (
     CommandError,
     GateRefused,
@@ -141,31 +143,8 @@ def _id_of(what: str) -> str:
 
 
 def _text(value: object, what: str, *, empty: bool = True) -> str:
-    if not isinstance(value, str):
-        raise InvalidCommand(
-            f"The {what} must be text, not {type(value).__name__}.",
-            f"{_id_of(what).capitalize()} harus berupa teks, bukan {type(value).__name__}.",
-            code="input.not_text",
-            data={"field": what},
-        )
-    if not value.isascii():
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise InvalidCommand(
-                f"The {what} is not valid Unicode text.",
-                f"{_id_of(what).capitalize()} bukan teks Unicode yang sah.",
-                code="input.not_unicode",
-                data={"field": what},
-            ) from None
-    if not empty and not value.strip():
-        raise InvalidCommand(
-            f"The {what} must not be empty.",
-            f"{_id_of(what).capitalize()} tidak boleh kosong.",
-            code="input.empty",
-            data={"field": what},
-        )
-    return value
+    # the one free-text rule, with the field named in both languages
+    return _rules.check_text(value, what, empty=empty, what_id=_id_of(what))
 
 
 def _texts(value: object, what: str) -> tuple[str, ...]:
@@ -183,15 +162,7 @@ def _texts(value: object, what: str) -> tuple[str, ...]:
 
 
 def _ident(value: object, what: str) -> str:
-    text = _text(value, what, empty=False)
-    if text != text.strip() or any(c.isspace() for c in text):
-        raise InvalidCommand(
-            f"The {what} {text!r} must not contain white space.",
-            f"{_id_of(what).capitalize()} {text!r} tidak boleh memuat spasi.",
-            code="input.white_space",
-            data={"field": what, "value": text},
-        )
-    return text
+    return _rules.check_ident(value, what, what_id=_id_of(what))  # the one identifier rule
 
 
 @attrs.frozen
@@ -873,10 +844,10 @@ class Lab:
                 "Anggaran harus berupa bilangan bulat rupiah.",
                 code="input.budget",
             )
-        if budget is not None and budget < 0:
+        if budget is not None and not 0 <= budget <= MAX_INT:  # JSON writes it back exactly
             raise InvalidCommand(
-                "The budget must not be negative.",
-                "Anggaran tidak boleh negatif.",
+                f"The budget must be between 0 and {MAX_INT} rupiah.",
+                f"Anggaran harus antara 0 dan {MAX_INT} rupiah.",
                 code="input.budget",
             )
         payload = plan_payload(

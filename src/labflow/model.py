@@ -1,9 +1,12 @@
 """The records of the domain: units, actors, the artefacts of each stage, and innovations.
 
 Values (a signature, an action plan, a launch record) are frozen: an artefact
-is replaced, never edited. An `Innovation` changes, but only by folding the
-events of its history (`labflow.lab`), so it is a plain mutable record with no
-behaviour attached -- and nothing from the state machine is ever set on it.
+is replaced, never edited. What their converters cannot convert (roles that are
+not texts, a unit kind labflow does not know) is an `InvalidCommand`, never a raw
+``TypeError``: hosts build these records from their users' input. An
+`Innovation` changes, but only by folding the events of its history
+(`labflow.lab`), so it is a plain mutable record with no behaviour attached --
+and nothing from the state machine is ever set on it.
 """
 
 from __future__ import annotations
@@ -11,11 +14,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import attrs
 
+from labflow.errors import InvalidCommand
 from labflow.events import Event
+
+T = TypeVar("T")
 
 __all__ = [
     "FIVE_D",
@@ -104,20 +110,42 @@ class Status(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+def _items(value: object, kind: type[T], what: str) -> tuple[T, ...]:
+    """``value`` as a tuple of ``kind``; `InvalidCommand` for anything else (never TypeError)."""
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise InvalidCommand(f"The {what} must be a list, not {type(value).__name__}.")
+    items = tuple(value)
+    for item in items:
+        if not isinstance(item, kind):
+            raise InvalidCommand(
+                f"The {what} must be {kind.__name__} values, not {type(item).__name__}."
+            )
+    return items
+
+
 def _roles(value: Iterable[str]) -> frozenset[str]:
-    return frozenset(value)
+    return frozenset(_items(value, str, "roles"))
 
 
 def _strs(value: Iterable[str]) -> tuple[str, ...]:
-    return tuple(value)
+    return _items(value, str, "texts")
 
 
 def _steps(value: Iterable[PlanStep]) -> tuple[PlanStep, ...]:
-    return tuple(value)
+    return _items(value, PlanStep, "plan steps")
 
 
 def _signatures(value: Iterable[Signature]) -> tuple[Signature, ...]:
-    return tuple(value)
+    return _items(value, Signature, "signatures")
+
+
+def _unit_kind(value: str) -> UnitKind:
+    try:
+        return UnitKind(value)
+    except (ValueError, TypeError):
+        allowed = ", ".join(k.value for k in UnitKind)
+        shown = repr(value)[:60]
+        raise InvalidCommand(f"{shown} is not a unit kind (one of {allowed}).") from None
 
 
 @attrs.frozen
@@ -126,7 +154,7 @@ class Unit:
 
     id: str
     name: str
-    kind: UnitKind = attrs.field(converter=UnitKind)
+    kind: UnitKind = attrs.field(converter=_unit_kind)
 
 
 @attrs.frozen

@@ -5,18 +5,29 @@ who may perform which command, the cohort conditions the lab as a whole must
 meet to enter a stage, deadlines, and whether innovations are self-paced. A
 policy may ``extends`` another (a bundled preset by name, or a file relative to
 its own) and override only what differs. Loading validates everything at once
-and refuses a broken policy with one `PolicyError` that lists every problem.
-See ``docs/policies.md`` for the format.
+and refuses a broken policy with one `PolicyError` that lists every problem (up to
+``MAX_PROBLEMS``), in time and memory proportional to the policy's size.
+
+Policies come from other people, so reading one is guarded: only regular files
+(never a device, a FIFO or a folder, which could hang or never end), at most
+``MAX_POLICY_BYTES`` read from any of them, and an ``extends`` path stays inside the
+extending file's own folder -- no absolute path, no ``..`` or symlink out of it -- unless
+the host names more folders in ``search_path``. A parent that is not a policy is
+refused without repeating what it holds. See ``docs/policies.md`` for the format and
+``docs/limits.md`` for the limits.
 """
 
 from __future__ import annotations
 
 import difflib
+import itertools
+import math
 import os
 import re
+import stat
 import tomllib
 import typing
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from enum import Enum
 from importlib import resources
@@ -31,6 +42,7 @@ from labflow._attributes import (
     parse_attributes,
     parse_national_index,
 )
+from labflow._limits import MAX_INT, MAX_POLICY_BYTES, MAX_PROBLEMS, MIN_INT
 from labflow.errors import NotFound, PolicyError, Problem
 from labflow.model import FIVE_D, Role, UnitKind
 from labflow.requirements import (
@@ -97,6 +109,10 @@ class RequirementSpec:
     )
 
     def __attrs_post_init__(self) -> None:
+        name: object = self.name
+        if not isinstance(name, str):
+            problem = Problem("$.name", f"must be a requirement name, not {type(name).__name__}")
+            raise PolicyError("a requirement", [problem])
         if self.func is None:  # built by hand: resolve the name as a policy load would
             found = DEFAULT_REGISTRY.find("gate", self.name) or DEFAULT_REGISTRY.find(
                 "cohort", self.name
@@ -207,6 +223,10 @@ class Policy:
     _compiled: Any = attrs.field(init=False, default=None, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
+        stages: object = self.stages  # built by hand too: say what is wrong, never AttributeError
+        if not isinstance(stages, tuple) or not all(isinstance(s, Stage) for s in stages):
+            problem = Problem("$.stages", "must be a tuple of labflow.Stage")
+            raise PolicyError(f"policy {self.id!r}", [problem])
         object.__setattr__(self, "_index", {s.id: i for i, s in enumerate(self.stages)})
 
     @property
@@ -319,6 +339,8 @@ def _is_path(ref: str | os.PathLike[str]) -> bool:
 def _read_toml(text: object, source: str) -> dict[str, Any]:
     if not isinstance(text, str):
         raise PolicyError(source, [Problem("$", f"must be TOML text, not {type(text).__name__}")])
+    if len(text) > MAX_POLICY_BYTES:
+        raise PolicyError(source, [Problem("$", f"is larger than {MAX_POLICY_BYTES} characters")])
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -327,18 +349,64 @@ def _read_toml(text: object, source: str) -> dict[str, Any]:
         raise PolicyError(source, [Problem("$", f"cannot be read as TOML: {exc}")]) from exc
 
 
-def _read_ref(ref: str | os.PathLike[str], base: Path | None) -> tuple[dict[str, Any], str, Path]:
-    """Read a preset by name or a file by path; return its raw data, a label and its folder."""
-    if _is_path(ref):
-        path = Path(ref)
-        if base is not None and not path.is_absolute():
-            path = base / path
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise PolicyError(str(path), [Problem("$", f"cannot be read: {exc}")]) from exc
-        return _read_toml(text, str(path)), str(path), path.parent
-    name = os.fspath(ref)
+def _path_text(ref: object, source: str) -> str:
+    """``ref`` as the text of a path, or `PolicyError` (a NUL, bytes, not a path at all)."""
+    try:
+        text = os.fspath(ref)  # type: ignore[call-overload]
+    except TypeError:
+        text = None
+    if not isinstance(text, str):
+        problem = Problem("$", f"a preset name or a path, not {type(ref).__name__}")
+        raise PolicyError(source, [problem])
+    if "\x00" in text:
+        raise PolicyError(source, [Problem("$", "a path cannot contain a NUL character")])
+    return text
+
+
+def _read_file(path: Path, source: str) -> str:
+    """The text of the regular file at ``path``, read with a bound; `PolicyError` otherwise.
+
+    A device (``/dev/zero``), a FIFO or a terminal (``/dev/stdin``) could hang the
+    read or never end it: only regular files are opened for reading, checked before
+    opening and again on the open file, which is opened without blocking.
+    """
+
+    def refuse(message: str) -> PolicyError:
+        return PolicyError(source, [Problem("$", message)])
+
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise refuse("is not a regular file (a folder, a device or a FIFO): it cannot be read")
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise refuse(f"cannot be read: {exc.strerror or type(exc).__name__}") from None
+    except ValueError:  # a name the file system cannot encode
+        raise refuse("cannot be read: the path is not valid on this system") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):  # replaced since the check above
+            raise refuse("is not a regular file (a folder, a device or a FIFO): it cannot be read")
+        chunks: list[bytes] = []
+        size = 0
+        while size <= MAX_POLICY_BYTES:
+            chunk = os.read(fd, min(1 << 20, MAX_POLICY_BYTES + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise refuse(f"cannot be read: {exc.strerror or type(exc).__name__}") from None
+    finally:
+        os.close(fd)
+    if size > MAX_POLICY_BYTES:
+        raise refuse(f"is larger than {MAX_POLICY_BYTES} bytes")
+    try:
+        return b"".join(chunks).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise refuse(f"is not UTF-8 text (byte {exc.start} cannot be decoded)") from None
+
+
+def _preset(name: str) -> tuple[dict[str, Any], str, Path | None]:
     if name not in available_presets():
         hint = difflib.get_close_matches(name, available_presets(), n=1)
         known = ", ".join(available_presets())
@@ -347,7 +415,71 @@ def _read_ref(ref: str | os.PathLike[str], base: Path | None) -> tuple[dict[str,
             repr(name), [Problem("$", f"no bundled preset has this name (known: {known}).{extra}")]
         )
     text = (resources.files("labflow") / _PRESETS / f"{name}.toml").read_text(encoding="utf-8")
-    return _read_toml(text, f"preset {name!r}"), f"preset {name!r}", Path()
+    return _read_toml(text, f"preset {name!r}"), f"preset {name!r}", None
+
+
+def _read_ref(ref: str | os.PathLike[str]) -> tuple[dict[str, Any], str, Path | None]:
+    """What the host asked for: a preset by name or a file by path (any path the host gives).
+
+    Returns its raw data, a label, and the folder its own ``extends`` paths are confined to
+    (``None`` for a preset, whose parents are presets).
+    """
+    text = _path_text(ref, repr(ref))
+    if not _is_path(ref):
+        return _preset(text)
+    path = Path(text)
+    return _read_toml(_read_file(path, text), text), text, path.parent
+
+
+def _confined(ref: str, base: Path, search_path: Sequence[Path], source: str) -> Path:
+    """The file an ``extends`` path names, if it stays inside ``base`` or the search path.
+
+    Symlinks are resolved first, so a link pointing out of the folder is refused as
+    a ``..`` is; an absolute path is refused unless it lies in the search path.
+    """
+
+    def refuse(message: str) -> PolicyError:
+        return PolicyError(source, [Problem("$.extends", message)])
+
+    text = _path_text(ref, source)
+    if os.path.isabs(text) and not search_path:
+        raise refuse(
+            f"{text!r} is an absolute path: a parent policy must be named relative to the "
+            "extending file's folder (or be a bundled preset)"
+        )
+    roots = [base, *search_path]
+    try:
+        target = Path(os.path.realpath(base / text))
+        allowed = [Path(os.path.realpath(root)) for root in roots]
+    except (OSError, ValueError):
+        raise refuse(f"{text!r} cannot be resolved") from None
+    if not any(target.is_relative_to(root) for root in allowed):
+        raise refuse(
+            f"{text!r} leads outside the folder of the policy that extends it "
+            "(a '..' or a symlink out of it); name a file in that folder or in the host's "
+            "search path"
+        )
+    return target
+
+
+def _read_parent(
+    ref: str, base: Path | None, search_path: Sequence[Path], source: str
+) -> tuple[dict[str, Any], str, Path | None]:
+    """The parent an ``extends`` names: a preset, or a policy file it is allowed to read."""
+    if not _is_path(ref):
+        return _preset(_path_text(ref, source))
+    if base is None:  # a preset extends presets only
+        raise PolicyError(source, [Problem("$.extends", f"{ref!r} is not a bundled preset")])
+    path = _confined(ref, base, search_path, source)
+    label = str(path)
+    raw = _read_toml(_read_file(path, label), label)
+    if not raw.keys() <= set(_TOP_KEYS) or ("stages" not in raw and "extends" not in raw):
+        # Say nothing of what the file holds: it may be anything the extending file pointed at.
+        raise PolicyError(
+            source,
+            [Problem("$.extends", f"{ref!r} is not a labflow policy; nothing of it is shown")],
+        )
+    return raw, label, path.parent
 
 
 _PER_STAGE = ("gates", "cohort", "deadlines")
@@ -383,36 +515,58 @@ def _overlay(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
 
 
 def _resolve(
-    raw: dict[str, Any], source: str, base: Path | None, seen: tuple[str, ...]
+    raw: dict[str, Any],
+    source: str,
+    base: Path | None,
+    seen: tuple[str, ...],
+    search_path: Sequence[Path],
 ) -> dict[str, Any]:
     parent_ref = raw.get("extends")
     if parent_ref is None:
         return raw
     if not isinstance(parent_ref, str):
         return raw  # reported by validation
-    key = parent_ref if not _is_path(parent_ref) else str((base or Path()) / parent_ref)
+    key = parent_ref
+    if _is_path(parent_ref) and base is not None:
+        key = str(_confined(parent_ref, base, search_path, source))
     if key in seen:
         chain = " -> ".join((*seen, key))
         raise PolicyError(source, [Problem("$.extends", f"extends forms a cycle: {chain}")])
-    parent_raw, parent_source, parent_base = _read_ref(parent_ref, base)
-    parent = _resolve(parent_raw, parent_source, parent_base, (*seen, key))
+    parent_raw, parent_source, parent_base = _read_parent(parent_ref, base, search_path, source)
+    parent = _resolve(parent_raw, parent_source, parent_base, (*seen, key), search_path)
     return _overlay(parent, raw)
 
 
+def _folders(search_path: object, source: str) -> tuple[Path, ...]:
+    if search_path is None:
+        return ()
+    if isinstance(search_path, str | os.PathLike) or not isinstance(search_path, Sequence):
+        problem = Problem("$", "the search path must be a list of folders")
+        raise PolicyError(source, [problem])
+    return tuple(Path(_path_text(folder, source)) for folder in search_path)
+
+
 def load_policy(
-    name_or_path: str | os.PathLike[str], *, registry: Registry | None = None
+    name_or_path: str | os.PathLike[str],
+    *,
+    registry: Registry | None = None,
+    search_path: Sequence[str | os.PathLike[str]] | None = None,
 ) -> Policy:
     """Load a bundled preset by name (``"lan-5d"``) or a TOML file by path, and validate it.
 
-    Raises `PolicyError` listing every problem found.
+    The file must be a regular file of at most ``MAX_POLICY_BYTES``. A path it
+    ``extends`` must lie in its own folder, or in one of the folders of
+    ``search_path`` when the host gives one. Raises `PolicyError` listing every
+    problem found.
     """
     given: object = name_or_path  # hosts call this with untyped data too
     if not isinstance(given, str | os.PathLike):
         problem = Problem("$", f"a preset name or a path, not {type(given).__name__}")
         raise PolicyError(repr(given), [problem])
-    raw, source, base = _read_ref(name_or_path, None)
-    origin = os.fspath(name_or_path)
-    raw = _resolve(raw, source, base, (origin,))
+    raw, source, base = _read_ref(name_or_path)
+    folders = _folders(search_path, source)
+    origin = str(Path(os.path.realpath(source))) if base is not None else source
+    raw = _resolve(raw, source, base, (origin,), folders)
     return _build(raw, source, registry or DEFAULT_REGISTRY)
 
 
@@ -422,11 +576,18 @@ def parse_policy(
     source: str = "<string>",
     base: str | os.PathLike[str] | None = None,
     registry: Registry | None = None,
+    search_path: Sequence[str | os.PathLike[str]] | None = None,
 ) -> Policy:
-    """Load a policy from TOML text; ``extends`` of a file is resolved against ``base``."""
+    """Load a policy from TOML text; a path it ``extends`` is resolved in ``base``.
+
+    ``base`` is the folder the text came from (the current folder when not given);
+    an ``extends`` path must stay inside it or inside a folder of ``search_path``.
+    """
+    named: object = source  # hosts call this with untyped data too
+    source = named if isinstance(named, str) else repr(named)
     raw = _read_toml(text, source)
-    folder = Path(base) if base is not None else Path()
-    raw = _resolve(raw, source, folder, (source,))
+    folder = Path(_path_text(base, source)) if base is not None else Path()
+    raw = _resolve(raw, source, folder, (source,), _folders(search_path, source))
     return _build(raw, source, registry or DEFAULT_REGISTRY)
 
 
@@ -438,9 +599,11 @@ def policy_from_dict(
     ``extends`` is kept as a record of where the policy came from; a document is
     already self-contained, so it is not applied again.
     """
+    named: object = source  # hosts call this with untyped data too
+    source = named if isinstance(named, str) else repr(named)
     if not isinstance(data, Mapping):
         raise PolicyError(source, [Problem("$", "a policy must be a table (a JSON object)")])
-    odd = list(_non_string_keys(data, "$"))
+    odd = list(itertools.islice(_non_string_keys(data, "$"), MAX_PROBLEMS))
     if odd:
         raise PolicyError(source, [Problem(path, "keys must be strings") for path in odd])
     return _build(dict(data), source, registry or DEFAULT_REGISTRY)
@@ -491,11 +654,22 @@ class _Builder:
         self.source = source
         self.registry = registry
         self.problems: list[Problem] = []
+        self.more = 0  # problems found past MAX_PROBLEMS: counted, not kept
         self.stage_ids: set[str] = set()
         self.role_ids: set[str] = set()
 
     def problem(self, path: str, message: str) -> None:
-        self.problems.append(Problem(path, message))
+        if len(self.problems) >= MAX_PROBLEMS - 1:
+            self.more += 1
+        else:
+            self.problems.append(Problem(path, message))
+
+    def refuse(self) -> PolicyError:
+        """Every problem found, the last saying how many more there were past the limit."""
+        found = list(self.problems)
+        if self.more:
+            found.append(Problem("$", f"... and {self.more} more problems"))
+        return PolicyError(self.source, found)
 
     def unknown_keys(self, table: Mapping[str, Any], allowed: Iterable[str], path: str) -> None:
         allowed = list(allowed)
@@ -756,6 +930,15 @@ class _Builder:
         if not ok:
             self.problem(path, f"must be {annotation.__name__}, not {type(value).__name__}")
             return _BAD
+        if type(value) is int and not MIN_INT <= value <= MAX_INT:
+            # orjson cannot write it, or reads it back as a float: the document would not load
+            self.problem(
+                path, f"{value} is outside the signed 64-bit range ({MIN_INT} to {MAX_INT})"
+            )
+            return _BAD
+        if type(value) is float and not math.isfinite(value):
+            self.problem(path, f"{value} is not a finite number (JSON has no NaN or infinity)")
+            return _BAD
         return value
 
     def per_stage_specs(
@@ -838,8 +1021,9 @@ def _unreachable_gates(
 ) -> None:
     """Refuse gates no innovation could ever pass: asking for what is recorded only later."""
     where = {five_d: i for i, s in enumerate(stages) for five_d in s.covers}
+    position = {s.id: i for i, s in enumerate(stages)}  # one lookup per gate, not a scan
     for stage_id, specs in gates.items():
-        entering = next(i for i, s in enumerate(stages) if s.id == stage_id)
+        entering = position[stage_id]
         for spec in specs:
             recorded = _RECORDED_AT.get(spec.name)
             if recorded is not None and where.get(recorded, len(stages)) >= entering:
@@ -896,7 +1080,7 @@ def _build(raw: dict[str, Any], source: str, registry: Registry) -> Policy:
             "agreement (perjanjian kinerja inovasi) must be signed",
         )
     if b.problems:
-        raise PolicyError(source, b.problems)
+        raise b.refuse()
     return Policy(
         id=ident,
         name=name,

@@ -10,12 +10,16 @@ else one reading of the lab's clock, for overdue deadlines and blocked alike.
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import attrs
 
+from labflow._guards import need
+from labflow._text import neutral_cell
 from labflow.errors import InvalidCommand, NotFound, StoreError
 from labflow.events import Verification
 from labflow.lab import Lab
@@ -33,6 +37,7 @@ __all__ = [
     "funnel",
     "funnel_of_rows",
     "html",
+    "innovations_csv",
     "merge_funnels",
     "overdue",
     "registry_funnel",
@@ -73,8 +78,14 @@ def _kind(lab: Lab, inn: Innovation) -> str:
     return unit.kind.value if unit is not None else "unknown"
 
 
+def _need_lab(lab: object) -> None:
+    """Reports read a `Lab`; anything else is the host's mistake, said in labflow's words."""
+    need(lab, Lab, "a labflow.Lab", "A report")
+
+
 def funnel(lab: Lab) -> Funnel:
     """Count the cohort by stage and unit kind."""
+    _need_lab(lab)
     return _tally(
         lab.policy.stage_ids,
         ((i.stage, _kind(lab, i), i.active) for i in lab.innovations.values()),
@@ -112,6 +123,15 @@ def funnel_of_rows(stages: Sequence[str], rows: Sequence[InnovationRow]) -> Funn
     ``stages`` are the lab's policy's stage ids in order. A row whose stage the
     policy does not know is refused rather than miscounted.
     """
+    given: tuple[object, object] = (stages, rows)  # a host's values, typed or not
+    if any(isinstance(g, str) or not isinstance(g, Sequence) for g in given):
+        raise InvalidCommand("A funnel needs the policy's stage ids, in order, and the rows.")
+    if not all(isinstance(s, str) for s in stages) or not all(
+        isinstance(r, InnovationRow) for r in rows
+    ):
+        raise InvalidCommand(
+            "A funnel needs stage ids (texts) and labflow.store.InnovationRow rows."
+        )
     known = set(stages)
     for row in rows:
         if row.stage not in known:
@@ -132,6 +152,11 @@ def merge_funnels(funnels: Iterable[Funnel]) -> Funnel:
     Labs on different policies merge by stage id; ``reached`` is each lab's own
     (its policy's order) added up, so it stays "at that stage or past it".
     """
+    if not isinstance(funnels, Iterable):
+        raise InvalidCommand("merge_funnels() needs a list of labflow.reports.Funnel.")
+    funnels = list(funnels)
+    if not all(isinstance(f, Funnel) for f in funnels):
+        raise InvalidCommand("merge_funnels() needs a list of labflow.reports.Funnel.")
     stages: dict[str, None] = {}
     at: dict[str, dict[str, int]] = {}
     reached: dict[str, int] = {}
@@ -164,6 +189,12 @@ def registry_funnel(store: Store, lab_ids: Iterable[str] | None = None) -> Funne
     policy uses privately registered requirements counts like any other.
     Verify the store first (`Store.verify_all`) when the figures must be trusted.
     """
+    if not isinstance(store, Store):
+        raise InvalidCommand(
+            f"registry_funnel() reads a labflow Store, not {type(store).__name__}."
+        )
+    if lab_ids is not None and (isinstance(lab_ids, str) or not isinstance(lab_ids, Iterable)):
+        raise InvalidCommand("registry_funnel() takes a list of lab ids.")
     funnels = []
     for lab_id in store.lab_ids() if lab_ids is None else lab_ids:
         created = store.history(lab_id)[:1]
@@ -184,6 +215,7 @@ def units_without(lab: Lab, stage: str, *, government_only: bool = True) -> list
     choice, so they are left out unless ``government_only`` is false. `NotFound`
     if ``stage`` is not a stage of the lab's policy.
     """
+    _need_lab(lab)
     if not isinstance(stage, str) or not lab.policy.has_stage(stage):
         raise NotFound("stage", str(stage), where=f"policy {lab.policy.id!r}")
     target = lab.policy.index(stage)
@@ -221,6 +253,7 @@ class Overdue:
 
 def _moment(lab: Lab, now: datetime | None) -> datetime:
     """The moment a report reads the lab at: ``now``, or the lab's clock read once."""
+    _need_lab(lab)
     if now is None:
         return lab.now()
     if not isinstance(now, datetime) or now.tzinfo is None:
@@ -271,6 +304,7 @@ def blocked(lab: Lab, now: datetime | None = None) -> list[Blocked]:
     blocked (it moves when the lab does), nor is one at the last stage. ``now``
     (default: the lab's clock) is the moment the requirements are checked at.
     """
+    _need_lab(lab)
     if now is not None:
         # The same lab, read at ``now``: a view with a fixed clock, not a changed lab.
         moment = _moment(lab, now)
@@ -349,4 +383,46 @@ def html(
     """
     from labflow._html import render_report
 
+    _need_lab(lab)
     return render_report(lab, lang=lang, now=now, verifications=verifications)
+
+
+#: The columns of `innovations_csv`, in order.
+_CSV_COLUMNS: tuple[str, ...] = (
+    "id",
+    "title",
+    "unit",
+    "unit_kind",
+    "stage",
+    "status",
+    "launched",
+    "version",
+    "head",
+)
+
+
+def innovations_csv(lab: Lab) -> str:
+    """The lab's innovations as CSV (one row each, by id), safe to open in a spreadsheet.
+
+    A text cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+    return would be read by a spreadsheet as a formula (or a command); it is
+    written with a leading ``'``, which spreadsheets show as text.
+    """
+    _need_lab(lab)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(_CSV_COLUMNS)
+    for inn in sorted(lab.innovations.values(), key=lambda i: i.id):
+        unit = lab.units.get(inn.unit)
+        writer.writerow(
+            [
+                *map(neutral_cell, (inn.id, inn.title, inn.unit)),
+                unit.kind.value if unit else "",
+                neutral_cell(inn.stage),
+                inn.status.value,
+                inn.launch.at.isoformat() if inn.launch else "",
+                inn.version,
+                inn.history[-1].hash,
+            ]
+        )
+    return buffer.getvalue()

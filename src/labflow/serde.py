@@ -27,23 +27,25 @@ from __future__ import annotations
 import json
 import types
 import typing
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from enum import Enum, StrEnum
 from typing import Any, Final
 
 import attrs
 import cattrs
-from cattrs.cols import (
-    homogenous_tuple_structure_factory,
-    is_frozenset,
-    is_sequence,
-    list_structure_factory,
+from cattrs.cols import is_frozenset, is_sequence
+from cattrs.errors import (
+    BaseValidationError,
+    ForbiddenExtraKeysError,
+    IterableValidationError,
+    IterableValidationNote,
 )
-from cattrs.errors import BaseValidationError, ForbiddenExtraKeysError
 from cattrs.gen import make_dict_structure_fn
 
+from labflow import _limits
 from labflow._schema import document_schema
+from labflow._text import is_text, text_problem
 from labflow.errors import DocumentError, LabflowError, PolicyError, Problem
 from labflow.events import Event, expected_hash, verify
 from labflow.lab import Clock, Lab, replay_innovation, replay_lab, system_clock
@@ -90,12 +92,16 @@ VERSIONS: Final[Mapping[str, int]] = {
 }
 KINDS: Final = tuple(sorted(VERSIONS))
 
+# Every limit is defined, and documented, in one place (labflow._limits, docs/limits.md).
 #: Documents larger than this (in bytes of JSON) are refused before parsing.
-MAX_DOCUMENT_BYTES: Final = 64 * 1024 * 1024
+MAX_DOCUMENT_BYTES: Final = _limits.MAX_DOCUMENT_BYTES
 #: Free-form values (event payloads, policy parameters) nested deeper than this are refused.
-MAX_DEPTH: Final = 32
+MAX_DEPTH: Final = _limits.MAX_DEPTH
 #: At most this many problems are listed; the last one says how many more there were.
-MAX_PROBLEMS: Final = 100
+MAX_PROBLEMS: Final = _limits.MAX_PROBLEMS
+_MAX_ITEMS: Final = _limits.MAX_ITEMS
+_MIN_INT: Final = _limits.MIN_INT
+_MAX_INT: Final = _limits.MAX_INT
 
 #: ``"orjson"`` when the fast backend is installed, else ``"json"`` (the standard library).
 JSON_BACKEND: Final = "orjson" if _fast is not None else "json"
@@ -115,11 +121,18 @@ def _refuse(problems: Sequence[Problem], kind: str | None) -> DocumentError:
     return DocumentError(problems, kind=kind)
 
 
+class _Unlisted(ValueError):
+    """Stands for the items of an array left unchecked once enough problems were found."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__(f"... and {count} more items were not checked (too many problems)")
+
+
 def _format(exc: BaseException, type_: type | None) -> str:
-    if isinstance(exc, _Invalid):
+    if isinstance(exc, _Invalid | _Unlisted):
         return str(exc)
     if isinstance(exc, ForbiddenExtraKeysError):
-        return f"unknown fields {sorted(exc.extra_fields)}"
+        return f"unknown fields {_few(exc.extra_fields)}"
     if isinstance(exc, KeyError):
         return "is required"
     name = getattr(type_, "__name__", None) or repr(type_)
@@ -129,6 +142,14 @@ def _format(exc: BaseException, type_: type | None) -> str:
     if isinstance(exc, ValueError | TypeError):
         return f"expected {name}" if type_ is not None else "invalid value"
     return f"invalid value ({type(exc).__name__})"
+
+
+def _few(names: Iterable[object]) -> str:
+    """At most ten names, sorted, and how many more there were: a message stays short."""
+    shown = sorted(map(str, names))
+    listed = ", ".join(repr(n[:40]) for n in shown[:10])
+    more = f", ... and {len(shown) - 10} more" if len(shown) > 10 else ""
+    return f"[{listed}{more}]"
 
 
 def _problems(exc: BaseException, path: str) -> list[Problem]:
@@ -142,12 +163,24 @@ def _problems(exc: BaseException, path: str) -> list[Problem]:
 # --- The converter -----------------------------------------------------------------------------
 
 
-_SCALARS: Final = frozenset({str, int, bool, type(None)})
+_SCALARS: Final = frozenset({bool, type(None)})
+_INT_RANGE: Final = f"outside the signed 64-bit range ({_MIN_INT} to {_MAX_INT})"
 
 
 def _json_value(value: Any, depth: int = 0) -> Any:
-    """Check a free-form value is JSON (and not too deep); return it unchanged."""
+    """Check a free-form value is JSON (and not too deep); return it unchanged.
+
+    Its strings follow the free-text rule and its integers are 64-bit, as everywhere.
+    """
     kind = type(value)
+    if kind is str:
+        if not is_text(value):
+            raise _Invalid(f"holds a text that {text_problem(value)}")
+        return value
+    if kind is int:
+        if not _MIN_INT <= value <= _MAX_INT:
+            raise _Invalid(f"holds the integer {_short(value)}, {_INT_RANGE}")
+        return value
     if kind in _SCALARS:
         return value
     if kind is float:
@@ -160,8 +193,12 @@ def _json_value(value: Any, depth: int = 0) -> Any:
         for key in value:
             if type(key) is not str:
                 raise _Invalid("object keys must be strings")
+            if not is_text(key):
+                raise _Invalid(f"has a key that {text_problem(key)}")
         items = value.values()
     elif kind is list:
+        if len(value) > _MAX_ITEMS:
+            raise _Invalid(f"has more than {_MAX_ITEMS} items")
         items = value
     elif isinstance(value, str | int):  # a str-based enum member (`Role`) is its value
         return value
@@ -176,12 +213,16 @@ def _json_value(value: Any, depth: int = 0) -> Any:
 def _str(value: Any, _: Any) -> str:
     if type(value) is not str:
         raise _Invalid(f"expected a string, not {_name(value)}")
+    if not is_text(value):
+        raise _Invalid(f"the text {text_problem(value)}")
     return value
 
 
 def _int(value: Any, _: Any) -> int:
     if type(value) is not int:
         raise _Invalid(f"expected an integer, not {_name(value)}")
+    if not _MIN_INT <= value <= _MAX_INT:
+        raise _Invalid(f"the integer {_short(value)} is {_INT_RANGE}")
     return value
 
 
@@ -230,13 +271,44 @@ def _name(value: Any) -> str:
     }.get(type(value), type(value).__name__)
 
 
-def _array_only(hook: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
-    """JSON arrays only: cattrs alone would happily read ``"abc"`` as three strings."""
+def _array(value: Any) -> None:
+    """JSON arrays only (cattrs alone would read ``"abc"`` as three strings), and not too long."""
+    if type(value) is not list and type(value) is not tuple:
+        raise _Invalid(f"expected an array, not {_name(value)}")
+    if len(value) > _MAX_ITEMS:
+        raise _Invalid(f"has more than {_MAX_ITEMS} items")
 
-    def structure(value: Any, type_: Any) -> Any:
-        if type(value) is not list and type(value) is not tuple:
-            raise _Invalid(f"expected an array, not {_name(value)}")
-        return hook(value, type_)
+
+def _bounded(type_: Any, item: Any, hook: Callable[[Any, Any], Any]) -> Callable[[Any], list[Any]]:
+    """Structure an array's items, every problem with its index, at most `MAX_PROBLEMS` of them.
+
+    cattrs' own detailed hook builds an exception for every bad item (and every
+    missing field of each) before anyone reads the first hundred: half a megabyte
+    of ``{},`` took gigabytes. This one stops checking once enough items failed,
+    and says how many it left unchecked.
+    """
+
+    def structure(value: Any) -> list[Any]:
+        _array(value)
+        errors: list[Exception] = []
+        out = []
+        for index, element in enumerate(value):
+            if len(errors) >= MAX_PROBLEMS:
+                error: Exception = _Unlisted(len(value) - index)
+            else:
+                try:
+                    out.append(hook(element, item))
+                    continue
+                except Exception as exc:  # gathered with its index, as cattrs does
+                    error = exc
+            note = IterableValidationNote(f"Structuring {type_} @ index {index}", index, item)
+            error.__notes__ = [*getattr(error, "__notes__", []), note]
+            errors.append(error)
+            if isinstance(error, _Unlisted):
+                break
+        if errors:
+            raise IterableValidationError(f"While structuring {type_!r}", errors, type_)
+        return out
 
     return structure
 
@@ -244,28 +316,31 @@ def _array_only(hook: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
 def _sequence_factory(type_: Any, converter: cattrs.BaseConverter) -> Any:
     origin = typing.get_origin(type_)
     args = typing.get_args(type_)
-    if not converter.detailed_validation and args and args[0] is not Any:
-        # One call per array instead of two; the same checks as cattrs' own hooks.
-        item = args[0]
-        hook = converter.get_structure_hook(item)
+    item = args[0] if args else Any
+    hook = converter.get_structure_hook(item) if item is not Any else _as_is
+    if not converter.detailed_validation:
+        # One call per array instead of two; the same checks as the detailed hook.
         if origin is tuple:
 
             def structure_tuple(value: Any, _: Any) -> Any:
-                if type(value) is not list and type(value) is not tuple:
-                    raise _Invalid(f"expected an array, not {_name(value)}")
+                _array(value)
                 return tuple([hook(v, item) for v in value])
 
             return structure_tuple
 
         def structure_list(value: Any, _: Any) -> Any:
-            if type(value) is not list and type(value) is not tuple:
-                raise _Invalid(f"expected an array, not {_name(value)}")
+            _array(value)
             return [hook(v, item) for v in value]
 
         return structure_list
+    bounded = _bounded(type_, item, hook)
     if origin is tuple:
-        return _array_only(homogenous_tuple_structure_factory(type_, converter))
-    return _array_only(list_structure_factory(type_, converter))
+        return lambda value, _: tuple(bounded(value))
+    return lambda value, _: bounded(value)
+
+
+def _as_is(value: Any, _: Any) -> Any:
+    return _json_value(value)
 
 
 def _is_optional(type_: Any) -> bool:
@@ -290,8 +365,9 @@ def _optional_factory(type_: Any, converter: cattrs.BaseConverter) -> Any:
 
 def _frozenset_factory(type_: Any, converter: cattrs.BaseConverter) -> Any:
     (item,) = typing.get_args(type_) or (Any,)
-    as_tuple = homogenous_tuple_structure_factory(tuple[item, ...], converter)  # type: ignore[valid-type]
-    return _array_only(lambda value, _: frozenset(as_tuple(value, _)))
+    hook = converter.get_structure_hook(item) if item is not Any else _as_is
+    bounded = _bounded(type_, item, hook)
+    return lambda value, _: frozenset(bounded(value))
 
 
 def _frozenset_unstructure_factory(type_: Any, converter: cattrs.BaseConverter) -> Any:
@@ -352,6 +428,10 @@ def configure_converter(converter: cattrs.Converter) -> None:
     as arrays, free-form payloads checked to be JSON, unknown fields refused.
     Register your own hooks after calling it to extend it.
     """
+    given: object = converter  # a host's code, typed or not
+    if not isinstance(given, cattrs.Converter):
+        problem = Problem("$", f"expected a cattrs.Converter, not {type(given).__name__}")
+        raise DocumentError([problem])
     converter.register_structure_hook(str, _str)
     converter.register_structure_hook(int, _int)
     converter.register_structure_hook(bool, _bool)
@@ -405,6 +485,12 @@ def _fast_event(value: Any, _: Any) -> Event:
         or type(kind) is not str
         or type(prev) is not str
         or type(hash_) is not str
+        or not _MIN_INT <= seq <= _MAX_INT
+        or not is_text(subject)
+        or not is_text(actor)
+        or not is_text(kind)
+        or not is_text(prev)
+        or not is_text(hash_)
     ):
         raise _Invalid("not an event")
     at = _datetime(value["at"], datetime)
@@ -562,9 +648,9 @@ def _envelope(document: Any) -> tuple[str, int]:
         message = f"a document must be an object, not {_name(document)}"
         raise _refuse([Problem("$", message)], None)
     problems = []
-    extra = sorted(str(k) for k in document if k not in ("kind", "version", "data"))
+    extra = [k for k in document if k not in ("kind", "version", "data")]
     if extra:
-        problems.append(Problem("$", f"unknown fields {extra}"))
+        problems.append(Problem("$", f"unknown fields {_few(extra)}"))
     kind: Any = document.get("kind")
     if type(kind) is not str:  # a list or an object would not even hash
         problems.append(Problem("$.kind", f"expected a string, not {_name(kind)}"))
@@ -707,9 +793,9 @@ def _load_lab(
         problems.append(Problem(path, f"expected an object, not {_name(data)}"))
         return None
     fields = ("id", "region", "policy", "stage", "units", "actors", "innovations", "history")
-    extra = sorted(str(k) for k in data if k not in fields)
+    extra = [k for k in data if k not in fields]
     if extra:
-        problems.append(Problem(path, f"unknown fields {extra}"))
+        problems.append(Problem(path, f"unknown fields {_few(extra)}"))
     missing = [f for f in fields if f not in data]
     problems.extend(Problem(f"{path}.{f}", "is required") for f in missing)
     if missing:
@@ -732,6 +818,10 @@ def _load_lab(
         problems.append(Problem(f"{path}.innovations", f"expected an array, not {_name(raw)}"))
     else:
         for i, item in enumerate(raw):
+            if len(problems) >= MAX_PROBLEMS:  # enough to act on; the rest would only cost
+                unchecked = f"... and {len(raw) - i} more innovations were not checked"
+                problems.append(Problem(f"{path}.innovations[{i}]", unchecked))
+                break
             inn = _innovation(item, f"{path}.innovations[{i}]", problems)
             if inn is not None:
                 innovations.append(inn)
@@ -858,6 +948,17 @@ def _parse(data: object) -> Any:
     else:
         message = f"expected JSON as bytes or str, not {type(data).__name__}"
         raise _refuse([Problem("$", message)], None)
+    if isinstance(raw, bytes):
+        containers = raw.count(b"{") + raw.count(b"[")
+    else:
+        containers = raw.count("{") + raw.count("[")
+    if containers * _limits.MIN_BYTES_PER_CONTAINER > len(raw) + 4096:
+        message = (
+            f"is nested too deeply or too dense: {containers} arrays and objects in {len(raw)} "
+            f"bytes, more than any labflow document (one per "
+            f"{_limits.MIN_BYTES_PER_CONTAINER} bytes at most)"
+        )
+        raise _refuse([Problem("$", message)], None)
     try:
         if _fast is not None:
             return _fast.loads(raw)
@@ -974,7 +1075,7 @@ def json_schema(kind: str) -> dict[str, Any]:
     A schema checks shape and types; loading checks more (hashes, the fold,
     the policy's own rules), so a document that validates may still be refused.
     """
-    if kind not in VERSIONS:
+    if not isinstance(kind, str) or kind not in VERSIONS:
         raise _refuse(
             [Problem("$.kind", f"{kind!r} is not a document kind (one of {', '.join(KINDS)})")],
             None,

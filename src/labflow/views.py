@@ -22,6 +22,7 @@ from typing import Any, Final
 
 import attrs
 
+from labflow._guards import need
 from labflow._schema import _record_schema
 from labflow.errors import GateRefused, InvalidCommand, LabflowError
 from labflow.events import Event
@@ -155,6 +156,7 @@ class ErrorView:
 
 def stage(lab: Lab, stage_id: str) -> StageView:
     """The view of one of the lab's policy's stages."""
+    need(lab, Lab, "a labflow.Lab", "views.stage")
     found: Stage = lab.policy.stage(stage_id)
     return StageView(found.id, lab.policy.index(found.id), found.label_en, found.label_id)
 
@@ -213,6 +215,7 @@ def innovation(lab: Lab, innovation_id: str, *, history: bool = True) -> Innovat
 
     `NotFound` for an unknown id. ``history=False`` leaves the events out (a list page).
     """
+    need(lab, Lab, "a labflow.Lab", "views.innovation")
     inn = lab.innovation(innovation_id)
     unit_name, unit_kind = _kind(lab, inn)
     return InnovationView(
@@ -232,6 +235,7 @@ def innovation(lab: Lab, innovation_id: str, *, history: bool = True) -> Innovat
 
 def lab(subject: Lab) -> LabView:
     """The view of a lab and a summary of every innovation in it, sorted by id."""
+    need(subject, Lab, "a labflow.Lab", "views.lab")
     summaries = []
     for inn in sorted(subject.innovations.values(), key=lambda i: i.id):
         _, kind = _kind(subject, inn)

@@ -7,8 +7,6 @@ with the shapes docs/cli.md lists.
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -396,27 +394,7 @@ def _export(args: argparse.Namespace, out: CommandOutput) -> int:
     elif args.format == "kipp":
         data = exports.to_json(exports.kipp(lab))
     else:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(
-            ["id", "title", "unit", "unit_kind", "stage", "status", "launched", "version", "head"]
-        )
-        for inn in sorted(lab.innovations.values(), key=lambda i: i.id):
-            unit = lab.units.get(inn.unit)
-            writer.writerow(
-                [
-                    inn.id,
-                    inn.title,
-                    inn.unit,
-                    unit.kind.value if unit else "",
-                    inn.stage,
-                    inn.status.value,
-                    inn.launch.at.isoformat() if inn.launch else "",
-                    inn.version,
-                    inn.history[-1].hash,
-                ]
-            )
-        data = buffer.getvalue()
+        data = reports.innovations_csv(lab)  # formula prefixes neutralised
     if args.out:
         _write_file(args.out, data)
         out.note(printable(args.out))

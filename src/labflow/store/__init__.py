@@ -27,11 +27,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, cast, runtime_checkable
 
 import attrs
 
-from labflow.errors import StoreCorrupt, StoreError, StoreLocked, StoreMissing, StoreTooNew
+from labflow.errors import (
+    InvalidCommand,
+    StoreCorrupt,
+    StoreError,
+    StoreLocked,
+    StoreMissing,
+    StoreTooNew,
+)
 from labflow.events import Event, Verification
 from labflow.lab import Clock, Lab, system_clock
 from labflow.model import Innovation
@@ -53,7 +60,10 @@ __all__ = [
 
 
 def _events(value: Iterable[Event]) -> tuple[Event, ...]:
-    return tuple(value)
+    given: object = value  # built by hosts too: say what is wrong, never TypeError
+    if isinstance(given, str | bytes) or not isinstance(given, Iterable):
+        raise StoreError(f"An Append holds a list of events, not {type(given).__name__}.")
+    return cast(tuple[Event, ...], tuple(given))  # each one is checked by the commit
 
 
 @attrs.frozen
@@ -172,6 +182,8 @@ def changes(lab: Lab, before: Mapping[tuple[bool, str], int]) -> list[Append]:
     loaded; innovations not in it are new (version 0). Commands only ever
     append, so the new events are the tail of each history past that version.
     """
+    if not isinstance(lab, Lab) or not isinstance(before, Mapping):
+        raise InvalidCommand("changes() needs a labflow.Lab and the versions it was loaded at.")
     found: list[Append] = []
     start = before.get((True, lab.id), 0)
     if len(lab.history) > start:
@@ -517,6 +529,7 @@ class AsyncSession:
 
     async def __aenter__(self) -> Lab:
         self._lab = await self.store.load(self.lab_id, registry=self._registry, clock=self._clock)
+        self._lab._hooks.hold()  # subscriptions hear of moves once they are committed
         self._before = _versions(self._lab)
         self._watched = _watch(self._lab)
         return self._lab
@@ -533,6 +546,7 @@ class AsyncSession:
         _advance(self._before, appends, self._watched)
         done = tuple(e for a in appends for e in a.events)
         self.committed += done
+        self.lab._hooks.flush()
         return done
 
     async def __aexit__(
@@ -543,3 +557,5 @@ class AsyncSession:
     ) -> None:
         if exc_type is None:
             await self.commit()
+        elif self._lab is not None:
+            self._lab._hooks.drop()

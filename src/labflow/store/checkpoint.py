@@ -27,6 +27,7 @@ from typing import Any, Final
 
 import attrs
 
+from labflow._guards import need, need_all
 from labflow.errors import StoreError
 from labflow.events import verify
 from labflow.store import Store
@@ -86,6 +87,8 @@ def merkle_root(leaves: Iterable[Leaf]) -> str:
     Leaves and inner nodes are hashed with distinct prefixes (0x00, 0x01), so a leaf
     can never pass for a node; an odd node at a level is carried up unchanged.
     """
+    leaves = list(leaves) if isinstance(leaves, list | tuple) else leaves
+    need_all(leaves, Leaf, "checkpoint leaves", "merkle_root")
     level = [
         hashlib.sha256(b"\x00" + _canonical(leaf.as_json())).digest()
         for leaf in sorted(leaves, key=_order)
@@ -238,6 +241,7 @@ def make_checkpoint(
     Every history is verified first: a checkpoint never seals a history that does not
     verify (`CheckpointError` names it).
     """
+    need(store, Store, "a labflow store", "make_checkpoint")
     leaves: list[Leaf] = []
     for lab_id in labs if labs is not None else store.lab_ids():
         for (own, subject), history in _streams(store, lab_id).items():
@@ -280,6 +284,8 @@ def verify_checkpoint(store: Store, checkpoint: Checkpoint, key: object) -> Chec
     position is not the one sealed (a rewrite, even with recomputed hashes), and a
     history that no longer verifies.
     """
+    need(store, Store, "a labflow store", "verify_checkpoint")
+    need(checkpoint, Checkpoint, "a Checkpoint", "verify_checkpoint")
     message = _canonical(checkpoint.statement())
     if not _signature_holds(checkpoint, message, key):
         raise CheckpointError("The checkpoint's signature does not hold: it was altered.")

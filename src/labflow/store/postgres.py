@@ -38,7 +38,7 @@ from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, cast
 
 try:
     import psycopg
@@ -429,6 +429,20 @@ def _upgrade_statements(current: int) -> list[str]:
 # --- The store for threads ---------------------------------------------------------------------
 
 
+def _need_url(url: object, pool_size: object, timeout: object) -> None:
+    """A store is opened on a connection URL (or conninfo text), a pool of 1 to 1,000
+    connections and a timeout of seconds; anything else is refused before connecting."""
+    if not isinstance(url, str) or not url.strip() or "\x00" in url:
+        raise StoreError(
+            f"A PostgreSQL store needs a connection URL (postgresql://...), "
+            f"not {type(url).__name__}."
+        )
+    if type(pool_size) is not int or not 1 <= pool_size <= 1000:
+        raise StoreError("A PostgreSQL store's pool_size is a whole number from 1 to 1000.")
+    if type(timeout) not in (int, float) or not 0 < cast(float, timeout) < 1e6:
+        raise StoreError("A PostgreSQL store's timeout is a positive number of seconds.")
+
+
 class PostgresStore:
     """A `labflow.store.Store` on a PostgreSQL server, through a pool of connections.
 
@@ -443,6 +457,7 @@ class PostgresStore:
     def __init__(
         self, url: str, *, create: bool = False, pool_size: int = 4, timeout: float = 10.0
     ) -> None:
+        _need_url(url, pool_size, timeout)
         self.url = url
         #: where the store is, for messages: the URL without its password
         self.path = _redacted(url)
@@ -661,6 +676,7 @@ class AsyncPostgresStore:
     """
 
     def __init__(self, url: str, *, pool_size: int = 4, timeout: float = 10.0) -> None:
+        _need_url(url, pool_size, timeout)
         self.url = url
         self.path = _redacted(url)
         self._timeout = timeout

@@ -34,7 +34,7 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, cast
 
 from labflow.errors import CommandError, StoreError
 from labflow.events import Event, Verification
@@ -212,13 +212,24 @@ class SQLiteStore:
         durable: bool = False,
         read_only: bool | None = None,
     ) -> None:
+        given: object = path  # a host's value: say what is wrong, never TypeError
+        if not isinstance(given, str | os.PathLike) or "\x00" in str(os.fspath(given)):
+            raise StoreError(f"A database path must be a file name, not {type(given).__name__}.")
+        wait: object = timeout
+        if type(wait) not in (int, float) or not 0 <= cast(float, wait) < 1e9:
+            raise StoreError(f"A store's timeout is a number of seconds, not {wait!r:.40}.")
         self.path = os.fspath(path)
         self._thread = threading.get_ident()
         memory = self.path == ":memory:"
-        if not memory and not create and not Path(self.path).is_file():
-            raise StoreMissing(f"There is no labflow database at {self.path}.")
-        if read_only is None:  # a file this process may not write is opened to read it
-            read_only = not memory and not create and not os.access(self.path, os.W_OK)
+        try:
+            if not memory and not create and not Path(self.path).is_file():
+                raise StoreMissing(f"There is no labflow database at {self.path}.")
+            if read_only is None:  # a file this process may not write is opened to read it
+                read_only = not memory and not create and not os.access(self.path, os.W_OK)
+        except OSError as exc:  # a name too long, a folder it may not look into, ...
+            raise StoreError(
+                f"The database {self.path[:200]} cannot be opened: {exc.strerror or exc}."
+            ) from exc
         if read_only and (create or memory):
             raise StoreError("A read-only store cannot be created, nor kept in memory.")
         #: opened with ``mode=ro``: it reads and verifies, and refuses every commit

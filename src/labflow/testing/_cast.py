@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
+from labflow.errors import InvalidCommand
 from labflow.lab import Lab
 from labflow.model import Actor, Role, Unit
 from labflow.policy import DEFAULT_ROLES, Policy
@@ -42,6 +43,11 @@ def roster(policy: Policy, units: Sequence[Unit]) -> tuple[Actor, ...]:
     the policy adds beyond the defaults one actor holding it (``peran-<role>``,
     or ``peran-<role>-<unit>`` per unit for a unit-scoped role).
     """
+    given: object = units  # a host's value, typed or not
+    if not isinstance(policy, Policy) or isinstance(given, str) or not isinstance(given, Sequence):
+        raise InvalidCommand("roster() needs a labflow.Policy and a list of labflow.Unit.")
+    if not all(isinstance(u, Unit) for u in units):
+        raise InvalidCommand("roster() needs a list of labflow.Unit.")
     cast = [
         Actor(SECRETARIAT, "Sekretariat Laboratorium Inovasi", {Role.SECRETARIAT}),
         Actor(REGIONAL_HEAD, "Bupati", {Role.REGIONAL_HEAD}),
@@ -72,8 +78,10 @@ def permitted(lab: Lab, command: str, actor: object, unit: object = None) -> boo
     policy allows for the command, and a unit-scoped role counts only within
     the actor's own unit (``unit`` is ``None`` for commands on the lab itself).
     """
+    if not isinstance(lab, Lab):
+        raise InvalidCommand(f"permitted() reads a labflow.Lab, not {type(lab).__name__}.")
     found = lab.actors.get(actor) if isinstance(actor, str) else None
-    if found is None:
+    if found is None or not isinstance(command, str):
         return False
     for role in found.roles & lab.policy.allowed(command):
         definition = lab.policy.roles.get(role)

@@ -31,7 +31,10 @@ class StepClock:
             raise InvalidCommand(f"A StepClock needs a timezone-aware start, not {start!r}.")
         if not isinstance(step, timedelta) or step <= timedelta(0):
             raise InvalidCommand(f"A StepClock must move forward by a positive step, not {step!r}.")
-        self.last = start - step  #: the latest reading
+        try:
+            self.last = start - step  #: the latest reading
+        except OverflowError:
+            raise InvalidCommand(f"A StepClock step of {step!r} leaves the calendar.") from None
         self.step = step
         self._held = False
 

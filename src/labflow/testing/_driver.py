@@ -320,7 +320,7 @@ def labs(
     measures how many. Its clock is a `StepClock` from ``start``, so the same draw
     always gives the same lab, hashes included.
     """
-    if max_commands < 0:
+    if type(max_commands) is not int or max_commands < 0:
         raise InvalidCommand(f"labs() needs max_commands >= 0, not {max_commands}.")
 
     @st.composite

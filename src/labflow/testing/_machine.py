@@ -10,7 +10,7 @@ from hypothesis import note
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
 
-from labflow.errors import GateRefused, NotFound, PermissionDenied
+from labflow.errors import GateRefused, InvalidCommand, NotFound, PermissionDenied
 from labflow.events import verify
 from labflow.lab import Lab
 from labflow.model import Unit
@@ -63,6 +63,13 @@ def make_state_machine(
     with ``TestCase = Machine.TestCase`` (set ``Machine.TestCase.settings``)
     or with `hypothesis.stateful.run_state_machine_as_test`.
     """
+    given: object = units  # a host's value, typed or not
+    if given is not None and (
+        isinstance(given, str)
+        or not isinstance(given, Sequence)
+        or not all(isinstance(u, Unit) for u in given)
+    ):
+        raise InvalidCommand("make_state_machine() takes units as a list of labflow.Unit.")
     loaded = policy if isinstance(policy, Policy) else load_policy(policy, registry=registry)
     replay_registry = registry or loaded.registry
     members = st.just(list(units)) if units is not None else unit_lists(max_size=3)

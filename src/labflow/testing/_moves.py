@@ -182,7 +182,9 @@ def random_move(lab: Lab, draw: Draw) -> Move:
     kw: dict[str, Any] = {}
     args: list[Any] = [innovation]
     if command == "record_diagnosis":
-        args.append(maybe_bad(draw, draw(diagnoses()), ("teks", Diagnosis("p", (1,)))))  # type: ignore[arg-type]
+        # A root cause no record refuses but the text rule does (an int is refused when built).
+        bad = Diagnosis("p", ("\x1b[2J",))
+        args.append(maybe_bad(draw, draw(diagnoses()), ("teks", bad)))
     elif command == "submit_plan":
         kw["steps"] = maybe_bad(draw, draw(plans()), ("teks", [None], []))
         kw["budget"] = maybe_bad(

@@ -11,6 +11,15 @@ from labflow.errors import InvalidCommand
 from labflow.model import GOVERNMENT_KINDS, Actor, Diagnosis, PlanStep, Role, Unit, UnitKind
 
 
+def _all(values: object, kind: type) -> bool:
+    """Whether ``values`` is a list (not a text) of ``kind`` values."""
+    return (
+        isinstance(values, Sequence)
+        and not isinstance(values, str)
+        and all(isinstance(v, kind) for v in values)
+    )
+
+
 def idents() -> st.SearchStrategy[str]:
     """Ids as labflow accepts them: short, lowercase, no white space (``dinkes``, ``pkm-2``)."""
     return st.from_regex(r"[a-z][a-z0-9]{0,7}(-[a-z0-9]{1,5}){0,2}", fullmatch=True)
@@ -24,12 +33,16 @@ def texts(*, max_size: int = 24) -> st.SearchStrategy[str]:
 
 def units(kinds: Sequence[UnitKind] | None = None) -> st.SearchStrategy[Unit]:
     """A `labflow.Unit` of one of ``kinds`` (default: any kind)."""
+    if kinds is not None:
+        if isinstance(kinds, str) or not isinstance(kinds, Sequence) or not kinds:
+            raise InvalidCommand(f"units() needs a list of unit kinds, not {kinds!r:.60}.")
+        kinds = [Unit("u", "u", kind).kind for kind in kinds]  # an unknown kind: InvalidCommand
     return st.builds(Unit, idents(), texts(), st.sampled_from(list(kinds or UnitKind)))
 
 
 def unit_lists(*, min_size: int = 1, max_size: int = 4) -> st.SearchStrategy[list[Unit]]:
     """Units with distinct ids, the first always a government unit (so agreements can be made)."""
-    if min_size < 1 or max_size < min_size:
+    if type(min_size) is not int or type(max_size) is not int or not 1 <= min_size <= max_size:
         raise InvalidCommand(
             f"A lab needs at least one unit, and max_size ({max_size}) "
             f"cannot be below min_size ({min_size})."
@@ -55,6 +68,8 @@ def actors(
     units: Sequence[Unit] = (), roles: Sequence[str] = tuple(Role)
 ) -> st.SearchStrategy[Actor]:
     """A `labflow.Actor` holding some of ``roles``, belonging to one of ``units`` or to none."""
+    if not _all(units, Unit) or not _all(roles, str):
+        raise InvalidCommand("actors() needs a list of labflow.Unit and a list of role ids.")
     unit_ids: list[str | None] = [None, *(u.id for u in units)]
     return st.builds(
         Actor,
