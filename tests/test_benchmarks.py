@@ -78,7 +78,9 @@ def _meets(measured: float, target: str) -> bool:
 class TestQuickRun:
     def test_document_says_where_and_when(self, report: dict[str, Any]) -> None:
         """The document names the machine, the Python, the versions, the date and the command."""
-        assert set(report) == {"machine", "python", "versions", "date", "command", "results"}
+        keys = {"machine", "python", "versions", "date", "command", "clock", "results"}
+        assert set(report) == keys
+        assert report["clock"] == "cpu"
         assert report["machine"]
         assert report["python"].startswith(f"{sys.version_info.major}.{sys.version_info.minor}")
         assert report["versions"]["labflow"]
