@@ -203,3 +203,32 @@ def show(result: Result) -> str:
         f" {num(result.baseline_value):>9} {ratio:>13}  {result.target or '':<14} {met}"
     )
     return line + (f"\n{'':<4}{result.note}" if result.note else "")
+
+
+DASH, TIMES = "\N{EN DASH}", "\N{MULTIPLICATION SIGN}"
+
+
+def markdown(results: Sequence[Result]) -> str:
+    """The table for docs/performance.md: one row per result, figures as ``show`` gives them."""
+
+    def num(value: float | None) -> str:
+        if value is None:
+            return DASH
+        return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.2f}"
+
+    lines = [
+        "| figure | labflow | baseline | ratio (IQR) | target | met |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        base = DASH if r.baseline is None else f"{num(r.baseline_value)} {r.unit} ({r.baseline})"
+        ratio = DASH if r.ratio is None else f"{r.ratio:.2f}{TIMES} ({r.iqr or 0:.2f})"
+        met = {True: "met", False: "**not met**", None: DASH}[r.met]
+        target = (
+            (r.target or DASH)
+            .replace("<=", "\N{LESS-THAN OR EQUAL TO}")
+            .replace(">=", "\N{GREATER-THAN OR EQUAL TO}")
+        )
+        value = f"{num(r.value)} {r.unit}" if r.value is not None else (r.note or DASH)
+        lines.append(f"| {r.name} | {value} | {base} | {ratio} | {target} | {met} |")
+    return "\n".join(lines) + "\n"

@@ -139,6 +139,12 @@ def cached(innovations: int, events_per: int, *, say: Callable[[str], None] = pr
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
+    if _being_built(partial):
+        say(f"another run is building {path}; waiting for it ...")
+        while _being_built(partial):
+            time.sleep(10)
+        if path.exists():
+            return path
     for leftover in (partial, Path(f"{partial}-wal"), Path(f"{partial}-shm")):
         leftover.unlink(missing_ok=True)
     say(f"building a registry of {innovations:,} innovations (cached as {path}) ...")
@@ -147,3 +153,11 @@ def cached(innovations: int, events_per: int, *, say: Callable[[str], None] = pr
     partial.rename(path)  # only a finished build is ever reused
     say(f"  {total:,} events in {time.perf_counter() - started:.0f} s")
     return path
+
+
+def _being_built(partial: Path) -> bool:
+    """Whether another run is writing ``partial`` (it changed in the last five minutes)."""
+    try:
+        return time.time() - partial.stat().st_mtime < 300
+    except FileNotFoundError:
+        return False

@@ -1,6 +1,7 @@
 """labflow's performance promises, measured in one run as paired ratios.
 
-    python benchmarks/run.py [--quick] [--json PATH] [--only SECTIONS] [--registry SIZE]
+    python benchmarks/run.py [--quick] [--json PATH] [--markdown PATH] [--only SECTIONS]
+                             [--registry SIZE] [--clock cpu|wall]
     python benchmarks/run.py --profile CASE        # where the time of one case goes
 
 The machines labflow is developed on are shared and noisy: a contender timed a few
@@ -22,7 +23,7 @@ The baselines, run beside labflow:
   "The floor") -- four requirements as one closure, canonical JSON with a prebuilt
   encoder, SHA-256, a record, a role check, the lab-stage rule, a filtered structlog call.
 
-Sections (``--only``): engine, memory, serde, store, registry, imports, postgres. ``--quick``
+Sections (``--only``): engine, memory, serde, store, imports, postgres, registry. ``--quick``
 runs every section on small workloads in well under a minute and asserts nothing about
 time; rows whose workload it shrinks are reported with ``met: null``. The national registry
 at full size (250,000 innovations, 5 million events) runs with ``--registry full``; the
@@ -85,6 +86,7 @@ from _harness import (
     filtered_logging,
     interleave,
     judged,
+    markdown,
     now,
     paired,
     quartiles,
@@ -99,7 +101,7 @@ from labflow.cohort import read_innovations, read_units
 from labflow.store import Append
 
 ROOT = Path(__file__).resolve().parent.parent
-SECTIONS = ("engine", "memory", "serde", "store", "registry", "imports", "postgres")
+SECTIONS = ("engine", "memory", "serde", "store", "imports", "postgres", "registry")
 
 # --- the engine: labflow, bare transitions, a dict machine and the floor -------------------------
 
@@ -1067,6 +1069,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small workloads, a smoke test")
     parser.add_argument("--json", type=Path, help="write the results as JSON to this file")
+    parser.add_argument("--markdown", type=Path, help="write the table as Markdown to this file")
     parser.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections")
     parser.add_argument(
         "--registry",
@@ -1132,9 +1135,9 @@ def main(argv: list[str] | None = None) -> int:
                 2 if quick else 9, 1 if quick else 3, 300 if quick else 5000, folder, quick=quick
             ),
         )
-        section("registry", lambda: registry_section(registry, 1 if quick else 3, folder))
         section("imports", lambda: imports_section(2 if quick else 21, folder))
         section("postgres", lambda: postgres_section(1 if quick else 3, quick))
+        section("registry", lambda: registry_section(registry, 1 if quick else 3, folder))
     if args.json:
         document = {
             **environment(),
@@ -1143,6 +1146,8 @@ def main(argv: list[str] | None = None) -> int:
             "results": [asdict(r) for r in results],
         }
         args.json.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    if args.markdown:
+        args.markdown.write_text(markdown(results), encoding="utf-8")
     return 0
 
 

@@ -56,9 +56,18 @@ PROMISED = (
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    out = tmp_path_factory.mktemp("bench") / "results.json"
+    folder = tmp_path_factory.mktemp("bench")
+    out, table = folder / "results.json", folder / "table.md"
     done = subprocess.run(
-        [sys.executable, str(BENCHMARKS / "run.py"), "--quick", "--json", str(out)],
+        [
+            sys.executable,
+            str(BENCHMARKS / "run.py"),
+            "--quick",
+            "--json",
+            str(out),
+            "--markdown",
+            str(table),
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -67,6 +76,7 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     )
     assert done.returncode == 0, done.stderr[-4000:]
     document: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+    document["_markdown"] = table.read_text(encoding="utf-8")
     return document
 
 
@@ -79,7 +89,7 @@ class TestQuickRun:
     def test_document_says_where_and_when(self, report: dict[str, Any]) -> None:
         """The document names the machine, the Python, the versions, the date and the command."""
         keys = {"machine", "python", "versions", "date", "command", "clock", "results"}
-        assert set(report) == keys
+        assert set(report) - {"_markdown"} == keys
         assert report["clock"] == "cpu"
         assert report["machine"]
         assert report["python"].startswith(f"{sys.version_info.major}.{sys.version_info.minor}")
@@ -128,6 +138,14 @@ class TestQuickRun:
                 measured = row["ratio"] if what == "ratio" else row["value"]
                 assert row["met"] is _meets(measured, row["target"]), row
         assert judged >= 8  # the engine, memory, serde, Kebumen and start-up rows
+
+    def test_markdown_table_has_a_row_per_result(self, report: dict[str, Any]) -> None:
+        """``--markdown`` writes the docs table: a header, then every result by name."""
+        lines = report["_markdown"].splitlines()
+        assert lines[0].startswith("| figure |")
+        assert len(lines) == 2 + len(report["results"])
+        for line, row in zip(lines[2:], report["results"], strict=True):
+            assert line.startswith(f"| {row['name']} |")
 
     def test_quick_does_not_judge_shrunk_workloads(self, report: dict[str, Any]) -> None:
         """A workload --quick makes smaller than the promise's is reported, never met or not."""
