@@ -25,6 +25,7 @@ from labflow.errors import InvalidCommand
 __all__ = [
     "check_ident",
     "check_text",
+    "find_forbidden",
     "ident_phrase",
     "ident_problem",
     "is_text",
@@ -219,6 +220,10 @@ _FORMULA: Final = ("=", "+", "-", "@", "\t", "\r")
 def neutral_cell(value: str) -> str:
     """A CSV cell a spreadsheet shows as text: a leading formula character is quoted with ``'``."""
     return "'" + value if value.startswith(_FORMULA) else value
+
+
+#: The first character the free-text rule refuses in a string (a match), or ``None``.
+find_forbidden: Final = _FORBIDDEN.search
 
 
 def is_text(value: str) -> bool:

@@ -45,6 +45,7 @@ from cattrs.gen import make_dict_structure_fn
 
 from labflow import _limits
 from labflow._schema import document_schema
+from labflow._text import find_forbidden as _find_forbidden
 from labflow._text import is_text, text_problem
 from labflow.errors import DocumentError, LabflowError, PolicyError, Problem
 from labflow.events import Event, expected_hash, verify
@@ -100,6 +101,7 @@ MAX_DEPTH: Final = _limits.MAX_DEPTH
 #: At most this many problems are listed; the last one says how many more there were.
 MAX_PROBLEMS: Final = _limits.MAX_PROBLEMS
 _MAX_ITEMS: Final = _limits.MAX_ITEMS
+_MAX_TEXT: Final = _limits.MAX_TEXT_LENGTH
 _MIN_INT: Final = _limits.MIN_INT
 _MAX_INT: Final = _limits.MAX_INT
 
@@ -193,8 +195,10 @@ def _json_value(value: Any, depth: int = 0) -> Any:
         for key in value:
             if type(key) is not str:
                 raise _Invalid("object keys must be strings")
-            if not is_text(key):
-                raise _Invalid(f"has a key that {text_problem(key)}")
+        if not _all_text("".join(value)):  # one scan for every key; each is looked at if not
+            for key in value:
+                if not is_text(key):
+                    raise _Invalid(f"has a key that {text_problem(key)}")
         items = value.values()
     elif kind is list:
         if len(value) > _MAX_ITEMS:
@@ -205,15 +209,27 @@ def _json_value(value: Any, depth: int = 0) -> Any:
     else:
         raise _Invalid(f"expected a JSON value, not {type(value).__name__}")
     for item in items:
-        if type(item) not in _SCALARS:
+        item_kind = type(item)
+        if item_kind is str:  # inlined: payload strings are most of a document's values
+            if len(item) > _MAX_TEXT or _find_forbidden(item) is not None:
+                raise _Invalid(f"holds a text that {text_problem(item)}")
+        elif item_kind is int:
+            if not _MIN_INT <= item <= _MAX_INT:
+                raise _Invalid(f"holds the integer {_short(item)}, {_INT_RANGE}")
+        elif item_kind not in _SCALARS:
             _json_value(item, depth + 1)
     return value
+
+
+def _all_text(joined: str) -> bool:
+    """Whether ``joined`` (strings run together) has nothing the free-text rule refuses."""
+    return _find_forbidden(joined) is None
 
 
 def _str(value: Any, _: Any) -> str:
     if type(value) is not str:
         raise _Invalid(f"expected a string, not {_name(value)}")
-    if not is_text(value):
+    if len(value) > _MAX_TEXT or _find_forbidden(value) is not None:
         raise _Invalid(f"the text {text_problem(value)}")
     return value
 
@@ -486,11 +502,11 @@ def _fast_event(value: Any, _: Any) -> Event:
         or type(prev) is not str
         or type(hash_) is not str
         or not _MIN_INT <= seq <= _MAX_INT
-        or not is_text(subject)
-        or not is_text(actor)
-        or not is_text(kind)
-        or not is_text(prev)
-        or not is_text(hash_)
+    ):
+        raise _Invalid("not an event")
+    joined = subject + actor + kind + prev + hash_  # one scan for the five texts
+    if (len(joined) > _MAX_TEXT or _find_forbidden(joined) is not None) and not all(
+        map(is_text, (subject, actor, kind, prev, hash_))
     ):
         raise _Invalid("not an event")
     at = _datetime(value["at"], datetime)
