@@ -166,7 +166,12 @@ class Output:
         write(self.out, self._render(styled, colour=self.colour, width=self.width))
 
     def raw(self, text: str) -> None:
-        """``text`` on standard output as it is (a document, a CSV), ending with a newline."""
+        """``text`` on standard output (a document, a CSV), ending with a newline.
+
+        A control character that reached a stored value is written as ``\\u001b``: inside
+        a JSON string that is the same character, and nothing written can drive a terminal.
+        """
+        text = printable(text)
         write(self.out, text if text.endswith("\n") else text + "\n")
 
     def note(self, text: str, *, style: str | None = None) -> None:
