@@ -29,6 +29,15 @@ from labflow._fold import (
     unit_from,
     unit_payload,
 )
+from labflow._gates import (
+    advance_unmet,
+    lab_verdict,
+    launch_verdict,
+    past_agreement,
+    permitted,
+    unit_kind,
+)
+from labflow._replay import SCHEMA, fold_lab, gate_record
 from labflow.errors import (
     CommandError,
     GateRefused,
@@ -49,17 +58,8 @@ from labflow.model import (
     Unit,
     UnitKind,
 )
-from labflow.policy import Policy, Stage, policy_from_dict
-from labflow.requirements import (
-    CohortContext,
-    GateContext,
-    Registry,
-    Unmet,
-    Verdict,
-    action_plan_approved,
-    run_all,
-    unmet,
-)
+from labflow.policy import Policy, Stage
+from labflow.requirements import Registry, Unmet, Verdict, gate_unmet
 
 __all__ = ["CeremonyResult", "Clock", "Lab", "replay_innovation", "replay_lab", "system_clock"]
 
@@ -202,9 +202,6 @@ class CeremonyResult:
     events: tuple[Event, ...]
 
 
-_STRUCTURAL_LAUNCH = "action_plan_approved"
-
-
 @attrs.define(eq=True)
 class Lab:
     """One region's innovation lab: its policy, stage, units, actors and cohort.
@@ -223,6 +220,9 @@ class Lab:
     history: list[Event] = attrs.field(factory=list, repr=False)
     clock: Clock = attrs.field(default=system_clock, eq=False, repr=False, kw_only=True)
     _engine: Engine = attrs.field(init=False, eq=False, repr=False)
+    _gates: dict[tuple[str, UnitKind | None], list[str]] = attrs.field(
+        init=False, eq=False, repr=False, factory=dict
+    )
 
     def __attrs_post_init__(self) -> None:
         self._engine = engine_for(self.policy)
@@ -301,11 +301,7 @@ class Lab:
 
     def gate_unmet(self, innovation: Innovation, stage: Stage, now: datetime) -> tuple[Unmet, ...]:
         """Every unmet requirement of ``stage``'s gate for ``innovation``, the gate alone."""
-        specs = self.policy.gates.get(stage.id, ())
-        if not specs:
-            return ()
-        unit = self.units.get(innovation.unit)
-        return run_all(specs, GateContext(innovation, self, stage, now), _kind(unit))
+        return gate_unmet(self, innovation, stage, now)
 
     def check(self, innovation_id: str, to: str | None = None) -> Verdict:
         """What stands between an innovation and the next stage (or ``to``); changes nothing.
@@ -320,52 +316,7 @@ class Lab:
 
     def _check(self, inn: Innovation, to: str | None, now: datetime) -> tuple[str, list[Unmet]]:
         """The target stage of a move and everything unmet (the hot path of `advance`)."""
-        found: list[Unmet] = []
-        nxt = self._engine.next[inn.stage]
-        target = nxt if to is None else self._stage(to).id
-        if not inn.active:
-            found.append(
-                unmet(
-                    "innovation.withdrawn",
-                    "The innovation is withdrawn; reinstate it first.",
-                    "Inovasi sudah ditarik; aktifkan kembali terlebih dahulu.",
-                )
-            )
-        if target is None:
-            found.append(
-                unmet(
-                    "stage.final",
-                    "The innovation is at the last stage.",
-                    "Inovasi sudah berada di tahap terakhir.",
-                    stage=inn.stage,
-                )
-            )
-            return inn.stage, found
-        if target != nxt:
-            found.append(
-                unmet(
-                    "stage.not_next",
-                    f"{target} is not the next stage after {inn.stage}; "
-                    "innovations move one stage at a time.",
-                    f"{target} bukan tahap berikutnya setelah {inn.stage}; "
-                    "inovasi maju satu tahap setiap kali.",
-                    stage=inn.stage,
-                    target=target,
-                )
-            )
-        index = self.policy.index(target)
-        if not self.policy.self_paced and index > self.policy.index(self.stage):
-            found.append(
-                unmet(
-                    "lab.behind",
-                    f"The lab is still at {self.stage}; innovations cannot get ahead of it.",
-                    f"Laboratorium masih di tahap {self.stage}; inovasi tidak boleh mendahuluinya.",
-                    lab_stage=self.stage,
-                    target=target,
-                )
-            )
-        found.extend(self.gate_unmet(inn, self.policy.stages[index], now))
-        return target, found
+        return advance_unmet(self, self._engine, inn, to, now)
 
     def check_launch(self, innovation_id: str) -> Verdict:
         """What stands between an innovation and its launch; changes nothing.
@@ -377,61 +328,14 @@ class Lab:
         return self._check_launch(self.innovation(innovation_id), self.now())
 
     def _check_launch(self, inn: Innovation, now: datetime) -> Verdict:
-        found: list[Unmet] = []
-        stage = self.policy.stage(inn.stage)
-        if not inn.active:
-            found.append(
-                unmet(
-                    "innovation.withdrawn",
-                    "The innovation is withdrawn; reinstate it first.",
-                    "Inovasi sudah ditarik; aktifkan kembali terlebih dahulu.",
-                )
-            )
-        if inn.launch is not None:
-            found.append(
-                unmet(
-                    "launch.already",
-                    f"The innovation was already launched at {inn.launch.ceremony}.",
-                    f"Inovasi sudah diluncurkan pada {inn.launch.ceremony}.",
-                )
-            )
-        if "deliver" not in stage.covers:
-            found.append(
-                unmet(
-                    "launch.wrong_stage",
-                    f"Innovations are launched at the deliver stage, not at {stage.label_en}.",
-                    f"Inovasi diluncurkan pada tahap deliveri, bukan {stage.label_id}.",
-                    stage=inn.stage,
-                )
-            )
-        ctx = GateContext(inn, self, stage, now)
-        specs = self.policy.launch
-        # Never launched without an approved plan: the built-in check runs unless the policy
-        # states it for every innovation (with its own parameters), not only for some kinds.
-        if not any(s.name == _STRUCTURAL_LAUNCH and s.applies_to is None for s in specs):
-            found.extend(action_plan_approved(ctx))
-        unit = self.units.get(inn.unit)
-        found.extend(run_all(specs, ctx, _kind(unit)))
-        return Verdict(inn.id, "launch", inn.stage, tuple(found))
+        return launch_verdict(self, inn, now)
 
     def check_lab(self) -> Verdict:
         """What keeps the lab from its next stage (the cohort conditions); changes nothing."""
         return self._check_lab(self.now())
 
     def _check_lab(self, now: datetime) -> Verdict:
-        nxt = self._engine.next[self.stage]
-        if nxt is None:
-            final = unmet(
-                "stage.final",
-                "The lab is at its last stage.",
-                "Laboratorium sudah berada di tahap terakhir.",
-                stage=self.stage,
-            )
-            return Verdict(self.id, "lab.advance", self.stage, (final,))
-        stage = self.policy.stage(nxt)
-        specs = self.policy.cohort.get(nxt, ())
-        found = run_all(specs, CohortContext(self, stage, now))
-        return Verdict(self.id, "lab.advance", nxt, found)
+        return lab_verdict(self, self._engine, now)
 
     def verify(self) -> tuple[Verification, ...]:
         """Verify the lab's history and every innovation's; one result each, the lab's first."""
@@ -444,14 +348,10 @@ class Lab:
         actor = self.actors.get(actor_id)
         if actor is None:
             raise NotFound("actor", actor_id, where=f"lab {self.id!r}")
-        allowed = self.policy.allowed(command)
-        if (unit is None or actor.unit == unit) and not actor.roles.isdisjoint(allowed):
+        if permitted(self.policy, actor, command, unit):
             return actor
+        allowed = self.policy.allowed(command)
         held = actor.roles & allowed
-        for role in held:
-            definition = self.policy.roles.get(role)
-            if definition is None or definition.scope != "unit":
-                return actor
         if held:
             raise PermissionDenied(
                 actor_id,
@@ -481,6 +381,7 @@ class Lab:
         payload: dict[str, Any],
         now: datetime | None = None,
     ) -> Event:
+        payload["lab_v"] = len(self.history)
         event = _next_event(
             inn.id, inn.history, self.now() if now is None else now, by, kind, payload
         )
@@ -499,14 +400,7 @@ class Lab:
 
     def _past_agreement(self, inn: Innovation) -> bool:
         """Whether ``inn`` has entered a stage whose gate requires a signed agreement of it."""
-        unit = self.units.get(inn.unit)
-        kind = _kind(unit)
-        for stage in self.policy.stages[1 : self.policy.index(inn.stage) + 1]:
-            for spec in self.policy.gates.get(stage.id, ()):
-                applies = spec.applies_to is None or kind in spec.applies_to
-                if spec.name == "agreement_signed" and applies:
-                    return True
-        return False
+        return past_agreement(self, inn)
 
     def _active(self, innovation_id: str) -> Innovation:
         inn = self.innovation(innovation_id)
@@ -601,7 +495,10 @@ class Lab:
         verdict = self._check_lab(self.now())
         if not verdict.ok:
             raise GateRefused(verdict)
-        return self._commit_lab(by, "lab.advanced", {"from": self.stage, "to": verdict.target})
+        # What the decision counted, so that replay can judge it on the same cohort.
+        counted = {i.id: len(i.history) for i in self.innovations.values()}
+        payload = {"from": self.stage, "to": verdict.target, "cohort": counted}
+        return self._commit_lab(by, "lab.advanced", payload)
 
     @_command("launch_cohort")
     def launch_cohort(
@@ -641,7 +538,7 @@ class Lab:
         }
         # Every event is built -- one clock reading, every encoding done -- before any is
         # applied, so nothing that can fail comes after the first launch: nothing partial.
-        launched = {"ceremony": ceremony}
+        launched = {"ceremony": ceremony, "lab_v": len(self.history)}
         launches = [
             (inn, _next_event(inn.id, inn.history, now, by, "innovation.launched", launched))
             for inn in ready
@@ -693,6 +590,7 @@ class Lab:
         return self._open(innovation_id, by, "innovation.registered", payload)
 
     def _open(self, innovation_id: str, by: str, kind: str, payload: dict[str, Any]) -> Event:
+        payload["lab_v"] = len(self.history)
         event = _next_event(innovation_id, (), self.now(), by, kind, payload)
         inn = apply_innovation(None, event)
         self.innovations[inn.id] = inn
@@ -1013,7 +911,16 @@ class Lab:
         target, found = self._check(inn, None, now)
         if found:
             raise GateRefused(Verdict(inn.id, "advance", target, tuple(found)))
-        return self._commit(inn, by, "innovation.advanced", {"from": inn.stage, "to": target}, now)
+        payload = {"from": inn.stage, "to": target, "gate": self._gate(target, inn.unit)}
+        return self._commit(inn, by, "innovation.advanced", payload, now)
+
+    def _gate(self, stage: str, unit: str) -> list[str]:
+        """The requirements of ``stage``'s gate that apply to ``unit``: what an advance passed."""
+        kind = unit_kind(self.units.get(unit))
+        names = self._gates.get((stage, kind))
+        if names is None:
+            names = self._gates[(stage, kind)] = gate_record(self.policy, stage, kind)
+        return list(names)
 
     @_command("return")
     def return_to(self, innovation_id: str, stage: str, *, reason: str, by: str) -> Event:
@@ -1067,7 +974,19 @@ def _next_event(
     kind: str,
     payload: dict[str, Any],
 ) -> Event:
-    """The event that would follow ``history``; `InvalidCommand` if it cannot be recorded."""
+    """The event that would follow ``history``; `InvalidCommand` if it cannot be recorded.
+
+    The payload gets its schema version (``v``); the clock may not go back within a history.
+    """
+    if history and at < history[-1].at:
+        raise InvalidCommand(
+            f"The lab's clock reads {at.isoformat()}, before the last event of {subject} "
+            f"({history[-1].at.isoformat()}); a history's times never go back.",
+            f"Jam laboratorium menunjukkan {at.isoformat()}, sebelum peristiwa terakhir "
+            f"{subject} ({history[-1].at.isoformat()}); waktu riwayat tidak boleh mundur.",
+            code="clock.backwards",
+            data={"subject": subject},
+        )
     try:
         return make_event(
             subject,
@@ -1075,7 +994,7 @@ def _next_event(
             at,
             by,
             kind,
-            payload,
+            {**payload, "v": SCHEMA},
             history[-1].hash if history else GENESIS,
         )
     except (TypeError, ValueError, RecursionError) as exc:
@@ -1086,10 +1005,6 @@ def _next_event(
             code="event.unencodable",
             data={"kind": kind},
         ) from exc
-
-
-def _kind(unit: Unit | None) -> UnitKind | None:
-    return unit.kind if unit is not None else None
 
 
 def _initiator(value: Initiator | str) -> Initiator:
@@ -1183,50 +1098,19 @@ def replay_lab(
     registry: Registry | None = None,
     clock: Clock = system_clock,
 ) -> Lab:
-    """Rebuild a lab from its own history and its innovations' histories."""
-    if not history or history[0].kind != "lab.created":
-        raise HistoryError(
-            history[0].subject if history else "a lab",
-            1 if history else None,
-            "a lab's history must start with its lab.created event",
-            "riwayat laboratorium harus diawali peristiwa lab.created",
-            code="history.no_creation",
-        )
-    first = history[0].payload
-    try:
-        source = f"lab {first['id']!r}"
-        policy = policy_from_dict(first["policy"], source=source, registry=registry)
-        lab = Lab(first["id"], first["region"], policy, policy.stages[0].id, clock=clock)
-    except (KeyError, TypeError) as exc:
-        raise HistoryError(
-            history[0].subject,
-            1,
-            f"the lab.created event is malformed: missing {exc}",
-            f"peristiwa lab.created rusak: {exc} tidak ada",
-            code="history.unreadable",
-        ) from exc
-    for event in history:
-        if event.kind not in _LAB_KINDS:
-            raise HistoryError(
-                event.subject,
-                event.seq,
-                f"{event.kind!r} is not an event of a lab",
-                f"{event.kind!r} bukan peristiwa laboratorium",
-                code="history.unknown_kind",
-                data={"kind": event.kind},
-            )
-        try:
-            _apply_lab(lab, event)
-        except (KeyError, TypeError, ValueError, NotFound) as exc:
-            raise HistoryError(
-                event.subject,
-                event.seq,
-                f"its {event.kind} payload cannot be applied ({exc!r})",
-                f"muatan {event.kind}-nya tidak dapat diterapkan ({exc!r})",
-                code="history.unreadable",
-                data={"kind": event.kind},
-            ) from exc
-    for inn_history in innovations:
-        inn = replay_innovation(inn_history)
-        lab.innovations[inn.id] = inn
+    """Rebuild a lab from its own history and its innovations' histories, checking each event.
+
+    Every event is re-checked against the rules its command obeyed (see
+    ``docs/history.md``): a history that replays is one the commands could have
+    produced. Raises `HistoryError` naming the first event that is not, and
+    `PolicyError` naming a custom requirement the recorded policy uses that
+    ``registry`` does not hold.
+    """
+    folded = fold_lab(history, innovations, registry=registry)
+    view = folded.view
+    lab = Lab(view.id, view.region, folded.policy, view.stage, clock=clock)
+    lab.units.update(view.units)
+    lab.actors.update(view.actors)
+    lab.innovations.update(folded.innovations)
+    lab.history.extend(history)
     return lab

@@ -20,9 +20,9 @@ from typing import Any
 import attrs
 
 from labflow._fold import apply_innovation, unit_from
+from labflow._replay import LAB_KINDS, fold_lab
 from labflow.errors import StoreError
 from labflow.events import GENESIS, Event, expected_hash
-from labflow.lab import _LAB_KINDS
 from labflow.model import (
     ActionPlan,
     Initiator,
@@ -183,7 +183,7 @@ def units_of(append: Append) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
     for event in append.events:
         where = f"event {event.seq} of {event.subject!r}"
-        if event.kind not in _LAB_KINDS:
+        if event.kind not in LAB_KINDS:
             raise StoreError(f"Refused to store {where}: {event.kind!r} is not a lab event.")
         try:
             if event.kind == "lab.created":
@@ -213,3 +213,64 @@ def stage_ids(created: Event) -> tuple[str, ...]:
     if not ids or not all(isinstance(i, str) for i in ids) or len(set(ids)) != len(ids):
         raise ValueError("its policy's stages are not distinct ids")
     return ids
+
+
+# --- The validating fold: what commands could have produced ---------------------------------
+
+
+def fold_needs(appends: Sequence[Append]) -> tuple[bool, set[str]]:
+    """Which stored innovation streams the validating fold must read for ``appends``.
+
+    ``(True, ...)`` when the commit moves the lab (its cohort conditions are judged on
+    every innovation); otherwise the streams written, those a ceremony lists, and the origin
+    of a replica.
+    """
+    subjects: set[str] = set()
+    for append in appends:
+        if append.lab:
+            if any(e.kind == "lab.advanced" for e in append.events):
+                return True, subjects
+            for event in append.events:
+                launched = (
+                    event.payload.get("launched") if event.kind == "lab.ceremony_held" else None
+                )
+                if isinstance(launched, list):
+                    subjects.update(s for s in launched if isinstance(s, str))
+        elif append.events:
+            subjects.add(append.subject)
+            first = append.events[0]
+            if append.expected == 0 and first.kind == "innovation.replicated":
+                replication = first.payload.get("replication")
+                origin = (
+                    replication.get("origin_innovation") if isinstance(replication, dict) else None
+                )
+                if isinstance(origin, str):
+                    subjects.add(origin)
+    return False, subjects
+
+
+def check_fold(
+    own: Sequence[Event], stored: Mapping[str, Sequence[Event]], appends: Sequence[Append]
+) -> None:
+    """Refuse, with `labflow.HistoryError`, appends that commands could not have produced.
+
+    ``own`` is the lab's stored history and ``stored`` the stored histories
+    `fold_needs` asked for. The kept events were checked when they were committed,
+    so only the new ones are judged -- against the lab as their events say they saw it.
+    """
+    new_own: Sequence[Event] = ()
+    new: dict[str, Sequence[Event]] = {}
+    for append in appends:
+        if append.lab:
+            new_own = append.events
+        elif append.events:
+            new[append.subject] = append.events
+    check_from: dict[str | None, int] = {None: len(own)}
+    histories = []
+    for subject in sorted(set(stored) | set(new)):
+        before = stored.get(subject, ())
+        after = new.get(subject, ())
+        if before or after:
+            check_from[subject] = len(before)
+            histories.append([*before, *after])
+    fold_lab([*own, *new_own], histories, strict_policy=False, check_from=check_from)

@@ -50,7 +50,15 @@ from labflow.store import (
     StoreMissing,
     StoreTooNew,
 )
-from labflow.store._common import Row, check_append, project, refuse_malformed, units_of
+from labflow.store._common import (
+    Row,
+    check_append,
+    check_fold,
+    fold_needs,
+    project,
+    refuse_malformed,
+    units_of,
+)
 
 __all__ = ["APPLICATION_ID", "PARALLEL_FROM", "SCHEMA_VERSION", "SQLiteStore"]
 
@@ -365,14 +373,45 @@ class SQLiteStore:
                 if found != append.expected:
                     raise ConflictError(append.subject, append.expected, found)
                 check_append(lab_id, append, row[2] if row is not None else GENESIS)
+            self._check_fold(conn, lab_id, appends)
+            for append in appends:
                 if not append.events:
                     continue
+                row = rows.get((append.lab, append.subject))
                 if append.lab:
                     writes.append((append, None, units_of(append)))
                 else:
                     before = None if row is None else Row(row[3], row[4], row[5], bool(row[6]))
                     writes.append((append, project(append, before), []))
             self._write(conn, lab_id, writes, rows)
+
+    def _check_fold(self, conn: sqlite3.Connection, lab_id: str, appends: Sequence[Append]) -> None:
+        """Run the validating fold over the new events and the stored streams they need."""
+        everything, subjects = fold_needs(appends)
+        query = (
+            "SELECT s.is_lab, s.subject, e.seq, e.at, e.actor, e.kind, e.payload, e.prev, "
+            "e.hash FROM streams s JOIN events e ON e.stream = s.id WHERE s.lab = ? AND {} "
+            "ORDER BY s.is_lab DESC, s.subject, e.seq"
+        )
+        if everything:
+            rows: list[tuple[Any, ...]] = list(self._all_events(conn, lab_id))
+        else:
+            rows = conn.execute(query.format("s.is_lab = 1"), (lab_id,)).fetchall()
+            chosen = sorted(subjects)
+            for at in range(0, len(chosen), 500):
+                chunk = chosen[at : at + 500]
+                marks = ",".join("?" * len(chunk))
+                where = f"s.is_lab = 0 AND s.subject IN ({marks})"
+                rows += conn.execute(query.format(where), [lab_id, *chunk]).fetchall()
+        own: list[Event] = []
+        stored: dict[str, list[Event]] = {}
+        for row in rows:
+            event = self._event(row[1:])
+            if row[0]:
+                own.append(event)
+            else:
+                stored.setdefault(event.subject, []).append(event)
+        check_fold(own, stored, appends)
 
     def _stream_rows(
         self, conn: sqlite3.Connection, lab_id: str, appends: Sequence[Append]
