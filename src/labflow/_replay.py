@@ -38,6 +38,7 @@ from typing import Any, Final, NoReturn
 
 import attrs
 
+from labflow._catalogue import KIND_COMMAND
 from labflow._engine import Engine, engine_for
 from labflow._fold import INNOVATION_KINDS, OPENING_KINDS, actor_from, apply_innovation, unit_from
 from labflow._gates import advance_unmet, lab_verdict, launch_verdict, past_agreement, permitted
@@ -60,31 +61,11 @@ __all__ = [
 SCHEMA: Final = 2
 
 #: The command each innovation event kind is the result of (its permission).
-_INNOVATION_COMMAND: Final = {
-    "innovation.registered": "register",
-    "innovation.replicated": "replicate",
-    "innovation.diagnosis_recorded": "record_diagnosis",
-    "innovation.plan_submitted": "submit_plan",
-    "innovation.plan_approved": "approve_plan",
-    "innovation.agreement_drawn_up": "draw_up_agreement",
-    "innovation.agreement_signed": "sign_agreement",
-    "innovation.permission_granted": "grant_permission",
-    "innovation.launched": "record_launch",
-    "innovation.evidence_attached": "attach_evidence",
-    "innovation.exhibit_registered": "register_exhibit",
-    "innovation.advanced": "advance",
-    "innovation.returned": "return",
-    "innovation.withdrawn": "withdraw",
-    "innovation.reinstated": "reinstate",
-}
+_INNOVATION_COMMAND: Final = {k: c for k, c in KIND_COMMAND.items() if k.startswith("innovation.")}
 #: The command each lab event kind is the result of (``lab.created`` needs none).
 _LAB_COMMAND: Final[Mapping[str, str | None]] = {
     "lab.created": None,
-    "lab.unit_added": "add_unit",
-    "lab.actor_added": "add_actor",
-    "lab.roles_set": "set_roles",
-    "lab.advanced": "advance_lab",
-    "lab.ceremony_held": "launch_cohort",
+    **{k: c for k, c in KIND_COMMAND.items() if k.startswith("lab.")},
 }
 LAB_KINDS: Final = frozenset(_LAB_COMMAND)
 #: Kinds that may only happen to an active innovation.

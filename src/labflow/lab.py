@@ -9,7 +9,9 @@ nothing. An accepted command builds one event, applies it with the same fold
 
 from __future__ import annotations
 
+import copy
 import functools
+import inspect
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, Concatenate, Final, ParamSpec, TypeVar
@@ -17,6 +19,7 @@ from typing import Any, Concatenate, Final, ParamSpec, TypeVar
 import attrs
 
 from labflow import audit
+from labflow._catalogue import CATALOGUE, COMMANDS, CommandSpec, by_name
 from labflow._engine import Engine, engine_for
 from labflow._fold import (
     INNOVATION_KINDS,
@@ -59,7 +62,7 @@ from labflow.model import (
     UnitKind,
 )
 from labflow.policy import Policy, Stage
-from labflow.requirements import Registry, Unmet, Verdict, gate_unmet
+from labflow.requirements import Registry, Unmet, Verdict, gate_unmet, unmet
 
 __all__ = ["CeremonyResult", "Clock", "Lab", "replay_innovation", "replay_lab", "system_clock"]
 
@@ -87,11 +90,13 @@ def _command(
             try:
                 return method(self, *args, **kwargs)
             except GateRefused as exc:
-                audit.gate_refused(self, name, str(kwargs.get("by")), exc.verdict)
+                if not self._dry:
+                    audit.gate_refused(self, name, str(kwargs.get("by")), exc.verdict)
                 raise
             except CommandError as exc:
-                subject = args[0] if args and isinstance(args[0], str) else None
-                audit.command_refused(self, name, str(kwargs.get("by")), subject, exc)
+                if not self._dry:
+                    subject = args[0] if args and isinstance(args[0], str) else None
+                    audit.command_refused(self, name, str(kwargs.get("by")), subject, exc)
                 raise
 
         return run
@@ -223,6 +228,8 @@ class Lab:
     _gates: dict[tuple[str, UnitKind | None], list[str]] = attrs.field(
         init=False, eq=False, repr=False, factory=dict
     )
+    #: a throwaway copy that `check` runs a command on: it emits nothing, skips the role check
+    _dry: bool = attrs.field(init=False, default=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         self._engine = engine_for(self.policy)
@@ -303,16 +310,152 @@ class Lab:
         """Every unmet requirement of ``stage``'s gate for ``innovation``, the gate alone."""
         return gate_unmet(self, innovation, stage, now)
 
-    def check(self, innovation_id: str, to: str | None = None) -> Verdict:
-        """What stands between an innovation and the next stage (or ``to``); changes nothing.
+    def check(
+        self,
+        command: str,
+        subject: str | None = None,
+        /,
+        *,
+        by: str | None = None,
+        to: str | None = None,
+        **arguments: Any,
+    ) -> Verdict:
+        """Whether ``by`` could run ``command`` on ``subject`` now, and why not; changes nothing.
 
-        Lists every unmet item -- the gate's requirements and the move's own
-        conditions (withdrawn, last stage, ahead of the lab) -- with no short-circuit.
-        `advance` succeeds exactly when this finds nothing.
+        ``lab.check("advance", "muttu-1000", by="sekretariat")`` runs the command on a
+        throwaway copy of the lab at this moment and reports every reason it would be
+        refused: the actor's permission (code ``permission.*``) and then everything the
+        command finds unmet -- a gate's every requirement, or the first precondition it
+        stops at. `send` with the same arguments succeeds exactly when this is clean.
+
+        The original form ``lab.check(innovation_id)`` (no ``by``) still answers what stands
+        between an innovation and its next stage (or ``to``), with no actor considered.
         """
+        if by is None:  # check(innovation_id) or check(innovation_id, to)
+            return self._advance_verdict(command, to if to is not None else subject)
+        return self._dry_run(command, subject, by, arguments)
+
+    def _advance_verdict(self, innovation_id: str, to: str | None) -> Verdict:
         inn = self.innovation(innovation_id)
         target, found = self._check(inn, to, self.now())
         return Verdict(inn.id, "advance", target, tuple(found))
+
+    # --- send, check, allowed -------------------------------------------------------------
+
+    def send(
+        self, command: str, subject: str | None = None, /, *, by: str, **arguments: Any
+    ) -> Any:
+        """Run ``command`` (a name of `labflow.COMMANDS`) on ``subject`` as ``by``.
+
+        ``lab.send("advance", "muttu-1000", by="sekretariat")`` is ``lab.advance("muttu-1000",
+        by="sekretariat")``; ``arguments`` are the command's own (``reason=``, ``title=``...).
+        Returns what the command returns (an `Event`, or a `CeremonyResult`).
+        """
+        spec = _spec(command)
+        return _invoke(self, spec, subject, by, arguments)
+
+    def allowed(self, *, by: str, subject: str | None = None) -> dict[str, Verdict]:
+        """Every command ``by`` might run on ``subject`` (the lab when ``None``), with its verdict.
+
+        A command that needs no arguments of its own (``advance``, ``approve_plan``,
+        ``sign_agreement``, ``advance_lab``) is judged whole, as `check` does; one that
+        needs arguments is judged on what does not depend on them: the actor's permission
+        and the subject's status.
+        """
+        level = "lab" if subject is None else "innovation"
+        found: dict[str, Verdict] = {}
+        now = self.now()  # one moment for every verdict
+        for spec in CATALOGUE:
+            if spec.level != level or spec.opens:
+                continue
+            if not spec.arguments:
+                found[spec.name] = self._dry_run(spec.name, subject, by, {}, now)
+            else:
+                found[spec.name] = self._standing(spec, subject, by)
+        return found
+
+    def _standing(self, spec: CommandSpec, subject: str | None, by: str) -> Verdict:
+        """The permission and status verdict of a command that needs arguments."""
+        items = list(self._permission_unmet(spec, subject, by, {}))
+        target = self.stage
+        if subject is not None:
+            inn = self.innovation(subject)
+            target = inn.stage
+            if spec.name == "reinstate" and inn.active:
+                items.append(
+                    unmet(
+                        "innovation.not_withdrawn",
+                        f"{inn.id} is not withdrawn.",
+                        f"{inn.id} tidak sedang ditarik.",
+                    )
+                )
+            elif spec.name != "reinstate" and not inn.active:
+                items.append(
+                    unmet(
+                        "innovation.withdrawn",
+                        "The innovation is withdrawn; reinstate it first.",
+                        "Inovasi sudah ditarik; aktifkan kembali terlebih dahulu.",
+                    )
+                )
+        return Verdict(subject or self.id, spec.name, target, tuple(items))
+
+    def _permission_unmet(
+        self, spec: CommandSpec, subject: str | None, by: str, arguments: Mapping[str, Any]
+    ) -> list[Unmet]:
+        unit: str | None = None
+        if spec.opens:
+            unit = arguments.get("unit")
+        elif spec.level == "innovation" and subject is not None:
+            unit = self.innovation(subject).unit
+        try:
+            self._authorize(spec.name, by, unit)
+        except CommandError as exc:
+            return [_unmet_of(exc)]
+        return []
+
+    def _dry_run(
+        self,
+        command: str,
+        subject: str | None,
+        by: str,
+        arguments: Mapping[str, Any],
+        now: datetime | None = None,
+    ) -> Verdict:
+        spec = _spec(command)
+        found = self._permission_unmet(spec, subject, by, arguments)
+        now = self.now() if now is None else now
+        shadow = self._shadow(spec, subject, now)
+        target = (
+            self.stage
+            if subject is None or subject not in self.innovations
+            else (self.innovations[subject].stage)
+        )
+        try:
+            _invoke(shadow, spec, subject, by, arguments)
+        except GateRefused as exc:
+            target = exc.verdict.target
+            found.extend(exc.verdict.unmet)
+        except CommandError as exc:
+            item = _unmet_of(exc)
+            if all(f.code != item.code for f in found):
+                found.append(item)
+        return Verdict(subject or self.id, command, target, tuple(found))
+
+    def _shadow(self, spec: CommandSpec, subject: str | None, now: datetime) -> Lab:
+        """A copy the command can change without touching this lab: what it could change, copied."""
+        shadow = copy.copy(self)
+        shadow._dry = True
+        shadow.clock = lambda: now
+        shadow.units = dict(self.units)
+        shadow.actors = dict(self.actors)
+        shadow.history = list(self.history)
+        shadow.innovations = dict(self.innovations)
+        chosen = list(self.innovations) if spec.name == "launch_cohort" else [subject]
+        for ident in chosen:
+            inn = self.innovations.get(ident) if ident is not None else None
+            if inn is not None:
+                shadow.innovations[inn.id] = attrs.evolve(inn, history=list(inn.history))
+        return shadow
 
     def _check(self, inn: Innovation, to: str | None, now: datetime) -> tuple[str, list[Unmet]]:
         """The target stage of a move and everything unmet (the hot path of `advance`)."""
@@ -348,6 +491,8 @@ class Lab:
         actor = self.actors.get(actor_id)
         if actor is None:
             raise NotFound("actor", actor_id, where=f"lab {self.id!r}")
+        if self._dry:  # `check` judged the permission apart, to report it with the rest
+            return actor
         if permitted(self.policy, actor, command, unit):
             return actor
         allowed = self.policy.allowed(command)
@@ -1005,6 +1150,41 @@ def _next_event(
             code="event.unencodable",
             data={"kind": kind},
         ) from exc
+
+
+def _spec(command: object) -> CommandSpec:
+    spec = by_name(command) if isinstance(command, str) else None
+    if spec is None:
+        raise InvalidCommand(
+            f"{command!r} is not a command (one of {', '.join(COMMANDS)}).",
+            f"{command!r} bukan perintah (salah satu dari {', '.join(COMMANDS)}).",
+            code="command.unknown",
+            data={"command": str(command)},
+        )
+    return spec
+
+
+def _invoke(
+    lab: Lab, spec: CommandSpec, subject: str | None, by: str, arguments: Mapping[str, Any]
+) -> Any:
+    """Call the method of ``spec`` on ``lab``; arguments it does not take are `InvalidCommand`."""
+    method = getattr(lab, spec.method)
+    args = () if subject is None else (subject,)
+    try:
+        inspect.signature(method).bind(*args, by=by, **arguments)
+    except TypeError as exc:
+        raise InvalidCommand(
+            f"{spec.name} cannot take these arguments: {exc}.",
+            f"{spec.name} tidak menerima argumen ini: {exc}.",
+            code="command.arguments",
+            data={"command": spec.name},
+        ) from None
+    return method(*args, by=by, **arguments)
+
+
+def _unmet_of(error: CommandError) -> Unmet:
+    """A refusal as one unmet item: its code, its two messages, its data."""
+    return Unmet(error.code, error.message_en, error.message_id, dict(error.data))
 
 
 def _initiator(value: Initiator | str) -> Initiator:
