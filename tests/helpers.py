@@ -189,3 +189,16 @@ def refused(
     with pytest.raises(error, match=match) as info:
         yield info
     assert snapshot(lab) == before
+
+
+def body(event: lf.Event) -> dict[str, Any]:
+    """An event's payload without its schema version and the lab version it saw.
+
+    Asserts the payload is of the current schema and, for an innovation's event,
+    records a lab version.
+    """
+    payload = dict(event.payload)
+    assert payload.pop("v") == 2
+    if event.kind.startswith("innovation."):
+        assert isinstance(payload.pop("lab_v"), int)
+    return payload

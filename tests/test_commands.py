@@ -15,6 +15,7 @@ from helpers import (
     STAFF,
     UNITS,
     FixedClock,
+    body,
     bring_to,
     cohort,
     make_lab,
@@ -122,7 +123,7 @@ def test_add_unit(lab: lf.Lab) -> None:
         kind="lab.unit_added",
         actor="sekretariat",
     )
-    assert event.payload == {
+    assert body(event) == {
         "unit": {"id": "desa-sruweng", "name": "Desa Sruweng", "kind": "village"}
     }
     assert lab.units["desa-sruweng"] == unit
@@ -186,7 +187,7 @@ def test_set_roles(lab: lf.Lab) -> None:
         kind="lab.roles_set",
         actor="sekretariat",
     )
-    assert event.payload == {"actor": "fasilitator", "roles": ["facilitator", "secretariat"]}
+    assert body(event) == {"actor": "fasilitator", "roles": ["facilitator", "secretariat"]}
     assert lab.actors["fasilitator"].roles == {"secretariat", "facilitator"}
 
 
@@ -215,7 +216,11 @@ def test_advance_lab(lab: lf.Lab) -> None:
         kind="lab.advanced",
         actor="sekretariat",
     )
-    assert event.payload == {"from": "drum_up", "to": "diagnose"}
+    assert body(event) == {
+        "from": "drum_up",
+        "to": "diagnose",
+        "cohort": {"ino-bag-tapem": 1, "ino-dinkes": 1, "ino-pkm-gombong": 1},
+    }
     assert lab.stage == "diagnose"
 
 
@@ -288,7 +293,7 @@ def test_launch_cohort_launches_the_ready_and_reports_the_rest(lab: lf.Lab) -> N
         assert inn.launch == lf.Launch(inn.history[-1].at, "Peluncuran 182 inovasi", "bupati")
     ceremony = lab.history[-1]
     assert ceremony.kind == "lab.ceremony_held"
-    assert ceremony.payload == {
+    assert body(ceremony) == {
         "ceremony": "Peluncuran 182 inovasi",
         "launched": ["ino-bag-tapem", "ino-pkm-gombong"],
         "refused": {INO: ["action_plan.not_approved"]},
@@ -363,7 +368,7 @@ def test_register(lab: lf.Lab) -> None:
         kind="innovation.registered",
         actor="staf-tapem",
     )
-    assert event.payload == {
+    assert body(event) == {
         "lab": "kebumen",
         "title": "ELEGAN",
         "unit": "bag-tapem",
@@ -508,7 +513,7 @@ def test_record_diagnosis(lab: lf.Lab) -> None:
         kind="innovation.diagnosis_recorded",
         actor="staf-dinkes",
     )
-    assert event.payload == {
+    assert body(event) == {
         "problem": "Antrean panjang",
         "root_causes": ["SOP", "SDM"],
         "readiness": "siap",
@@ -527,7 +532,7 @@ def test_submit_plan(lab: lf.Lab) -> None:
         kind="innovation.plan_submitted",
         actor="staf-dinkes",
     )
-    assert event.payload == {
+    assert body(event) == {
         "steps": [{"description": "Susun SOP", "responsible": "Kasubag", "due": "2016-06-01"}],
         "stakeholders": ["BPJS"],
         "budget": 5_000_000,
@@ -561,7 +566,7 @@ def test_approve_plan(lab: lf.Lab) -> None:
         kind="innovation.plan_approved",
         actor="kadinkes",
     )
-    assert event.payload == {"roles": ["unit_head"]}
+    assert body(event) == {"roles": ["unit_head"]}
     plan = lab.innovation(INO).action_plan
     assert plan is not None
     assert (plan.approved_by, plan.approved_at, plan.approver_roles) == (
@@ -623,7 +628,7 @@ def test_draw_up_and_sign_agreement(lab: lf.Lab) -> None:
         kind="innovation.agreement_drawn_up",
         actor="sekretariat",
     )
-    assert drawn.payload == {
+    assert body(drawn) == {
         "regional_head": "bupati",
         "unit_head": "kadinkes",
         "terms": "12 bulan",
@@ -639,7 +644,7 @@ def test_draw_up_and_sign_agreement(lab: lf.Lab) -> None:
         kind="innovation.agreement_signed",
         actor="bupati",
     )
-    assert signed.payload == {"role": "regional_head"}
+    assert body(signed) == {"role": "regional_head"}
     agreement = lab.innovation(INO).agreement
     assert agreement is not None
     assert agreement.signatures == (lf.Signature("bupati", "regional_head", signed.at),)
@@ -721,7 +726,7 @@ def test_grant_permission(lab: lf.Lab) -> None:
         kind="innovation.permission_granted",
         actor="kadinkes",
     )
-    assert event.payload == {"reference": "800/12/2016"}
+    assert body(event) == {"reference": "800/12/2016"}
     assert lab.innovation(INO).permission == lf.Permission("kadinkes", event.at, "800/12/2016")
 
 
@@ -750,7 +755,7 @@ def test_record_launch(lab: lf.Lab) -> None:
         kind="innovation.launched",
         actor="bupati",
     )
-    assert event.payload == {"ceremony": "Peluncuran"}
+    assert body(event) == {"ceremony": "Peluncuran"}
     assert lab.innovation(INO).launch == lf.Launch(event.at, "Peluncuran", "bupati")
 
 
@@ -801,7 +806,7 @@ def test_attach_evidence(lab: lf.Lab) -> None:
         kind="innovation.evidence_attached",
         actor="staf-dinkes",
     )
-    assert event.payload == {"title": "SK Bupati", "reference": "sk-1"}
+    assert body(event) == {"title": "SK Bupati", "reference": "sk-1"}
     lab.attach_evidence(INO, title="Data", reference="d-2", by="kadinkes")
     evidence = lab.innovation(INO).evidence
     assert evidence[0] == lf.Evidence("SK Bupati", "sk-1", "staf-dinkes", event.at)
@@ -834,7 +839,7 @@ def test_register_exhibit(lab: lf.Lab) -> None:
         kind="innovation.exhibit_registered",
         actor="staf-dinkes",
     )
-    assert event.payload == {"event": "Kebumen Expo", "booth": "B7"}
+    assert body(event) == {"event": "Kebumen Expo", "booth": "B7"}
     assert lab.innovation(INO).exhibit == lf.Exhibit("Kebumen Expo", "B7", "staf-dinkes", event.at)
 
 
@@ -873,7 +878,7 @@ def test_advance(lab: lf.Lab) -> None:
         kind="innovation.advanced",
         actor="fasilitator",
     )
-    assert event.payload == {"from": "drum_up", "to": "diagnose"}
+    assert body(event) == {"from": "drum_up", "to": "diagnose", "gate": ["idea_registered"]}
     assert lab.innovation(INO).stage == "diagnose"
 
 
@@ -938,7 +943,7 @@ def test_return_to(lab: lf.Lab) -> None:
         kind="innovation.returned",
         actor="fasilitator",
     )
-    assert event.payload == {"from": "design", "to": "drum_up", "reason": "Ide belum matang"}
+    assert body(event) == {"from": "design", "to": "drum_up", "reason": "Ide belum matang"}
     assert lab.innovation(INO).stage == "drum_up"
     # the artefacts stay: coming back needs no new diagnosis
     assert lab.innovation(INO).diagnosis is not None
@@ -975,7 +980,7 @@ def test_withdraw_and_reinstate(lab: lf.Lab) -> None:
         kind="innovation.withdrawn",
         actor="kadinkes",
     )
-    assert event.payload == {"reason": "Anggaran dipotong"}
+    assert body(event) == {"reason": "Anggaran dipotong"}
     inn = lab.innovation(INO)
     assert (inn.status, inn.active, inn.stage) == (lf.Status.WITHDRAWN, False, "diagnose")
     event = accepted(
@@ -985,7 +990,7 @@ def test_withdraw_and_reinstate(lab: lf.Lab) -> None:
         kind="innovation.reinstated",
         actor="sekretariat",
     )
-    assert event.payload == {"reason": "Anggaran ada"}
+    assert body(event) == {"reason": "Anggaran ada"}
     assert (lab.innovation(INO).status, lab.innovation(INO).stage) == (lf.Status.ACTIVE, "diagnose")
 
 

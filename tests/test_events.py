@@ -238,10 +238,15 @@ def test_replay_refuses_what_is_not_a_history(lab: lf.Lab) -> None:
         lf.replay_innovation(inn[1:])
     with pytest.raises(lf.HistoryError, match="not an event of an innovation"):
         lf.replay_innovation([inn[0], lab.history[1]])
-    with pytest.raises(lf.HistoryError, match=r"lab\.created"):
+    with pytest.raises(lf.HistoryError) as cut:
         lf.replay_lab(lab.history[1:])
-    with pytest.raises(lf.HistoryError, match="not an event of a lab"):
+    assert cut.value.code == "history.chain"
+    with pytest.raises(lf.HistoryError, match=r"lab\.created") as opening:
+        lf.replay_lab(inn)
+    assert opening.value.code == "history.no_creation"
+    with pytest.raises(lf.HistoryError) as foreign:
         lf.replay_lab([lab.history[0], inn[1]])
+    assert foreign.value.code == "history.chain"
 
 
 def test_replaying_a_lab_history_that_moves_to_no_stage_is_refused() -> None:
@@ -259,5 +264,7 @@ def test_replaying_a_lab_history_that_moves_to_no_stage_is_refused() -> None:
         {"from": lab.stage, "to": ["nowhere"]},
         last.hash,
     )
-    with pytest.raises(lf.HistoryError, match="cannot be applied"):
+    with pytest.raises(lf.HistoryError, match="nowhere") as info:
         lf.replay_lab([*lab.history, forged])
+    assert info.value.code == "history.stage_order"
+    assert info.value.seq == forged.seq

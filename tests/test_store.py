@@ -12,7 +12,7 @@ import pytest
 import labflow as lf
 import labflow.store
 from _stores import KINDS, open_store
-from helpers import HEAD, STAFF, FixedClock, bring_to, cohort, make_lab, plan_steps, register
+from helpers import HEAD, STAFF, FixedClock, body, bring_to, cohort, make_lab, plan_steps, register
 from labflow._fold import INNOVATION_KINDS
 from labflow.events import make_event
 from labflow.store import Append, InnovationRow, Session, Store
@@ -103,7 +103,7 @@ def test_two_writers_on_one_version_one_wins_the_other_conflicts(store: Store) -
     assert (info.value.subject, info.value.expected, info.value.found) == ("ino-dinkes", 1, 2)
     assert "expected version 1, found version 2" in str(info.value)
     assert contents(store, "kebumen") == before
-    assert store.history("kebumen", "ino-dinkes")[-1].payload == {"reason": "Ditunda"}
+    assert body(store.history("kebumen", "ino-dinkes")[-1]) == {"reason": "Ditunda"}
 
 
 def test_a_state_that_comes_back_still_conflicts(store: Store) -> None:
@@ -394,24 +394,27 @@ def test_a_payload_replay_cannot_read_is_refused_and_writes_nothing(store: Store
     before = contents(store, "kebumen")
     lab.withdraw("ino-bag-tapem", reason="Ditunda", by="sekretariat")
     good = Append("ino-bag-tapem", 1, lab.innovation("ino-bag-tapem").history[1:])
+    # The validating fold judges every new event before anything is written: a HistoryError
+    # naming the event and the rule.
     bad_unit = _next(store, None, "lab.unit_added", {"unit": "oops"})
-    with pytest.raises(lf.StoreError, match="cannot be applied"):
+    with pytest.raises(lf.HistoryError, match="cannot be applied"):
         store.commit("kebumen", [good, Append("kebumen", lab.version, (bad_unit,), lab=True)])
-    bad_move = _next(store, "ino-dinkes", "innovation.advanced", {"too": "design"})
-    with pytest.raises(lf.StoreError, match="cannot be applied"):
+    bad_move = _next(store, "ino-dinkes", "innovation.advanced", {"too": "design", "v": 2})
+    with pytest.raises(lf.HistoryError, match="cannot be applied"):
         store.commit("kebumen", [good, Append("ino-dinkes", 1, (bad_move,))])
     opening = make_event(
         "ino-baru", 1, lab.now(), "sekretariat", "innovation.registered", {}, "0" * 64
     )
-    with pytest.raises(lf.StoreError, match="cannot be applied"):
+    with pytest.raises(lf.HistoryError, match="cannot be applied"):
         store.commit("kebumen", [good, Append("ino-baru", 0, (opening,))])
     not_opening = make_event(
         "ino-baru", 1, lab.now(), "sekretariat", "innovation.withdrawn", {"reason": "x"}, "0" * 64
     )
-    with pytest.raises(lf.StoreError, match="cannot be applied"):
+    with pytest.raises(lf.HistoryError) as info:
         store.commit("kebumen", [Append("ino-baru", 0, (not_opening,))])
+    assert info.value.code == "history.opening"
     unknown = _next(store, None, "lab.renamed", {"to": "x"})
-    with pytest.raises(lf.StoreError, match="not a lab event"):
+    with pytest.raises(lf.HistoryError, match="not an event of a lab"):
         store.commit("kebumen", [Append("kebumen", lab.version, (unknown,), lab=True)])
     assert contents(store, "kebumen") == before
     assert store.load("kebumen").version == lab.version
@@ -465,10 +468,17 @@ def test_rows_equal_the_replayed_innovation_after_every_event(store: Store) -> N
     """Committed one event at a time, every row is what replaying that much history gives;
     the lab used covers every innovation event kind, so a new kind must be added here."""
     lab = _every_kind()
-    store.commit("kebumen", [Append("kebumen", 0, lab.history, lab=True)])
+    # In the order the commands ran: a lab move is committed after what it counted.
+    ordered = [(e.at, 1, None, n, e) for n, e in enumerate(lab.history)]
+    ordered += [
+        (e.at, 0, inn, n, e) for inn in lab.innovations.values() for n, e in enumerate(inn.history)
+    ]
+    ordered.sort(key=lambda item: item[:2])
     seen: set[str] = set()
-    for inn in lab.innovations.values():
-        for n, event in enumerate(inn.history):
+    for _, _, inn, n, event in ordered:
+        if inn is None:
+            store.commit("kebumen", [Append("kebumen", n, (event,), lab=True)])
+        else:
             store.commit("kebumen", [Append(inn.id, n, (event,))])
             seen.add(event.kind)
             replayed = lf.replay_innovation(inn.history[: n + 1])

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
+from labflow._catalogue import EVENT_KINDS
+
 if TYPE_CHECKING:
     from labflow.errors import CommandError
     from labflow.events import Event
@@ -30,31 +32,11 @@ __all__ = ["EVENT_NAMES", "logger"]
 
 logger = structlog.get_logger("labflow")
 
-#: Every event name labflow emits.
-EVENT_NAMES = (
+#: Every event name labflow emits: one per event kind of the command catalogue, two refusals.
+EVENT_NAMES: tuple[str, ...] = (
     "labflow.command.refused",
     "labflow.gate.refused",
-    "labflow.innovation.advanced",
-    "labflow.innovation.agreement_drawn_up",
-    "labflow.innovation.agreement_signed",
-    "labflow.innovation.diagnosis_recorded",
-    "labflow.innovation.evidence_attached",
-    "labflow.innovation.exhibit_registered",
-    "labflow.innovation.launched",
-    "labflow.innovation.permission_granted",
-    "labflow.innovation.plan_approved",
-    "labflow.innovation.plan_submitted",
-    "labflow.innovation.registered",
-    "labflow.innovation.reinstated",
-    "labflow.innovation.replicated",
-    "labflow.innovation.returned",
-    "labflow.innovation.withdrawn",
-    "labflow.lab.actor_added",
-    "labflow.lab.advanced",
-    "labflow.lab.ceremony_held",
-    "labflow.lab.created",
-    "labflow.lab.roles_set",
-    "labflow.lab.unit_added",
+    *("labflow." + kind for kind in EVENT_KINDS),
 )
 
 

@@ -9,7 +9,9 @@ nothing. An accepted command builds one event, applies it with the same fold
 
 from __future__ import annotations
 
+import copy
 import functools
+import inspect
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, Concatenate, Final, ParamSpec, TypeVar
@@ -19,6 +21,7 @@ import attrs
 from labflow import _text as _rules
 from labflow import audit
 from labflow._attributes import attribute_problems
+from labflow._catalogue import CATALOGUE, COMMANDS, CommandSpec, by_name
 from labflow._engine import Engine, engine_for
 from labflow._fold import (
     INNOVATION_KINDS,
@@ -31,8 +34,17 @@ from labflow._fold import (
     unit_from,
     unit_payload,
 )
+from labflow._gates import (
+    advance_unmet,
+    lab_verdict,
+    launch_verdict,
+    past_agreement,
+    permitted,
+    unit_kind,
+)
 from labflow._hooks import Hooks, Subscriptions
 from labflow._limits import MAX_INT
+from labflow._replay import SCHEMA, fold_lab, gate_record
 from labflow.errors import (
     CommandError,
     GateRefused,
@@ -53,14 +65,13 @@ from labflow.model import (
     Unit,
     UnitKind,
 )
-from labflow.policy import Policy, Stage, policy_from_dict
+from labflow.policy import Policy, Stage
 from labflow.requirements import (
     CohortContext,
-    GateContext,
     Registry,
     Unmet,
     Verdict,
-    action_plan_approved,
+    gate_unmet,
     run_all,
     unmet,
 )
@@ -91,11 +102,13 @@ def _command(
             try:
                 return method(self, *args, **kwargs)
             except GateRefused as exc:
-                audit.gate_refused(self, name, str(kwargs.get("by")), exc.verdict)
+                if not self._dry:
+                    audit.gate_refused(self, name, str(kwargs.get("by")), exc.verdict)
                 raise
             except CommandError as exc:
-                subject = args[0] if args and isinstance(args[0], str) else None
-                audit.command_refused(self, name, str(kwargs.get("by")), subject, exc)
+                if not self._dry:
+                    subject = args[0] if args and isinstance(args[0], str) else None
+                    audit.command_refused(self, name, str(kwargs.get("by")), subject, exc)
                 raise
 
         return run
@@ -175,9 +188,6 @@ class CeremonyResult:
     events: tuple[Event, ...]
 
 
-_STRUCTURAL_LAUNCH = "action_plan_approved"
-
-
 @attrs.define(eq=True)
 class Lab:
     """One region's innovation lab: its policy, stage, units, actors and cohort.
@@ -197,6 +207,11 @@ class Lab:
     clock: Clock = attrs.field(default=system_clock, eq=False, repr=False, kw_only=True)
     _engine: Engine = attrs.field(init=False, eq=False, repr=False)
     _hooks: Hooks = attrs.field(init=False, factory=Hooks, eq=False, repr=False)
+    _gates: dict[tuple[str, UnitKind | None], list[str]] = attrs.field(
+        init=False, eq=False, repr=False, factory=dict
+    )
+    #: a throwaway copy that `check` runs a command on: it emits nothing, skips the role check
+    _dry: bool = attrs.field(init=False, default=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         self._engine = engine_for(self.policy)
@@ -275,71 +290,158 @@ class Lab:
 
     def gate_unmet(self, innovation: Innovation, stage: Stage, now: datetime) -> tuple[Unmet, ...]:
         """Every unmet requirement of ``stage``'s gate for ``innovation``, the gate alone."""
-        specs = self.policy.gates.get(stage.id, ())
-        if not specs:
-            return ()
-        unit = self.units.get(innovation.unit)
-        return run_all(specs, GateContext(innovation, self, stage, now), _kind(unit))
+        return gate_unmet(self, innovation, stage, now)
 
-    def check(self, innovation_id: str, to: str | None = None) -> Verdict:
-        """What stands between an innovation and the next stage (or ``to``); changes nothing.
+    def check(
+        self,
+        command: str,
+        subject: str | None = None,
+        /,
+        *,
+        by: str | None = None,
+        to: str | None = None,
+        **arguments: Any,
+    ) -> Verdict:
+        """Whether ``by`` could run ``command`` on ``subject`` now, and why not; changes nothing.
 
-        Lists every unmet item -- the gate's requirements and the move's own
-        conditions (withdrawn, last stage, ahead of the lab) -- with no short-circuit.
-        `advance` succeeds exactly when this finds nothing.
+        ``lab.check("advance", "muttu-1000", by="sekretariat")`` runs the command on a
+        throwaway copy of the lab at this moment and reports every reason it would be
+        refused: the actor's permission (code ``permission.*``) and then everything the
+        command finds unmet -- a gate's every requirement, or the first precondition it
+        stops at. `send` with the same arguments succeeds exactly when this is clean.
+
+        The original form ``lab.check(innovation_id)`` (no ``by``) still answers what stands
+        between an innovation and its next stage (or ``to``), with no actor considered.
         """
+        if by is None:  # check(innovation_id) or check(innovation_id, to)
+            return self._advance_verdict(command, to if to is not None else subject)
+        return self._dry_run(command, subject, by, arguments)
+
+    def _advance_verdict(self, innovation_id: str, to: str | None) -> Verdict:
         inn = self.innovation(innovation_id)
         target, found = self._check(inn, to, self.now())
         return Verdict(inn.id, "advance", target, tuple(found))
 
+    # --- send, check, allowed -------------------------------------------------------------
+
+    def send(
+        self, command: str, subject: str | None = None, /, *, by: str, **arguments: Any
+    ) -> Any:
+        """Run ``command`` (a name of `labflow.COMMANDS`) on ``subject`` as ``by``.
+
+        ``lab.send("advance", "muttu-1000", by="sekretariat")`` is ``lab.advance("muttu-1000",
+        by="sekretariat")``; ``arguments`` are the command's own (``reason=``, ``title=``...).
+        Returns what the command returns (an `Event`, or a `CeremonyResult`).
+        """
+        spec = _spec(command)
+        return _invoke(self, spec, subject, by, arguments)
+
+    def allowed(self, *, by: str, subject: str | None = None) -> dict[str, Verdict]:
+        """Every command ``by`` might run on ``subject`` (the lab when ``None``), with its verdict.
+
+        A command that needs no arguments of its own (``advance``, ``approve_plan``,
+        ``sign_agreement``, ``advance_lab``) is judged whole, as `check` does; one that
+        needs arguments is judged on what does not depend on them: the actor's permission
+        and the subject's status.
+        """
+        level = "lab" if subject is None else "innovation"
+        found: dict[str, Verdict] = {}
+        now = self.now()  # one moment for every verdict
+        for spec in CATALOGUE:
+            if spec.level != level or spec.opens:
+                continue
+            if not spec.arguments:
+                found[spec.name] = self._dry_run(spec.name, subject, by, {}, now)
+            else:
+                found[spec.name] = self._standing(spec, subject, by)
+        return found
+
+    def _standing(self, spec: CommandSpec, subject: str | None, by: str) -> Verdict:
+        """The permission and status verdict of a command that needs arguments."""
+        items = list(self._permission_unmet(spec, subject, by, {}))
+        target = self.stage
+        if subject is not None:
+            inn = self.innovation(subject)
+            target = inn.stage
+            if spec.name == "reinstate" and inn.active:
+                items.append(
+                    unmet(
+                        "innovation.not_withdrawn",
+                        f"{inn.id} is not withdrawn.",
+                        f"{inn.id} tidak sedang ditarik.",
+                    )
+                )
+            elif spec.name != "reinstate" and not inn.active:
+                items.append(
+                    unmet(
+                        "innovation.withdrawn",
+                        "The innovation is withdrawn; reinstate it first.",
+                        "Inovasi sudah ditarik; aktifkan kembali terlebih dahulu.",
+                    )
+                )
+        return Verdict(subject or self.id, spec.name, target, tuple(items))
+
+    def _permission_unmet(
+        self, spec: CommandSpec, subject: str | None, by: str, arguments: Mapping[str, Any]
+    ) -> list[Unmet]:
+        unit: str | None = None
+        if spec.opens:
+            unit = arguments.get("unit")
+        elif spec.level == "innovation" and subject is not None:
+            unit = self.innovation(subject).unit
+        try:
+            self._authorize(spec.name, by, unit)
+        except CommandError as exc:
+            return [_unmet_of(exc)]
+        return []
+
+    def _dry_run(
+        self,
+        command: str,
+        subject: str | None,
+        by: str,
+        arguments: Mapping[str, Any],
+        now: datetime | None = None,
+    ) -> Verdict:
+        spec = _spec(command)
+        found = self._permission_unmet(spec, subject, by, arguments)
+        now = self.now() if now is None else now
+        shadow = self._shadow(spec, subject, now)
+        target = (
+            self.stage
+            if subject is None or subject not in self.innovations
+            else (self.innovations[subject].stage)
+        )
+        try:
+            _invoke(shadow, spec, subject, by, arguments)
+        except GateRefused as exc:
+            target = exc.verdict.target
+            found.extend(exc.verdict.unmet)
+        except CommandError as exc:
+            item = _unmet_of(exc)
+            if all(f.code != item.code for f in found):
+                found.append(item)
+        return Verdict(subject or self.id, command, target, tuple(found))
+
+    def _shadow(self, spec: CommandSpec, subject: str | None, now: datetime) -> Lab:
+        """A copy the command can change without touching this lab: what it could change, copied."""
+        shadow = copy.copy(self)
+        shadow._dry = True
+        shadow.clock = lambda: now
+        shadow.units = dict(self.units)
+        shadow.actors = dict(self.actors)
+        shadow.history = list(self.history)
+        shadow.innovations = dict(self.innovations)
+        chosen = list(self.innovations) if spec.name == "launch_cohort" else [subject]
+        for ident in chosen:
+            inn = self.innovations.get(ident) if ident is not None else None
+            if inn is not None:
+                shadow.innovations[inn.id] = attrs.evolve(inn, history=list(inn.history))
+        return shadow
+
     def _check(self, inn: Innovation, to: str | None, now: datetime) -> tuple[str, list[Unmet]]:
         """The target stage of a move and everything unmet (the hot path of `advance`)."""
-        found: list[Unmet] = []
-        nxt = self._engine.next[inn.stage]
-        target = nxt if to is None else self._stage(to).id
-        if not inn.active:
-            found.append(
-                unmet(
-                    "innovation.withdrawn",
-                    "The innovation is withdrawn; reinstate it first.",
-                    "Inovasi sudah ditarik; aktifkan kembali terlebih dahulu.",
-                )
-            )
-        if target is None:
-            found.append(
-                unmet(
-                    "stage.final",
-                    "The innovation is at the last stage.",
-                    "Inovasi sudah berada di tahap terakhir.",
-                    stage=inn.stage,
-                )
-            )
-            return inn.stage, found
-        if target != nxt:
-            found.append(
-                unmet(
-                    "stage.not_next",
-                    f"{target} is not the next stage after {inn.stage}; "
-                    "innovations move one stage at a time.",
-                    f"{target} bukan tahap berikutnya setelah {inn.stage}; "
-                    "inovasi maju satu tahap setiap kali.",
-                    stage=inn.stage,
-                    target=target,
-                )
-            )
-        index = self.policy.index(target)
-        if not self.policy.self_paced and index > self.policy.index(self.stage):
-            found.append(
-                unmet(
-                    "lab.behind",
-                    f"The lab is still at {self.stage}; innovations cannot get ahead of it.",
-                    f"Laboratorium masih di tahap {self.stage}; inovasi tidak boleh mendahuluinya.",
-                    lab_stage=self.stage,
-                    target=target,
-                )
-            )
-        found.extend(self.gate_unmet(inn, self.policy.stages[index], now))
-        return target, found
+        return advance_unmet(self, self._engine, inn, to, now)
 
     def check_launch(self, innovation_id: str) -> Verdict:
         """What stands between an innovation and its launch; changes nothing.
@@ -351,61 +453,14 @@ class Lab:
         return self._check_launch(self.innovation(innovation_id), self.now())
 
     def _check_launch(self, inn: Innovation, now: datetime) -> Verdict:
-        found: list[Unmet] = []
-        stage = self.policy.stage(inn.stage)
-        if not inn.active:
-            found.append(
-                unmet(
-                    "innovation.withdrawn",
-                    "The innovation is withdrawn; reinstate it first.",
-                    "Inovasi sudah ditarik; aktifkan kembali terlebih dahulu.",
-                )
-            )
-        if inn.launch is not None:
-            found.append(
-                unmet(
-                    "launch.already",
-                    f"The innovation was already launched at {inn.launch.ceremony}.",
-                    f"Inovasi sudah diluncurkan pada {inn.launch.ceremony}.",
-                )
-            )
-        if "deliver" not in stage.covers:
-            found.append(
-                unmet(
-                    "launch.wrong_stage",
-                    f"Innovations are launched at the deliver stage, not at {stage.label_en}.",
-                    f"Inovasi diluncurkan pada tahap deliveri, bukan {stage.label_id}.",
-                    stage=inn.stage,
-                )
-            )
-        ctx = GateContext(inn, self, stage, now)
-        specs = self.policy.launch
-        # Never launched without an approved plan: the built-in check runs unless the policy
-        # states it for every innovation (with its own parameters), not only for some kinds.
-        if not any(s.name == _STRUCTURAL_LAUNCH and s.applies_to is None for s in specs):
-            found.extend(action_plan_approved(ctx))
-        unit = self.units.get(inn.unit)
-        found.extend(run_all(specs, ctx, _kind(unit)))
-        return Verdict(inn.id, "launch", inn.stage, tuple(found))
+        return launch_verdict(self, inn, now)
 
     def check_lab(self) -> Verdict:
         """What keeps the lab from its next stage (the cohort conditions); changes nothing."""
         return self._check_lab(self.now())
 
     def _check_lab(self, now: datetime) -> Verdict:
-        nxt = self._engine.next[self.stage]
-        if nxt is None:
-            final = unmet(
-                "stage.final",
-                "The lab is at its last stage.",
-                "Laboratorium sudah berada di tahap terakhir.",
-                stage=self.stage,
-            )
-            return Verdict(self.id, "lab.advance", self.stage, (final,))
-        stage = self.policy.stage(nxt)
-        specs = self.policy.cohort.get(nxt, ())
-        found = run_all(specs, CohortContext(self, stage, now))
-        return Verdict(self.id, "lab.advance", nxt, found)
+        return lab_verdict(self, self._engine, now)
 
     def verify(self) -> tuple[Verification, ...]:
         """Verify the lab's history and every innovation's; one result each, the lab's first."""
@@ -425,14 +480,12 @@ class Lab:
         actor = self.actors.get(actor_id)
         if actor is None:
             raise NotFound("actor", actor_id, where=f"lab {self.id!r}")
-        allowed = self.policy.allowed(command)
-        if (unit is None or actor.unit == unit) and not actor.roles.isdisjoint(allowed):
+        if self._dry:  # `check` judged the permission apart, to report it with the rest
             return actor
+        if permitted(self.policy, actor, command, unit):
+            return actor
+        allowed = self.policy.allowed(command)
         held = actor.roles & allowed
-        for role in held:
-            definition = self.policy.roles.get(role)
-            if definition is None or definition.scope != "unit":
-                return actor
         if held:
             raise PermissionDenied(
                 actor_id,
@@ -462,12 +515,14 @@ class Lab:
         payload: dict[str, Any],
         now: datetime | None = None,
     ) -> Event:
+        payload["lab_v"] = len(self.history)
         event = _next_event(
             inn.id, inn.history, self.now() if now is None else now, by, kind, payload
         )
         apply_innovation(inn, event)
         audit.applied(self, event, inn)
-        self._hooks.applied(event, inn.stage)
+        if not self._dry:  # a check's throwaway copy moves nothing a host watches
+            self._hooks.applied(event, inn.stage)
         return event
 
     def _commit_lab(
@@ -477,19 +532,13 @@ class Lab:
         event = _next_event(self.id, self.history, at, by, kind, payload)
         _apply_lab(self, event)
         audit.applied(self, event)
-        self._hooks.applied(event, self.stage)
+        if not self._dry:
+            self._hooks.applied(event, self.stage)
         return event
 
     def _past_agreement(self, inn: Innovation) -> bool:
         """Whether ``inn`` has entered a stage whose gate requires a signed agreement of it."""
-        unit = self.units.get(inn.unit)
-        kind = _kind(unit)
-        for stage in self.policy.stages[1 : self.policy.index(inn.stage) + 1]:
-            for spec in self.policy.gates.get(stage.id, ()):
-                applies = spec.applies_to is None or kind in spec.applies_to
-                if spec.name == "agreement_signed" and applies:
-                    return True
-        return False
+        return past_agreement(self, inn)
 
     def _active(self, innovation_id: str) -> Innovation:
         inn = self.innovation(innovation_id)
@@ -588,7 +637,10 @@ class Lab:
         )
         if target is None:
             raise GateRefused(self._check_lab(now))
-        return self._commit_lab(by, "lab.advanced", {"from": self.stage, "to": target}, now)
+        # What the decision counted, so that replay can judge it on the same cohort.
+        counted = {i.id: len(i.history) for i in self.innovations.values()}
+        payload = {"from": self.stage, "to": target, "cohort": counted}
+        return self._commit_lab(by, "lab.advanced", payload, now)
 
     @_command("launch_cohort")
     def launch_cohort(
@@ -628,7 +680,7 @@ class Lab:
         }
         # Every event is built -- one clock reading, every encoding done -- before any is
         # applied, so nothing that can fail comes after the first launch: nothing partial.
-        launched = {"ceremony": ceremony}
+        launched = {"ceremony": ceremony, "lab_v": len(self.history)}
         launches = [
             (inn, _next_event(inn.id, inn.history, now, by, "innovation.launched", launched))
             for inn in ready
@@ -706,6 +758,7 @@ class Lab:
         return {k: v for k, v in clean.items() if v is not None}
 
     def _open(self, innovation_id: str, by: str, kind: str, payload: dict[str, Any]) -> Event:
+        payload["lab_v"] = len(self.history)
         event = _next_event(innovation_id, (), self.now(), by, kind, payload)
         inn = apply_innovation(None, event)
         self.innovations[inn.id] = inn
@@ -1026,7 +1079,16 @@ class Lab:
         target, found = self._check(inn, None, now)
         if found:
             raise GateRefused(Verdict(inn.id, "advance", target, tuple(found)))
-        return self._commit(inn, by, "innovation.advanced", {"from": inn.stage, "to": target}, now)
+        payload = {"from": inn.stage, "to": target, "gate": self._gate(target, inn.unit)}
+        return self._commit(inn, by, "innovation.advanced", payload, now)
+
+    def _gate(self, stage: str, unit: str) -> list[str]:
+        """The requirements of ``stage``'s gate that apply to ``unit``: what an advance passed."""
+        kind = unit_kind(self.units.get(unit))
+        names = self._gates.get((stage, kind))
+        if names is None:
+            names = self._gates[(stage, kind)] = gate_record(self.policy, stage, kind)
+        return list(names)
 
     @_command("return")
     def return_to(self, innovation_id: str, stage: str, *, reason: str, by: str) -> Event:
@@ -1080,7 +1142,19 @@ def _next_event(
     kind: str,
     payload: dict[str, Any],
 ) -> Event:
-    """The event that would follow ``history``; `InvalidCommand` if it cannot be recorded."""
+    """The event that would follow ``history``; `InvalidCommand` if it cannot be recorded.
+
+    The payload gets its schema version (``v``); the clock may not go back within a history.
+    """
+    if history and at < history[-1].at:
+        raise InvalidCommand(
+            f"The lab's clock reads {at.isoformat()}, before the last event of {subject} "
+            f"({history[-1].at.isoformat()}); a history's times never go back.",
+            f"Jam laboratorium menunjukkan {at.isoformat()}, sebelum peristiwa terakhir "
+            f"{subject} ({history[-1].at.isoformat()}); waktu riwayat tidak boleh mundur.",
+            code="clock.backwards",
+            data={"subject": subject},
+        )
     try:
         return make_event(
             subject,
@@ -1088,7 +1162,7 @@ def _next_event(
             at,
             by,
             kind,
-            payload,
+            {**payload, "v": SCHEMA},
             history[-1].hash if history else GENESIS,
         )
     except (TypeError, ValueError, RecursionError) as exc:
@@ -1101,8 +1175,39 @@ def _next_event(
         ) from exc
 
 
-def _kind(unit: Unit | None) -> UnitKind | None:
-    return unit.kind if unit is not None else None
+def _spec(command: object) -> CommandSpec:
+    spec = by_name(command) if isinstance(command, str) else None
+    if spec is None:
+        raise InvalidCommand(
+            f"{command!r} is not a command (one of {', '.join(COMMANDS)}).",
+            f"{command!r} bukan perintah (salah satu dari {', '.join(COMMANDS)}).",
+            code="command.unknown",
+            data={"command": str(command)},
+        )
+    return spec
+
+
+def _invoke(
+    lab: Lab, spec: CommandSpec, subject: str | None, by: str, arguments: Mapping[str, Any]
+) -> Any:
+    """Call the method of ``spec`` on ``lab``; arguments it does not take are `InvalidCommand`."""
+    method = getattr(lab, spec.method)
+    args = () if subject is None else (subject,)
+    try:
+        inspect.signature(method).bind(*args, by=by, **arguments)
+    except TypeError as exc:
+        raise InvalidCommand(
+            f"{spec.name} cannot take these arguments: {exc}.",
+            f"{spec.name} tidak menerima argumen ini: {exc}.",
+            code="command.arguments",
+            data={"command": spec.name},
+        ) from None
+    return method(*args, by=by, **arguments)
+
+
+def _unmet_of(error: CommandError) -> Unmet:
+    """A refusal as one unmet item: its code, its two messages, its data."""
+    return Unmet(error.code, error.message_en, error.message_id, dict(error.data))
 
 
 def _initiator(value: Initiator | str) -> Initiator:
@@ -1196,50 +1301,19 @@ def replay_lab(
     registry: Registry | None = None,
     clock: Clock = system_clock,
 ) -> Lab:
-    """Rebuild a lab from its own history and its innovations' histories."""
-    if not history or history[0].kind != "lab.created":
-        raise HistoryError(
-            history[0].subject if history else "a lab",
-            1 if history else None,
-            "a lab's history must start with its lab.created event",
-            "riwayat laboratorium harus diawali peristiwa lab.created",
-            code="history.no_creation",
-        )
-    first = history[0].payload
-    try:
-        source = f"lab {first['id']!r}"
-        policy = policy_from_dict(first["policy"], source=source, registry=registry)
-        lab = Lab(first["id"], first["region"], policy, policy.stages[0].id, clock=clock)
-    except (KeyError, TypeError) as exc:
-        raise HistoryError(
-            history[0].subject,
-            1,
-            f"the lab.created event is malformed: missing {exc}",
-            f"peristiwa lab.created rusak: {exc} tidak ada",
-            code="history.unreadable",
-        ) from exc
-    for event in history:
-        if event.kind not in _LAB_KINDS:
-            raise HistoryError(
-                event.subject,
-                event.seq,
-                f"{event.kind!r} is not an event of a lab",
-                f"{event.kind!r} bukan peristiwa laboratorium",
-                code="history.unknown_kind",
-                data={"kind": event.kind},
-            )
-        try:
-            _apply_lab(lab, event)
-        except (KeyError, TypeError, ValueError, NotFound) as exc:
-            raise HistoryError(
-                event.subject,
-                event.seq,
-                f"its {event.kind} payload cannot be applied ({exc!r})",
-                f"muatan {event.kind}-nya tidak dapat diterapkan ({exc!r})",
-                code="history.unreadable",
-                data={"kind": event.kind},
-            ) from exc
-    for inn_history in innovations:
-        inn = replay_innovation(inn_history)
-        lab.innovations[inn.id] = inn
+    """Rebuild a lab from its own history and its innovations' histories, checking each event.
+
+    Every event is re-checked against the rules its command obeyed (see
+    ``docs/history.md``): a history that replays is one the commands could have
+    produced. Raises `HistoryError` naming the first event that is not, and
+    `PolicyError` naming a custom requirement the recorded policy uses that
+    ``registry`` does not hold.
+    """
+    folded = fold_lab(history, innovations, registry=registry)
+    view = folded.view
+    lab = Lab(view.id, view.region, folded.policy, view.stage, clock=clock)
+    lab.units.update(view.units)
+    lab.actors.update(view.actors)
+    lab.innovations.update(folded.innovations)
+    lab.history.extend(history)
     return lab

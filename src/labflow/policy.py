@@ -42,6 +42,7 @@ from labflow._attributes import (
     parse_attributes,
     parse_national_index,
 )
+from labflow._catalogue import COMMANDS, DEFAULT_PERMISSIONS
 from labflow._limits import MAX_INT, MAX_POLICY_BYTES, MAX_PROBLEMS, MIN_INT
 from labflow.errors import NotFound, PolicyError, Problem
 from labflow.model import FIVE_D, Role, UnitKind
@@ -123,60 +124,7 @@ class RequirementSpec:
             object.__setattr__(self, "func", found.func)
 
 
-#: Every command a policy can grant to roles.
-COMMANDS: Final = (
-    "register",
-    "record_diagnosis",
-    "submit_plan",
-    "approve_plan",
-    "draw_up_agreement",
-    "sign_agreement",
-    "grant_permission",
-    "record_launch",
-    "attach_evidence",
-    "register_exhibit",
-    "advance",
-    "return",
-    "withdraw",
-    "reinstate",
-    "replicate",
-    "add_unit",
-    "add_actor",
-    "set_roles",
-    "advance_lab",
-    "launch_cohort",
-)
-
-
-def _r(*roles: Role) -> frozenset[str]:
-    return frozenset(r.value for r in roles)
-
-
 _R = Role
-#: Who may do what unless a policy says otherwise.
-DEFAULT_PERMISSIONS: Final[Mapping[str, frozenset[str]]] = {
-    "register": _r(_R.INNOVATOR, _R.UNIT_HEAD, _R.SECRETARIAT),
-    "record_diagnosis": _r(_R.INNOVATOR, _R.UNIT_HEAD, _R.SECRETARIAT, _R.FACILITATOR),
-    "submit_plan": _r(_R.INNOVATOR, _R.UNIT_HEAD),
-    "approve_plan": _r(_R.UNIT_HEAD),
-    "draw_up_agreement": _r(_R.SECRETARIAT),
-    "sign_agreement": _r(_R.REGIONAL_HEAD, _R.UNIT_HEAD),
-    "grant_permission": _r(_R.UNIT_HEAD),
-    "record_launch": _r(_R.SECRETARIAT, _R.REGIONAL_HEAD),
-    "attach_evidence": _r(_R.INNOVATOR, _R.UNIT_HEAD, _R.SECRETARIAT),
-    "register_exhibit": _r(_R.INNOVATOR, _R.UNIT_HEAD, _R.SECRETARIAT),
-    "advance": _r(_R.SECRETARIAT, _R.FACILITATOR),
-    "return": _r(_R.SECRETARIAT, _R.FACILITATOR),
-    "withdraw": _r(_R.SECRETARIAT, _R.UNIT_HEAD),
-    "reinstate": _r(_R.SECRETARIAT),
-    "replicate": _r(_R.INNOVATOR, _R.UNIT_HEAD, _R.SECRETARIAT),
-    "add_unit": _r(_R.SECRETARIAT),
-    "add_actor": _r(_R.SECRETARIAT),
-    "set_roles": _r(_R.SECRETARIAT),
-    "advance_lab": _r(_R.SECRETARIAT),
-    "launch_cohort": _r(_R.REGIONAL_HEAD, _R.SECRETARIAT),
-}
-
 #: The roles every policy knows; a policy may relabel them or add its own.
 DEFAULT_ROLES: Final[Mapping[str, RoleDef]] = {
     r.id: r

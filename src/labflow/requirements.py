@@ -37,13 +37,14 @@ from labflow.errors import RegistrationError
 from labflow.model import GOVERNMENT_KINDS, Initiator, Innovation, Role, UnitKind
 
 if TYPE_CHECKING:
-    from labflow.lab import Lab
-    from labflow.policy import Stage
+    from labflow.model import Actor, Unit
+    from labflow.policy import Policy, Stage
 
 __all__ = [
     "DEFAULT_REGISTRY",
     "CohortContext",
     "GateContext",
+    "LabView",
     "RegistrationError",
     "Registry",
     "RequirementDef",
@@ -114,6 +115,29 @@ class Verdict:
         return "diluncurkan pada tahap" if self.action == "launch" else "maju ke"
 
 
+class LabView(Protocol):
+    """The read-only view of a lab that requirements read: a `labflow.Lab` is one.
+
+    Replay hands requirements a view of the lab *as it was* when a recorded event
+    happened, so a requirement must read the lab through these names only.
+    """
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def region(self) -> str: ...
+    @property
+    def policy(self) -> Policy: ...
+    @property
+    def stage(self) -> str: ...
+    @property
+    def units(self) -> Mapping[str, Unit]: ...
+    @property
+    def actors(self) -> Mapping[str, Actor]: ...
+    @property
+    def innovations(self) -> Mapping[str, Innovation]: ...
+
+
 class GateContext(NamedTuple):
     """What a gate requirement may look at. Requirements must not change any of it.
 
@@ -121,7 +145,7 @@ class GateContext(NamedTuple):
     """
 
     innovation: Innovation
-    lab: Lab
+    lab: LabView
     stage: Stage  #: the stage the innovation would enter (or, for launch, launch in)
     now: datetime
 
@@ -129,7 +153,7 @@ class GateContext(NamedTuple):
 class CohortContext(NamedTuple):
     """What a cohort condition may look at: the lab, the stage it would enter, the time."""
 
-    lab: Lab
+    lab: LabView
     stage: Stage
     now: datetime
 
@@ -624,7 +648,7 @@ def unit_head_on_record(ctx: GateContext) -> list[Unmet]:
 # --- The built-in cohort conditions --------------------------------------------------------
 
 
-def _reached(lab: Lab, innovation: Innovation, stage: str | None) -> bool:
+def _reached(lab: LabView, innovation: Innovation, stage: str | None) -> bool:
     return stage is None or lab.policy.index(innovation.stage) >= lab.policy.index(stage)
 
 
@@ -704,7 +728,7 @@ def share_ready(ctx: CohortContext, *, percent: int) -> list[Unmet]:
         ready = sum(
             1
             for i in active
-            if _reached(lab, i, ctx.stage.id) or lab.gate_unmet(i, ctx.stage, ctx.now) == ()
+            if _reached(lab, i, ctx.stage.id) or gate_unmet(lab, i, ctx.stage, ctx.now) == ()
         )
     share = 100 * ready / len(active) if active else 0.0
     if share + 1e-9 < percent:
@@ -764,6 +788,17 @@ def one_official_one_innovation(
             officials={u: need for u, (_, need) in short.items()},
         )
     ]
+
+
+def gate_unmet(
+    lab: LabView, innovation: Innovation, stage: Stage, now: datetime
+) -> tuple[Unmet, ...]:
+    """Every unmet requirement of ``stage``'s gate for ``innovation``, the gate alone."""
+    specs = lab.policy.gates.get(stage.id, ())
+    if not specs:
+        return ()
+    unit = lab.units.get(innovation.unit)
+    return run_all(specs, GateContext(innovation, lab, stage, now), unit.kind if unit else None)
 
 
 def run_all(

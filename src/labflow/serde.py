@@ -47,7 +47,7 @@ from labflow import _limits
 from labflow._schema import document_schema
 from labflow._text import find_forbidden as _find_forbidden
 from labflow._text import is_text, text_problem
-from labflow.errors import DocumentError, LabflowError, PolicyError, Problem
+from labflow.errors import DocumentError, HistoryError, LabflowError, PolicyError, Problem
 from labflow.events import Event, expected_hash, verify
 from labflow.lab import Clock, Lab, replay_innovation, replay_lab, system_clock
 from labflow.model import Actor, Innovation, Unit
@@ -775,8 +775,13 @@ def _innovation(data: Any, path: str, problems: list[Problem]) -> Innovation | N
         return None
     if not _chain(stated.history, f"{path}.history", problems):
         return None
+    if not stated.history:
+        problems.append(Problem(f"{path}.history", "an innovation's history cannot be empty"))
+        return None
     try:
         folded = replay_innovation(stated.history)
+    except HistoryError:
+        raise  # chained, but not a history an innovation's commands could have produced
     except (LabflowError, KeyError, TypeError, ValueError, AttributeError) as exc:
         problems.append(Problem(f"{path}.history", f"the history does not replay: {_why(exc)}"))
         return None
@@ -845,8 +850,13 @@ def _load_lab(
         return None
     if not _chain(history, f"{path}.history", problems):
         return None
+    if not history:
+        problems.append(Problem(f"{path}.history", "a lab's history cannot be empty"))
+        return None
     try:
         lab = replay_lab(history, [i.history for i in innovations], registry=registry, clock=clock)
+    except HistoryError:
+        raise  # well-formed, chained, but not what commands could have produced
     except (LabflowError, KeyError, TypeError, ValueError, AttributeError) as exc:
         problems.append(Problem(f"{path}.history", f"the history does not replay: {_why(exc)}"))
         return None

@@ -20,9 +20,10 @@ from typing import Any
 import attrs
 
 from labflow._fold import apply_innovation, unit_from
+from labflow._replay import LAB_KINDS, fold_lab
 from labflow.errors import ConflictError, HistoryError, StoreError
 from labflow.events import GENESIS, Event, Verification, expected_hash, verify
-from labflow.lab import _LAB_KINDS, Lab
+from labflow.lab import Lab
 from labflow.model import (
     ActionPlan,
     Initiator,
@@ -164,10 +165,13 @@ def project(append: Append, row: Row | None) -> Row:
     for event in append.events:
         try:
             inn = apply_innovation(inn, event)
-        except _UNREADABLE as exc:
-            raise StoreError(
-                f"Refused to store event {event.seq} of {event.subject!r}: "
-                f"its {event.kind} payload cannot be applied ({exc!r})."
+        except _UNREADABLE as exc:  # an event no command could have written
+            raise HistoryError(
+                event.subject,
+                event.seq,
+                f"its {event.kind} payload cannot be applied ({exc!r})",
+                f"muatan {event.kind} tidak dapat diterapkan ({exc!r})",
+                code="history.payload",
             ) from exc
     if inn is None:  # an empty Append of a stream that has no events
         raise StoreError(f"There is no innovation {append.subject!r} to list.")
@@ -182,9 +186,14 @@ def units_of(append: Append) -> list[tuple[str, str]]:
     """
     found: list[tuple[str, str]] = []
     for event in append.events:
-        where = f"event {event.seq} of {event.subject!r}"
-        if event.kind not in _LAB_KINDS:
-            raise StoreError(f"Refused to store {where}: {event.kind!r} is not a lab event.")
+        if event.kind not in LAB_KINDS:
+            raise HistoryError(
+                event.subject,
+                event.seq,
+                f"{event.kind!r} is not an event of a lab",
+                f"{event.kind!r} bukan peristiwa laboratorium",
+                code="history.kind",
+            )
         try:
             if event.kind == "lab.created":
                 stage_ids(event)
@@ -194,8 +203,12 @@ def units_of(append: Append) -> list[tuple[str, str]]:
             else:
                 continue
         except _UNREADABLE as exc:
-            raise StoreError(
-                f"Refused to store {where}: its {event.kind} payload cannot be applied ({exc!r})."
+            raise HistoryError(
+                event.subject,
+                event.seq,
+                f"its {event.kind} payload cannot be applied ({exc!r})",
+                f"muatan {event.kind} tidak dapat diterapkan ({exc!r})",
+                code="history.payload",
             ) from exc
         found.extend((u.id, u.kind.value) for u in units)
     return found
@@ -238,25 +251,34 @@ class Write:
     units: tuple[tuple[str, str], ...]  #: ``(unit id, kind)`` a lab append brings in
 
 
-def plan(
+def check_streams(
     lab_id: str, appends: Sequence[Append], stored: Mapping[tuple[bool, str], Stored]
-) -> list[Write]:
-    """Check every `Append` against the stored streams and project the rows, writing nothing.
+) -> None:
+    """Check every `Append` against the stored streams, writing nothing.
 
     ``stored`` maps ``(is_lab, subject)`` to what the store read, under its lock, of the
     streams ``appends`` name (absent: no such stream). The first stream at another version
-    than expected raises `ConflictError`; anything else a store must refuse raises
-    `StoreError`. What comes back can be written without another check.
+    than expected raises `ConflictError`; a chain that does not link raises `StoreError`.
+    A store then runs the validating fold (`check_fold`) and only then `plan`.
     """
-    writes: list[Write] = []
     for append in appends:
         found = stored.get((append.lab, append.subject))
         version = found.version if found is not None else 0
         if version != append.expected:
             raise ConflictError(append.subject, append.expected, version)
         check_append(lab_id, append, found.head if found is not None else GENESIS)
+
+
+def plan(
+    lab_id: str, appends: Sequence[Append], stored: Mapping[tuple[bool, str], Stored]
+) -> list[Write]:
+    """The writes of appends `check_streams` and `check_fold` accepted: each stream's new
+    events with the rows they project. What comes back is written without another check."""
+    writes: list[Write] = []
+    for append in appends:
         if not append.events:
             continue
+        found = stored.get((append.lab, append.subject))
         if append.lab:
             writes.append(Write(append, found, None, tuple(units_of(append))))
         else:
@@ -322,3 +344,64 @@ def verify_rows(lab: Lab, rows: Mapping[str, Row]) -> None:
                 if getattr(stored, name) != getattr(expected, name)
             ]
             raise HistoryError(ident, None, "its stored row says " + ", ".join(differs))
+
+
+# --- The validating fold: what commands could have produced ---------------------------------
+
+
+def fold_needs(appends: Sequence[Append]) -> tuple[bool, set[str]]:
+    """Which stored innovation streams the validating fold must read for ``appends``.
+
+    ``(True, ...)`` when the commit moves the lab (its cohort conditions are judged on
+    every innovation); otherwise the streams written, those a ceremony lists, and the origin
+    of a replica.
+    """
+    subjects: set[str] = set()
+    for append in appends:
+        if append.lab:
+            if any(e.kind == "lab.advanced" for e in append.events):
+                return True, subjects
+            for event in append.events:
+                launched = (
+                    event.payload.get("launched") if event.kind == "lab.ceremony_held" else None
+                )
+                if isinstance(launched, list):
+                    subjects.update(s for s in launched if isinstance(s, str))
+        elif append.events:
+            subjects.add(append.subject)
+            first = append.events[0]
+            if append.expected == 0 and first.kind == "innovation.replicated":
+                replication = first.payload.get("replication")
+                origin = (
+                    replication.get("origin_innovation") if isinstance(replication, dict) else None
+                )
+                if isinstance(origin, str):
+                    subjects.add(origin)
+    return False, subjects
+
+
+def check_fold(
+    own: Sequence[Event], stored: Mapping[str, Sequence[Event]], appends: Sequence[Append]
+) -> None:
+    """Refuse, with `labflow.HistoryError`, appends that commands could not have produced.
+
+    ``own`` is the lab's stored history and ``stored`` the stored histories
+    `fold_needs` asked for. The kept events were checked when they were committed,
+    so only the new ones are judged -- against the lab as their events say they saw it.
+    """
+    new_own: Sequence[Event] = ()
+    new: dict[str, Sequence[Event]] = {}
+    for append in appends:
+        if append.lab:
+            new_own = append.events
+        elif append.events:
+            new[append.subject] = append.events
+    check_from: dict[str | None, int] = {None: len(own)}
+    histories = []
+    for subject in sorted(set(stored) | set(new)):
+        before = stored.get(subject, ())
+        after = new.get(subject, ())
+        if before or after:
+            check_from[subject] = len(before)
+            histories.append([*before, *after])
+    fold_lab([*own, *new_own], histories, strict_policy=False, check_from=check_from)

@@ -19,6 +19,8 @@ from labflow.store import Append, InnovationRow, Session
 from labflow.store._common import (
     Row,
     check_append,
+    check_fold,
+    fold_needs,
     head_of,
     project,
     refuse_malformed,
@@ -72,6 +74,14 @@ class MemoryStore:
                 if len(stored) != append.expected:
                     raise ConflictError(append.subject, append.expected, len(stored))
                 check_append(lab_id, append, head_of(stored))
+            everything, subjects = fold_needs(appends)
+            chosen = streams.innovations if everything else subjects
+            check_fold(
+                streams.own,
+                {s: streams.innovations[s] for s in chosen if s in streams.innovations},
+                appends,
+            )
+            for append in appends:
                 if not append.events:
                     continue
                 if append.lab:

@@ -67,6 +67,9 @@ from labflow.store._common import (
     Row,
     Stored,
     Write,
+    check_fold,
+    check_streams,
+    fold_needs,
     plan,
     refuse_malformed,
     verify_loaded,
@@ -167,6 +170,12 @@ _ALL_EVENTS = (
     "FROM labflow_streams s JOIN labflow_events e ON e.stream = s.id WHERE s.lab = %s "
     "ORDER BY s.is_lab DESC, s.subject, e.seq"
 )
+#: What the validating fold of a commit reads: the lab's own history and the named streams.
+_FOLD_EVENTS = (
+    "SELECT s.is_lab, s.subject, e.seq, e.at, e.actor, e.kind, e.payload, e.prev, e.hash "
+    "FROM labflow_streams s JOIN labflow_events e ON e.stream = s.id WHERE s.lab = %s "
+    "AND (s.is_lab OR s.subject = ANY(%s)) ORDER BY s.is_lab DESC, s.subject, e.seq"
+)
 #: What a load reads: the lab's history, its innovations', their ends and stored rows.
 _Loaded = tuple[list[Event], list[list[Event]], Heads, dict[str, Row]]
 
@@ -233,6 +242,27 @@ def _event(row: Sequence[Any], where: str) -> Event:
         raise StoreCorrupt(
             f"Event {seq} of {subject!r} in {where} cannot be read ({exc})."
         ) from exc
+
+
+def _fold_query(lab_id: str, appends: Sequence[Append]) -> tuple[str, tuple[Any, ...]]:
+    """What a commit must read for the validating fold (`fold_needs`), as a query."""
+    everything, subjects = fold_needs(appends)
+    if everything:
+        return _ALL_EVENTS, (lab_id,)
+    return _FOLD_EVENTS, (lab_id, sorted(subjects))
+
+
+def _check_fold(rows: Iterable[Sequence[Any]], appends: Sequence[Append], where: str) -> None:
+    """Refuse appends the commands could not have produced (`check_fold`), read under lock."""
+    own: list[Event] = []
+    stored: dict[str, list[Event]] = {}
+    for row in rows:
+        event = _event(row[1:], where)
+        if row[0]:
+            own.append(event)
+        else:
+            stored.setdefault(event.subject, []).append(event)
+    check_fold(own, stored, appends)
 
 
 def _grouped(rows: Iterable[Sequence[Any]], where: str) -> tuple[list[Event], list[list[Event]]]:
@@ -538,9 +568,12 @@ class PostgresStore:
                     raise StoreError(f"There is no lab {lab_id!r} in {self.path}.")
                 subjects = sorted(a.subject for a in appends if not a.lab)
                 rows = cur.execute(_INNOVATION_ROWS, (lab_id, subjects)).fetchall()
-                writes = plan(lab_id, appends, _stored(lab_row, rows, lab_id))
-                if not writes:
+                stored = _stored(lab_row, rows, lab_id)
+                check_streams(lab_id, appends, stored)
+                if not any(a.events for a in appends):
                     return
+                _check_fold(cur.execute(*_fold_query(lab_id, appends)), appends, self.path)
+                writes = plan(lab_id, appends, stored)
                 steps = _Plan(lab_id, writes)
                 returned = (
                     cur.execute(_CREATE_STREAMS, steps.create).fetchall() if steps.new else []
@@ -772,9 +805,13 @@ class AsyncPostgresStore:
                 subjects = sorted(a.subject for a in appends if not a.lab)
                 await cur.execute(_INNOVATION_ROWS, (lab_id, subjects))
                 rows = await cur.fetchall()
-                writes = plan(lab_id, appends, _stored(lab_row, rows, lab_id))
-                if not writes:
+                stored = _stored(lab_row, rows, lab_id)
+                check_streams(lab_id, appends, stored)
+                if not any(a.events for a in appends):
                     return
+                await cur.execute(*_fold_query(lab_id, appends))
+                _check_fold(await cur.fetchall(), appends, self.path)
+                writes = plan(lab_id, appends, stored)
                 steps = _Plan(lab_id, writes)
                 returned: list[Any] = []
                 if steps.new:

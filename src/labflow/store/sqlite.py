@@ -54,6 +54,9 @@ from labflow.store._common import (
     Row,
     Stored,
     Write,
+    check_fold,
+    check_streams,
+    fold_needs,
     plan,
     refuse_malformed,
     verify_loaded,
@@ -339,7 +342,37 @@ class SQLiteStore:
             if exists is None and not any(a.lab and a.expected == 0 and a.events for a in appends):
                 raise StoreError(f"There is no lab {lab_id!r} in {self.path}.")
             stored = self._stream_rows(conn, lab_id, appends)
+            check_streams(lab_id, appends, stored)
+            self._check_fold(conn, lab_id, appends)
             self._write(conn, lab_id, plan(lab_id, appends, stored))
+
+    def _check_fold(self, conn: sqlite3.Connection, lab_id: str, appends: Sequence[Append]) -> None:
+        """Run the validating fold over the new events and the stored streams they need."""
+        everything, subjects = fold_needs(appends)
+        query = (
+            "SELECT s.is_lab, s.subject, e.seq, e.at, e.actor, e.kind, e.payload, e.prev, "
+            "e.hash FROM streams s JOIN events e ON e.stream = s.id WHERE s.lab = ? AND {} "
+            "ORDER BY s.is_lab DESC, s.subject, e.seq"
+        )
+        if everything:
+            rows: list[tuple[Any, ...]] = list(self._all_events(conn, lab_id))
+        else:
+            rows = conn.execute(query.format("s.is_lab = 1"), (lab_id,)).fetchall()
+            chosen = sorted(subjects)
+            for at in range(0, len(chosen), 500):
+                chunk = chosen[at : at + 500]
+                marks = ",".join("?" * len(chunk))
+                where = f"s.is_lab = 0 AND s.subject IN ({marks})"
+                rows += conn.execute(query.format(where), [lab_id, *chunk]).fetchall()
+        own: list[Event] = []
+        stored: dict[str, list[Event]] = {}
+        for row in rows:
+            event = self._event(row[1:])
+            if row[0]:
+                own.append(event)
+            else:
+                stored.setdefault(event.subject, []).append(event)
+        check_fold(own, stored, appends)
 
     def _stream_rows(
         self, conn: sqlite3.Connection, lab_id: str, appends: Sequence[Append]

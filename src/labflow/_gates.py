@@ -1,0 +1,172 @@
+"""What stands between a subject and a move: the checks a command runs and replay re-runs.
+
+Private. Each check is a function of a read-only view of the lab (`LabView`: its
+policy, stage, units, actors and innovations) and of the time it is asked at, so
+that the same code answers for a live `Lab` (which is such a view) and for the
+validating fold, which asks as of each recorded event's own moment.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Final
+
+from labflow._engine import Engine
+from labflow.model import Actor, Innovation, Unit, UnitKind
+from labflow.policy import Policy
+from labflow.requirements import (
+    CohortContext,
+    GateContext,
+    LabView,
+    Unmet,
+    Verdict,
+    action_plan_approved,
+    gate_unmet,
+    run_all,
+    unmet,
+)
+
+__all__ = [
+    "advance_unmet",
+    "lab_verdict",
+    "launch_verdict",
+    "past_agreement",
+    "permitted",
+    "unit_kind",
+]
+
+_STRUCTURAL_LAUNCH: Final = "action_plan_approved"
+
+_WITHDRAWN = (
+    "innovation.withdrawn",
+    "The innovation is withdrawn; reinstate it first.",
+    "Inovasi sudah ditarik; aktifkan kembali terlebih dahulu.",
+)
+
+
+def unit_kind(unit: Unit | None) -> UnitKind | None:
+    return unit.kind if unit is not None else None
+
+
+def permitted(policy: Policy, actor: Actor, command: str, unit: str | None) -> bool:
+    """Whether ``actor`` holds a role allowing ``command`` on ``unit`` (``None``: the lab)."""
+    allowed = policy.allowed(command)
+    if actor.roles.isdisjoint(allowed):
+        return False
+    if unit is None or actor.unit == unit:
+        return True
+    for role in actor.roles & allowed:
+        definition = policy.roles.get(role)
+        if definition is None or definition.scope != "unit":
+            return True
+    return False
+
+
+def advance_unmet(
+    lab: LabView, engine: Engine, inn: Innovation, to: str | None, now: datetime
+) -> tuple[str, list[Unmet]]:
+    """The target stage of a move and everything unmet (the hot path of `advance`)."""
+    policy = lab.policy
+    found: list[Unmet] = []
+    nxt = engine.next[inn.stage]
+    target = nxt if to is None else policy.stage(to).id
+    if not inn.active:
+        found.append(unmet(*_WITHDRAWN))
+    if target is None:
+        found.append(
+            unmet(
+                "stage.final",
+                "The innovation is at the last stage.",
+                "Inovasi sudah berada di tahap terakhir.",
+                stage=inn.stage,
+            )
+        )
+        return inn.stage, found
+    if target != nxt:
+        found.append(
+            unmet(
+                "stage.not_next",
+                f"{target} is not the next stage after {inn.stage}; "
+                "innovations move one stage at a time.",
+                f"{target} bukan tahap berikutnya setelah {inn.stage}; "
+                "inovasi maju satu tahap setiap kali.",
+                stage=inn.stage,
+                target=target,
+            )
+        )
+    index = policy.index(target)
+    if not policy.self_paced and index > policy.index(lab.stage):
+        found.append(
+            unmet(
+                "lab.behind",
+                f"The lab is still at {lab.stage}; innovations cannot get ahead of it.",
+                f"Laboratorium masih di tahap {lab.stage}; inovasi tidak boleh mendahuluinya.",
+                lab_stage=lab.stage,
+                target=target,
+            )
+        )
+    found.extend(gate_unmet(lab, inn, policy.stages[index], now))
+    return target, found
+
+
+def launch_verdict(lab: LabView, inn: Innovation, now: datetime) -> Verdict:
+    """What stands between ``inn`` and its launch (see `labflow.Lab.check_launch`)."""
+    policy = lab.policy
+    found: list[Unmet] = []
+    stage = policy.stage(inn.stage)
+    if not inn.active:
+        found.append(unmet(*_WITHDRAWN))
+    if inn.launch is not None:
+        found.append(
+            unmet(
+                "launch.already",
+                f"The innovation was already launched at {inn.launch.ceremony}.",
+                f"Inovasi sudah diluncurkan pada {inn.launch.ceremony}.",
+            )
+        )
+    if "deliver" not in stage.covers:
+        found.append(
+            unmet(
+                "launch.wrong_stage",
+                f"Innovations are launched at the deliver stage, not at {stage.label_en}.",
+                f"Inovasi diluncurkan pada tahap deliveri, bukan {stage.label_id}.",
+                stage=inn.stage,
+            )
+        )
+    ctx = GateContext(inn, lab, stage, now)
+    specs = policy.launch
+    # Never launched without an approved plan: the built-in check runs unless the policy
+    # states it for every innovation (with its own parameters), not only for some kinds.
+    if not any(s.name == _STRUCTURAL_LAUNCH and s.applies_to is None for s in specs):
+        found.extend(action_plan_approved(ctx))
+    found.extend(run_all(specs, ctx, unit_kind(lab.units.get(inn.unit))))
+    return Verdict(inn.id, "launch", inn.stage, tuple(found))
+
+
+def lab_verdict(lab: LabView, engine: Engine, now: datetime) -> Verdict:
+    """What keeps the lab from its next stage (the cohort conditions)."""
+    nxt = engine.next[lab.stage]
+    if nxt is None:
+        final = unmet(
+            "stage.final",
+            "The lab is at its last stage.",
+            "Laboratorium sudah berada di tahap terakhir.",
+            stage=lab.stage,
+        )
+        return Verdict(lab.id, "lab.advance", lab.stage, (final,))
+    stage = lab.policy.stage(nxt)
+    specs = lab.policy.cohort.get(nxt, ())
+    found = run_all(specs, CohortContext(lab, stage, now))
+    return Verdict(lab.id, "lab.advance", nxt, found)
+
+
+def past_agreement(lab: LabView, inn: Innovation) -> bool:
+    """Whether ``inn`` has entered a stage whose gate requires a signed agreement of it."""
+    policy = lab.policy
+    kind = unit_kind(lab.units.get(inn.unit))
+    for stage in policy.stages[1 : policy.index(inn.stage) + 1]:
+        for spec in policy.gates.get(stage.id, ()):
+            applies = spec.applies_to is None or kind in spec.applies_to
+            if spec.name == "agreement_signed" and applies:
+                return True
+    return False

@@ -1,0 +1,182 @@
+"""A policy rebuilt exactly as a lab recorded it, not re-validated against today's rules.
+
+Private. ``lab.created`` carries the whole policy the lab was opened under; its
+integrity is the hash chain's. Replaying it through `labflow.policy_from_dict`
+would apply *today's* validation and *today's* registry, so a rule added in a
+later labflow, or a host renaming a custom requirement, would make old labs
+unloadable. Here the recorded document is read back as it is: its shape is
+checked (a forged event must not crash a load), its meaning is not re-judged.
+
+A requirement the registry does not know is either one clear `PolicyError`
+naming it (a lab a host will run commands on needs every gate it names) or,
+for the validating fold, kept as an *untrusted* spec: host requirements are
+trusted as recorded, so replay never needs to run them.
+"""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from enum import Enum
+from typing import Any, Literal
+
+from labflow._attributes import parse_attributes, parse_national_index
+from labflow.errors import PolicyError, Problem
+from labflow.model import UnitKind
+from labflow.policy import Policy, RequirementSpec, RoleDef, Stage
+from labflow.requirements import DEFAULT_REGISTRY, Registry, RequirementDef, Unmet
+
+__all__ = ["BUILTIN_MODULE", "builtin", "policy_from_record"]
+
+#: Where labflow's own requirements live; anything else is a host's.
+BUILTIN_MODULE = "labflow.requirements"
+
+
+def _unresolved(ctx: Any, /, **params: Any) -> Iterable[Unmet]:
+    """Stands in for a host requirement this process has not registered; never run."""
+    return ()
+
+
+def builtin(spec: RequirementSpec) -> bool:
+    """Whether ``spec`` is one of labflow's own requirements (replay re-checks only those)."""
+    func = spec.func
+    return func is not None and func is not _unresolved and func.__module__ == BUILTIN_MODULE
+
+
+def _convert(value: Any, annotation: Any) -> Any:
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is tuple:
+        return tuple(_convert(v, args[0]) for v in value)
+    if origin is not None and type(None) in args:
+        if value is None:
+            return None
+        return _convert(value, next(a for a in args if a is not type(None)))
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        return annotation(value)
+    return value
+
+
+def _spec(
+    item: Any,
+    kind: Literal["gate", "cohort"],
+    registry: Registry,
+    missing: list[str],
+) -> RequirementSpec:
+    if isinstance(item, str):
+        item = {"name": item}
+    name = item["name"]
+    if not isinstance(name, str):
+        raise TypeError("a requirement's name must be text")
+    raw = {k: v for k, v in item.items() if k not in ("name", "applies_to")}
+    applies = item.get("applies_to")
+    applies_to = None if applies is None else frozenset(UnitKind(k) for k in applies)
+    definition: RequirementDef | None = registry.find(kind, name)
+    if definition is None:
+        missing.append(name)
+        return RequirementSpec(name, raw, applies_to, func=_unresolved)
+    params = {
+        k: _convert(v, definition.params[k].annotation) if k in definition.params else v
+        for k, v in raw.items()
+    }
+    return RequirementSpec(name, params, applies_to, func=definition.func)
+
+
+def policy_from_record(
+    data: Mapping[str, Any],
+    *,
+    registry: Registry | None = None,
+    source: str = "<record>",
+    strict: bool = True,
+) -> Policy:
+    """The policy a ``lab.created`` event recorded, rebuilt as recorded.
+
+    With ``strict`` (a lab that will run commands), a requirement missing from
+    ``registry`` is a `PolicyError` naming every missing one; otherwise it is kept
+    unresolved. Raises `KeyError`, `TypeError` or `ValueError` on a record whose
+    shape is not a policy's (the caller names the event).
+    """
+    registry = registry or DEFAULT_REGISTRY
+    missing: list[str] = []
+    stages = tuple(
+        Stage(
+            str(s["id"]),
+            str(s["label_id"]),
+            str(s["label_en"]),
+            tuple(str(c) for c in s["covers"]),
+            str(s.get("description", "")),
+        )
+        for s in data["stages"]
+    )
+    ids = [s.id for s in stages]
+    if not ids or len(set(ids)) != len(ids):
+        raise ValueError("its stages are not distinct ids")
+    roles = {
+        str(k): RoleDef(
+            str(k),
+            str(r["label_id"]),
+            str(r["label_en"]),
+            r.get("scope", "lab"),
+            str(r.get("description", "")),
+        )
+        for k, r in data["roles"].items()
+    }
+    permissions = {str(c): frozenset(map(str, r)) for c, r in data["permissions"].items()}
+
+    def per_stage(
+        table: Mapping[str, Any], kind: Literal["gate", "cohort"]
+    ) -> dict[str, tuple[RequirementSpec, ...]]:
+        out = {}
+        for stage, items in table.items():
+            if stage not in ids:
+                raise ValueError(f"{stage!r} is not one of its stages")
+            out[stage] = tuple(_spec(i, kind, registry, missing) for i in items)
+        return out
+
+    gates = per_stage(data.get("gates", {}), "gate")
+    cohort = per_stage(data.get("cohort", {}), "cohort")
+    launch = tuple(_spec(i, "gate", registry, missing) for i in data.get("launch", ()))
+    deadlines = {str(s): datetime.fromisoformat(d) for s, d in data.get("deadlines", {}).items()}
+    if strict and missing:
+        names = sorted(set(missing))
+        raise PolicyError(
+            source,
+            [
+                Problem("$.policy", f"{n!r} is not registered in this process's registry")
+                for n in names
+            ],
+            code="policy.requirement_missing",
+        )
+    self_paced = data.get("self_paced", False)
+    if not isinstance(self_paced, bool):
+        raise TypeError("self_paced must be true or false")
+    shape: list[str] = []
+
+    def report(path: str, message: str) -> None:
+        shape.append(f"{path}: {message}")
+
+    attributes = parse_attributes(data.get("attributes"), report)
+    national_index = parse_national_index(
+        data.get("national_index"), [(s.id, s.covers) for s in stages], attributes, report
+    )
+    if shape:
+        raise ValueError(f"its attributes are not a policy's ({shape[0]})")
+    return Policy(
+        id=str(data["id"]),
+        name=str(data.get("name", data["id"])),
+        stages=stages,
+        description=str(data.get("description", "")),
+        extends=data.get("extends"),
+        self_paced=self_paced,
+        utc_offset=str(data.get("utc_offset", "+07:00")),
+        roles=roles,
+        permissions=permissions,
+        gates=gates,
+        cohort=cohort,
+        launch=launch,
+        deadlines=deadlines,
+        attributes=attributes,
+        national_index=national_index,
+        registry=registry,
+    )

@@ -1,0 +1,171 @@
+"""Hosts' three verbs: `send` runs any command, `check` answers for any command and actor
+without changing anything, `allowed` lists what an actor may do; and the catalogue they use."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import labflow as lf
+from helpers import FixedClock, bring_to, cohort, make_lab
+from labflow import audit
+from labflow._catalogue import CATALOGUE, COMMANDS, DEFAULT_PERMISSIONS, EVENT_KINDS
+from labflow._fold import INNOVATION_KINDS
+from labflow.policy import DEFAULT_PERMISSIONS as POLICY_PERMISSIONS
+from labflow.testing import labs
+
+ROOT = Path(__file__).parent.parent
+
+
+class TestCatalogue:
+    def test_commands_and_permissions_are_the_catalogue(self) -> None:
+        assert lf.COMMANDS == COMMANDS == tuple(c.name for c in CATALOGUE)
+        assert POLICY_PERMISSIONS == DEFAULT_PERMISSIONS == {c.name: c.roles for c in CATALOGUE}
+
+    def test_audit_names_are_the_catalogue_kinds(self) -> None:
+        kinds = {"lab.created", *(c.kind for c in CATALOGUE)}
+        assert set(audit.EVENT_NAMES) == {
+            "labflow.command.refused",
+            "labflow.gate.refused",
+            *("labflow." + k for k in kinds),
+        }
+        assert set(EVENT_KINDS) == kinds
+        assert {k for k in kinds if k.startswith("innovation.")} == INNOVATION_KINDS
+
+    def test_every_command_is_a_lab_method(self) -> None:
+        for spec in CATALOGUE:
+            assert callable(getattr(lf.Lab, spec.method)), spec.name
+
+    def test_the_audit_page_names_every_event(self) -> None:
+        """docs/audit.md names every event labflow emits (rows may share a prefix)."""
+        page = (ROOT / "docs" / "audit.md").read_text()
+        missing = [n for n in audit.EVENT_NAMES if n not in page and n.split(".")[-1] not in page]
+        assert missing == []
+
+
+class TestSend:
+    def test_send_runs_the_command(self) -> None:
+        lab = make_lab()
+        cohort(lab)
+        event = lab.send("withdraw", "ino-dinkes", by="sekretariat", reason="Ditunda")
+        assert event.kind == "innovation.withdrawn"
+        assert not lab.innovation("ino-dinkes").active
+
+    def test_an_unknown_command_or_argument_is_refused(self) -> None:
+        lab = make_lab()
+        cohort(lab)
+        with pytest.raises(lf.InvalidCommand) as info:
+            lab.send("fly", "ino-dinkes", by="sekretariat")
+        assert info.value.code == "command.unknown"
+        with pytest.raises(lf.InvalidCommand) as info:
+            lab.send("advance", "ino-dinkes", by="sekretariat", speed=3)
+        assert info.value.code == "command.arguments"
+        assert lab.innovation("ino-dinkes").version == 1
+
+
+class TestCheck:
+    def test_check_reports_permission_and_the_gate_together(self) -> None:
+        """Every reason at once: the actor's missing role and the gate's unmet items."""
+        lab = make_lab()
+        cohort(lab)
+        bring_to(lab, "diagnose")
+        verdict = lab.check("advance", "ino-dinkes", by="staf-dinkes")
+        assert "permission.role" in verdict.codes
+        assert "diagnosis.missing" in verdict.codes
+        assert lab.innovation("ino-dinkes").version == 2
+
+    def test_check_changes_nothing(self) -> None:
+        lab = make_lab()
+        cohort(lab)
+        before = (lab.version, {i.id: i.version for i in lab.innovations.values()})
+        assert lab.check("withdraw", "ino-dinkes", by="sekretariat", reason="x").ok
+        assert lab.check("advance_lab", by="sekretariat").ok
+        assert (lab.version, {i.id: i.version for i in lab.innovations.values()}) == before
+        assert lab.innovation("ino-dinkes").active
+
+    def test_the_old_form_still_answers_for_advancing(self) -> None:
+        lab = make_lab()
+        cohort(lab)
+        assert lab.check("ino-dinkes").action == "advance"
+
+
+def _arguments(command: str, lab: lf.Lab, subject: str | None) -> dict[str, Any]:
+    """Plausible arguments for ``command``, so that the verdict turns on state and actor."""
+    head = next((a.id for a in lab.actors.values() if "regional_head" in a.roles), "bupati")
+    unit_head = None
+    if subject is not None:
+        unit = lab.innovation(subject).unit
+        unit_head = next(
+            (a.id for a in lab.actors.values() if a.unit == unit and "unit_head" in a.roles), "x"
+        )
+    return {
+        "record_diagnosis": {"diagnosis": lf.Diagnosis("Antre", ("SOP",))},
+        "submit_plan": {"steps": [lf.PlanStep("Susun SOP", "Kasubag", date(2016, 6, 1))]},
+        "draw_up_agreement": {"regional_head": head, "unit_head": unit_head},
+        "grant_permission": {"reference": "800/1"},
+        "record_launch": {"ceremony": "Peluncuran"},
+        "attach_evidence": {"title": "SK", "reference": "doc-1"},
+        "register_exhibit": {"event": "Expo", "booth": "A1"},
+        "return": {"stage": lab.policy.stages[0].id, "reason": "Perbaikan"},
+        "withdraw": {"reason": "Ditunda"},
+        "reinstate": {"reason": "Dilanjutkan"},
+        "launch_cohort": {"ceremony": "Peluncuran"},
+        "set_roles": {"roles": ["secretariat"]},
+    }.get(command, {})
+
+
+def _latest(lab: lf.Lab) -> Any:
+    """The time of the lab's latest event, in any of its histories."""
+    return max(
+        e.at for h in (lab.history, *(i.history for i in lab.innovations.values())) for e in h
+    )
+
+
+class TestAgreement:
+    @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(lab=labs(max_commands=40), data=st.data())
+    def test_check_clean_iff_send_accepted_and_allowed_agrees(
+        self, lab: lf.Lab, data: st.DataObject
+    ) -> None:
+        """For random labs on every preset, actors and commands: check clean ⇔ send accepted."""
+        subject = data.draw(st.sampled_from([None, *sorted(lab.innovations)]))
+        level = "lab" if subject is None else "innovation"
+        specs = [c for c in CATALOGUE if c.level == level and not c.opens]
+        if subject is None:
+            specs = [c for c in specs if c.name in ("advance_lab", "launch_cohort")]
+        spec = data.draw(st.sampled_from(specs))
+        by = data.draw(st.sampled_from(sorted(lab.actors)))
+        subject_arg = "sekretariat" if spec.name == "set_roles" else subject
+        arguments = _arguments(spec.name, lab, subject)
+        lab.clock = FixedClock(_latest(lab))
+        moment = lab.clock.now
+        verdict = lab.check(spec.name, subject_arg, by=by, **arguments)
+        lab.clock.now = moment  # send reads the same moment check did
+        try:
+            lab.send(spec.name, subject_arg, by=by, **arguments)
+        except lf.CommandError:
+            accepted = False
+        else:
+            accepted = True
+        assert verdict.ok == accepted, (spec.name, by, verdict.codes)
+
+    @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(lab=labs(max_commands=40), data=st.data())
+    def test_allowed_agrees_with_check(self, lab: lf.Lab, data: st.DataObject) -> None:
+        """What allowed lists for an argument-free command is exactly what check says of it."""
+        subject = data.draw(st.sampled_from([None, *sorted(lab.innovations)]))
+        by = data.draw(st.sampled_from(sorted(lab.actors)))
+        lab.clock = FixedClock(_latest(lab))
+        moment = lab.clock.now
+        listed = lab.allowed(by=by, subject=subject)
+        for name, verdict in listed.items():
+            spec = next(c for c in CATALOGUE if c.name == name)
+            if spec.arguments:
+                continue
+            lab.clock.now = moment
+            assert lab.check(name, subject, by=by).codes == verdict.codes
