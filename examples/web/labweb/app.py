@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
@@ -44,32 +44,32 @@ HTTP_STATUS: tuple[tuple[type[lf.LabflowError], int], ...] = (
     (lf.LabflowError, 400),
 )
 
-#: The forms a page can offer: command -> (fields, labels en/id, the call that runs it).
-Field = tuple[str, str, str]  # name, English label, Indonesian label
-Run = Callable[[lf.Lab, str, str, dict[str, str]], object]
-ACTIONS: dict[str, tuple[tuple[Field, ...], str, str, Run]] = {
-    "advance": ((), "Advance to the next stage", "Maju ke tahap berikutnya",
-                lambda lab, i, by, f: lab.advance(i, by=by)),
-    "approve_plan": ((), "Approve the action plan", "Setujui rencana aksi",
-                     lambda lab, i, by, f: lab.approve_plan(i, by=by)),
-    "sign_agreement": ((), "Sign the performance agreement", "Tandatangani perjanjian kinerja",
-                       lambda lab, i, by, f: lab.sign_agreement(i, by=by)),
-    "grant_permission": ((("reference", "Letter number", "Nomor surat"),),
-                         "Grant written permission", "Beri izin tertulis",
-                         lambda lab, i, by, f: lab.grant_permission(
-                             i, reference=f["reference"], by=by)),
-    "attach_evidence": ((("title", "Title", "Judul"), ("reference", "Reference", "Rujukan")),
-                        "Attach evidence", "Lampirkan bukti dukung",
-                        lambda lab, i, by, f: lab.attach_evidence(
-                            i, title=f["title"], reference=f["reference"], by=by)),
-    "record_launch": ((("ceremony", "Ceremony", "Acara peluncuran"),),
-                      "Record the launch", "Catat peluncuran",
-                      lambda lab, i, by, f: lab.record_launch(i, ceremony=f["ceremony"], by=by)),
-    "withdraw": ((("reason", "Reason", "Alasan"),), "Withdraw", "Tarik inovasi",
-                 lambda lab, i, by, f: lab.withdraw(i, reason=f["reason"], by=by)),
-    "reinstate": ((("reason", "Reason", "Alasan"),), "Reinstate", "Aktifkan kembali",
-                  lambda lab, i, by, f: lab.reinstate(i, reason=f["reason"], by=by)),
-}  # fmt: skip
+#: How the page asks for each command's arguments: command -> (fields, English, Indonesian).
+#: Which of them an actor may use, and why one is blocked, is labflow's answer
+#: (`Lab.allowed`); running one is `Lab.send`. A field is (name, English, Indonesian).
+Field = tuple[str, str, str]
+ACTIONS: dict[str, tuple[tuple[Field, ...], str, str]] = {
+    "advance": ((), "Advance to the next stage", "Maju ke tahap berikutnya"),
+    "approve_plan": ((), "Approve the action plan", "Setujui rencana aksi"),
+    "sign_agreement": ((), "Sign the performance agreement", "Tandatangani perjanjian kinerja"),
+    "grant_permission": (
+        (("reference", "Letter number", "Nomor surat"),),
+        "Grant written permission",
+        "Beri izin tertulis",
+    ),
+    "attach_evidence": (
+        (("title", "Title", "Judul"), ("reference", "Reference", "Rujukan")),
+        "Attach evidence",
+        "Lampirkan bukti dukung",
+    ),
+    "record_launch": (
+        (("ceremony", "Ceremony", "Acara peluncuran"),),
+        "Record the launch",
+        "Catat peluncuran",
+    ),
+    "withdraw": ((("reason", "Reason", "Alasan"),), "Withdraw", "Tarik inovasi"),
+    "reinstate": ((("reason", "Reason", "Alasan"),), "Reinstate", "Aktifkan kembali"),
+}
 
 WORDS = {
     "board": ("Board", "Papan inovasi"),
@@ -156,23 +156,20 @@ def create_app(
     def label(lang: str, stage: lf.Stage) -> str:
         return stage.label_id if lang == "id" else stage.label_en
 
-    def offered(lab: lf.Lab, actor: lf.Actor | None, inn: lf.Innovation) -> list[str]:
-        """The commands whose role ``actor`` holds for this innovation's unit."""
+    def offered(
+        lab: lf.Lab, actor: lf.Actor | None, inn: lf.Innovation
+    ) -> list[tuple[str, lf.Verdict]]:
+        """The page's commands this actor may use here, each with labflow's verdict: a
+        blocked one is still offered, with its reasons, so the refusal can be seen."""
         if actor is None:
             return []
-        names = []
-        for name in ACTIONS:
-            roles = lab.policy.allowed(name)
-            held = actor.roles & roles
-            if not held:
-                continue
-            scoped = all(
-                (d := lab.policy.roles.get(r)) is not None and d.scope == "unit" for r in held
-            )
-            if scoped and actor.unit != inn.unit:
-                continue
-            names.append(name)
-        return names
+        verdicts = lab.allowed(by=actor.id, subject=inn.id)
+        return [
+            (name, verdicts[name])
+            for name in ACTIONS
+            if name in verdicts
+            and not any(c.startswith("permission.") for c in verdicts[name].codes)
+        ]
 
     def page(
         request: Request,
@@ -213,8 +210,13 @@ def create_app(
         problem = views.error(error) if error is not None else None
         conflict = isinstance(error, lf.ConflictError)
         actions = [
-            (name, ACTIONS[name][0], ACTIONS[name][1 if lang == "en" else 2])
-            for name in offered(lab, context["actor"], inn)
+            (
+                name,
+                ACTIONS[name][0],
+                ACTIONS[name][1 if lang == "en" else 2],
+                [u.message(lang) for u in verdict.unmet],
+            )
+            for name, verdict in offered(lab, context["actor"], inn)
         ]
         return page(
             request,
@@ -297,7 +299,7 @@ def create_app(
     def _act(request: Request, inn_id: str, command: str, form: dict[str, str]) -> Response:
         if command not in ACTIONS:
             raise lf.NotFound("command", command, where="this application")
-        fields, *_, run = ACTIONS[command]
+        fields = ACTIONS[command][0]
         missing = [name for name, *_ in fields if not form.get(name, "").strip()]
         if "version" not in form or not form["version"].isdigit() or missing:
             raise RequestValidationError(
@@ -313,7 +315,8 @@ def create_app(
                 if len(inn.history) != seen:
                     # The page was rendered from another version: a stale tab or a double submit.
                     raise lf.ConflictError(inn_id, seen, len(inn.history))
-                run(lab, inn_id, actor.id if actor else "", form)
+                arguments = {name: form[name] for name, *_ in fields}
+                lab.send(command, inn_id, by=actor.id if actor else "", **arguments)
                 session.commit()
             except (lf.CommandError, lf.ConflictError) as exc:
                 status = next(code for cls, code in HTTP_STATUS if isinstance(exc, cls))
