@@ -124,3 +124,22 @@ class TestBadInput:
         """A value that is not a view, verdict or labflow error is InvalidCommand."""
         with pytest.raises(lf.InvalidCommand):
             call()
+
+
+class TestCommands:
+    def test_commands_for_an_actor_agree_with_allowed(self) -> None:
+        """With by=, the view lists what Lab.allowed permits that actor, with the same verdicts."""
+        lab, ids = _lab_at("design")
+        view = views.innovation(lab, ids[0], by="sekretariat")
+        data = _valid(view)
+        allowed = lab.allowed(by="sekretariat", subject=ids[0])
+        names = [c["name"] for c in data["commands"]]
+        assert "advance" in names
+        for command in view.commands:
+            assert command.ok == allowed[command.name].ok
+            assert [u.code for u in command.unmet] == list(allowed[command.name].codes)
+
+    def test_without_an_actor_there_are_no_commands(self) -> None:
+        """Without by=, the view lists no commands (it answers for nobody)."""
+        lab, ids = _lab_at("design")
+        assert views.innovation(lab, ids[0]).commands == ()

@@ -32,6 +32,7 @@ from labflow.policy import Stage
 from labflow.requirements import Unmet, Verdict
 
 __all__ = [
+    "CommandView",
     "ErrorView",
     "EventView",
     "InnovationSummary",
@@ -96,6 +97,15 @@ class EventView:
 
 
 @attrs.frozen
+class CommandView:
+    """A command an actor may use on an innovation now, or why not (every unmet reason)."""
+
+    name: str
+    ok: bool
+    unmet: tuple[UnmetView, ...]
+
+
+@attrs.frozen
 class InnovationView:
     """Where an innovation stands, what its next move still needs, and what happened so far."""
 
@@ -110,6 +120,8 @@ class InnovationView:
     version: int
     next: VerdictView
     history: tuple[EventView, ...]
+    #: with ``by=``: the commands that actor may use here (`Lab.allowed`), with verdicts
+    commands: tuple[CommandView, ...] = ()
 
 
 @attrs.frozen
@@ -210,10 +222,14 @@ def _kind(lab: Lab, inn: Innovation) -> tuple[str, str]:
     return unit.name, unit.kind.value
 
 
-def innovation(lab: Lab, innovation_id: str, *, history: bool = True) -> InnovationView:
+def innovation(
+    lab: Lab, innovation_id: str, *, history: bool = True, by: str | None = None
+) -> InnovationView:
     """The view of one innovation: its stage with labels, its next move's verdict, its history.
 
     `NotFound` for an unknown id. ``history=False`` leaves the events out (a list page).
+    With ``by``, ``commands`` lists what that actor may use here now (`Lab.allowed`): the
+    commands its roles permit, each with its verdict and every reason it is blocked.
     """
     need(lab, Lab, "a labflow.Lab", "views.innovation")
     inn = lab.innovation(innovation_id)
@@ -230,6 +246,16 @@ def innovation(lab: Lab, innovation_id: str, *, history: bool = True) -> Innovat
         len(inn.history),
         verdict(lab.check(inn.id)),
         tuple(map(_event, inn.history)) if history else (),
+        _commands(lab, inn.id, by) if by is not None else (),
+    )
+
+
+def _commands(lab: Lab, innovation_id: str, by: str) -> tuple[CommandView, ...]:
+    verdicts = lab.allowed(by=by, subject=innovation_id)
+    return tuple(
+        CommandView(name, v.ok, tuple(map(_unmet, v.unmet)))
+        for name, v in verdicts.items()
+        if not any(code.startswith("permission.") for code in v.codes)
     )
 
 
@@ -283,6 +309,7 @@ _VIEWS: Final = (
     UnmetView,
     VerdictView,
     EventView,
+    CommandView,
     InnovationView,
     InnovationSummary,
     LabView,
