@@ -20,7 +20,6 @@ are committed through `SQLiteStore.commit`, one commit per region.
 from __future__ import annotations
 
 import hashlib
-import random
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -83,28 +82,39 @@ def rechain(
 
 
 def build(path: Path, innovations: int, events_per: int, seed: int = 5) -> int:
-    """Write the registry at ``path``; return its number of events."""
-    rng = random.Random(seed)
-    longest = 2 * events_per - 1
-    own, by_unit = template(longest)
-    launch_at = next(e.seq for e in by_unit[UNITS[0].id] if e.kind == "innovation.launched")
+    """Write the registry at ``path``; return its number of events.
+
+    Every region is copies of one real lab's cohort, renamed and re-dated, so each history
+    is one the commands produced and the validating fold accepts at commit: the lab's
+    cohort records and its ceremony name the copies, at the versions they reached.
+    ``seed`` is kept for the cache key's sake; the copies are deterministic.
+    """
+    own, by_unit = template(events_per)
     regions = max(1, min(REGIONS, innovations // len(UNITS)))
+    blocks = max(1, innovations // regions // len(UNITS))
     total = 0
     with SQLiteStore(path, create=True) as store:
         for r in range(regions):
             lab_id = f"region-{r:03}"
             shift = timedelta(days=r)
-            count = innovations // regions + (r < innovations % regions)
-            lengths = [rng.randint(1, longest) for _ in range(count)]
-            ids = [f"{lab_id}-ino-{k:04}" for k in range(count)]
-            launched = [i for i, n in zip(ids, lengths, strict=True) if n >= launch_at]
+            copies = {
+                f"ino-{unit.id}": [f"{lab_id}-ino-{b:03}-{k}" for b in range(blocks)]
+                for k, unit in enumerate(UNITS)
+            }
 
-            def lab_payload(e: Event, lab_id: str = lab_id, launched: list[str] = launched) -> Any:
+            def lab_payload(e: Event, lab_id: str = lab_id, copies: Any = copies) -> Any:
+                p = e.payload
                 if e.kind == "lab.created":
-                    return {**e.payload, "id": lab_id, "region": f"Region {lab_id[-3:]}"}
+                    return {**p, "id": lab_id, "region": f"Region {lab_id[-3:]}"}
                 if e.kind == "lab.ceremony_held":
-                    return {**e.payload, "launched": launched, "refused": {}}
-                return e.payload
+                    launched = [new for old in p["launched"] for new in copies[old]]
+                    return {**p, "launched": launched, "refused": {}}
+                if e.kind == "lab.advanced" and "cohort" in p:
+                    counted = {
+                        new: seen for old, seen in p["cohort"].items() for new in copies[old]
+                    }
+                    return {**p, "cohort": counted}
+                return p
 
             def inn_payload(e: Event, lab_id: str = lab_id) -> Any:
                 if e.kind == "innovation.registered":
@@ -112,9 +122,10 @@ def build(path: Path, innovations: int, events_per: int, seed: int = 5) -> int:
                 return e.payload
 
             appends = [Append(lab_id, 0, rechain(lab_id, own, shift, lab_payload), lab=True)]
-            for k, (ident, n) in enumerate(zip(ids, lengths, strict=True)):
-                source = by_unit[UNITS[k % len(UNITS)].id][:n]
-                appends.append(Append(ident, 0, rechain(ident, source, shift, inn_payload)))
+            for k, unit in enumerate(UNITS):
+                for ident in copies[f"ino-{unit.id}"]:
+                    source = by_unit[unit.id]
+                    appends.append(Append(ident, 0, rechain(ident, source, shift, inn_payload)))
             store.commit(lab_id, appends)
             total += sum(len(a.events) for a in appends)
     return total

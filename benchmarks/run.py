@@ -700,8 +700,12 @@ def ceremony_session(
     units, ideas = cohort
     store = open_store()
     try:
-        stored(store, ceremony_lab(units, ideas))
-        session = store.session("kebumen", clock=Clock(timedelta(minutes=1)))
+        lab = ceremony_lab(units, ideas)
+        stored(store, lab)
+        # The ceremony happens after everything the lab holds: a history's times never go back.
+        clock = Clock(timedelta(minutes=1))
+        clock.now = max(e.at for i in lab.innovations.values() for e in i.history)
+        session = store.session("kebumen", clock=clock)
         lab = session.__enter__()
         yield lab, session.commit, store
         session.__exit__(None, None, None)
