@@ -122,7 +122,7 @@ def build(path: Path, innovations: int, events_per: int, seed: int = 5) -> int:
                 return e.payload
 
             appends = [Append(lab_id, 0, rechain(lab_id, own, shift, lab_payload), lab=True)]
-            for k, unit in enumerate(UNITS):
+            for unit in UNITS:
                 for ident in copies[f"ino-{unit.id}"]:
                     source = by_unit[unit.id]
                     appends.append(Append(ident, 0, rechain(ident, source, shift, inn_payload)))

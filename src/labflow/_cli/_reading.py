@@ -159,6 +159,11 @@ def _when(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
 
 
+#: What an event records for replay's sake, not for a reader: the payload's schema version,
+#: the lab version and the gate an event relied on, the cohort a lab move counted.
+_BOOKKEEPING: Final = frozenset({"v", "lab_v", "gate", "cohort", "lab"})
+
+
 def _summary(event: Event, out: CommandOutput, policy: Policy | None) -> str:
     """An event's payload as a table cell: its values (stages by label), not its field names."""
 
@@ -174,7 +179,8 @@ def _summary(event: Event, out: CommandOutput, policy: Policy | None) -> str:
     if event.kind == "lab.created":  # the whole policy: its id says it
         text = f"{event.payload.get('id')}; {event.payload.get('region')}"
     else:
-        text = "; ".join(values(event.payload[k]) for k in sorted(event.payload))
+        shown = sorted(k for k in event.payload if k not in _BOOKKEEPING)
+        text = "; ".join(values(event.payload[k]) for k in shown)
     return printable(text if len(text) <= 70 else text[:69] + "…")
 
 
