@@ -560,6 +560,16 @@ class TestPlantedForgeries:
             "history.time",
         )
 
+    def test_a_lab_history_that_does_not_open_with_its_creation(self) -> None:
+        """Swapping lab.created with the next lab event is a HistoryError everywhere."""
+        lab = _delivered()
+        own, inns = streams_of(lab)
+        first, second = own[0], own[1]
+        own[0] = _replace(second, seq=1, prev=GENESIS, at=first.at)
+        own[1] = _replace(first, at=second.at)
+        forged = (rehash(own), inns)
+        assert self.refused(lab, forged).code in ("history.no_creation", "history.chain")
+
     def test_an_unusable_move_is_refused_at_commit(self) -> None:
         """`advanced` to nowhere is a HistoryError at commit, and nothing is kept."""
         lab = _delivered()

@@ -323,8 +323,11 @@ def test_redrawing_a_binding_agreement_is_caught(monkeypatch: pytest.MonkeyPatch
     check that an innovation past the agreement gate holds a complete agreement fails.
     """
     monkeypatch.setattr(labflow.Lab, "_past_agreement", lambda self, inn: False)
+    # Reaching the agreement gate and then drawing a detour takes a long run: with random
+    # seeds the hunt found it in about one run of three; a fixed seed finds it every time.
+    deep = settings(HUNT, derandomize=True, max_examples=200, stateful_step_count=60)
     with pytest.raises(InvariantViolation) as caught:
-        run_state_machine_as_test(make_state_machine("lan-5d"), settings=HUNT)
+        run_state_machine_as_test(make_state_machine("lan-5d"), settings=deep)
     assert caught.value.invariant == 3
     assert "past its agreement gate" in str(caught.value)
 

@@ -121,7 +121,14 @@ def check_append(lab_id: str, append: Append, head: str) -> None:
         prev = event.hash
     opening = append.lab and append.expected == 0 and append.events
     if opening and append.events[0].kind != "lab.created":
-        raise StoreError(f"The history of lab {lab_id!r} must start with lab.created.")
+        # A rule of histories, not of storage: the same error replay gives.
+        raise HistoryError(
+            lab_id,
+            1,
+            "a lab's history must start with its lab.created event",
+            "riwayat laboratorium harus diawali peristiwa lab.created",
+            code="history.no_creation",
+        )
 
 
 # --- Projections: what lists and reports read without replaying ----------------------------
