@@ -568,10 +568,8 @@ CATALOGUE: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
             "Basis data: {path}  (selesai dalam {seconds} dtk)",
         ),
         "demo.next": (
-            "Next: labflow list --db {db} --blocked   ·   labflow report --db {db}\n"
-            "(installed with uv? run it as: uv run --extra cli labflow ...)",
-            "Selanjutnya: labflow list --db {db} --blocked   ·   labflow report --db {db}\n"
-            "(dipasang dengan uv? jalankan sebagai: uv run --extra cli labflow ...)",
+            "Next: labflow list --db {db} --blocked   ·   labflow report --db {db}",
+            "Selanjutnya: labflow list --db {db} --blocked   ·   labflow report --db {db}",
         ),
         "demo.registering": ("Registering ideas", "Mendaftarkan ide"),
         "demo.preparing": ("Preparing: {stage}", "Menyiapkan: {stage}"),
