@@ -14,7 +14,7 @@ the ``cli`` extra, and a host that never writes HTML reports does not need it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from labflow.diagram import spec_label
@@ -53,15 +53,6 @@ WORDS: dict[str, tuple[str, str]] = {
     "events": ("events", "peristiwa"),
     "not_checked": ("Not checked in this report.", "Tidak diperiksa dalam laporan ini."),
 }
-
-
-def _local(moment: datetime, offset: str) -> str:
-    """``moment`` in the policy's local time, as the secretariat reads a clock."""
-    try:
-        zone = datetime.strptime(offset, "%z").tzinfo
-    except ValueError:
-        zone = UTC
-    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M (UTC%z)")
 
 
 def render_report(
@@ -119,7 +110,7 @@ def render_report(
         "stages": stages,
         "kinds": kinds,
         "units": {u.id: u.name for u in lab.units.values()},
-        "moment": _local(moment, policy.utc_offset),
+        "moment": moment.astimezone(policy.zone).strftime("%Y-%m-%d %H:%M (UTC%z)"),
         "checks": checks,
         "failed": [c for c in checks if not c.ok] if checks is not None else [],
         "events": sum(c.length for c in checks) if checks is not None else 0,

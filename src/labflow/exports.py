@@ -153,13 +153,7 @@ def _first_entry(inn: Innovation, stages: Iterable[str]) -> datetime | None:
 
 
 def _local_date(moment: datetime | None, lab: Lab) -> date | None:
-    if moment is None:
-        return None
-    try:
-        zone = datetime.strptime(lab.policy.utc_offset, "%z").tzinfo
-    except ValueError:
-        return moment.date()
-    return moment.astimezone(zone).date()
+    return None if moment is None else moment.astimezone(lab.policy.zone).date()
 
 
 def _words(value: Any) -> int:

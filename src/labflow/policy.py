@@ -204,6 +204,12 @@ class Policy:
         """The stage that covers the 5D stage ``five_d`` (``"deliver"``, ...), if any."""
         return next((s for s in self.stages if five_d in s.covers), None)
 
+    @property
+    def zone(self) -> timezone:
+        """The policy's local time zone (its ``utc_offset``), in which moments are shown;
+        UTC for a recorded offset no labflow would write."""
+        return _offset(self.utc_offset) or UTC
+
     def allowed(self, command: str) -> frozenset[str]:
         """The roles that may perform ``command``."""
         return self.permissions.get(command, frozenset())

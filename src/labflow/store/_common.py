@@ -13,7 +13,7 @@ replayed lab.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -385,6 +385,21 @@ def fold_needs(appends: Sequence[Append]) -> tuple[bool, set[str]]:
                 if isinstance(origin, str):
                     subjects.add(origin)
     return False, subjects
+
+
+def check_fold_rows(
+    rows: Iterable[Sequence[Any]], appends: Sequence[Append], read: Callable[[Any], Event]
+) -> None:
+    """`check_fold` over stored rows ``(is_lab, *event columns)``, each read by ``read``."""
+    own: list[Event] = []
+    stored: dict[str, list[Event]] = {}
+    for row in rows:
+        event = read(row[1:])
+        if row[0]:
+            own.append(event)
+        else:
+            stored.setdefault(event.subject, []).append(event)
+    check_fold(own, stored, appends)
 
 
 def check_fold(

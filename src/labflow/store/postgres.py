@@ -67,7 +67,7 @@ from labflow.store._common import (
     Row,
     Stored,
     Write,
-    check_fold,
+    check_fold_rows,
     check_streams,
     fold_needs,
     plan,
@@ -254,15 +254,7 @@ def _fold_query(lab_id: str, appends: Sequence[Append]) -> tuple[str, tuple[Any,
 
 def _check_fold(rows: Iterable[Sequence[Any]], appends: Sequence[Append], where: str) -> None:
     """Refuse appends the commands could not have produced (`check_fold`), read under lock."""
-    own: list[Event] = []
-    stored: dict[str, list[Event]] = {}
-    for row in rows:
-        event = _event(row[1:], where)
-        if row[0]:
-            own.append(event)
-        else:
-            stored.setdefault(event.subject, []).append(event)
-    check_fold(own, stored, appends)
+    check_fold_rows(rows, appends, lambda row: _event(row, where))
 
 
 def _grouped(rows: Iterable[Sequence[Any]], where: str) -> tuple[list[Event], list[list[Event]]]:

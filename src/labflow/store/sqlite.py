@@ -54,7 +54,7 @@ from labflow.store._common import (
     Row,
     Stored,
     Write,
-    check_fold,
+    check_fold_rows,
     check_streams,
     fold_needs,
     plan,
@@ -364,15 +364,7 @@ class SQLiteStore:
                 marks = ",".join("?" * len(chunk))
                 where = f"s.is_lab = 0 AND s.subject IN ({marks})"
                 rows += conn.execute(query.format(where), [lab_id, *chunk]).fetchall()
-        own: list[Event] = []
-        stored: dict[str, list[Event]] = {}
-        for row in rows:
-            event = self._event(row[1:])
-            if row[0]:
-                own.append(event)
-            else:
-                stored.setdefault(event.subject, []).append(event)
-        check_fold(own, stored, appends)
+        check_fold_rows(rows, appends, self._event)
 
     def _stream_rows(
         self, conn: sqlite3.Connection, lab_id: str, appends: Sequence[Append]
