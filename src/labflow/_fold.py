@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -32,6 +32,9 @@ from labflow.model import (
     Status,
     Unit,
 )
+
+if TYPE_CHECKING:
+    from labflow.lab import Lab
 
 # --- Payload encoders (records -> JSON values) ---------------------------------------------
 
@@ -224,3 +227,28 @@ def apply_innovation(innovation: Innovation | None, event: Event) -> Innovation:
         apply(innovation, event)
     innovation.history.append(event)
     return innovation
+
+
+# --- The lab ------------------------------------------------------------------------------
+
+
+def apply_lab(lab: Lab, event: Event) -> None:
+    """Apply one event of the lab's own history to ``lab`` and record it."""
+    p = event.payload
+    kind = event.kind
+    if kind == "lab.created":
+        lab.units.update((u.id, u) for u in map(unit_from, p["units"]))
+        lab.actors.update((a.id, a) for a in map(actor_from, p["actors"]))
+    elif kind == "lab.unit_added":
+        unit = unit_from(p["unit"])
+        lab.units[unit.id] = unit
+    elif kind == "lab.actor_added":
+        actor = actor_from(p["actor"])
+        lab.actors[actor.id] = actor
+    elif kind == "lab.roles_set":
+        lab.actors[p["actor"]] = attrs.evolve(lab.actors[p["actor"]], roles=frozenset(p["roles"]))
+    elif kind == "lab.advanced":
+        lab.stage = lab.policy.stage(p["to"]).id  # a forged history may name no stage
+    elif kind != "lab.ceremony_held":
+        raise ValueError(f"{kind!r} is not an event a lab can apply")
+    lab.history.append(event)

@@ -1,0 +1,75 @@
+"""Authorisation: whether an actor's roles let them run a command on a unit's innovation.
+
+Private. One question asked by every command (`authorize`, which raises) and by
+`Lab.check` / `Lab.allowed` (`permission_unmet`, which reports): the actor must be in
+the lab and hold a role the policy allows for the command, within their own unit where
+the role is scoped to one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from labflow._catalogue import CommandSpec
+from labflow._gates import permitted
+from labflow._inputs import text as _text
+from labflow.errors import CommandError, NotFound, PermissionDenied
+from labflow.model import Actor
+from labflow.requirements import Unmet
+
+if TYPE_CHECKING:
+    from labflow.lab import Lab
+
+__all__ = ["authorize", "permission_unmet", "unmet_of"]
+
+
+def authorize(lab: Lab, command: str, by: object, unit: str | None) -> Actor:
+    actor_id = _text(by, "actor id", empty=False)
+    actor = lab.actors.get(actor_id)
+    if actor is None:
+        raise NotFound("actor", actor_id, where=f"lab {lab.id!r}")
+    if lab._dry:  # `check` judged the permission apart, to report it with the rest
+        return actor
+    if permitted(lab.policy, actor, command, unit):
+        return actor
+    allowed = lab.policy.allowed(command)
+    held = actor.roles & allowed
+    if held:
+        raise PermissionDenied(
+            actor_id,
+            command,
+            f"their roles {sorted(held)} act only within their own unit, not {unit!r}",
+            f"peran mereka {sorted(held)} hanya berlaku di unit sendiri, bukan {unit!r}",
+            code="permission.outside_unit",
+            data={"roles": sorted(held), "unit": unit},
+        )
+    needed = sorted(allowed) or ["(none)"]
+    raise PermissionDenied(
+        actor_id,
+        command,
+        f"it needs one of the roles {needed}",
+        f"diperlukan salah satu peran {needed}",
+        code="permission.role",
+        data={"roles": sorted(allowed)},
+    )
+
+
+def permission_unmet(
+    lab: Lab, spec: CommandSpec, subject: str | None, by: str, arguments: Mapping[str, Any]
+) -> list[Unmet]:
+    unit: str | None = None
+    if spec.opens:
+        unit = arguments.get("unit")
+    elif spec.level == "innovation" and subject is not None:
+        unit = lab.innovation(subject).unit
+    try:
+        authorize(lab, spec.name, by, unit)
+    except CommandError as exc:
+        return [unmet_of(exc)]
+    return []
+
+
+def unmet_of(error: CommandError) -> Unmet:
+    """A refusal as one unmet item: its code, its two messages, its data."""
+    return Unmet(error.code, error.message_en, error.message_id, dict(error.data))

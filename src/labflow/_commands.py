@@ -1,0 +1,476 @@
+"""What each command does: validate its input, check its preconditions, build its event.
+
+Private. `labflow.Lab`'s command methods are one-line conveniences over these
+functions; each one authorises the actor, refuses bad input or an unmet
+precondition with labflow's own error, and hands its payload to the lab's
+``_commit`` (or ``_commit_lab`` / ``_open``), which records and applies the event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from labflow._attributes import attribute_problems
+from labflow._authority import authorize
+from labflow._fold import (
+    actor_payload,
+    diagnosis_payload,
+    plan_payload,
+    replication_payload,
+    unit_payload,
+)
+from labflow._gates import unit_kind
+from labflow._inputs import check_new_actor, check_new_unit, check_roles
+from labflow._inputs import ident as _ident
+from labflow._inputs import initiator as _initiator
+from labflow._inputs import text as _text
+from labflow._inputs import texts as _texts
+from labflow._limits import MAX_INT
+from labflow._replay import gate_record
+from labflow.errors import GateRefused, InvalidCommand, NotFound, PermissionDenied
+from labflow.events import Event
+from labflow.model import Actor, Diagnosis, Initiator, PlanStep, Replication, Role, Unit
+from labflow.requirements import CohortContext, Verdict, run_all
+
+if TYPE_CHECKING:
+    from labflow.lab import Lab
+
+
+def add_unit(lab: Lab, unit: Unit, *, by: str) -> Event:
+    authorize(lab, "add_unit", by, None)
+    check_new_unit(lab, unit)
+    return lab._commit_lab(by, "lab.unit_added", {"unit": unit_payload(unit)})
+
+
+def add_actor(lab: Lab, actor: Actor, *, by: str) -> Event:
+    authorize(lab, "add_actor", by, None)
+    check_new_actor(lab, actor)
+    return lab._commit_lab(by, "lab.actor_added", {"actor": actor_payload(actor)})
+
+
+def set_roles(lab: Lab, actor_id: str, roles: Iterable[str], *, by: str) -> Event:
+    authorize(lab, "set_roles", by, None)
+    if _ident(actor_id, "actor id") not in lab.actors:
+        raise NotFound("actor", str(actor_id), where=f"lab {lab.id!r}")
+    new = frozenset(_texts(roles, "roles"))
+    check_roles(lab, new)
+    return lab._commit_lab(by, "lab.roles_set", {"actor": actor_id, "roles": sorted(new)})
+
+
+def advance_lab(lab: Lab, *, by: str) -> Event:
+    authorize(lab, "advance_lab", by, None)
+    now = lab.now()
+    target = lab._engine.advance_lab(
+        lab.stage,
+        lambda spec, to: not run_all((spec,), CohortContext(lab, lab.policy.stage(to), now)),
+    )
+    if target is None:
+        raise GateRefused(lab._check_lab(now))
+    # What the decision counted, so that replay can judge it on the same cohort.
+    counted = {i.id: len(i.history) for i in lab.innovations.values()}
+    payload = {"from": lab.stage, "to": target, "cohort": counted}
+    return lab._commit_lab(by, "lab.advanced", payload, now)
+
+
+def register(
+    lab: Lab,
+    innovation_id: str,
+    *,
+    title: str,
+    unit: str,
+    innovators: Sequence[str],
+    problem: str,
+    initiator: Initiator | str = Initiator.ASN,
+    by: str,
+    attributes: Mapping[str, Any] | None = None,
+) -> Event:
+    _ident(innovation_id, "innovation id")
+    authorize(lab, "register", by, _ident(unit, "unit id"))
+    if innovation_id in lab.innovations:
+        raise InvalidCommand(
+            f"The innovation {innovation_id!r} is already registered.",
+            f"Inovasi {innovation_id!r} sudah terdaftar.",
+            code="innovation.exists",
+            data={"innovation": innovation_id},
+        )
+    if unit not in lab.units:
+        raise NotFound("unit", str(unit), where=f"lab {lab.id!r}")
+    payload: dict[str, Any] = {
+        "lab": lab.id,
+        "title": _text(title, "title"),
+        "unit": unit,
+        "innovators": list(_texts(innovators, "innovators")),
+        "problem": _text(problem, "problem"),
+        "initiator": _initiator(initiator).value,
+        "stage": lab.policy.stages[0].id,
+    }
+    values = attribute_values(lab, attributes)
+    if values:
+        payload["attributes"] = values
+    return lab._open(innovation_id, by, "innovation.registered", payload)
+
+
+def replicate(
+    lab: Lab,
+    innovation_id: str,
+    *,
+    origin: str,
+    unit: str,
+    adaptation: str,
+    by: str,
+    origin_region: str | None = None,
+    title: str | None = None,
+    innovators: Sequence[str] = (),
+    problem: str | None = None,
+    initiator: Initiator | str = Initiator.ASN,
+) -> Event:
+    _ident(innovation_id, "innovation id")
+    authorize(lab, "replicate", by, _ident(unit, "unit id"))
+    if innovation_id in lab.innovations:
+        raise InvalidCommand(
+            f"The innovation {innovation_id!r} is already registered.",
+            f"Inovasi {innovation_id!r} sudah terdaftar.",
+            code="innovation.exists",
+            data={"innovation": innovation_id},
+        )
+    if unit not in lab.units:
+        raise NotFound("unit", str(unit), where=f"lab {lab.id!r}")
+    _text(origin, "origin", empty=False)
+    _text(adaptation, "adaptation")
+    if origin_region is None or origin_region == lab.region:
+        source = lab.innovation(origin)
+        if source.launch is None:
+            raise InvalidCommand(
+                f"{origin} has not been launched; only launched ones replicate.",
+                f"{origin} belum diluncurkan; hanya inovasi yang sudah diluncurkan "
+                "yang dapat direplikasi.",
+                code="replication.origin_not_launched",
+                data={"origin": origin},
+            )
+        if source.unit == unit:
+            raise InvalidCommand(
+                f"{origin} already belongs to {unit}; replicate it elsewhere.",
+                f"{origin} sudah milik {unit}; replikasikan di unit lain.",
+                code="replication.same_unit",
+                data={"origin": origin, "unit": unit},
+            )
+        replication = Replication(lab.region, origin, adaptation, source.title)
+        title = source.title if title is None else title
+        problem = source.problem if problem is None else problem
+    else:
+        _text(origin_region, "origin region", empty=False)
+        if title is None or problem is None:
+            raise InvalidCommand(
+                "A replica of another region's innovation needs its title and problem.",
+                "Replika inovasi daerah lain memerlukan judul dan masalahnya.",
+                code="replication.needs_title",
+            )
+        replication = Replication(origin_region, origin, adaptation, title)
+    payload: dict[str, Any] = {
+        "lab": lab.id,
+        "title": _text(title, "title"),
+        "unit": unit,
+        "innovators": list(_texts(innovators, "innovators")),
+        "problem": _text(problem, "problem"),
+        "initiator": _initiator(initiator).value,
+        "stage": lab.policy.stages[0].id,
+        "replication": replication_payload(replication),
+    }
+    return lab._open(innovation_id, by, "innovation.replicated", payload)
+
+
+def record_diagnosis(lab: Lab, innovation_id: str, diagnosis: Diagnosis, *, by: str) -> Event:
+    inn = lab._active(innovation_id)
+    authorize(lab, "record_diagnosis", by, inn.unit)
+    if not isinstance(diagnosis, Diagnosis):
+        raise InvalidCommand(
+            "A diagnosis must be a labflow.Diagnosis.",
+            "Diagnosis harus berupa labflow.Diagnosis.",
+            code="input.not_diagnosis",
+        )
+    _text(diagnosis.problem, "diagnosis problem")
+    _texts(diagnosis.root_causes, "root causes")
+    _text(diagnosis.readiness, "readiness")
+    return lab._commit(inn, by, "innovation.diagnosis_recorded", diagnosis_payload(diagnosis))
+
+
+def submit_plan(
+    lab: Lab,
+    innovation_id: str,
+    *,
+    steps: Sequence[PlanStep],
+    by: str,
+    stakeholders: Sequence[str] = (),
+    budget: int | None = None,
+    documents: Sequence[str] = (),
+) -> Event:
+    inn = lab._active(innovation_id)
+    authorize(lab, "submit_plan", by, inn.unit)
+    if inn.launch is not None:
+        raise InvalidCommand(
+            f"{inn.id} is launched; its action plan can no longer change.",
+            f"{inn.id} sudah diluncurkan; rencana aksinya tidak dapat diubah lagi.",
+            code="action_plan.frozen",
+            data={"innovation": inn.id},
+        )
+    if not isinstance(steps, list | tuple) or not all(isinstance(s, PlanStep) for s in steps):
+        raise InvalidCommand(
+            "The steps must be a list of labflow.PlanStep.",
+            "Langkah-langkah harus berupa daftar labflow.PlanStep.",
+            code="input.not_steps",
+        )
+    for step in steps:
+        _text(step.description, "step description")
+        _text(step.responsible, "person responsible")
+        if type(step.due) is not date:  # a datetime is a date too, but not a due date
+            raise InvalidCommand(
+                "A step's due date must be a datetime.date.",
+                "Tenggat sebuah langkah harus berupa datetime.date.",
+                code="input.not_date",
+            )
+    if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int)):
+        raise InvalidCommand(
+            "The budget must be a whole number of rupiah.",
+            "Anggaran harus berupa bilangan bulat rupiah.",
+            code="input.budget",
+        )
+    if budget is not None and not 0 <= budget <= MAX_INT:  # JSON writes it back exactly
+        raise InvalidCommand(
+            f"The budget must be between 0 and {MAX_INT} rupiah.",
+            f"Anggaran harus antara 0 dan {MAX_INT} rupiah.",
+            code="input.budget",
+        )
+    payload = plan_payload(
+        steps, _texts(stakeholders, "stakeholders"), budget, _texts(documents, "documents")
+    )
+    return lab._commit(inn, by, "innovation.plan_submitted", payload)
+
+
+def approve_plan(lab: Lab, innovation_id: str, *, by: str) -> Event:
+    inn = lab._active(innovation_id)
+    actor = authorize(lab, "approve_plan", by, inn.unit)
+    plan = inn.action_plan
+    if plan is None:
+        raise InvalidCommand(
+            f"{inn.id} has no action plan to approve.",
+            f"{inn.id} belum memiliki rencana aksi untuk disetujui.",
+            code="action_plan.missing",
+            data={"innovation": inn.id},
+        )
+    if plan.approved:
+        raise InvalidCommand(
+            f"The action plan of {inn.id} is already approved.",
+            f"Rencana aksi {inn.id} sudah disetujui.",
+            code="action_plan.already_approved",
+            data={"innovation": inn.id},
+        )
+    if plan.submitted_by == actor.id:
+        raise PermissionDenied(
+            actor.id,
+            "approve_plan",
+            "they submitted this action plan",
+            "mereka sendiri yang mengajukan rencana aksi ini",
+            code="permission.own_plan",
+        )
+    payload = {"roles": sorted(actor.roles)}
+    return lab._commit(inn, actor.id, "innovation.plan_approved", payload)
+
+
+def draw_up_agreement(
+    lab: Lab, innovation_id: str, *, regional_head: str, unit_head: str, by: str, terms: str = ""
+) -> Event:
+    inn = lab._active(innovation_id)
+    authorize(lab, "draw_up_agreement", by, inn.unit)
+    if inn.agreement is not None and inn.agreement.complete and lab._past_agreement(inn):
+        raise InvalidCommand(
+            f"{inn.id} has passed the agreement gate; its signed agreement is binding.",
+            f"{inn.id} sudah melewati gerbang perjanjian; perjanjian yang ditandatangani mengikat.",
+            code="agreement.binding",
+            data={"innovation": inn.id},
+        )
+    head = lab.actors.get(_ident(regional_head, "regional head"))
+    if head is None or Role.REGIONAL_HEAD not in head.roles:
+        raise InvalidCommand(
+            f"{regional_head!r} is not a regional head of this lab.",
+            f"{regional_head!r} bukan kepala daerah di laboratorium ini.",
+            code="agreement.not_regional_head",
+            data={"actor": regional_head},
+        )
+    chief = lab.actors.get(_ident(unit_head, "unit head"))
+    if chief is None or Role.UNIT_HEAD not in chief.roles or chief.unit != inn.unit:
+        raise InvalidCommand(
+            f"{unit_head!r} is not the head of {inn.unit}, which owns {inn.id}.",
+            f"{unit_head!r} bukan kepala {inn.unit}, pemilik {inn.id}.",
+            code="agreement.not_unit_head",
+            data={"actor": unit_head, "unit": inn.unit},
+        )
+    if regional_head == unit_head:
+        raise InvalidCommand(
+            "The two parties of an agreement must be different people.",
+            "Kedua pihak dalam perjanjian harus orang yang berbeda.",
+            code="agreement.same_party",
+        )
+    payload = {
+        "regional_head": regional_head,
+        "unit_head": unit_head,
+        "terms": _text(terms, "terms"),
+    }
+    return lab._commit(inn, by, "innovation.agreement_drawn_up", payload)
+
+
+def sign_agreement(lab: Lab, innovation_id: str, *, by: str) -> Event:
+    inn = lab._active(innovation_id)
+    actor = authorize(lab, "sign_agreement", by, inn.unit)
+    agreement = inn.agreement
+    if agreement is None:
+        raise InvalidCommand(
+            f"{inn.id} has no performance agreement to sign.",
+            f"{inn.id} belum memiliki perjanjian kinerja untuk ditandatangani.",
+            code="agreement.missing",
+            data={"innovation": inn.id},
+        )
+    if actor.id == agreement.regional_head:
+        role = Role.REGIONAL_HEAD
+    elif actor.id == agreement.unit_head:
+        role = Role.UNIT_HEAD
+    else:
+        raise PermissionDenied(
+            actor.id,
+            "sign_agreement",
+            "they are not a party to it",
+            "mereka bukan pihak dalam perjanjian itu",
+            code="permission.not_party",
+        )
+    if agreement.signed_by(actor.id):
+        raise InvalidCommand(
+            f"{actor.id} has already signed the agreement of {inn.id}.",
+            f"{actor.id} sudah menandatangani perjanjian {inn.id}.",
+            code="agreement.already_signed",
+            data={"actor": actor.id, "innovation": inn.id},
+        )
+    return lab._commit(inn, actor.id, "innovation.agreement_signed", {"role": role.value})
+
+
+def grant_permission(lab: Lab, innovation_id: str, *, reference: str, by: str) -> Event:
+    inn = lab._active(innovation_id)
+    authorize(lab, "grant_permission", by, inn.unit)
+    payload = {"reference": _text(reference, "reference", empty=False)}
+    return lab._commit(inn, by, "innovation.permission_granted", payload)
+
+
+def record_launch(lab: Lab, innovation_id: str, *, ceremony: str, by: str) -> Event:
+    inn = lab.innovation(innovation_id)
+    authorize(lab, "record_launch", by, inn.unit)
+    _text(ceremony, "ceremony", empty=False)
+    now = lab.now()
+    verdict = lab._check_launch(inn, now)
+    if not verdict.ok:
+        raise GateRefused(verdict)
+    return lab._commit(inn, by, "innovation.launched", {"ceremony": ceremony}, now)
+
+
+def attach_evidence(lab: Lab, innovation_id: str, *, title: str, reference: str, by: str) -> Event:
+    inn = lab._active(innovation_id)
+    authorize(lab, "attach_evidence", by, inn.unit)
+    payload = {
+        "title": _text(title, "title", empty=False),
+        "reference": _text(reference, "reference", empty=False),
+    }
+    return lab._commit(inn, by, "innovation.evidence_attached", payload)
+
+
+def register_exhibit(
+    lab: Lab, innovation_id: str, *, event: str, by: str, booth: str = ""
+) -> Event:
+    inn = lab._active(innovation_id)
+    authorize(lab, "register_exhibit", by, inn.unit)
+    stage = lab.policy.stage(inn.stage)
+    if "display" not in stage.covers:
+        raise InvalidCommand(
+            f"Exhibits are registered at the display stage; {inn.id} is at {inn.stage}.",
+            f"Stan pameran didaftarkan pada tahap display; {inn.id} berada di {inn.stage}.",
+            code="exhibit.wrong_stage",
+            data={"innovation": inn.id, "stage": inn.stage},
+        )
+    payload = {"event": _text(event, "event", empty=False), "booth": _text(booth, "booth")}
+    return lab._commit(inn, by, "innovation.exhibit_registered", payload)
+
+
+def advance(lab: Lab, innovation_id: str, *, by: str) -> Event:
+    inn = lab.innovation(innovation_id)
+    authorize(lab, "advance", by, inn.unit)
+    now = lab.now()
+    target, found = lab._check(inn, None, now)
+    if found:
+        raise GateRefused(Verdict(inn.id, "advance", target, tuple(found)))
+    payload = {"from": inn.stage, "to": target, "gate": gate(lab, target, inn.unit)}
+    return lab._commit(inn, by, "innovation.advanced", payload, now)
+
+
+def return_to(lab: Lab, innovation_id: str, stage: str, *, reason: str, by: str) -> Event:
+    inn = lab._active(innovation_id)
+    authorize(lab, "return", by, inn.unit)
+    target = lab._stage(stage)
+    if target.id not in lab._engine.returns[inn.stage]:
+        raise InvalidCommand(
+            f"{inn.id} is at {inn.stage}; it can only return to an earlier stage.",
+            f"{inn.id} berada di {inn.stage}; hanya dapat dikembalikan ke tahap sebelumnya.",
+            code="return.not_earlier",
+            data={"innovation": inn.id, "stage": inn.stage, "target": target.id},
+        )
+    payload = {
+        "from": inn.stage,
+        "to": target.id,
+        "reason": _text(reason, "reason", empty=False),
+    }
+    return lab._commit(inn, by, "innovation.returned", payload)
+
+
+def withdraw(lab: Lab, innovation_id: str, *, reason: str, by: str) -> Event:
+    inn = lab._active(innovation_id)
+    authorize(lab, "withdraw", by, inn.unit)
+    payload = {"reason": _text(reason, "reason", empty=False)}
+    return lab._commit(inn, by, "innovation.withdrawn", payload)
+
+
+def reinstate(lab: Lab, innovation_id: str, *, reason: str, by: str) -> Event:
+    inn = lab.innovation(innovation_id)
+    authorize(lab, "reinstate", by, inn.unit)
+    if inn.active:
+        raise InvalidCommand(
+            f"{inn.id} is not withdrawn.",
+            f"{inn.id} tidak sedang ditarik.",
+            code="innovation.not_withdrawn",
+            data={"innovation": inn.id},
+        )
+    payload = {"reason": _text(reason, "reason", empty=False)}
+    return lab._commit(inn, by, "innovation.reinstated", payload)
+
+
+def attribute_values(lab: Lab, values: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``values`` checked against the policy's declared attributes; `InvalidCommand` if not."""
+    if values is None:
+        return {}
+    clean, problems = attribute_problems(lab.policy.attributes, values)
+    if problems:
+        raise InvalidCommand(
+            " ".join(en for _, en, _ in problems),
+            " ".join(id_ for _, _, id_ in problems),
+            code="command.attributes",
+            data={"attributes": [key for key, _, _ in problems]},
+        )
+    for key, value in clean.items():
+        if isinstance(value, str):
+            _text(value, f"attribute {key}")
+    return {k: v for k, v in clean.items() if v is not None}
+
+
+def gate(lab: Lab, stage: str, unit: str) -> list[str]:
+    """The requirements of ``stage``'s gate that apply to ``unit``: what an advance passed."""
+    kind = unit_kind(lab.units.get(unit))
+    names = lab._gates.get((stage, kind))
+    if names is None:
+        names = lab._gates[(stage, kind)] = gate_record(lab.policy, stage, kind)
+    return list(names)

@@ -1,0 +1,128 @@
+"""What hosts call: `send` any command by name, `check` it without running it, list `allowed`.
+
+Private. `Lab.check` runs the command itself on a throwaway copy of the lab (a
+"shadow" that emits nothing), so that `check` is clean exactly when `send` would be
+accepted; `Lab.allowed` judges every command an actor might run on a subject.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from labflow._authority import permission_unmet, unmet_of
+from labflow._catalogue import COMMANDS, CommandSpec, by_name
+from labflow.errors import CommandError, GateRefused, InvalidCommand
+from labflow.requirements import Verdict, unmet
+
+if TYPE_CHECKING:
+    from labflow.lab import Lab
+
+__all__ = ["dry_run", "invoke", "shadow", "spec_of", "standing"]
+
+
+def spec_of(command: object) -> CommandSpec:
+    spec = by_name(command) if isinstance(command, str) else None
+    if spec is None:
+        raise InvalidCommand(
+            f"{command!r} is not a command (one of {', '.join(COMMANDS)}).",
+            f"{command!r} bukan perintah (salah satu dari {', '.join(COMMANDS)}).",
+            code="command.unknown",
+            data={"command": str(command)},
+        )
+    return spec
+
+
+def invoke(
+    lab: Lab, spec: CommandSpec, subject: str | None, by: str, arguments: Mapping[str, Any]
+) -> Any:
+    """Call the method of ``spec`` on ``lab``; arguments it does not take are `InvalidCommand`."""
+    method = getattr(lab, spec.method)
+    args = () if subject is None else (subject,)
+    try:
+        inspect.signature(method).bind(*args, by=by, **arguments)
+    except TypeError as exc:
+        raise InvalidCommand(
+            f"{spec.name} cannot take these arguments: {exc}.",
+            f"{spec.name} tidak menerima argumen ini: {exc}.",
+            code="command.arguments",
+            data={"command": spec.name},
+        ) from None
+    return method(*args, by=by, **arguments)
+
+
+def standing(lab: Lab, spec: CommandSpec, subject: str | None, by: str) -> Verdict:
+    """The permission and status verdict of a command that needs arguments."""
+    items = list(permission_unmet(lab, spec, subject, by, {}))
+    target = lab.stage
+    if subject is not None:
+        inn = lab.innovation(subject)
+        target = inn.stage
+        if spec.name == "reinstate" and inn.active:
+            items.append(
+                unmet(
+                    "innovation.not_withdrawn",
+                    f"{inn.id} is not withdrawn.",
+                    f"{inn.id} tidak sedang ditarik.",
+                )
+            )
+        elif spec.name != "reinstate" and not inn.active:
+            items.append(
+                unmet(
+                    "innovation.withdrawn",
+                    "The innovation is withdrawn; reinstate it first.",
+                    "Inovasi sudah ditarik; aktifkan kembali terlebih dahulu.",
+                )
+            )
+    return Verdict(subject or lab.id, spec.name, target, tuple(items))
+
+
+def dry_run(
+    lab: Lab,
+    command: str,
+    subject: str | None,
+    by: str,
+    arguments: Mapping[str, Any],
+    now: datetime | None = None,
+) -> Verdict:
+    spec = spec_of(command)
+    found = permission_unmet(lab, spec, subject, by, arguments)
+    now = lab.now() if now is None else now
+    copy_ = shadow(lab, spec, subject, now)
+    target = (
+        lab.stage
+        if subject is None or subject not in lab.innovations
+        else (lab.innovations[subject].stage)
+    )
+    try:
+        invoke(copy_, spec, subject, by, arguments)
+    except GateRefused as exc:
+        target = exc.verdict.target
+        found.extend(exc.verdict.unmet)
+    except CommandError as exc:
+        item = unmet_of(exc)
+        if all(f.code != item.code for f in found):
+            found.append(item)
+    return Verdict(subject or lab.id, command, target, tuple(found))
+
+
+def shadow(lab: Lab, spec: CommandSpec, subject: str | None, now: datetime) -> Lab:
+    """A copy the command can change without touching this lab: what it could change, copied."""
+    shadow = copy.copy(lab)
+    shadow._dry = True
+    shadow.clock = lambda: now
+    shadow.units = dict(lab.units)
+    shadow.actors = dict(lab.actors)
+    shadow.history = list(lab.history)
+    shadow.innovations = dict(lab.innovations)
+    chosen = list(lab.innovations) if spec.name == "launch_cohort" else [subject]
+    for ident in chosen:
+        inn = lab.innovations.get(ident) if ident is not None else None
+        if inn is not None:
+            shadow.innovations[inn.id] = attrs.evolve(inn, history=list(inn.history))
+    return shadow
