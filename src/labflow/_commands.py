@@ -13,7 +13,6 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from labflow._attributes import attribute_problems
-from labflow._authority import authorize
 from labflow._fold import (
     actor_payload,
     diagnosis_payload,
@@ -39,19 +38,19 @@ if TYPE_CHECKING:
 
 
 def add_unit(lab: Lab, unit: Unit, *, by: str) -> Event:
-    authorize(lab, "add_unit", by, None)
+    lab._authorize("add_unit", by, None)
     check_new_unit(lab, unit)
     return lab._commit_lab(by, "lab.unit_added", {"unit": unit_payload(unit)})
 
 
 def add_actor(lab: Lab, actor: Actor, *, by: str) -> Event:
-    authorize(lab, "add_actor", by, None)
+    lab._authorize("add_actor", by, None)
     check_new_actor(lab, actor)
     return lab._commit_lab(by, "lab.actor_added", {"actor": actor_payload(actor)})
 
 
 def set_roles(lab: Lab, actor_id: str, roles: Iterable[str], *, by: str) -> Event:
-    authorize(lab, "set_roles", by, None)
+    lab._authorize("set_roles", by, None)
     if _ident(actor_id, "actor id") not in lab.actors:
         raise NotFound("actor", str(actor_id), where=f"lab {lab.id!r}")
     new = frozenset(_texts(roles, "roles"))
@@ -60,7 +59,7 @@ def set_roles(lab: Lab, actor_id: str, roles: Iterable[str], *, by: str) -> Even
 
 
 def advance_lab(lab: Lab, *, by: str) -> Event:
-    authorize(lab, "advance_lab", by, None)
+    lab._authorize("advance_lab", by, None)
     now = lab.now()
     target = lab._engine.advance_lab(
         lab.stage,
@@ -87,7 +86,7 @@ def register(
     attributes: Mapping[str, Any] | None = None,
 ) -> Event:
     _ident(innovation_id, "innovation id")
-    authorize(lab, "register", by, _ident(unit, "unit id"))
+    lab._authorize("register", by, _ident(unit, "unit id"))
     if innovation_id in lab.innovations:
         raise InvalidCommand(
             f"The innovation {innovation_id!r} is already registered.",
@@ -127,7 +126,7 @@ def replicate(
     initiator: Initiator | str = Initiator.ASN,
 ) -> Event:
     _ident(innovation_id, "innovation id")
-    authorize(lab, "replicate", by, _ident(unit, "unit id"))
+    lab._authorize("replicate", by, _ident(unit, "unit id"))
     if innovation_id in lab.innovations:
         raise InvalidCommand(
             f"The innovation {innovation_id!r} is already registered.",
@@ -183,7 +182,7 @@ def replicate(
 
 def record_diagnosis(lab: Lab, innovation_id: str, diagnosis: Diagnosis, *, by: str) -> Event:
     inn = lab._active(innovation_id)
-    authorize(lab, "record_diagnosis", by, inn.unit)
+    lab._authorize("record_diagnosis", by, inn.unit)
     if not isinstance(diagnosis, Diagnosis):
         raise InvalidCommand(
             "A diagnosis must be a labflow.Diagnosis.",
@@ -207,7 +206,7 @@ def submit_plan(
     documents: Sequence[str] = (),
 ) -> Event:
     inn = lab._active(innovation_id)
-    authorize(lab, "submit_plan", by, inn.unit)
+    lab._authorize("submit_plan", by, inn.unit)
     if inn.launch is not None:
         raise InvalidCommand(
             f"{inn.id} is launched; its action plan can no longer change.",
@@ -250,7 +249,7 @@ def submit_plan(
 
 def approve_plan(lab: Lab, innovation_id: str, *, by: str) -> Event:
     inn = lab._active(innovation_id)
-    actor = authorize(lab, "approve_plan", by, inn.unit)
+    actor = lab._authorize("approve_plan", by, inn.unit)
     plan = inn.action_plan
     if plan is None:
         raise InvalidCommand(
@@ -282,7 +281,7 @@ def draw_up_agreement(
     lab: Lab, innovation_id: str, *, regional_head: str, unit_head: str, by: str, terms: str = ""
 ) -> Event:
     inn = lab._active(innovation_id)
-    authorize(lab, "draw_up_agreement", by, inn.unit)
+    lab._authorize("draw_up_agreement", by, inn.unit)
     if inn.agreement is not None and inn.agreement.complete and lab._past_agreement(inn):
         raise InvalidCommand(
             f"{inn.id} has passed the agreement gate; its signed agreement is binding.",
@@ -322,7 +321,7 @@ def draw_up_agreement(
 
 def sign_agreement(lab: Lab, innovation_id: str, *, by: str) -> Event:
     inn = lab._active(innovation_id)
-    actor = authorize(lab, "sign_agreement", by, inn.unit)
+    actor = lab._authorize("sign_agreement", by, inn.unit)
     agreement = inn.agreement
     if agreement is None:
         raise InvalidCommand(
@@ -355,14 +354,14 @@ def sign_agreement(lab: Lab, innovation_id: str, *, by: str) -> Event:
 
 def grant_permission(lab: Lab, innovation_id: str, *, reference: str, by: str) -> Event:
     inn = lab._active(innovation_id)
-    authorize(lab, "grant_permission", by, inn.unit)
+    lab._authorize("grant_permission", by, inn.unit)
     payload = {"reference": _text(reference, "reference", empty=False)}
     return lab._commit(inn, by, "innovation.permission_granted", payload)
 
 
 def record_launch(lab: Lab, innovation_id: str, *, ceremony: str, by: str) -> Event:
     inn = lab.innovation(innovation_id)
-    authorize(lab, "record_launch", by, inn.unit)
+    lab._authorize("record_launch", by, inn.unit)
     _text(ceremony, "ceremony", empty=False)
     now = lab.now()
     verdict = lab._check_launch(inn, now)
@@ -373,7 +372,7 @@ def record_launch(lab: Lab, innovation_id: str, *, ceremony: str, by: str) -> Ev
 
 def attach_evidence(lab: Lab, innovation_id: str, *, title: str, reference: str, by: str) -> Event:
     inn = lab._active(innovation_id)
-    authorize(lab, "attach_evidence", by, inn.unit)
+    lab._authorize("attach_evidence", by, inn.unit)
     payload = {
         "title": _text(title, "title", empty=False),
         "reference": _text(reference, "reference", empty=False),
@@ -385,7 +384,7 @@ def register_exhibit(
     lab: Lab, innovation_id: str, *, event: str, by: str, booth: str = ""
 ) -> Event:
     inn = lab._active(innovation_id)
-    authorize(lab, "register_exhibit", by, inn.unit)
+    lab._authorize("register_exhibit", by, inn.unit)
     stage = lab.policy.stage(inn.stage)
     if "display" not in stage.covers:
         raise InvalidCommand(
@@ -400,7 +399,7 @@ def register_exhibit(
 
 def advance(lab: Lab, innovation_id: str, *, by: str) -> Event:
     inn = lab.innovation(innovation_id)
-    authorize(lab, "advance", by, inn.unit)
+    lab._authorize("advance", by, inn.unit)
     now = lab.now()
     target, found = lab._check(inn, None, now)
     if found:
@@ -411,7 +410,7 @@ def advance(lab: Lab, innovation_id: str, *, by: str) -> Event:
 
 def return_to(lab: Lab, innovation_id: str, stage: str, *, reason: str, by: str) -> Event:
     inn = lab._active(innovation_id)
-    authorize(lab, "return", by, inn.unit)
+    lab._authorize("return", by, inn.unit)
     target = lab._stage(stage)
     if target.id not in lab._engine.returns[inn.stage]:
         raise InvalidCommand(
@@ -430,14 +429,14 @@ def return_to(lab: Lab, innovation_id: str, stage: str, *, reason: str, by: str)
 
 def withdraw(lab: Lab, innovation_id: str, *, reason: str, by: str) -> Event:
     inn = lab._active(innovation_id)
-    authorize(lab, "withdraw", by, inn.unit)
+    lab._authorize("withdraw", by, inn.unit)
     payload = {"reason": _text(reason, "reason", empty=False)}
     return lab._commit(inn, by, "innovation.withdrawn", payload)
 
 
 def reinstate(lab: Lab, innovation_id: str, *, reason: str, by: str) -> Event:
     inn = lab.innovation(innovation_id)
-    authorize(lab, "reinstate", by, inn.unit)
+    lab._authorize("reinstate", by, inn.unit)
     if inn.active:
         raise InvalidCommand(
             f"{inn.id} is not withdrawn.",

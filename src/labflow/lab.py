@@ -319,6 +319,10 @@ class Lab:
 
     # --- authorisation ----------------------------------------------------------------
 
+    def _authorize(self, command: str, by: object, unit: str | None) -> Actor:
+        """The acting actor, if their roles allow ``command`` on ``unit`` (see `_authority`)."""
+        return authorize(self, command, by, unit)
+
     # --- committing -------------------------------------------------------------------
 
     def _commit(
@@ -398,7 +402,7 @@ class Lab:
         are returned with their verdicts; the lab records the ceremony. Nothing is
         applied unless everything can be.
         """
-        authorize(self, "launch_cohort", by, None)
+        self._authorize("launch_cohort", by, None)
         _text(ceremony, "ceremony", empty=False)
         if not self._engine.hold_ceremony(self.stage):
             raise InvalidCommand(
