@@ -73,6 +73,7 @@ CATALOGUE: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
         "metavar.command": ("COMMAND", "PERINTAH"),
         "metavar.action": ("ACTION", "TINDAKAN"),
         "metavar.path": ("PATH", "BERKAS"),
+        "metavar.name": ("NAME", "NAMA"),
         "metavar.actor": ("ACTOR", "PELAKU"),
         "metavar.unit": ("UNIT", "UNIT"),
         "metavar.innovation": ("INNOVATION", "INOVASI"),
@@ -164,6 +165,11 @@ CATALOGUE: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
         "cmd.verify": (
             "verify every history's hash chain",
             "verifikasi rantai hash setiap riwayat",
+        ),
+        "cmd.checkpoint": (
+            "seal every history's length and head in a signed file kept outside the database",
+            "segel panjang dan ujung setiap riwayat dalam berkas bertanda tangan "
+            "yang disimpan di luar basis data",
         ),
         "cmd.report": (
             "funnel, compliance, overdue and blocked",
@@ -307,6 +313,25 @@ CATALOGUE: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
             "hanya yang tertahan, beserta alasannya",
         ),
         "arg.hashes": ("show each event's hash", "tampilkan hash setiap peristiwa"),
+        "arg.checkpoint": (
+            "also prove that every history sealed in this checkpoint file is unchanged",
+            "buktikan juga bahwa setiap riwayat yang disegel dalam berkas titik periksa ini "
+            "tidak berubah",
+        ),
+        "arg.checkpoint_out": (
+            "the checkpoint file to write (a new file)",
+            "berkas titik periksa yang ditulis (berkas baru)",
+        ),
+        "arg.key": (
+            "the key file: HMAC key bytes, or an Ed25519 key in PEM (private to seal, "
+            "public or private to verify)",
+            "berkas kunci: byte kunci HMAC, atau kunci Ed25519 dalam PEM (privat untuk "
+            "menyegel, publik atau privat untuk memverifikasi)",
+        ),
+        "arg.key_env": (
+            "the environment variable holding the key (default LABFLOW_CHECKPOINT_KEY)",
+            "variabel lingkungan yang memuat kunci (bawaan LABFLOW_CHECKPOINT_KEY)",
+        ),
         "arg.format": (
             "json (a lab document), csv, iid (the Indeks Inovasi Daerah form as CSV), "
             "iid-json (the same as JSON) or kipp (KIPP eligibility as JSON)",
@@ -526,6 +551,57 @@ CATALOGUE: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
             "✓ {policy} is valid ({n} {n|stage|stages}).",
             "✓ {policy} sah ({n} tahap).",
         ),
+        "done.sealed": (
+            "✓ Sealed {n} {n|history|histories} of {labs} {labs|lab|labs} "
+            "({events} {events|event|events}) into {path}.",
+            "✓ {n} riwayat dari {labs} laboratorium ({events} peristiwa) disegel ke {path}.",
+        ),
+        "done.sealed_root": (
+            "Merkle root ({algorithm}): {root}\n"
+            "Keep the file away from the database; check it with: "
+            "labflow verify --checkpoint {path}",
+            "Akar Merkle ({algorithm}): {root}\n"
+            "Simpan berkas ini jauh dari basis data; periksa dengan: "
+            "labflow verify --checkpoint {path}",
+        ),
+        "done.checkpoint_holds": (
+            "✓ The checkpoint of {made_at} holds: {n} sealed {n|history|histories} "
+            "unchanged (Merkle root {root}).",
+            "✓ Titik periksa {made_at} terpenuhi: {n} riwayat yang disegel tidak berubah "
+            "(akar Merkle {root}).",
+        ),
+        "checkpoint.broken": (
+            "✗ The checkpoint of {made_at} does not hold: "
+            "{n} {n|problem|problems} since it was sealed:",
+            "✗ Titik periksa {made_at} tidak terpenuhi: {n} masalah sejak disegel:",
+        ),
+        "checkpoint.lab_vanished": (
+            "the lab {lab} has vanished from the database",
+            "laboratorium {lab} telah hilang dari basis data",
+        ),
+        "checkpoint.vanished": (
+            "the history of {subject} (lab {lab}) has vanished; "
+            "it held {sealed} {sealed|event|events} when sealed",
+            "riwayat {subject} (laboratorium {lab}) telah hilang; "
+            "saat disegel riwayat itu berisi {sealed} peristiwa",
+        ),
+        "checkpoint.cut": (
+            "the history of {subject} (lab {lab}) was cut: it holds {held} "
+            "{held|event|events}, {sealed} were sealed",
+            "riwayat {subject} (laboratorium {lab}) telah dipotong: kini berisi {held} "
+            "peristiwa, padahal {sealed} peristiwa disegel",
+        ),
+        "checkpoint.rewritten": (
+            "the history of {subject} (lab {lab}) was rewritten: "
+            "its event {sealed} is not the one sealed",
+            "riwayat {subject} (laboratorium {lab}) telah ditulis ulang: "
+            "peristiwa ke-{sealed} bukan yang disegel",
+        ),
+        "checkpoint.unverified": (
+            "the history of {subject} (lab {lab}) does not verify at event {seq}: {reason}",
+            "riwayat {subject} (laboratorium {lab}) tidak terverifikasi pada peristiwa "
+            "{seq}: {reason}",
+        ),
         "list.total": (
             "{n} {n|innovation|innovations}",
             "{n} inovasi",
@@ -631,6 +707,57 @@ CATALOGUE: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
         "error.unwritable": (
             "Cannot write {path}: {reason}.",
             "Tidak dapat menulis {path}: {reason}.",
+        ),
+        "error.checkpoint_exists": (
+            "{path} already exists; a checkpoint is never written over another: pick a new --out.",
+            "{path} sudah ada; titik periksa tidak pernah menimpa yang lain: pilih --out baru.",
+        ),
+        "error.not_checkpoint": (
+            "{path} is not a labflow checkpoint: {reason}",
+            "{path} bukan titik periksa labflow (rincian: {reason})",
+        ),
+        "error.checkpoint_forged": (
+            "The checkpoint {path} was altered or the key is not the one that sealed it: "
+            "its signature does not hold, so nothing in it can be trusted.",
+            "Titik periksa {path} telah diubah atau kuncinya bukan kunci penyegelnya: "
+            "tanda tangannya tidak sah, sehingga isinya tidak dapat dipercaya.",
+        ),
+        "error.no_key": (
+            "Give the key: --key FILE, --key-env NAME, or set LABFLOW_CHECKPOINT_KEY.",
+            "Berikan kuncinya: --key BERKAS, --key-env NAMA, atau atur LABFLOW_CHECKPOINT_KEY.",
+        ),
+        "error.key_env_unset": (
+            "The environment variable {name} is not set; it should hold the key.",
+            "Variabel lingkungan {name} belum diatur; variabel itu semestinya memuat kunci.",
+        ),
+        "error.key_short": (
+            "An HMAC key must be at least 16 bytes long; this one has {n}.",
+            "Kunci HMAC paling sedikit 16 byte; kunci ini {n} byte.",
+        ),
+        "error.key_too_large": (
+            "{path} is far too large to be a key.",
+            "{path} terlalu besar untuk sebuah kunci.",
+        ),
+        "error.key_unreadable": (
+            "The key is PEM but not an Ed25519 key labflow can use: {reason}",
+            "Kunci ini PEM tetapi bukan kunci Ed25519 yang dapat dipakai labflow "
+            "(rincian: {reason})",
+        ),
+        "error.key_public_only": (
+            "Sealing needs the Ed25519 private key; this is the public key "
+            "(the public key verifies).",
+            "Penyegelan memerlukan kunci privat Ed25519; ini kunci publik "
+            "(kunci publik untuk memverifikasi).",
+        ),
+        "error.key_kind": (
+            "The checkpoint is sealed with {algorithm}; give {wanted}.",
+            "Titik periksa ini disegel dengan {algorithm}; berikan {wanted}.",
+        ),
+        "key.hmac": ("its HMAC key", "kunci HMAC-nya"),
+        "key.ed25519": ("the Ed25519 public key", "kunci publik Ed25519"),
+        "error.no_cryptography": (
+            'Ed25519 keys need the sign extra: pip install "labflow[sign]".',
+            'Kunci Ed25519 memerlukan tambahan sign: pip install "labflow[sign]".',
         ),
         "error.file": (
             "A file could not be used{where}: {reason}.",

@@ -67,6 +67,12 @@ class Refused(Said):
     exit_code = EXIT_REFUSED
 
 
+class Unverified(Said):
+    """Verification failed, worded from the catalogue (exit 5)."""
+
+    exit_code = EXIT_UNVERIFIED
+
+
 class CommandOutput(Output):
     """The command's output, which also remembers the lab it read (for labels and hints)."""
 

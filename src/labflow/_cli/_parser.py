@@ -39,6 +39,8 @@ PATH_OPTIONS: Final = (
     "policy",
     "base",
     "variant",
+    "key",
+    "checkpoint",
 )
 
 
@@ -249,6 +251,11 @@ def build(lang: str = "en") -> argparse.ArgumentParser:
         p.set_defaults(run=run or name)
         return p  # type: ignore[return-value]
 
+    def keys(p: Any) -> None:
+        where = p.add_mutually_exclusive_group()
+        where.add_argument("--key", metavar=t("metavar.path"), help=t("arg.key"))
+        where.add_argument("--key-env", metavar=t("metavar.name"), help=t("arg.key_env"))
+
     def innovation(p: Any, key: str = "arg.innovation") -> None:
         p.add_argument("innovation", metavar=t("metavar.innovation"), help=t(key))
 
@@ -416,7 +423,14 @@ def build(lang: str = "en") -> argparse.ArgumentParser:
     )
     p.add_argument("--hashes", action="store_true", help=t("arg.hashes"))
 
-    command("verify")
+    p = command("verify")
+    p.add_argument("--checkpoint", metavar=t("metavar.path"), help=t("arg.checkpoint"))
+    keys(p)
+
+    p = command("checkpoint")
+    p.add_argument("--out", required=True, metavar=t("metavar.path"), help=t("arg.checkpoint_out"))
+    keys(p)
+
     p = command("report")
     p.add_argument("--html", metavar=t("metavar.path"), help=t("arg.html"))
 
@@ -502,7 +516,7 @@ _labflow() {{
     prev="${{COMP_WORDS[COMP_CWORD-1]}}"
     case "$prev" in
 {value_cases}
-        --db|--out|--units|--actors|--innovations|--lab-json)
+        --db|--out|--units|--actors|--innovations|--lab-json|--key|--checkpoint)
             COMPREPLY=($(compgen -f -- "$cur")); return ;;
         *) words="" ;;
     esac

@@ -257,6 +257,10 @@ def _units_list(args: argparse.Namespace, out: CommandOutput) -> int:
 
 
 def _verify(args: argparse.Namespace, out: CommandOutput) -> int:
+    if args.checkpoint:
+        from labflow._cli._sealing import verify_with_checkpoint
+
+        return verify_with_checkpoint(args, out)
     with open_store(args) as store:
         lab_id = lab_id_of(store, args)
         # The store's own check also holds each history to its recorded head and version,
@@ -470,6 +474,13 @@ def _policy_diff(args: argparse.Namespace, out: CommandOutput) -> int:
     return EXIT_OK
 
 
+def _sealing() -> Callable[[argparse.Namespace, CommandOutput], int]:
+    """``labflow checkpoint``, imported only when it runs (it may load cryptography)."""
+    from labflow._cli._sealing import checkpoint
+
+    return checkpoint
+
+
 def _completion(args: argparse.Namespace, out: CommandOutput) -> int:
     out.raw(_completion_script(args.shell))
     return EXIT_OK
@@ -573,6 +584,7 @@ COMMANDS: Final[dict[str, Callable[[argparse.Namespace, CommandOutput], int]]] =
     "list": _list,
     "history": _history,
     "verify": _verify,
+    "checkpoint": lambda args, out: _sealing()(args, out),
     "report": _report,
     "export": _export,
     "policy-list": _policy_list,
