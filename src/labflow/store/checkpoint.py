@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Coroutine, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
@@ -300,19 +300,29 @@ def make_checkpoint(
     return _seal({lab_id: _streams(store, lab_id) for lab_id in ids}, key, now)
 
 
-async def make_checkpoint_async(
+def make_checkpoint_async(
     store: AsyncStore,
     key: object,
     *,
     labs: Sequence[str] | None = None,
     now: datetime | None = None,
-) -> Checkpoint:
-    """`make_checkpoint` for an `labflow.store.AsyncStore` (``await`` it)."""
+) -> Coroutine[Any, Any, Checkpoint]:
+    """`make_checkpoint` for an `labflow.store.AsyncStore`: ``await`` what it returns.
+
+    The arguments are checked when it is called (`labflow.LabflowError` then), the
+    store is read when it is awaited.
+    """
     from labflow.store import AsyncStore
 
     need(store, AsyncStore, "an asyncio labflow store", "make_checkpoint_async")
-    ids = _lab_ids(labs, await store.lab_ids())
-    return _seal({lab_id: await _streams_async(store, lab_id) for lab_id in ids}, key, now)
+    if not isinstance(key, bytes | bytearray):
+        _sign(b"", key)  # an Ed25519 private key, or CheckpointError
+
+    async def seal() -> Checkpoint:
+        ids = _lab_ids(labs, await store.lab_ids())
+        return _seal({lab_id: await _streams_async(store, lab_id) for lab_id in ids}, key, now)
+
+    return seal()
 
 
 @attrs.frozen
@@ -439,17 +449,25 @@ def verify_checkpoint(store: Store, checkpoint: Checkpoint, key: object) -> Chec
     return CheckpointReport(len(checkpoint.leaves), tuple(findings))
 
 
-async def verify_checkpoint_async(
+def verify_checkpoint_async(
     store: AsyncStore, checkpoint: Checkpoint, key: object
-) -> CheckpointReport:
-    """`verify_checkpoint` for an `labflow.store.AsyncStore` (``await`` it)."""
+) -> Coroutine[Any, Any, CheckpointReport]:
+    """`verify_checkpoint` for an `labflow.store.AsyncStore`: ``await`` what it returns.
+
+    The signature and root are checked when it is called (`CheckpointError` then, as
+    `verify_checkpoint` raises), the store is read when it is awaited.
+    """
     from labflow.store import AsyncStore
 
     need(store, AsyncStore, "an asyncio labflow store", "verify_checkpoint_async")
     by_lab = _trusted(checkpoint, key)
-    known = set(await store.lab_ids())
-    findings: list[Finding] = []
-    for lab_id, leaves in sorted(by_lab.items()):
-        streams = await _streams_async(store, lab_id) if lab_id in known else None
-        findings += _compare(lab_id, leaves, streams)
-    return CheckpointReport(len(checkpoint.leaves), tuple(findings))
+
+    async def check() -> CheckpointReport:
+        known = set(await store.lab_ids())
+        findings: list[Finding] = []
+        for lab_id, leaves in sorted(by_lab.items()):
+            streams = await _streams_async(store, lab_id) if lab_id in known else None
+            findings += _compare(lab_id, leaves, streams)
+        return CheckpointReport(len(checkpoint.leaves), tuple(findings))
+
+    return check()
