@@ -31,7 +31,8 @@ exit codes:
      read or written; wrong arguments; a lab id that is taken)
   3  storage problem (database missing, unopenable, corrupt, newer, locked)
   4  conflict (another writer changed it first; nothing was written)
-  5  verification failed (a history was tampered with)
+  5  verification failed (a history was tampered with; a read still answers,
+     after a warning, from what verifies)
 
 Options --db, --lab, --lang and --json may come before or after the command.
 Shell completion: eval "$(labflow completion bash)"
@@ -48,7 +49,8 @@ kode keluar:
   3  masalah penyimpanan (basis data tidak ada, tidak dapat dibuka, rusak, lebih baru,
      terkunci)
   4  konflik (penulis lain mengubahnya lebih dulu; tidak ada yang ditulis)
-  5  verifikasi gagal (sebuah riwayat telah diubah)
+  5  verifikasi gagal (sebuah riwayat telah diubah; perintah baca tetap menjawab,
+     setelah peringatan, dari yang terverifikasi)
 
 Opsi --db, --lab, --lang dan --json boleh ditulis sebelum atau sesudah perintah.
 Pelengkapan otomatis shell: eval "$(labflow completion bash)"
@@ -827,6 +829,28 @@ CATALOGUE: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
             "{found} found); nothing was written. Try again.",
             "{subject} diubah oleh penulis lain (versi {expected} diharapkan, "
             "ditemukan {found}); tidak ada yang ditulis. Coba lagi.",
+        ),
+        "warning.unverified": (
+            "⚠ The history of {subject} does not verify at event {seq}: {reason}.",
+            "⚠ Riwayat {subject} tidak terverifikasi pada peristiwa {seq}: {reason}.",
+        ),
+        "warning.unverified_whole": (
+            "⚠ The history of {subject} does not verify: {reason}.",
+            "⚠ Riwayat {subject} tidak terverifikasi: {reason}.",
+        ),
+        "warning.answer_anyway": (
+            "⚠ The database was tampered with. What follows is read from the events that "
+            "still verify, and is not the whole record (exit code 5); nothing can be "
+            "written to this lab.",
+            "⚠ Basis data ini telah diubah. Keterangan berikut dibaca dari peristiwa yang "
+            "masih terverifikasi dan bukan catatan lengkap (kode keluar 5); laboratorium ini "
+            "tidak dapat ditulisi.",
+        ),
+        "warning.as_stored": (
+            "⚠ The database was tampered with. What follows is the events as stored, the "
+            "failing one included (exit code 5); nothing can be written to this lab.",
+            "⚠ Basis data ini telah diubah. Berikut peristiwa sebagaimana tersimpan, termasuk "
+            "yang gagal (kode keluar 5); laboratorium ini tidak dapat ditulisi.",
         ),
         "error.unverified": (
             "The history of {subject} does not verify at event {seq}: {reason}.",

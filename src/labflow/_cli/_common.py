@@ -19,7 +19,7 @@ from labflow._cli._catalogue import has, message
 from labflow._cli._parser import DEFAULT_DB, PATH_OPTIONS, suggest
 from labflow._terminal import Output, printable, safe_message
 from labflow.errors import LabflowError, NotFound, UsageError
-from labflow.events import Event
+from labflow.events import Event, Verification
 from labflow.lab import Lab, system_clock
 from labflow.model import Actor
 from labflow.policy import Policy, policy_from_dict
@@ -80,6 +80,35 @@ class CommandOutput(Output):
     #: the lab's policy and id, when the command read them without the lab (``list``)
     policy: Policy | None = None
     lab_id: str = ""
+    #: the histories that failed verification, when a read answers anyway (`warn`)
+    warnings: tuple[Verification, ...] = ()
+
+    def warn(self, failures: Iterable[Verification], *, shown: str = "answer_anyway") -> None:
+        """Say on standard error, before any answer, which histories fail and where.
+
+        ``shown`` says what the answer is read from: ``answer_anyway`` (what verifies) or
+        ``as_stored`` (the stored events themselves, for ``history``).
+        """
+        self.warnings = tuple(failures)
+        for failure in self.warnings:
+            key = "warning.unverified" if failure.seq else "warning.unverified_whole"
+            self.note(
+                self.t(
+                    key,
+                    subject=failure.subject,
+                    seq=failure.seq or 0,
+                    reason=printable(failure.reason or ""),
+                ),
+                style="yellow",
+            )
+        if self.warnings:
+            self.note(self.t(f"warning.{shown}"), style="yellow")
+
+    def json(self, data: Any) -> None:
+        """One JSON value; an object answer carries the ``warnings`` of a read that has them."""
+        if self.warnings and isinstance(data, dict):
+            data = {**data, "warnings": [warning_json(w) for w in self.warnings]}
+        super().json(data)
 
     def stage(self, stage_id: str, policy: Policy | None = None) -> str:
         """A stage's label in the output's language (its id if the policy has no such stage)."""
@@ -119,6 +148,11 @@ class CommandOutput(Output):
 
     def unmet(self, item: Unmet) -> str:
         return printable(item.message(self.lang))
+
+
+def warning_json(failure: Verification) -> dict[str, Any]:
+    """A history that fails verification, as ``verify`` and the reads' ``warnings`` show it."""
+    return {"subject": failure.subject, "seq": failure.seq, "reason": failure.reason}
 
 
 def reason_of(exc: OSError) -> str:
@@ -344,12 +378,11 @@ def unmet_json(item: Unmet) -> dict[str, Any]:
 
 
 def load_lab(args: argparse.Namespace, out: CommandOutput) -> Lab:
+    """The lab a read answers from: on one that fails verification, after a warning."""
+    from labflow._cli._tampered import read_lab
+
     with open_store(args) as store:
-        lab_id = lab_id_of(store, args)
-        with out.status(out.word("loading")):  # replaying a large lab takes a while
-            lab = store.load(lab_id)
-    out.lab = lab
-    return lab
+        return read_lab(store, lab_id_of(store, args), out)
 
 
 def innovation_of(lab: Lab, innovation_id: str) -> Any:
