@@ -710,6 +710,12 @@ CATALOGUE: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
             "Cannot write {path}: {reason}.",
             "Tidak dapat menulis {path}: {reason}.",
         ),
+        "error.too_large": (
+            "{path} is larger than {mib} MiB, the most labflow reads from such a file; "
+            "nothing was read.",
+            "{path} lebih besar dari {mib} MiB, batas berkas seperti ini bagi labflow; "
+            "tidak ada yang dibaca.",
+        ),
         "error.checkpoint_exists": (
             "{path} already exists; a checkpoint is never written over another: pick a new --out.",
             "{path} sudah ada; titik periksa tidak pernah menimpa yang lain: pilih --out baru.",

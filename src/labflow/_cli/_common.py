@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import stat
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TypeAlias
 
+from labflow import _limits
 from labflow._cli._catalogue import has, message
 from labflow._cli._parser import DEFAULT_DB, PATH_OPTIONS, suggest
 from labflow._terminal import Output, printable, safe_message
@@ -350,9 +351,28 @@ def reasoned(method: str) -> Callable[[argparse.Namespace, CommandOutput], int]:
     return run
 
 
-def read_text(path: str) -> str:
+#: The most a CSV file may hold in bytes: `labflow.cohort` counts its limit in characters,
+#: and a character is at most four bytes in UTF-8.
+CSV_BYTES: Final = 4 * _limits.MAX_CSV_BYTES
+
+
+def read_text(path: str, limit: int = CSV_BYTES) -> str:
+    """A UTF-8 file's text, refused (exit 2) past ``limit`` bytes without reading it all.
+
+    A regular file's size is known before reading: one too large is refused unread (a
+    sparse file of 100 MB costs nothing). A pipe or a device is read up to ``limit`` and
+    one byte more, never further.
+    """
     try:
-        return Path(path).read_text(encoding="utf-8")
+        with open(path, "rb") as handle:
+            size = os.fstat(handle.fileno())
+            if stat.S_ISREG(size.st_mode) and size.st_size > limit:
+                raise Usage("error.too_large", path=path, mib=limit // (1024 * 1024))
+            data = handle.read(limit + 1)
+        if len(data) > limit:
+            raise Usage("error.too_large", path=path, mib=limit // (1024 * 1024))
+        # Line ends as text mode reads them (``\r\n`` and ``\r`` become ``\n``).
+        return data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
     except UnicodeDecodeError as exc:
         raise Usage("error.not_utf8_file", path=path, byte=exc.start) from exc
     except OSError as exc:

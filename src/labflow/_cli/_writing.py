@@ -133,7 +133,7 @@ def _create(args: argparse.Namespace, out: CommandOutput) -> int:
 
 def _import(args: argparse.Namespace, out: CommandOutput) -> int:
     if args.lab_json:
-        text = read_text(args.lab_json)
+        text = read_text(args.lab_json, serde.MAX_DOCUMENT_BYTES)
         lab = serde.load_lab(text)
         with open_store(args, create=True) as store:
             refuse_existing(store, lab.id)
