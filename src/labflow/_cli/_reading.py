@@ -128,6 +128,10 @@ def _list(args: argparse.Namespace, out: CommandOutput) -> int:
         policy = out.lab.policy if out.lab is not None else out.policy
         if args.stage is not None and policy is not None and args.stage not in policy.stage_ids:
             raise NotFound("stage", args.stage, where=f"lab {lab_id!r}")
+        if args.unit is not None and not rows:  # none found: was the unit mistyped?
+            known = out.lab if out.lab is not None else read_lab(store, lab_id, out, found)
+            if args.unit not in known.units:
+                raise NotFound("unit", args.unit, where=f"lab {lab_id!r}")
     if out.as_json:
         out.json(
             [
