@@ -104,7 +104,15 @@ class TestEveryReadWarnsThenAnswers:
         code, _, err = run("status", "--db", str(db), "--lang", "id")
         assert code == cli.EXIT_UNVERIFIED
         assert "Riwayat ino-dinkes tidak terverifikasi pada peristiwa 2" in err
+        assert "isinya tidak cocok dengan hash-nya" in err
         assert "Basis data ini telah diubah" in err
+        assert "its content" not in err
+        db = tampered(sound, tmp_path, "projection edited: status")
+        code, _, err = run("status", "--db", str(db), "--lang", "id")
+        assert code == cli.EXIT_UNVERIFIED
+        assert "baris tersimpannya menyatakan status" in err
+        assert "where its history" not in err
+        assert "withdrawn" not in err  # statuses by their Indonesian words
 
 
 class TestNeverAnEditedRow:

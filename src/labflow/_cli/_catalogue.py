@@ -836,6 +836,38 @@ CATALOGUE: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
             "{subject} diubah oleh penulis lain (versi {expected} diharapkan, "
             "ditemukan {found}); tidak ada yang ditulis. Coba lagi.",
         ),
+        "reason.hash": (
+            "its content does not match its hash",
+            "isinya tidak cocok dengan hash-nya",
+        ),
+        "reason.link": (
+            "it does not link to the event before it",
+            "peristiwa ini tidak tertaut ke peristiwa sebelumnya",
+        ),
+        "reason.position": (
+            "it says it is event {said}, but it stands at {at}",
+            "peristiwa ini mengaku ke-{said}, padahal berada di urutan {at}",
+        ),
+        "reason.head": (
+            "it does not end at the expected head",
+            "riwayat ini tidak berakhir di ujung yang tercatat",
+        ),
+        "reason.gone": (
+            "its stored events are gone",
+            "peristiwa tersimpannya telah hilang",
+        ),
+        "reason.row_only": (
+            "it has a stored row but no history",
+            "ada baris tersimpannya tetapi tidak ada riwayatnya",
+        ),
+        "reason.row": (
+            "its stored row says {details}",
+            "baris tersimpannya menyatakan {details}",
+        ),
+        "reason.row_item": (
+            "{field} {stored} where its history gives {given}",
+            "{field} {stored}, padahal riwayatnya menyatakan {given}",
+        ),
         "warning.unverified": (
             "⚠ The history of {subject} does not verify at event {seq}: {reason}.",
             "⚠ Riwayat {subject} tidak terverifikasi pada peristiwa {seq}: {reason}.",

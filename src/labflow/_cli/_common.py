@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import stat
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
@@ -98,7 +99,7 @@ class CommandOutput(Output):
                     key,
                     subject=failure.subject,
                     seq=failure.seq or 0,
-                    reason=printable(failure.reason or ""),
+                    reason=self.reason(failure.reason),
                 ),
                 style="yellow",
             )
@@ -149,6 +150,59 @@ class CommandOutput(Output):
 
     def unmet(self, item: Unmet) -> str:
         return printable(item.message(self.lang))
+
+    def reason(self, text: str | None) -> str:
+        """Why a history fails verification, in the output's language.
+
+        The stores and `labflow.verify` say why in English; the reasons they give are
+        known, and worded again from the catalogue. One that is not is shown as it is.
+        """
+        text = text or ""
+        for pattern, key in _REASONS:
+            found = pattern.fullmatch(text)
+            if found is None:
+                continue
+            params = found.groupdict()
+            if "details" in params:
+                params["details"] = self._row_details(params["details"])
+            return self.t(key, **params)
+        return printable(text)
+
+    def _row_details(self, details: str) -> str:
+        parts = []
+        for found in _ROW_DETAIL.finditer(details):
+            field = found.group("field")
+            values = [found.group(name).strip("'") for name in ("stored", "given")]
+            if field == "launched":
+                values = [self.word("yes" if v == "True" else "no") for v in values]
+            elif field == "stage":
+                values = [self.stage(v) for v in values]
+            elif field == "status":
+                values = [self.t(f"status.{v}") if has(f"status.{v}") else v for v in values]
+            label = self.word(field).lower() if has(f"word.{field}") else field
+            stored, given = (f"'{v}'" for v in values)
+            parts.append(self.t("reason.row_item", field=label, stored=stored, given=given))
+        return printable(", ".join(parts) if parts else details)
+
+
+#: The reasons verification gives (`labflow.verify`, the stores' checks), by catalogue key.
+_REASONS: Final = (
+    (re.compile(r"its content does not match its hash"), "reason.hash"),
+    (re.compile(r"it does not link to the event before it"), "reason.link"),
+    (
+        re.compile(r"it says it is event (?P<said>\d+), but it stands at (?P<at>\d+)"),
+        "reason.position",
+    ),
+    (re.compile(r"it does not end at the expected head"), "reason.head"),
+    (re.compile(r"its stored events are gone"), "reason.gone"),
+    (re.compile(r"it has a stored row but no history"), "reason.row_only"),
+    (re.compile(r"its stored row says (?P<details>.+)", re.DOTALL), "reason.row"),
+)
+#: One difference in "its stored row says ...": a field, the stored value, the history's.
+_ROW_DETAIL: Final = re.compile(
+    r"(?P<field>unit|stage|status|launched) (?P<stored>'[^']*'|True|False|None) "
+    r"where its history gives (?P<given>'[^']*'|True|False|None)"
+)
 
 
 def warning_json(failure: Verification) -> dict[str, Any]:

@@ -199,7 +199,7 @@ def finding_text(out: CommandOutput, finding: Finding) -> str:
         sealed=finding.sealed,
         held=finding.held,
         seq=finding.seq or 0,
-        reason=printable(finding.reason or ""),
+        reason=out.reason(finding.reason),
     )
 
 
