@@ -350,7 +350,14 @@ CATALOGUE: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
         ),
         "arg.base": ("the base policy", "kebijakan dasar"),
         "arg.variant": ("the variant policy", "kebijakan varian"),
-        "arg.shell": ("the shell: bash or zsh", "shell: bash atau zsh"),
+        "arg.shell": (
+            "the shell: bash or zsh (ids: the lab's ids, for the completion script)",
+            "shell: bash atau zsh (ids: id laboratorium, untuk skrip pelengkapan)",
+        ),
+        "arg.completion_ids": (
+            "with ids: which ids (innovation, actor or unit)",
+            "dengan ids: id apa (innovation, actor atau unit)",
+        ),
         # --- usage errors -------------------------------------------------------------------
         "usage.error": ("error", "galat"),
         "usage.required": (

@@ -28,6 +28,21 @@ DEMO_DB: Final = "labflow-demo.db"
 #: The languages of the catalogue.
 LANGS: Final = ("en", "id")
 
+#: What ``labflow completion ids`` lists (for the completion script: ids of the lab).
+ID_KINDS: Final = ("innovation", "actor", "unit")
+#: Commands whose positional argument is an innovation already in the lab.
+_INNOVATION_COMMANDS: Final = (
+    "status", "history", "diagnose", "permit", "submit-plan", "approve-plan",
+    "draw-up-agreement", "sign", "launch", "evidence", "exhibit", "advance", "return",
+    "withdraw", "reinstate",
+)  # fmt: skip
+#: Options whose value is an id of the lab, by the kind of id.
+_ID_OPTIONS: Final = {
+    "actor": ("--by", "--from", "--to", "--regional-head", "--unit-head"),
+    "unit": ("--unit",),
+    "innovation": ("--origin",),
+}
+
 #: Options whose value is a file name (kept byte for byte, even when not UTF-8).
 PATH_OPTIONS: Final = (
     "db",
@@ -469,7 +484,8 @@ def build(lang: str = "en") -> argparse.ArgumentParser:
             q.add_argument("variant", metavar=t("metavar.variant"), help=t("arg.variant"))
 
     p = command("completion")
-    p.add_argument("shell", choices=("bash", "zsh"), help=t("arg.shell"))
+    p.add_argument("shell", choices=("bash", "zsh", "ids"), help=t("arg.shell"))
+    p.add_argument("what", nargs="?", choices=ID_KINDS, help=t("arg.completion_ids"))
     return parser
 
 
@@ -507,6 +523,12 @@ def completion_script(shell: str) -> str:
         "--region": "kebumen kudus banyumas",
     }
     value_cases = "\n".join(f'        {o}) words="{w}" ;;' for o, w in choices.items())
+    id_cases = "\n".join(
+        f"        {'|'.join(options)})\n"
+        f'            COMPREPLY=($(compgen -W "$(_labflow_ids {kind})" -- "$cur")); return ;;'
+        for kind, options in _ID_OPTIONS.items()
+    )
+    innovation_commands = "|".join(_INNOVATION_COMMANDS)
     body = "\n".join(cases)
     script = f"""\
 # labflow completion for {shell}: eval "$(labflow completion {shell})"
@@ -516,6 +538,7 @@ _labflow() {{
     prev="${{COMP_WORDS[COMP_CWORD-1]}}"
     case "$prev" in
 {value_cases}
+{id_cases}
         --db|--out|--units|--actors|--innovations|--lab-json|--key|--checkpoint)
             COMPREPLY=($(compgen -f -- "$cur")); return ;;
         *) words="" ;;
@@ -530,7 +553,22 @@ _labflow() {{
             policy) if [ -n "$(_labflow_words "policy $word")" ]; then path="policy $word"; fi ;;
         esac
     done
-    COMPREPLY=($(compgen -W "$(_labflow_words "$path")" -- "$cur"))
+    words="$(_labflow_words "$path")"
+    case "$path" in
+        {innovation_commands})
+            case "$cur" in -*) ;; *) words="$words $(_labflow_ids innovation)" ;; esac ;;
+    esac
+    COMPREPLY=($(compgen -W "$words" -- "$cur"))
+}}
+_labflow_ids() {{  # the lab's ids of one kind, read from the database the line names
+    local i db="" lab=""
+    for ((i = 1; i < COMP_CWORD; i++)); do
+        case "${{COMP_WORDS[i]}}" in
+            --db) db="${{COMP_WORDS[i+1]}}" ;;
+            --lab) lab="${{COMP_WORDS[i+1]}}" ;;
+        esac
+    done
+    labflow completion ids "$1" ${{db:+--db "$db"}} ${{lab:+--lab "$lab"}} 2>/dev/null
 }}
 _labflow_words() {{
     local words=""

@@ -501,8 +501,29 @@ def _sealing() -> Callable[[argparse.Namespace, CommandOutput], int]:
 
 
 def _completion(args: argparse.Namespace, out: CommandOutput) -> int:
-    out.raw(_completion_script(args.shell))
+    if args.shell == "ids":
+        out.raw("\n".join(_ids(args, args.what or "innovation")))
+    else:
+        out.raw(_completion_script(args.shell))
     return EXIT_OK
+
+
+def _ids(args: argparse.Namespace, kind: str) -> list[str]:
+    """The lab's ids of ``kind``, read cheaply: innovations from the stored rows, actors and
+    units from the lab's own history (never a replay: completion must answer at once)."""
+    with open_store(args) as store:
+        lab_id = lab_id_of(store, args)
+        if kind == "innovation":
+            return [row.id for row in store.innovations(lab_id)]
+        found: set[str] = set()
+        key = {"actor": ("actors", "actor"), "unit": ("units", "unit")}[kind]
+        for event in store.history(lab_id):
+            listed = event.payload.get(key[0]) if event.kind == "lab.created" else None
+            one = event.payload.get(key[1])
+            for item in [*(listed if isinstance(listed, list) else []), one]:
+                if isinstance(item, dict) and isinstance(item.get("id"), str):
+                    found.add(item["id"])
+    return sorted(found)
 
 
 _DEMO_STEPS: Final = (
