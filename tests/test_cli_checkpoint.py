@@ -20,6 +20,7 @@ import pytest
 
 from _stores import SQL_KINDS, postgres_schema
 from labflow import cli
+from test_cli_lang import ENGLISH
 from test_store_sql import SEALED_TAMPERING, open_at, raw, save, sql, tamper_lab
 
 HMAC_KEY = b"kunci-rahasia-inspektorat-2016!!"
@@ -306,6 +307,16 @@ class TestKeysAndFiles:
         assert code == cli.EXIT_OK
         assert "disegel" in out
         assert "Akar Merkle" in out
+        assert not ENGLISH.search(out), out
+        for edit in ("re-hashed rewrite", "tail cut and head moved"):  # worded in Indonesian
+            tamper("sqlite", db, edit)
+        code, out, err = run(
+            "verify", "--db", db, "--checkpoint", str(tmp_path / "a.json"), "--lang", "id"
+        )
+        assert code == cli.EXIT_UNVERIFIED
+        assert "telah ditulis ulang" in err
+        assert "telah dipotong" in err
+        assert not ENGLISH.search(out + err), out + err
         code, out, _ = run("checkpoint", "--db", db, "--out", str(tmp_path / "b.json"), "--json")
         answer = json.loads(out)
         assert set(answer) == {
