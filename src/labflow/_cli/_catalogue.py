@@ -76,6 +76,7 @@ CATALOGUE: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
         "metavar.action": ("ACTION", "TINDAKAN"),
         "metavar.path": ("PATH", "BERKAS"),
         "metavar.name": ("NAME", "NAMA"),
+        "metavar.id_kind": ("KIND", "JENIS"),
         "metavar.actor": ("ACTOR", "PELAKU"),
         "metavar.unit": ("UNIT", "UNIT"),
         "metavar.innovation": ("INNOVATION", "INOVASI"),
@@ -356,7 +357,7 @@ CATALOGUE: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
         ),
         "arg.completion_ids": (
             "with ids: which ids (innovation, actor or unit)",
-            "dengan ids: id apa (innovation, actor atau unit)",
+            "dengan ids: jenis id yang didaftar, untuk skrip pelengkapan (lihat docs/cli.md)",
         ),
         # --- usage errors -------------------------------------------------------------------
         "usage.error": ("error", "galat"),

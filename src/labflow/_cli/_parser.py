@@ -485,7 +485,13 @@ def build(lang: str = "en") -> argparse.ArgumentParser:
 
     p = command("completion")
     p.add_argument("shell", choices=("bash", "zsh", "ids"), help=t("arg.shell"))
-    p.add_argument("what", nargs="?", choices=ID_KINDS, help=t("arg.completion_ids"))
+    p.add_argument(
+        "what",
+        nargs="?",
+        choices=ID_KINDS,
+        metavar=t("metavar.id_kind"),
+        help=t("arg.completion_ids"),
+    )
     return parser
 
 
