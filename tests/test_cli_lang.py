@@ -201,6 +201,28 @@ class TestDidYouMean:
         assert code == cli.EXIT_REFUSED
         assert "Did you mean 'kepala-kesbangpol'?" in err
 
+    def test_a_mistyped_unit_and_role(self, kebumen: Path, tmp_path: Path) -> None:
+        """Units (in ``register`` and as a ``list`` filter that finds nothing) and roles
+        (``add-actor``, ``set-roles``) get a suggestion too, and nothing is written."""
+        db = copy(kebumen, tmp_path)
+        before = db.read_bytes()
+        cases = [
+            (["register", "baru", "--title", "T", "--problem", "P", "--unit", "bag-tapen",
+              "--by", "sekretariat"], "'bag-tapem'"),
+            (["list", "--unit", "bag-tapen"], "'bag-tapem'"),
+            (["add-actor", "x", "--name", "X", "--role", "innovater", "--by", "sekretariat"],
+             "'innovator'"),
+            (["set-roles", "sekretariat", "--add", "secretariet", "--by", "sekretariat"],
+             "'secretariat'"),
+        ]  # fmt: skip
+        for argv, close in cases:
+            code, _, err = run(*argv, "--db", str(db))
+            assert code == cli.EXIT_REFUSED, err
+            assert f"Did you mean {close}?" in err, err
+            code, _, err = run(*argv, "--db", str(db), "--lang", "id")
+            assert f"Maksud Anda {close}?" in err, err
+        assert db.read_bytes() == before
+
     def test_no_guess_when_nothing_is_close(self, kebumen: Path) -> None:
         code, _, err = run("status", "zzzzzz", "--db", str(kebumen))
         assert code == cli.EXIT_REFUSED

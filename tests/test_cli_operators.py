@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -322,11 +324,28 @@ class TestCompletion:
             f"{script}\nCOMP_WORDS=({line})\nCOMP_CWORD={len(words) - 1}\n"
             '_labflow\nprintf "%s\\n" "${COMPREPLY[@]}"\n'
         )
+        # The script asks ``labflow completion ids`` for the lab's ids: this environment's.
+        path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
         result = subprocess.run(
-            ["bash", "--norc", "-c", program], capture_output=True, text=True, timeout=30
+            ["bash", "--norc", "-c", program],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "PATH": path},
         )
         assert result.returncode == 0, result.stderr
         return result.stdout.split()
+
+    def test_ids_of_the_lab_named_on_the_line(self, kebumen: str) -> None:
+        """Innovations after a command that takes one, actors after ``--by``, units after
+        ``--unit``: read from the ``--db`` on the line, cheaply (no replay)."""
+        assert self.complete(f"labflow status --db {kebumen} sibat") == ["sibatas"]
+        assert self.complete(f"labflow advance --db {kebumen} --by sekretaria") == ["sekretariat"]
+        assert self.complete(f"labflow register x --db {kebumen} --unit bag-tap") == ["bag-tapem"]
+        assert "--by" in self.complete(f"labflow advance --db {kebumen} --")
+        code, out, _ = run("completion", "ids", "unit", "--db", kebumen)
+        assert code == cli.EXIT_OK
+        assert "bag-tapem" in out.split()
 
     def test_commands_options_and_values(self) -> None:
         assert self.complete("labflow sta") == ["status"]

@@ -128,7 +128,7 @@ def _explain_error(out: CommandOutput, exc: LabflowError, db: str) -> str:
         return out.t("error.conflict", subject=exc.subject, expected=exc.expected, found=exc.found)
     if isinstance(exc, HistoryError):
         key = "error.unverified" if exc.seq is not None else "error.unverified_whole"
-        return out.t(key, subject=exc.subject, seq=exc.seq or 0, reason=exc.reason)
+        return out.t(key, subject=exc.subject, seq=exc.seq or 0, reason=out.reason(exc.reason))
     if isinstance(exc, StoreMissing):
         return out.t("error.db_missing", db=db)
     if isinstance(exc, StoreLocked):

@@ -41,12 +41,12 @@ from cattrs.errors import (
     IterableValidationError,
     IterableValidationNote,
 )
-from cattrs.gen import make_dict_structure_fn
+from cattrs.gen import make_dict_structure_fn, override
 
 from labflow import _limits
 from labflow._schema import document_schema
 from labflow._text import find_forbidden as _find_forbidden
-from labflow._text import is_text, text_problem
+from labflow._text import ident_problem, is_text, text_problem
 from labflow.errors import DocumentError, HistoryError, LabflowError, PolicyError, Problem
 from labflow.events import Event, expected_hash, verify
 from labflow.lab import Clock, Lab, replay_innovation, replay_lab, system_clock
@@ -403,8 +403,15 @@ def _record_factory(type_: type, converter: cattrs.Converter) -> Any:
     # Detailed (every problem, with its path) on any converter configured by
     # `configure_converter`; only labflow's private fast converter goes without.
     detailed = not isinstance(converter, _FastConverter)
+    idents: dict[str, Any] = {
+        name: override(struct_hook=_ident) for name in _IDENT_FIELDS.get(type_, ())
+    }
     inner: Callable[[Any, Any], Any] = make_dict_structure_fn(
-        type_, converter, _cattrs_forbid_extra_keys=True, _cattrs_detailed_validation=detailed
+        type_,
+        converter,
+        _cattrs_forbid_extra_keys=True,
+        _cattrs_detailed_validation=detailed,
+        **idents,
     )
 
     def structure(value: Any, _: Any) -> Any:
@@ -413,6 +420,16 @@ def _record_factory(type_: type, converter: cattrs.Converter) -> Any:
         return inner(value, type_)
 
     return structure
+
+
+def _ident(value: Any, _: Any) -> str:
+    """An identifier in a document: the rule `labflow.Lab`'s commands apply, not free text."""
+    if type(value) is not str:
+        raise _Invalid(f"expected a string, not {_name(value)}")
+    problem = ident_problem(value)
+    if problem is not None:
+        raise _Invalid(f"the identifier {problem}")
+    return value
 
 
 def _is_record(type_: Any) -> bool:
@@ -481,6 +498,13 @@ def make_converter() -> cattrs.Converter:
 
 
 _EVENT_FIELDS: Final = frozenset(f.name for f in attrs.fields(Event))
+#: The fields of each record that hold identifiers (the identifier rule, not free text).
+_IDENT_FIELDS: Final[Mapping[type, tuple[str, ...]]] = {
+    Event: ("subject", "actor"),
+    Unit: ("id",),
+    Actor: ("id",),
+    Innovation: ("id", "unit"),
+}
 
 
 def _fast_event(value: Any, _: Any) -> Event:
@@ -508,6 +532,8 @@ def _fast_event(value: Any, _: Any) -> Event:
     if (len(joined) > _MAX_TEXT or _find_forbidden(joined) is not None) and not all(
         map(is_text, (subject, actor, kind, prev, hash_))
     ):
+        raise _Invalid("not an event")
+    if ident_problem(subject) is not None or ident_problem(actor) is not None:
         raise _Invalid("not an event")
     at = _datetime(value["at"], datetime)
     return Event(subject, seq, at, actor, kind, _payload(value["payload"], None), prev, hash_)

@@ -31,7 +31,8 @@ exit codes:
      read or written; wrong arguments; a lab id that is taken)
   3  storage problem (database missing, unopenable, corrupt, newer, locked)
   4  conflict (another writer changed it first; nothing was written)
-  5  verification failed (a history was tampered with)
+  5  verification failed (a history was tampered with; a read still answers,
+     after a warning, from what verifies)
 
 Options --db, --lab, --lang and --json may come before or after the command.
 Shell completion: eval "$(labflow completion bash)"
@@ -48,7 +49,8 @@ kode keluar:
   3  masalah penyimpanan (basis data tidak ada, tidak dapat dibuka, rusak, lebih baru,
      terkunci)
   4  konflik (penulis lain mengubahnya lebih dulu; tidak ada yang ditulis)
-  5  verifikasi gagal (sebuah riwayat telah diubah)
+  5  verifikasi gagal (sebuah riwayat telah diubah; perintah baca tetap menjawab,
+     setelah peringatan, dari yang terverifikasi)
 
 Opsi --db, --lab, --lang dan --json boleh ditulis sebelum atau sesudah perintah.
 Pelengkapan otomatis shell: eval "$(labflow completion bash)"
@@ -73,6 +75,8 @@ CATALOGUE: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
         "metavar.command": ("COMMAND", "PERINTAH"),
         "metavar.action": ("ACTION", "TINDAKAN"),
         "metavar.path": ("PATH", "BERKAS"),
+        "metavar.name": ("NAME", "NAMA"),
+        "metavar.id_kind": ("KIND", "JENIS"),
         "metavar.actor": ("ACTOR", "PELAKU"),
         "metavar.unit": ("UNIT", "UNIT"),
         "metavar.innovation": ("INNOVATION", "INOVASI"),
@@ -164,6 +168,11 @@ CATALOGUE: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
         "cmd.verify": (
             "verify every history's hash chain",
             "verifikasi rantai hash setiap riwayat",
+        ),
+        "cmd.checkpoint": (
+            "seal every history's length and head in a signed file kept outside the database",
+            "segel panjang dan ujung setiap riwayat dalam berkas bertanda tangan "
+            "yang disimpan di luar basis data",
         ),
         "cmd.report": (
             "funnel, compliance, overdue and blocked",
@@ -307,6 +316,25 @@ CATALOGUE: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
             "hanya yang tertahan, beserta alasannya",
         ),
         "arg.hashes": ("show each event's hash", "tampilkan hash setiap peristiwa"),
+        "arg.checkpoint": (
+            "also prove that every history sealed in this checkpoint file is unchanged",
+            "buktikan juga bahwa setiap riwayat yang disegel dalam berkas titik periksa ini "
+            "tidak berubah",
+        ),
+        "arg.checkpoint_out": (
+            "the checkpoint file to write (a new file)",
+            "berkas titik periksa yang ditulis (berkas baru)",
+        ),
+        "arg.key": (
+            "the key file: HMAC key bytes, or an Ed25519 key in PEM (private to seal, "
+            "public or private to verify)",
+            "berkas kunci: byte kunci HMAC, atau kunci Ed25519 dalam PEM (privat untuk "
+            "menyegel, publik atau privat untuk memverifikasi)",
+        ),
+        "arg.key_env": (
+            "the environment variable holding the key (default LABFLOW_CHECKPOINT_KEY)",
+            "variabel lingkungan yang memuat kunci (bawaan LABFLOW_CHECKPOINT_KEY)",
+        ),
         "arg.format": (
             "json (a lab document), csv, iid (the Indeks Inovasi Daerah form as CSV), "
             "iid-json (the same as JSON) or kipp (KIPP eligibility as JSON)",
@@ -323,7 +351,14 @@ CATALOGUE: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
         ),
         "arg.base": ("the base policy", "kebijakan dasar"),
         "arg.variant": ("the variant policy", "kebijakan varian"),
-        "arg.shell": ("the shell: bash or zsh", "shell: bash atau zsh"),
+        "arg.shell": (
+            "the shell: bash or zsh (ids: the lab's ids, for the completion script)",
+            "shell: bash atau zsh (ids: id laboratorium, untuk skrip pelengkapan)",
+        ),
+        "arg.completion_ids": (
+            "with ids: which ids (innovation, actor or unit)",
+            "dengan ids: jenis id yang didaftar, untuk skrip pelengkapan (lihat docs/cli.md)",
+        ),
         # --- usage errors -------------------------------------------------------------------
         "usage.error": ("error", "galat"),
         "usage.required": (
@@ -526,6 +561,57 @@ CATALOGUE: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
             "✓ {policy} is valid ({n} {n|stage|stages}).",
             "✓ {policy} sah ({n} tahap).",
         ),
+        "done.sealed": (
+            "✓ Sealed {n} {n|history|histories} of {labs} {labs|lab|labs} "
+            "({events} {events|event|events}) into {path}.",
+            "✓ {n} riwayat dari {labs} laboratorium ({events} peristiwa) disegel ke {path}.",
+        ),
+        "done.sealed_root": (
+            "Merkle root ({algorithm}): {root}\n"
+            "Keep the file away from the database; check it with: "
+            "labflow verify --checkpoint {path}",
+            "Akar Merkle ({algorithm}): {root}\n"
+            "Simpan berkas ini jauh dari basis data; periksa dengan: "
+            "labflow verify --checkpoint {path}",
+        ),
+        "done.checkpoint_holds": (
+            "✓ The checkpoint of {made_at} holds: {n} sealed {n|history|histories} "
+            "unchanged (Merkle root {root}).",
+            "✓ Titik periksa {made_at} terpenuhi: {n} riwayat yang disegel tidak berubah "
+            "(akar Merkle {root}).",
+        ),
+        "checkpoint.broken": (
+            "✗ The checkpoint of {made_at} does not hold: "
+            "{n} {n|problem|problems} since it was sealed:",
+            "✗ Titik periksa {made_at} tidak terpenuhi: {n} masalah sejak disegel:",
+        ),
+        "checkpoint.lab_vanished": (
+            "the lab {lab} has vanished from the database",
+            "laboratorium {lab} telah hilang dari basis data",
+        ),
+        "checkpoint.vanished": (
+            "the history of {subject} (lab {lab}) has vanished; "
+            "it held {sealed} {sealed|event|events} when sealed",
+            "riwayat {subject} (laboratorium {lab}) telah hilang; "
+            "saat disegel riwayat itu berisi {sealed} peristiwa",
+        ),
+        "checkpoint.cut": (
+            "the history of {subject} (lab {lab}) was cut: it holds {held} "
+            "{held|event|events}, {sealed} were sealed",
+            "riwayat {subject} (laboratorium {lab}) telah dipotong: kini berisi {held} "
+            "peristiwa, padahal {sealed} peristiwa disegel",
+        ),
+        "checkpoint.rewritten": (
+            "the history of {subject} (lab {lab}) was rewritten: "
+            "its event {sealed} is not the one sealed",
+            "riwayat {subject} (laboratorium {lab}) telah ditulis ulang: "
+            "peristiwa ke-{sealed} bukan yang disegel",
+        ),
+        "checkpoint.unverified": (
+            "the history of {subject} (lab {lab}) does not verify at event {seq}: {reason}",
+            "riwayat {subject} (laboratorium {lab}) tidak terverifikasi pada peristiwa "
+            "{seq}: {reason}",
+        ),
         "list.total": (
             "{n} {n|innovation|innovations}",
             "{n} inovasi",
@@ -632,6 +718,63 @@ CATALOGUE: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
             "Cannot write {path}: {reason}.",
             "Tidak dapat menulis {path}: {reason}.",
         ),
+        "error.too_large": (
+            "{path} is larger than {mib} MiB, the most labflow reads from such a file; "
+            "nothing was read.",
+            "{path} lebih besar dari {mib} MiB, batas berkas seperti ini bagi labflow; "
+            "tidak ada yang dibaca.",
+        ),
+        "error.checkpoint_exists": (
+            "{path} already exists; a checkpoint is never written over another: pick a new --out.",
+            "{path} sudah ada; titik periksa tidak pernah menimpa yang lain: pilih --out baru.",
+        ),
+        "error.not_checkpoint": (
+            "{path} is not a labflow checkpoint: {reason}",
+            "{path} bukan titik periksa labflow (rincian: {reason})",
+        ),
+        "error.checkpoint_forged": (
+            "The checkpoint {path} was altered or the key is not the one that sealed it: "
+            "its signature does not hold, so nothing in it can be trusted.",
+            "Titik periksa {path} telah diubah atau kuncinya bukan kunci penyegelnya: "
+            "tanda tangannya tidak sah, sehingga isinya tidak dapat dipercaya.",
+        ),
+        "error.no_key": (
+            "Give the key: --key FILE, --key-env NAME, or set LABFLOW_CHECKPOINT_KEY.",
+            "Berikan kuncinya: --key BERKAS, --key-env NAMA, atau atur LABFLOW_CHECKPOINT_KEY.",
+        ),
+        "error.key_env_unset": (
+            "The environment variable {name} is not set; it should hold the key.",
+            "Variabel lingkungan {name} belum diatur; variabel itu semestinya memuat kunci.",
+        ),
+        "error.key_short": (
+            "An HMAC key must be at least 16 bytes long; this one has {n}.",
+            "Kunci HMAC paling sedikit 16 byte; kunci ini {n} byte.",
+        ),
+        "error.key_too_large": (
+            "{path} is far too large to be a key.",
+            "{path} terlalu besar untuk sebuah kunci.",
+        ),
+        "error.key_unreadable": (
+            "The key is PEM but not an Ed25519 key labflow can use: {reason}",
+            "Kunci ini PEM tetapi bukan kunci Ed25519 yang dapat dipakai labflow "
+            "(rincian: {reason})",
+        ),
+        "error.key_public_only": (
+            "Sealing needs the Ed25519 private key; this is the public key "
+            "(the public key verifies).",
+            "Penyegelan memerlukan kunci privat Ed25519; ini kunci publik "
+            "(kunci publik untuk memverifikasi).",
+        ),
+        "error.key_kind": (
+            "The checkpoint is sealed with {algorithm}; give {wanted}.",
+            "Titik periksa ini disegel dengan {algorithm}; berikan {wanted}.",
+        ),
+        "key.hmac": ("its HMAC key", "kunci HMAC-nya"),
+        "key.ed25519": ("the Ed25519 public key", "kunci publik Ed25519"),
+        "error.no_cryptography": (
+            'Ed25519 keys need the sign extra: pip install "labflow[sign]".',
+            'Kunci Ed25519 memerlukan tambahan sign: pip install "labflow[sign]".',
+        ),
         "error.file": (
             "A file could not be used{where}: {reason}.",
             "Sebuah berkas tidak dapat dipakai{where}: {reason}.",
@@ -700,6 +843,60 @@ CATALOGUE: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
             "{found} found); nothing was written. Try again.",
             "{subject} diubah oleh penulis lain (versi {expected} diharapkan, "
             "ditemukan {found}); tidak ada yang ditulis. Coba lagi.",
+        ),
+        "reason.hash": (
+            "its content does not match its hash",
+            "isinya tidak cocok dengan hash-nya",
+        ),
+        "reason.link": (
+            "it does not link to the event before it",
+            "peristiwa ini tidak tertaut ke peristiwa sebelumnya",
+        ),
+        "reason.position": (
+            "it says it is event {said}, but it stands at {at}",
+            "peristiwa ini mengaku ke-{said}, padahal berada di urutan {at}",
+        ),
+        "reason.head": (
+            "it does not end at the expected head",
+            "riwayat ini tidak berakhir di ujung yang tercatat",
+        ),
+        "reason.gone": (
+            "its stored events are gone",
+            "peristiwa tersimpannya telah hilang",
+        ),
+        "reason.row_only": (
+            "it has a stored row but no history",
+            "ada baris tersimpannya tetapi tidak ada riwayatnya",
+        ),
+        "reason.row": (
+            "its stored row says {details}",
+            "baris tersimpannya menyatakan {details}",
+        ),
+        "reason.row_item": (
+            "{field} {stored} where its history gives {given}",
+            "{field} {stored}, padahal riwayatnya menyatakan {given}",
+        ),
+        "warning.unverified": (
+            "⚠ The history of {subject} does not verify at event {seq}: {reason}.",
+            "⚠ Riwayat {subject} tidak terverifikasi pada peristiwa {seq}: {reason}.",
+        ),
+        "warning.unverified_whole": (
+            "⚠ The history of {subject} does not verify: {reason}.",
+            "⚠ Riwayat {subject} tidak terverifikasi: {reason}.",
+        ),
+        "warning.answer_anyway": (
+            "⚠ The database was tampered with. What follows is read from the events that "
+            "still verify, and is not the whole record (exit code 5); nothing can be "
+            "written to this lab.",
+            "⚠ Basis data ini telah diubah. Keterangan berikut dibaca dari peristiwa yang "
+            "masih terverifikasi dan bukan catatan lengkap (kode keluar 5); laboratorium ini "
+            "tidak dapat ditulisi.",
+        ),
+        "warning.as_stored": (
+            "⚠ The database was tampered with. What follows is the events as stored, the "
+            "failing one included (exit code 5); nothing can be written to this lab.",
+            "⚠ Basis data ini telah diubah. Berikut peristiwa sebagaimana tersimpan, termasuk "
+            "yang gagal (kode keluar 5); laboratorium ini tidak dapat ditulisi.",
         ),
         "error.unverified": (
             "The history of {subject} does not verify at event {seq}: {reason}.",

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
+import stat
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TypeAlias
 
+from labflow import _limits
 from labflow._cli._catalogue import has, message
 from labflow._cli._parser import DEFAULT_DB, PATH_OPTIONS, suggest
 from labflow._terminal import Output, printable, safe_message
 from labflow.errors import LabflowError, NotFound, UsageError
-from labflow.events import Event
+from labflow.events import Event, Verification
 from labflow.lab import Lab, system_clock
 from labflow.model import Actor
 from labflow.policy import Policy, policy_from_dict
@@ -67,6 +69,12 @@ class Refused(Said):
     exit_code = EXIT_REFUSED
 
 
+class Unverified(Said):
+    """Verification failed, worded from the catalogue (exit 5)."""
+
+    exit_code = EXIT_UNVERIFIED
+
+
 class CommandOutput(Output):
     """The command's output, which also remembers the lab it read (for labels and hints)."""
 
@@ -74,6 +82,35 @@ class CommandOutput(Output):
     #: the lab's policy and id, when the command read them without the lab (``list``)
     policy: Policy | None = None
     lab_id: str = ""
+    #: the histories that failed verification, when a read answers anyway (`warn`)
+    warnings: tuple[Verification, ...] = ()
+
+    def warn(self, failures: Iterable[Verification], *, shown: str = "answer_anyway") -> None:
+        """Say on standard error, before any answer, which histories fail and where.
+
+        ``shown`` says what the answer is read from: ``answer_anyway`` (what verifies) or
+        ``as_stored`` (the stored events themselves, for ``history``).
+        """
+        self.warnings = tuple(failures)
+        for failure in self.warnings:
+            key = "warning.unverified" if failure.seq else "warning.unverified_whole"
+            self.note(
+                self.t(
+                    key,
+                    subject=failure.subject,
+                    seq=failure.seq or 0,
+                    reason=self.reason(failure.reason),
+                ),
+                style="yellow",
+            )
+        if self.warnings:
+            self.note(self.t(f"warning.{shown}"), style="yellow")
+
+    def json(self, data: Any) -> None:
+        """One JSON value; an object answer carries the ``warnings`` of a read that has them."""
+        if self.warnings and isinstance(data, dict):
+            data = {**data, "warnings": [warning_json(w) for w in self.warnings]}
+        super().json(data)
 
     def stage(self, stage_id: str, policy: Policy | None = None) -> str:
         """A stage's label in the output's language (its id if the policy has no such stage)."""
@@ -113,6 +150,64 @@ class CommandOutput(Output):
 
     def unmet(self, item: Unmet) -> str:
         return printable(item.message(self.lang))
+
+    def reason(self, text: str | None) -> str:
+        """Why a history fails verification, in the output's language.
+
+        The stores and `labflow.verify` say why in English; the reasons they give are
+        known, and worded again from the catalogue. One that is not is shown as it is.
+        """
+        text = text or ""
+        for pattern, key in _REASONS:
+            found = pattern.fullmatch(text)
+            if found is None:
+                continue
+            params = found.groupdict()
+            if "details" in params:
+                params["details"] = self._row_details(params["details"])
+            return self.t(key, **params)
+        return printable(text)
+
+    def _row_details(self, details: str) -> str:
+        parts = []
+        for found in _ROW_DETAIL.finditer(details):
+            field = found.group("field")
+            values = [found.group(name).strip("'") for name in ("stored", "given")]
+            if field == "launched":
+                values = [self.word("yes" if v == "True" else "no") for v in values]
+            elif field == "stage":
+                values = [self.stage(v) for v in values]
+            elif field == "status":
+                values = [self.t(f"status.{v}") if has(f"status.{v}") else v for v in values]
+            label = self.word(field).lower() if has(f"word.{field}") else field
+            stored, given = (f"'{v}'" for v in values)
+            parts.append(self.t("reason.row_item", field=label, stored=stored, given=given))
+        return printable(", ".join(parts) if parts else details)
+
+
+#: The reasons verification gives (`labflow.verify`, the stores' checks), by catalogue key.
+_REASONS: Final = (
+    (re.compile(r"its content does not match its hash"), "reason.hash"),
+    (re.compile(r"it does not link to the event before it"), "reason.link"),
+    (
+        re.compile(r"it says it is event (?P<said>\d+), but it stands at (?P<at>\d+)"),
+        "reason.position",
+    ),
+    (re.compile(r"it does not end at the expected head"), "reason.head"),
+    (re.compile(r"its stored events are gone"), "reason.gone"),
+    (re.compile(r"it has a stored row but no history"), "reason.row_only"),
+    (re.compile(r"its stored row says (?P<details>.+)", re.DOTALL), "reason.row"),
+)
+#: One difference in "its stored row says ...": a field, the stored value, the history's.
+_ROW_DETAIL: Final = re.compile(
+    r"(?P<field>unit|stage|status|launched) (?P<stored>'[^']*'|True|False|None) "
+    r"where its history gives (?P<given>'[^']*'|True|False|None)"
+)
+
+
+def warning_json(failure: Verification) -> dict[str, Any]:
+    """A history that fails verification, as ``verify`` and the reads' ``warnings`` show it."""
+    return {"subject": failure.subject, "seq": failure.seq, "reason": failure.reason}
 
 
 def reason_of(exc: OSError) -> str:
@@ -310,9 +405,28 @@ def reasoned(method: str) -> Callable[[argparse.Namespace, CommandOutput], int]:
     return run
 
 
-def read_text(path: str) -> str:
+#: The most a CSV file may hold in bytes: `labflow.cohort` counts its limit in characters,
+#: and a character is at most four bytes in UTF-8.
+CSV_BYTES: Final = 4 * _limits.MAX_CSV_BYTES
+
+
+def read_text(path: str, limit: int = CSV_BYTES) -> str:
+    """A UTF-8 file's text, refused (exit 2) past ``limit`` bytes without reading it all.
+
+    A regular file's size is known before reading: one too large is refused unread (a
+    sparse file of 100 MB costs nothing). A pipe or a device is read up to ``limit`` and
+    one byte more, never further.
+    """
     try:
-        return Path(path).read_text(encoding="utf-8")
+        with open(path, "rb") as handle:
+            size = os.fstat(handle.fileno())
+            if stat.S_ISREG(size.st_mode) and size.st_size > limit:
+                raise Usage("error.too_large", path=path, mib=limit // (1024 * 1024))
+            data = handle.read(limit + 1)
+        if len(data) > limit:
+            raise Usage("error.too_large", path=path, mib=limit // (1024 * 1024))
+        # Line ends as text mode reads them (``\r\n`` and ``\r`` become ``\n``).
+        return data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
     except UnicodeDecodeError as exc:
         raise Usage("error.not_utf8_file", path=path, byte=exc.start) from exc
     except OSError as exc:
@@ -338,12 +452,11 @@ def unmet_json(item: Unmet) -> dict[str, Any]:
 
 
 def load_lab(args: argparse.Namespace, out: CommandOutput) -> Lab:
+    """The lab a read answers from: on one that fails verification, after a warning."""
+    from labflow._cli._tampered import read_lab
+
     with open_store(args) as store:
-        lab_id = lab_id_of(store, args)
-        with out.status(out.word("loading")):  # replaying a large lab takes a while
-            lab = store.load(lab_id)
-    out.lab = lab
-    return lab
+        return read_lab(store, lab_id_of(store, args), out)
 
 
 def innovation_of(lab: Lab, innovation_id: str) -> Any:

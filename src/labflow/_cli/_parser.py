@@ -28,6 +28,21 @@ DEMO_DB: Final = "labflow-demo.db"
 #: The languages of the catalogue.
 LANGS: Final = ("en", "id")
 
+#: What ``labflow completion ids`` lists (for the completion script: ids of the lab).
+ID_KINDS: Final = ("innovation", "actor", "unit")
+#: Commands whose positional argument is an innovation already in the lab.
+_INNOVATION_COMMANDS: Final = (
+    "status", "history", "diagnose", "permit", "submit-plan", "approve-plan",
+    "draw-up-agreement", "sign", "launch", "evidence", "exhibit", "advance", "return",
+    "withdraw", "reinstate",
+)  # fmt: skip
+#: Options whose value is an id of the lab, by the kind of id.
+_ID_OPTIONS: Final = {
+    "actor": ("--by", "--from", "--to", "--regional-head", "--unit-head"),
+    "unit": ("--unit",),
+    "innovation": ("--origin",),
+}
+
 #: Options whose value is a file name (kept byte for byte, even when not UTF-8).
 PATH_OPTIONS: Final = (
     "db",
@@ -39,6 +54,8 @@ PATH_OPTIONS: Final = (
     "policy",
     "base",
     "variant",
+    "key",
+    "checkpoint",
 )
 
 
@@ -249,6 +266,11 @@ def build(lang: str = "en") -> argparse.ArgumentParser:
         p.set_defaults(run=run or name)
         return p  # type: ignore[return-value]
 
+    def keys(p: Any) -> None:
+        where = p.add_mutually_exclusive_group()
+        where.add_argument("--key", metavar=t("metavar.path"), help=t("arg.key"))
+        where.add_argument("--key-env", metavar=t("metavar.name"), help=t("arg.key_env"))
+
     def innovation(p: Any, key: str = "arg.innovation") -> None:
         p.add_argument("innovation", metavar=t("metavar.innovation"), help=t(key))
 
@@ -416,7 +438,14 @@ def build(lang: str = "en") -> argparse.ArgumentParser:
     )
     p.add_argument("--hashes", action="store_true", help=t("arg.hashes"))
 
-    command("verify")
+    p = command("verify")
+    p.add_argument("--checkpoint", metavar=t("metavar.path"), help=t("arg.checkpoint"))
+    keys(p)
+
+    p = command("checkpoint")
+    p.add_argument("--out", required=True, metavar=t("metavar.path"), help=t("arg.checkpoint_out"))
+    keys(p)
+
     p = command("report")
     p.add_argument("--html", metavar=t("metavar.path"), help=t("arg.html"))
 
@@ -455,7 +484,14 @@ def build(lang: str = "en") -> argparse.ArgumentParser:
             q.add_argument("variant", metavar=t("metavar.variant"), help=t("arg.variant"))
 
     p = command("completion")
-    p.add_argument("shell", choices=("bash", "zsh"), help=t("arg.shell"))
+    p.add_argument("shell", choices=("bash", "zsh", "ids"), help=t("arg.shell"))
+    p.add_argument(
+        "what",
+        nargs="?",
+        choices=ID_KINDS,
+        metavar=t("metavar.id_kind"),
+        help=t("arg.completion_ids"),
+    )
     return parser
 
 
@@ -493,6 +529,12 @@ def completion_script(shell: str) -> str:
         "--region": "kebumen kudus banyumas",
     }
     value_cases = "\n".join(f'        {o}) words="{w}" ;;' for o, w in choices.items())
+    id_cases = "\n".join(
+        f"        {'|'.join(options)})\n"
+        f'            COMPREPLY=($(compgen -W "$(_labflow_ids {kind})" -- "$cur")); return ;;'
+        for kind, options in _ID_OPTIONS.items()
+    )
+    innovation_commands = "|".join(_INNOVATION_COMMANDS)
     body = "\n".join(cases)
     script = f"""\
 # labflow completion for {shell}: eval "$(labflow completion {shell})"
@@ -502,7 +544,8 @@ _labflow() {{
     prev="${{COMP_WORDS[COMP_CWORD-1]}}"
     case "$prev" in
 {value_cases}
-        --db|--out|--units|--actors|--innovations|--lab-json)
+{id_cases}
+        --db|--out|--units|--actors|--innovations|--lab-json|--key|--checkpoint)
             COMPREPLY=($(compgen -f -- "$cur")); return ;;
         *) words="" ;;
     esac
@@ -516,7 +559,22 @@ _labflow() {{
             policy) if [ -n "$(_labflow_words "policy $word")" ]; then path="policy $word"; fi ;;
         esac
     done
-    COMPREPLY=($(compgen -W "$(_labflow_words "$path")" -- "$cur"))
+    words="$(_labflow_words "$path")"
+    case "$path" in
+        {innovation_commands})
+            case "$cur" in -*) ;; *) words="$words $(_labflow_ids innovation)" ;; esac ;;
+    esac
+    COMPREPLY=($(compgen -W "$words" -- "$cur"))
+}}
+_labflow_ids() {{  # the lab's ids of one kind, read from the database the line names
+    local i db="" lab=""
+    for ((i = 1; i < COMP_CWORD; i++)); do
+        case "${{COMP_WORDS[i]}}" in
+            --db) db="${{COMP_WORDS[i+1]}}" ;;
+            --lab) lab="${{COMP_WORDS[i+1]}}" ;;
+        esac
+    done
+    labflow completion ids "$1" ${{db:+--db "$db"}} ${{lab:+--lab "$lab"}} 2>/dev/null
 }}
 _labflow_words() {{
     local words=""

@@ -31,9 +31,11 @@ from labflow._cli._common import (
     reason_of,
     recorded_policy,
     unmet_json,
+    warning_json,
 )
 from labflow._cli._parser import DEMO_DB
 from labflow._cli._parser import completion_script as _completion_script
+from labflow._cli._tampered import failures, read_lab, rows_of
 from labflow._terminal import printable
 from labflow.errors import HistoryError, NotFound
 from labflow.events import Event
@@ -101,23 +103,35 @@ def _status(args: argparse.Namespace, out: CommandOutput) -> int:
 
 
 def _list(args: argparse.Namespace, out: CommandOutput) -> int:
+    filters = {
+        "stage": args.stage,
+        "unit": args.unit,
+        "unit_kind": args.unit_kind,
+        "status": args.status,
+    }
     with open_store(args) as store:
         lab_id = lab_id_of(store, args)
-        rows = store.innovations(
-            lab_id, stage=args.stage, unit=args.unit, unit_kind=args.unit_kind, status=args.status
-        )
-        blocked: dict[str, Verdict] = {}
         out.lab_id = lab_id
-        if args.blocked:  # the verdicts need the whole lab
-            with out.status(out.word("loading")):
-                out.lab = store.load(lab_id)
-            blocked = {b.innovation: b.verdict for b in reports.blocked(out.lab)}
-            rows = [r for r in rows if r.id in blocked]
+        with out.status(out.word("verifying")):
+            # The stored rows answer only when every history (and every row) verifies.
+            found = failures(store, lab_id)
+        blocked: dict[str, Verdict] = {}
+        if args.blocked or found:  # the verdicts, or the fold instead of the rows
+            lab = read_lab(store, lab_id, out, found)
+            rows = rows_of(lab, **filters)
+            if args.blocked:
+                blocked = {b.innovation: b.verdict for b in reports.blocked(lab)}
+                rows = [r for r in rows if r.id in blocked]
         else:  # labels need only the policy, read from the lab's first event
+            rows = store.innovations(lab_id, **filters)
             out.policy = recorded_policy(store, lab_id)
         policy = out.lab.policy if out.lab is not None else out.policy
         if args.stage is not None and policy is not None and args.stage not in policy.stage_ids:
             raise NotFound("stage", args.stage, where=f"lab {lab_id!r}")
+        if args.unit is not None and not rows:  # none found: was the unit mistyped?
+            known = out.lab if out.lab is not None else read_lab(store, lab_id, out, found)
+            if args.unit not in known.units:
+                raise NotFound("unit", args.unit, where=f"lab {lab_id!r}")
     if out.as_json:
         out.json(
             [
@@ -187,10 +201,13 @@ def _summary(event: Event, out: CommandOutput, policy: Policy | None) -> str:
 def _history(args: argparse.Namespace, out: CommandOutput) -> int:
     with open_store(args) as store:
         lab_id = lab_id_of(store, args)
+        found = failures(store, lab_id)
+        # The stored events as they are, even a forged one: the warning names it.
+        out.warn(found, shown="as_stored")
         events = store.history(lab_id, args.innovation)
         policy = None if out.as_json else recorded_policy(store, lab_id)
         if args.innovation is not None and not events:
-            out.lab = store.load(lab_id)
+            read_lab(store, lab_id, out, found)  # for "did you mean"
             raise NotFound("innovation", args.innovation, where=f"lab {lab_id!r}")
     if out.as_json:
         out.json([event_json(e, hashes=args.hashes) for e in events])
@@ -257,6 +274,10 @@ def _units_list(args: argparse.Namespace, out: CommandOutput) -> int:
 
 
 def _verify(args: argparse.Namespace, out: CommandOutput) -> int:
+    if args.checkpoint:
+        from labflow._cli._sealing import verify_with_checkpoint
+
+        return verify_with_checkpoint(args, out)
     with open_store(args) as store:
         lab_id = lab_id_of(store, args)
         # The store's own check also holds each history to its recorded head and version,
@@ -271,7 +292,7 @@ def _verify(args: argparse.Namespace, out: CommandOutput) -> int:
                 "ok": not bad,
                 "histories": len(results),
                 "events": events,
-                "failures": [{"subject": r.subject, "seq": r.seq, "reason": r.reason} for r in bad],
+                "failures": [warning_json(r) for r in bad],
             }
         )
     elif not bad:
@@ -286,7 +307,9 @@ def _report(args: argparse.Namespace, out: CommandOutput) -> int:
     lab = load_lab(args, out)
     report = reports.report(lab)
     if args.html:
-        page = reports.html(lab, lang=out.lang, verifications=lab.verify())
+        # On a lab that failed verification, the page says so, as the terminal did.
+        checks = out.warnings or lab.verify()
+        page = reports.html(lab, lang=out.lang, verifications=checks)
         _write_file(args.html, page)
         out.note(printable(args.html))
     if out.as_json:
@@ -470,9 +493,37 @@ def _policy_diff(args: argparse.Namespace, out: CommandOutput) -> int:
     return EXIT_OK
 
 
+def _sealing() -> Callable[[argparse.Namespace, CommandOutput], int]:
+    """``labflow checkpoint``, imported only when it runs (it may load cryptography)."""
+    from labflow._cli._sealing import checkpoint
+
+    return checkpoint
+
+
 def _completion(args: argparse.Namespace, out: CommandOutput) -> int:
-    out.raw(_completion_script(args.shell))
+    if args.shell == "ids":
+        out.raw("\n".join(_ids(args, args.what or "innovation")))
+    else:
+        out.raw(_completion_script(args.shell))
     return EXIT_OK
+
+
+def _ids(args: argparse.Namespace, kind: str) -> list[str]:
+    """The lab's ids of ``kind``, read cheaply: innovations from the stored rows, actors and
+    units from the lab's own history (never a replay: completion must answer at once)."""
+    with open_store(args) as store:
+        lab_id = lab_id_of(store, args)
+        if kind == "innovation":
+            return [row.id for row in store.innovations(lab_id)]
+        found: set[str] = set()
+        key = {"actor": ("actors", "actor"), "unit": ("units", "unit")}[kind]
+        for event in store.history(lab_id):
+            listed = event.payload.get(key[0]) if event.kind == "lab.created" else None
+            one = event.payload.get(key[1])
+            for item in [*(listed if isinstance(listed, list) else []), one]:
+                if isinstance(item, dict) and isinstance(item.get("id"), str):
+                    found.add(item["id"])
+    return sorted(found)
 
 
 _DEMO_STEPS: Final = (
@@ -564,17 +615,31 @@ def _demo(args: argparse.Namespace, out: CommandOutput) -> int:
     return EXIT_OK if ok else EXIT_UNVERIFIED
 
 
+Command = Callable[[argparse.Namespace, CommandOutput], int]
+
+
+def _warned(command: Command) -> Command:
+    """A read that answered a lab failing verification exits 5 (after its answer)."""
+
+    def run(args: argparse.Namespace, out: CommandOutput) -> int:
+        code = command(args, out)
+        return EXIT_UNVERIFIED if code == EXIT_OK and out.warnings else code
+
+    return run
+
+
 #: The commands of this module, by the name the parser gives them (``run``).
-COMMANDS: Final[dict[str, Callable[[argparse.Namespace, CommandOutput], int]]] = {
+COMMANDS: Final[dict[str, Command]] = {
     "demo": _demo,
-    "actors": _actors_list,
-    "units": _units_list,
-    "status": _status,
-    "list": _list,
-    "history": _history,
+    "actors": _warned(_actors_list),
+    "units": _warned(_units_list),
+    "status": _warned(_status),
+    "list": _warned(_list),
+    "history": _warned(_history),
     "verify": _verify,
-    "report": _report,
-    "export": _export,
+    "checkpoint": lambda args, out: _sealing()(args, out),
+    "report": _warned(_report),
+    "export": _warned(_export),
     "policy-list": _policy_list,
     "policy-show": _policy_show,
     "policy-validate": _policy_validate,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from typing import Final
 
@@ -133,7 +133,7 @@ def _create(args: argparse.Namespace, out: CommandOutput) -> int:
 
 def _import(args: argparse.Namespace, out: CommandOutput) -> int:
     if args.lab_json:
-        text = read_text(args.lab_json)
+        text = read_text(args.lab_json, serde.MAX_DOCUMENT_BYTES)
         lab = serde.load_lab(text)
         with open_store(args, create=True) as store:
             refuse_existing(store, lab.id)
@@ -192,9 +192,21 @@ def _add_unit(args: argparse.Namespace, out: CommandOutput) -> int:
     return write_lab(args, out, lambda lab: lab.add_unit(unit, by=args.by))
 
 
+def _known_roles(lab: Lab, *roles: Iterable[str]) -> None:
+    """A mistyped role is an unknown id, with "did you mean" (not a list of every role)."""
+    for role in sorted({r for group in roles for r in group}):
+        if role not in lab.policy.roles:
+            raise NotFound("role", role, where=f"policy {lab.policy.id!r}")
+
+
 def _add_actor(args: argparse.Namespace, out: CommandOutput) -> int:
     actor = Actor(args.actor, args.name, frozenset(args.roles), args.unit)
-    return write_lab(args, out, lambda lab: lab.add_actor(actor, by=args.by))
+
+    def work(lab: Lab) -> None:
+        _known_roles(lab, args.roles)
+        lab.add_actor(actor, by=args.by)
+
+    return write_lab(args, out, work)
 
 
 def _set_roles(args: argparse.Namespace, out: CommandOutput) -> int:
@@ -203,6 +215,7 @@ def _set_roles(args: argparse.Namespace, out: CommandOutput) -> int:
 
     def work(lab: Lab) -> None:
         actor = actor_of(lab, args.actor)
+        _known_roles(lab, args.roles or (), args.add, args.remove)
         roles = set(actor.roles if args.roles is None else args.roles)
         roles = (roles | set(args.add)) - set(args.remove)
         if roles == set(actor.roles):

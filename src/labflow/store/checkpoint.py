@@ -21,26 +21,32 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Coroutine, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
 from labflow._guards import need, need_all
 from labflow.errors import StoreError
-from labflow.events import verify
+from labflow.events import Event, verify
 from labflow.store import Store
+
+if TYPE_CHECKING:
+    from labflow.store import AsyncStore
 
 __all__ = [
     "FORMAT",
     "Checkpoint",
     "CheckpointError",
     "CheckpointReport",
+    "Finding",
     "Leaf",
     "make_checkpoint",
+    "make_checkpoint_async",
     "merkle_root",
     "verify_checkpoint",
+    "verify_checkpoint_async",
 ]
 
 #: The statement's format name; a statement in another format is refused.
@@ -224,13 +230,61 @@ def _signature_holds(checkpoint: Checkpoint, message: bytes, key: object) -> boo
 
 # --- Making and checking -------------------------------------------------------------------
 
+#: One lab's streams, keyed by (is the lab's own, subject).
+_Streams = dict[tuple[bool, str], Sequence[Event]]
 
-def _streams(store: Store, lab_id: str) -> dict[tuple[bool, str], Sequence[Any]]:
-    found: dict[tuple[bool, str], Sequence[Any]] = {(True, lab_id): store.history(lab_id)}
+
+def _streams(store: Store, lab_id: str) -> _Streams:
+    found: _Streams = {(True, lab_id): store.history(lab_id)}
     for history in store.histories(lab_id):
         if history:
             found[(False, history[0].subject)] = history
     return found
+
+
+async def _streams_async(store: AsyncStore, lab_id: str) -> _Streams:
+    found: _Streams = {(True, lab_id): await store.history(lab_id)}
+    for history in await store.histories(lab_id):
+        if history:
+            found[(False, history[0].subject)] = history
+    return found
+
+
+def _seal(labs: Mapping[str, _Streams], key: object, now: datetime | None) -> Checkpoint:
+    """The signed statement over ``labs`` (every history verified first)."""
+    if not isinstance(key, bytes | bytearray):  # say what a key is before any work is done
+        _sign(b"", key)
+    leaves: list[Leaf] = []
+    for lab_id, streams in labs.items():
+        for (own, subject), history in streams.items():
+            result = verify(history)
+            if not result.ok:
+                raise CheckpointError(
+                    f"Refused to seal lab {lab_id!r}: the history of {subject} does not verify "
+                    f"at event {result.seq} ({result.reason})."
+                )
+            if history:
+                leaves.append(Leaf(lab_id, subject, own, len(history), history[-1].hash))
+    leaves.sort(key=_order)
+    made_at = now if now is not None else datetime.now(UTC)
+    if not isinstance(made_at, datetime) or made_at.tzinfo is None:
+        raise CheckpointError("A checkpoint's time must be an aware datetime.")
+    algorithm = "hmac-sha256" if isinstance(key, bytes | bytearray) else "ed25519"
+    unsigned = Checkpoint(made_at, tuple(leaves), merkle_root(leaves), algorithm, "")
+    signed_with, signature = _sign(_canonical(unsigned.statement()), key)
+    assert signed_with == algorithm
+    return attrs.evolve(unsigned, signature=signature)
+
+
+def _lab_ids(labs: Sequence[str] | None, every: Sequence[str]) -> list[str]:
+    if labs is None:
+        return list(every)
+    if isinstance(labs, str) or not all(isinstance(lab, str) for lab in labs):
+        raise CheckpointError("labs names lab ids: a list of strings.")
+    missing = sorted(set(labs) - set(every))
+    if missing:
+        raise CheckpointError(f"There is no lab {missing[0]!r} to seal.")
+    return list(dict.fromkeys(labs))
 
 
 def make_checkpoint(
@@ -242,36 +296,137 @@ def make_checkpoint(
     verify (`CheckpointError` names it).
     """
     need(store, Store, "a labflow store", "make_checkpoint")
-    leaves: list[Leaf] = []
-    for lab_id in labs if labs is not None else store.lab_ids():
-        for (own, subject), history in _streams(store, lab_id).items():
-            result = verify(history)
-            if not result.ok:
-                raise CheckpointError(
-                    f"Refused to seal lab {lab_id!r}: the history of {subject} does not verify "
-                    f"at event {result.seq} ({result.reason})."
-                )
-            if history:
-                leaves.append(Leaf(lab_id, subject, own, len(history), history[-1].hash))
-    leaves.sort(key=_order)
-    made_at = now if now is not None else datetime.now(UTC)
-    algorithm = "hmac-sha256" if isinstance(key, bytes | bytearray) else "ed25519"
-    unsigned = Checkpoint(made_at, tuple(leaves), merkle_root(leaves), algorithm, "")
-    signed_with, signature = _sign(_canonical(unsigned.statement()), key)
-    assert signed_with == algorithm
-    return attrs.evolve(unsigned, signature=signature)
+    ids = _lab_ids(labs, store.lab_ids())
+    return _seal({lab_id: _streams(store, lab_id) for lab_id in ids}, key, now)
+
+
+def make_checkpoint_async(
+    store: AsyncStore,
+    key: object,
+    *,
+    labs: Sequence[str] | None = None,
+    now: datetime | None = None,
+) -> Coroutine[Any, Any, Checkpoint]:
+    """`make_checkpoint` for an `labflow.store.AsyncStore`: ``await`` what it returns.
+
+    The arguments are checked when it is called (`labflow.LabflowError` then), the
+    store is read when it is awaited.
+    """
+    from labflow.store import AsyncStore
+
+    need(store, AsyncStore, "an asyncio labflow store", "make_checkpoint_async")
+    if not isinstance(key, bytes | bytearray):
+        _sign(b"", key)  # an Ed25519 private key, or CheckpointError
+
+    async def seal() -> Checkpoint:
+        ids = _lab_ids(labs, await store.lab_ids())
+        return _seal({lab_id: await _streams_async(store, lab_id) for lab_id in ids}, key, now)
+
+    return seal()
+
+
+@attrs.frozen
+class Finding:
+    """One thing a checkpoint found changed in the store.
+
+    ``problem`` is ``lab_vanished`` (the whole lab is gone), ``vanished`` (the history
+    is gone), ``cut`` (it holds ``held`` events where ``sealed`` were sealed),
+    ``rewritten`` (its event ``sealed`` is not the one sealed: a rewrite, even with
+    recomputed hashes) or ``unverified`` (its chain breaks at ``seq``: ``reason``).
+    """
+
+    lab: str
+    subject: str
+    problem: str
+    sealed: int
+    held: int = 0
+    seq: int | None = None
+    reason: str | None = None
+
+    def sentence(self) -> str:
+        """The finding as one English sentence."""
+        name = f"The history of {self.subject} in lab {self.lab!r}"
+        if self.problem == "lab_vanished":
+            return f"The lab {self.lab!r} has vanished from the store."
+        if self.problem == "vanished":
+            return f"{name} has vanished."
+        if self.problem == "cut":
+            return f"{name} holds {self.held} events; it held {self.sealed}."
+        if self.problem == "rewritten":
+            return f"{name} was rewritten: event {self.sealed} is not the one sealed."
+        return f"{name} does not verify at event {self.seq}: {self.reason}."
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "lab": self.lab,
+            "subject": self.subject,
+            "problem": self.problem,
+            "sealed": self.sealed,
+            "held": self.held,
+            "seq": self.seq,
+            "reason": self.reason,
+        }
 
 
 @attrs.frozen
 class CheckpointReport:
-    """What `verify_checkpoint` found: ``ok``, or one sentence per problem."""
+    """What `verify_checkpoint` found: ``ok``, or one `Finding` per problem."""
 
     streams: int
-    problems: tuple[str, ...]
+    findings: tuple[Finding, ...]
 
     @property
     def ok(self) -> bool:
-        return not self.problems
+        return not self.findings
+
+    @property
+    def problems(self) -> tuple[str, ...]:
+        """Each finding as one English sentence."""
+        return tuple(f.sentence() for f in self.findings)
+
+
+def _trusted(checkpoint: Checkpoint, key: object) -> dict[str, list[Leaf]]:
+    """The checkpoint's leaves by lab, once its signature and root hold."""
+    need(checkpoint, Checkpoint, "a Checkpoint", "verify_checkpoint")
+    message = _canonical(checkpoint.statement())
+    if not _signature_holds(checkpoint, message, key):
+        raise CheckpointError("The checkpoint's signature does not hold: it was altered.")
+    if merkle_root(checkpoint.leaves) != checkpoint.root:
+        raise CheckpointError("The checkpoint's streams do not give its Merkle root.")
+    by_lab: dict[str, list[Leaf]] = {}
+    for leaf in checkpoint.leaves:
+        by_lab.setdefault(leaf.lab, []).append(leaf)
+    return by_lab
+
+
+def _compare(lab_id: str, leaves: Sequence[Leaf], streams: _Streams | None) -> list[Finding]:
+    """What changed in one lab's streams since its leaves were sealed."""
+    if streams is None:
+        return [Finding(lab_id, lab_id, "lab_vanished", 0)]
+    found: list[Finding] = []
+    for leaf in leaves:
+        history = streams.get((leaf.own, leaf.subject))
+        if not history:
+            found.append(Finding(lab_id, leaf.subject, "vanished", leaf.seq))
+        elif len(history) < leaf.seq:
+            found.append(Finding(lab_id, leaf.subject, "cut", leaf.seq, len(history)))
+        elif history[leaf.seq - 1].hash != leaf.head:
+            found.append(Finding(lab_id, leaf.subject, "rewritten", leaf.seq, len(history)))
+        else:
+            result = verify(history)
+            if not result.ok:
+                found.append(
+                    Finding(
+                        lab_id,
+                        leaf.subject,
+                        "unverified",
+                        leaf.seq,
+                        len(history),
+                        result.seq,
+                        result.reason,
+                    )
+                )
+    return found
 
 
 def verify_checkpoint(store: Store, checkpoint: Checkpoint, key: object) -> CheckpointReport:
@@ -285,40 +440,34 @@ def verify_checkpoint(store: Store, checkpoint: Checkpoint, key: object) -> Chec
     history that no longer verifies.
     """
     need(store, Store, "a labflow store", "verify_checkpoint")
-    need(checkpoint, Checkpoint, "a Checkpoint", "verify_checkpoint")
-    message = _canonical(checkpoint.statement())
-    if not _signature_holds(checkpoint, message, key):
-        raise CheckpointError("The checkpoint's signature does not hold: it was altered.")
-    if merkle_root(checkpoint.leaves) != checkpoint.root:
-        raise CheckpointError("The checkpoint's streams do not give its Merkle root.")
-    problems: list[str] = []
+    by_lab = _trusted(checkpoint, key)
     known = set(store.lab_ids())
-    by_lab: dict[str, list[Leaf]] = {}
-    for leaf in checkpoint.leaves:
-        by_lab.setdefault(leaf.lab, []).append(leaf)
+    findings: list[Finding] = []
     for lab_id, leaves in sorted(by_lab.items()):
-        if lab_id not in known:
-            problems.append(f"The lab {lab_id!r} has vanished from the store.")
-            continue
-        streams: Mapping[tuple[bool, str], Sequence[Any]] = _streams(store, lab_id)
-        for leaf in leaves:
-            name = f"the history of {leaf.subject} in lab {lab_id!r}"
-            history = streams.get((leaf.own, leaf.subject))
-            if not history:
-                problems.append(f"{name.capitalize()} has vanished.")
-            elif len(history) < leaf.seq:
-                problems.append(
-                    f"{name.capitalize()} holds {len(history)} events; it held {leaf.seq}."
-                )
-            elif history[leaf.seq - 1].hash != leaf.head:
-                problems.append(
-                    f"{name.capitalize()} was rewritten: event {leaf.seq} is not the one sealed."
-                )
-            else:
-                result = verify(history)
-                if not result.ok:
-                    problems.append(
-                        f"{name.capitalize()} does not verify at event {result.seq}: "
-                        f"{result.reason}."
-                    )
-    return CheckpointReport(len(checkpoint.leaves), tuple(problems))
+        streams = _streams(store, lab_id) if lab_id in known else None
+        findings += _compare(lab_id, leaves, streams)
+    return CheckpointReport(len(checkpoint.leaves), tuple(findings))
+
+
+def verify_checkpoint_async(
+    store: AsyncStore, checkpoint: Checkpoint, key: object
+) -> Coroutine[Any, Any, CheckpointReport]:
+    """`verify_checkpoint` for an `labflow.store.AsyncStore`: ``await`` what it returns.
+
+    The signature and root are checked when it is called (`CheckpointError` then, as
+    `verify_checkpoint` raises), the store is read when it is awaited.
+    """
+    from labflow.store import AsyncStore
+
+    need(store, AsyncStore, "an asyncio labflow store", "verify_checkpoint_async")
+    by_lab = _trusted(checkpoint, key)
+
+    async def check() -> CheckpointReport:
+        known = set(await store.lab_ids())
+        findings: list[Finding] = []
+        for lab_id, leaves in sorted(by_lab.items()):
+            streams = await _streams_async(store, lab_id) if lab_id in known else None
+            findings += _compare(lab_id, leaves, streams)
+        return CheckpointReport(len(checkpoint.leaves), tuple(findings))
+
+    return check()

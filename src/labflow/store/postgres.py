@@ -917,6 +917,12 @@ class AsyncPostgresStore:
     ) -> AsyncSession:
         return AsyncSession(self, lab_id, registry=registry, clock=clock, strict=strict)
 
+    async def checkpoint(self, key: object, *, labs: Sequence[str] | None = None) -> Checkpoint:
+        """A signed `labflow.store.checkpoint.Checkpoint` of every stream, as it is now."""
+        from labflow.store.checkpoint import make_checkpoint_async
+
+        return await make_checkpoint_async(self, key, labs=labs)
+
     async def close(self) -> None:
         await self._pool.close()
 
