@@ -111,7 +111,7 @@ def canonical_bytes(
             # The shape every event has, written field by field: the same bytes as encoding
             # the list below, without the encoder walking it (``test_events`` holds them equal).
             return (
-                f"[{_quote(subject)},{seq},\"{at.isoformat()}\",{_quote(actor)},"
+                f'[{_quote(subject)},{seq},"{at.isoformat()}",{_quote(actor)},'
                 f"{_quote(kind)},{_encode(payload)},{_quote(prev)}]"
             ).encode()
         return _encode([subject, seq, at.isoformat(), actor, kind, payload, prev]).encode()
