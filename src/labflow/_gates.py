@@ -62,16 +62,42 @@ def unit_kind(unit: Unit | None) -> UnitKind | None:
 
 def permitted(policy: Policy, actor: Actor, command: str, unit: str | None) -> bool:
     """Whether ``actor`` holds a role allowing ``command`` on ``unit`` (``None``: the lab)."""
+    # Every command asks; the answer depends only on the policy (fixed once loaded), the
+    # command, the actor's roles and unit, and the unit acted on: kept per policy.
+    entry = _PERMITTED.get(id(policy))
+    if entry is None or entry[0] is not policy:
+        if len(_PERMITTED) >= _MAX_COMPILED:
+            _PERMITTED.clear()
+        entry = _PERMITTED[id(policy)] = (policy, {})
+    answers = entry[1]
+    key = (command, actor.roles, actor.unit, unit)
+    answer = answers.get(key)
+    if answer is None:
+        if len(answers) >= _MAX_ANSWERS:
+            answers.clear()
+        answer = answers[key] = _permitted(policy, actor.roles, actor.unit, command, unit)
+    return answer
+
+
+def _permitted(
+    policy: Policy, roles: frozenset[str], home: str | None, command: str, unit: str | None
+) -> bool:
     allowed = policy.allowed(command)
-    if actor.roles.isdisjoint(allowed):
+    if roles.isdisjoint(allowed):
         return False
-    if unit is None or actor.unit == unit:
+    if unit is None or home == unit:
         return True
-    for role in actor.roles & allowed:
+    for role in roles & allowed:
         definition = policy.roles.get(role)
         if definition is None or definition.scope != "unit":
             return True
     return False
+
+
+_PermitKey = tuple[str, frozenset[str], str | None, str | None]
+#: id of a policy -> (the policy, kept so the id stays its own; its answers to `permitted`).
+_PERMITTED: dict[int, tuple[Policy, dict[_PermitKey, bool]]] = {}
+_MAX_ANSWERS: Final = 65_536  # actors x units x commands of the labs of one policy
 
 
 #: One compiled check of a gate: what it finds unmet for a context (empty when met).

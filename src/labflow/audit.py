@@ -52,12 +52,13 @@ def __getattr__(name: str) -> Any:
 
 
 def _proxy() -> Any:
-    found = globals().get("logger")
-    if found is None:
+    try:
+        return logger  # made below on first use, or set by a host
+    except NameError:
         import structlog
 
-        found = globals()["logger"] = structlog.get_logger("labflow")
-    return found
+        made = globals()["logger"] = structlog.get_logger("labflow")
+        return made
 
 
 def _enabled(level: int) -> Any:
