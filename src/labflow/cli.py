@@ -36,10 +36,9 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Final, TextIO
 
-from labflow import audit
 from labflow._cli._catalogue import has
 from labflow._cli._parser import DEFAULT_DB, DEMO_DB, build, language, suggest
-from labflow._terminal import Output, printable
+from labflow._text import printable
 from labflow.errors import (
     CommandError,
     ConflictError,
@@ -72,6 +71,7 @@ if TYPE_CHECKING:
     from labflow._cli._common import (
         EXIT_BROKEN_PIPE as EXIT_BROKEN_PIPE,
     )
+    from labflow._terminal import Output
 
 __all__ = [
     "DB_ENV",
@@ -318,6 +318,8 @@ def _audit_kept_off_the_terminal() -> Iterator[None]:
     whose global settings stay the host's to make (``configure_once`` after `main` works).
     """
     import structlog  # here, not at the top: ``labflow --help`` never needs it
+
+    from labflow import audit
 
     if structlog.is_configured():
         yield
