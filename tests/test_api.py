@@ -38,14 +38,18 @@ def test_all_is_sorted() -> None:
 
 def test_all_is_complete() -> None:
     """Every public name defined at the top level is listed, and every listed name exists."""
+    lazy = set(labflow._HOMES)  # imported from their modules on first use
     public = {
         name
         for name, value in vars(labflow).items()
         if not name.startswith("_") and not isinstance(value, types.ModuleType)
     }
-    assert public | {"__version__"} == set(labflow.__all__)
+    assert public | lazy | {"__version__"} == set(labflow.__all__)
     for name in labflow.__all__:
         assert hasattr(labflow, name), name
+        home = labflow._HOMES.get(name)
+        if home is not None:  # the name is the object its module defines or re-exports
+            assert getattr(labflow, name) is getattr(importlib.import_module(home), name)
 
 
 def test_no_duplicates_in_all() -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import MutableMapping
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
+import structlog
 from structlog.testing import capture_logs
 
 import labflow as lf
@@ -209,3 +211,51 @@ def test_each_accepted_command_emits_exactly_one_record(lab: lf.Lab) -> None:
     (log,) = logs
     assert log["event"] == "labflow.innovation.evidence_attached"
     assert log["hash"] == lab.innovation("ino-dinkes").history[-1].hash
+
+
+class _AskedLogger(structlog.BoundLogger):
+    """A host's logger that lets warnings through and says so when asked; records its calls."""
+
+    calls: ClassVar[list[str]] = []
+
+    def is_enabled_for(self, level: int) -> bool:
+        return level >= logging.WARNING
+
+    def info(self, event: str | None = None, *args: Any, **kw: Any) -> Any:
+        _AskedLogger.calls.append(f"info {event}")
+
+    def warning(self, event: str | None = None, *args: Any, **kw: Any) -> Any:
+        _AskedLogger.calls.append(f"warning {event}")
+
+
+def test_a_level_the_host_filters_out_is_never_built(lab: lf.Lab) -> None:
+    """labflow asks the logger first: a filtered level costs no record and no call."""
+    _AskedLogger.calls = []
+    structlog.configure(wrapper_class=_AskedLogger, processors=[])
+    try:
+        lab.attach_evidence("ino-dinkes", title="SK", reference="sk", by="staf-dinkes")
+        with pytest.raises(lf.GateRefused):
+            lab.advance("ino-dinkes", by="fasilitator")
+        with pytest.raises(lf.NotFound):
+            lab.advance("hantu", by="sekretariat")
+    finally:
+        structlog.reset_defaults()
+    assert _AskedLogger.calls == ["warning labflow.gate.refused", "warning labflow.command.refused"]
+
+
+def test_a_logger_that_cannot_be_asked_gets_every_record(lab: lf.Lab) -> None:
+    """A bound logger without ``is_enabled_for`` is given every record, as before."""
+    seen: list[str] = []
+
+    def record(_: Any, method: str, event_dict: Any) -> Any:
+        seen.append(f"{method} {event_dict['event']}")
+        raise structlog.DropEvent
+
+    structlog.configure(wrapper_class=structlog.BoundLogger, processors=[record])
+    try:
+        lab.attach_evidence("ino-dinkes", title="SK", reference="sk", by="staf-dinkes")
+        with pytest.raises(lf.GateRefused):
+            lab.advance("ino-dinkes", by="fasilitator")
+    finally:
+        structlog.reset_defaults()
+    assert seen == ["info labflow.innovation.evidence_attached", "warning labflow.gate.refused"]

@@ -8,9 +8,12 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import attrs
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 import labflow as lf
 from helpers import FixedClock, bring_to, cohort, make_lab
+from labflow import events
 from labflow.events import GENESIS, canonical_bytes, make_event
 
 WIB = timezone(timedelta(hours=7))
@@ -268,3 +271,53 @@ def test_replaying_a_lab_history_that_moves_to_no_stage_is_refused() -> None:
         lf.replay_lab([*lab.history, forged])
     assert info.value.code == "history.stage_order"
     assert info.value.seq == forged.seq
+
+
+@given(
+    subject=st.text(),
+    seq=st.integers(min_value=-(2**63), max_value=2**63),
+    at=st.datetimes(
+        timezones=st.none()
+        | st.builds(timezone, st.timedeltas(-timedelta(hours=23), timedelta(hours=23)))
+    ),
+    actor=st.text(),
+    kind=st.text(),
+    payload=st.dictionaries(st.text(), st.text() | st.integers() | st.none() | st.booleans()),
+    prev=st.text(),
+)
+@example(
+    subject='a"b\\c\n\x00\u2028',
+    seq=0,
+    at=datetime(2016, 1, 1),
+    actor="\ud800",
+    kind="",
+    payload={},
+    prev="",
+)
+def test_the_fixed_shape_writes_what_the_encoder_writes(
+    subject: str,
+    seq: int,
+    at: datetime,
+    actor: str,
+    kind: str,
+    payload: dict[str, object],
+    prev: str,
+) -> None:
+    """The fast shape of the canonical bytes is the generic encoding of the list, byte for byte."""
+    generic = events._encode([subject, seq, at.isoformat(), actor, kind, payload, prev])
+    try:
+        expected: bytes | None = generic.encode()
+    except UnicodeEncodeError:  # a lone surrogate: no canonical bytes either way
+        expected = None
+    if expected is None:
+        with pytest.raises(events.Uncanonical):
+            canonical_bytes(subject, seq, at, actor, kind, payload, prev)
+    else:
+        assert canonical_bytes(subject, seq, at, actor, kind, payload, prev) == expected
+
+
+def test_values_of_other_types_take_the_generic_encoding() -> None:
+    """A bool where the seq stands is written as JSON writes a bool, not as an int."""
+    args = list(GOLDEN_ARGS)
+    args[1] = True
+    assert canonical_bytes(*args).startswith(b'["muttu-1000",true,')  # type: ignore[arg-type]

@@ -37,11 +37,11 @@ from collections.abc import Callable, Container, Iterable, Mapping
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any, Final
 
-from transitions import EventData, Machine, State
-
 from labflow.errors import HistoryError
 
 if TYPE_CHECKING:
+    from transitions import EventData, Machine
+
     from labflow.events import Event
     from labflow.policy import Policy, RequirementSpec
 
@@ -146,6 +146,9 @@ def _entered(event: EventData) -> None:
 
 
 def _machine(states: Iterable[str], initial: str, edges: list[dict[str, Any]]) -> Machine:
+    # imported with the first machine, not with labflow: `import labflow` stays light
+    from transitions import Machine, State
+
     return Machine(
         model=None,
         states=[State(s, on_enter=[_entered], on_exit=[_left]) for s in states],

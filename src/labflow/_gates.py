@@ -4,12 +4,21 @@ Private. Each check is a function of a read-only view of the lab (`LabView`: its
 policy, stage, units, actors and innovations) and of the time it is asked at, so
 that the same code answers for a live `Lab` (which is such a view) and for the
 validating fold, which asks as of each recorded event's own moment.
+
+An advance's gate is compiled once per (policy's gate, unit kind) into the checks that
+apply, each with its parameters bound (`gate_checks`). The built-in requirements every
+bundled policy uses also answer their common case -- met -- by looking at the facts
+directly, and call the requirement itself, which lists what is unmet, only when those
+facts do not all hold: the answer is the requirement's own either way
+(``tests/test_gates.py`` holds them equal).
 """
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from typing import Final
+from typing import Any, Final
 
 from labflow._engine import Engine
 from labflow.model import Actor, Innovation, Unit, UnitKind
@@ -21,13 +30,16 @@ from labflow.requirements import (
     Unmet,
     Verdict,
     action_plan_approved,
-    gate_unmet,
+    action_plan_submitted,
+    agreement_signed,
+    replication_recorded,
     run_all,
     unmet,
 )
 
 __all__ = [
     "advance_unmet",
+    "gate_checks",
     "lab_verdict",
     "launch_verdict",
     "past_agreement",
@@ -50,16 +62,142 @@ def unit_kind(unit: Unit | None) -> UnitKind | None:
 
 def permitted(policy: Policy, actor: Actor, command: str, unit: str | None) -> bool:
     """Whether ``actor`` holds a role allowing ``command`` on ``unit`` (``None``: the lab)."""
+    # Every command asks; the answer depends only on the policy (fixed once loaded), the
+    # command, the actor's roles and unit, and the unit acted on: kept per policy.
+    entry = _PERMITTED.get(id(policy))
+    if entry is None or entry[0] is not policy:
+        if len(_PERMITTED) >= _MAX_COMPILED:
+            _PERMITTED.clear()
+        entry = _PERMITTED[id(policy)] = (policy, {})
+    answers = entry[1]
+    key = (command, actor.roles, actor.unit, unit)
+    answer = answers.get(key)
+    if answer is None:
+        if len(answers) >= _MAX_ANSWERS:
+            answers.clear()
+        answer = answers[key] = _permitted(policy, actor.roles, actor.unit, command, unit)
+    return answer
+
+
+def _permitted(
+    policy: Policy, roles: frozenset[str], home: str | None, command: str, unit: str | None
+) -> bool:
     allowed = policy.allowed(command)
-    if actor.roles.isdisjoint(allowed):
+    if roles.isdisjoint(allowed):
         return False
-    if unit is None or actor.unit == unit:
+    if unit is None or home == unit:
         return True
-    for role in actor.roles & allowed:
+    for role in roles & allowed:
         definition = policy.roles.get(role)
         if definition is None or definition.scope != "unit":
             return True
     return False
+
+
+_PermitKey = tuple[str, frozenset[str], str | None, str | None]
+#: id of a policy -> (the policy, kept so the id stays its own; its answers to `permitted`).
+_PERMITTED: dict[int, tuple[Policy, dict[_PermitKey, bool]]] = {}
+_MAX_ANSWERS: Final = 65_536  # actors x units x commands of the labs of one policy
+
+
+#: One compiled check of a gate: what it finds unmet for a context (empty when met).
+Check = Callable[[GateContext], Iterable[Unmet]]
+
+
+def _met_without_asking(func: Any, params: Mapping[str, Any]) -> Check | None:
+    """A check that answers a built-in's met case from the facts, else asks the built-in."""
+    if func is action_plan_submitted:
+        min_steps = params["min_steps"]
+
+        def plan_submitted(ctx: GateContext) -> Iterable[Unmet]:
+            plan = ctx.innovation.action_plan
+            if plan is not None and len(plan.steps) >= min_steps:
+                for step in plan.steps:
+                    if not step.responsible.strip():
+                        break
+                else:
+                    return ()
+            return func(ctx, **params)
+
+        return plan_submitted
+    if func is action_plan_approved:
+        approver_roles, same_unit = params["approver_roles"], params["same_unit"]
+
+        def plan_approved(ctx: GateContext) -> Iterable[Unmet]:
+            plan = ctx.innovation.action_plan
+            if (
+                plan is not None
+                and plan.approved_by is not None
+                and plan.approved_by != plan.submitted_by
+                and not plan.approver_roles.isdisjoint(approver_roles)
+            ):
+                if not same_unit:
+                    return ()
+                approver = ctx.lab.actors.get(plan.approved_by)
+                if approver is not None and approver.unit == ctx.innovation.unit:
+                    return ()
+            return func(ctx, **params)
+
+        return plan_approved
+    if func is agreement_signed and not params:
+
+        def signed(ctx: GateContext) -> Iterable[Unmet]:
+            agreement = ctx.innovation.agreement
+            if agreement is not None:
+                head = ctx.lab.actors.get(agreement.unit_head)
+                if head is not None and head.unit == ctx.innovation.unit and agreement.complete:
+                    return ()
+            return func(ctx)
+
+        return signed
+    if func is replication_recorded:
+
+        def replication(ctx: GateContext) -> Iterable[Unmet]:
+            if ctx.innovation.replication is None:
+                return ()  # not a replication: nothing to record
+            return func(ctx, **params)
+
+        return replication
+    return None
+
+
+def _bound(func: Any, params: Mapping[str, Any]) -> Check:
+    if params:
+        return lambda ctx: func(ctx, **params)
+    return func  # type: ignore[no-any-return]
+
+
+def _defaults(func: Any) -> dict[str, Any]:
+    parameters = inspect.signature(func).parameters.values()
+    return {p.name: p.default for p in parameters if p.kind is p.KEYWORD_ONLY}
+
+
+def _compile(specs: Iterable[Any], kind: UnitKind | None) -> tuple[Check, ...]:
+    checks: list[Check] = []
+    for spec in specs:
+        if spec.applies_to is not None and kind not in spec.applies_to:
+            continue
+        fast = _met_without_asking(spec.func, {**_defaults(spec.func), **spec.params})
+        checks.append(fast or _bound(spec.func, spec.params))
+    return tuple(checks)
+
+
+#: (id of a gate's specs, unit kind) -> (those specs, kept alive so the id stays theirs; the
+#: checks compiled from them). A policy's gates are fixed once it loads.
+_COMPILED: dict[tuple[int, UnitKind | None], tuple[object, tuple[Check, ...]]] = {}
+_MAX_COMPILED: Final = 4096  # policies loaded and dropped in a long-lived host: start over
+
+
+def gate_checks(policy: Policy, stage: str, kind: UnitKind | None) -> tuple[Check, ...]:
+    """The checks of ``stage``'s gate that apply to innovations of units of ``kind``."""
+    specs = policy.gates.get(stage, ())
+    key = (id(specs), kind)
+    entry = _COMPILED.get(key)
+    if entry is None or entry[0] is not specs:
+        if len(_COMPILED) >= _MAX_COMPILED:
+            _COMPILED.clear()
+        entry = _COMPILED[key] = (specs, _compile(specs, kind))
+    return entry[1]
 
 
 def advance_unmet(
@@ -105,7 +243,13 @@ def advance_unmet(
                 target=target,
             )
         )
-    found.extend(gate_unmet(lab, inn, policy.stages[index], now))
+    stage = policy.stages[index]
+    unit = lab.units.get(inn.unit)
+    checks = gate_checks(policy, stage.id, unit.kind if unit is not None else None)
+    if checks:
+        ctx = GateContext(inn, lab, stage, now)
+        for check in checks:
+            found.extend(check(ctx))
     return target, found
 
 

@@ -29,33 +29,16 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import logging
+import functools
+import importlib
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Final, TextIO
+from typing import TYPE_CHECKING, Any, Final, TextIO
 
-import structlog
-
-from labflow import audit
-from labflow._cli import _reading, _writing
 from labflow._cli._catalogue import has
-from labflow._cli._common import (
-    DB_ENV,
-    EXIT_BROKEN_PIPE,
-    EXIT_CONFLICT,
-    EXIT_OK,
-    EXIT_REFUSED,
-    EXIT_STORE,
-    EXIT_UNVERIFIED,
-    EXIT_USAGE,
-    CommandOutput,
-    Said,
-    reason_of,
-    undecodable_argument,
-)
 from labflow._cli._parser import DEFAULT_DB, DEMO_DB, build, language, suggest
-from labflow._terminal import Output, printable
+from labflow._text import printable
 from labflow.errors import (
     CommandError,
     ConflictError,
@@ -67,9 +50,28 @@ from labflow.errors import (
     NotFound,
     PermissionDenied,
     PolicyError,
+    StoreCorrupt,
     StoreError,
+    StoreLocked,
+    StoreMissing,
+    StoreTooNew,
 )
-from labflow.store import StoreCorrupt, StoreLocked, StoreMissing, StoreTooNew
+
+if TYPE_CHECKING:
+    from labflow._cli._common import (
+        DB_ENV,
+        EXIT_CONFLICT,
+        EXIT_OK,
+        EXIT_REFUSED,
+        EXIT_STORE,
+        EXIT_UNVERIFIED,
+        EXIT_USAGE,
+        CommandOutput,
+    )
+    from labflow._cli._common import (
+        EXIT_BROKEN_PIPE as EXIT_BROKEN_PIPE,
+    )
+    from labflow._terminal import Output
 
 __all__ = [
     "DB_ENV",
@@ -84,16 +86,50 @@ __all__ = [
 ]
 
 
-# --- Entry point ---------------------------------------------------------------------------------
+# --- Start-up ------------------------------------------------------------------------------------
+# ``labflow --help`` (and a usage error) needs argparse and the message catalogue only: the
+# commands, and the engine they drive, are imported once the arguments are parsed.
 
-#: Every command, by the name the parser gives it (``run``).
-_COMMANDS: Final[dict[str, Callable[[argparse.Namespace, CommandOutput], int]]] = {
-    **_writing.COMMANDS,
-    **_reading.COMMANDS,
-}
+#: The names of `labflow._cli._common` this module has always offered, imported when first
+#: asked for.
+_FROM_COMMON: Final = frozenset(
+    {
+        "DB_ENV",
+        "EXIT_BROKEN_PIPE",
+        "EXIT_CONFLICT",
+        "EXIT_OK",
+        "EXIT_REFUSED",
+        "EXIT_STORE",
+        "EXIT_UNVERIFIED",
+        "EXIT_USAGE",
+        "CommandOutput",
+        "Said",
+        "reason_of",
+        "undecodable_argument",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FROM_COMMON:
+        return getattr(importlib.import_module("labflow._cli._common"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+@functools.cache
+def _commands() -> dict[str, Callable[[argparse.Namespace, CommandOutput], int]]:
+    """Every command, by the name the parser gives it (``run``)."""
+    from labflow._cli import _reading, _writing
+
+    return {**_writing.COMMANDS, **_reading.COMMANDS}
+
+
+# --- Entry point ---------------------------------------------------------------------------------
 
 
 def _fail(out: Output, text: str, code: int) -> int:
+    from labflow._cli._common import EXIT_OK
+
     out.note(f"labflow: {text}", style="red" if code != EXIT_OK else None)
     return code
 
@@ -113,6 +149,8 @@ def _hint(out: CommandOutput, exc: NotFound) -> str:
 
 def _explain_error(out: CommandOutput, exc: LabflowError, db: str) -> str:
     """A library error as one sentence in the output's language."""
+    from labflow._cli._common import Said
+
     lang = out.lang
     if isinstance(exc, Said):
         return exc.say(lang)
@@ -197,6 +235,8 @@ def main(
         or not isinstance(argv, Sequence)
         or not all(isinstance(a, str) for a in argv)
     ):
+        from labflow._cli._common import EXIT_USAGE, CommandOutput
+
         out = CommandOutput("en", False, stdout, stderr)
         return _fail(out, "arguments must be strings.", EXIT_USAGE)
     given = sys.argv[1:] if argv is None else list(argv)
@@ -205,8 +245,33 @@ def main(
     try:
         with _Redirect(stdout, stderr):
             args = parser.parse_args(given)
-    except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    except SystemExit as exc:  # --help, --version, or a usage error argparse explained
+        return exc.code if isinstance(exc.code, int) else _exit_code("EXIT_USAGE")
+    return _dispatch(args, given, env_lang, stdout, stderr)
+
+
+def _exit_code(name: str) -> int:
+    code: int = getattr(importlib.import_module("labflow._cli._common"), name)
+    return code
+
+
+def _dispatch(
+    args: argparse.Namespace, given: list[str], env_lang: str, stdout: TextIO, stderr: TextIO
+) -> int:
+    """Run the parsed command: the part of `main` that imports the engine."""
+    from labflow._cli._common import (
+        EXIT_BROKEN_PIPE,
+        EXIT_CONFLICT,
+        EXIT_REFUSED,
+        EXIT_STORE,
+        EXIT_UNVERIFIED,
+        EXIT_USAGE,
+        CommandOutput,
+        Said,
+        reason_of,
+        undecodable_argument,
+    )
+
     _defaults(args)
     lang = getattr(args, "lang", None) or env_lang
     lang = lang if lang in ("en", "id") else "en"
@@ -216,7 +281,7 @@ def main(
         return _fail(out, undecodable.say(lang), EXIT_USAGE)
     try:
         with _audit_kept_off_the_terminal():
-            return int(_COMMANDS[args.run](args, out))
+            return int(_commands()[args.run](args, out))
     except Said as exc:
         return _fail(out, exc.say(lang), exc.exit_code)
     except CommandError as exc:
@@ -252,6 +317,10 @@ def _audit_kept_off_the_terminal() -> Iterator[None]:
     command drops them through a logger of its own -- never through `structlog.configure`,
     whose global settings stay the host's to make (``configure_once`` after `main` works).
     """
+    import structlog  # here, not at the top: ``labflow --help`` never needs it
+
+    from labflow import audit
+
     if structlog.is_configured():
         yield
         return
@@ -259,7 +328,7 @@ def _audit_kept_off_the_terminal() -> Iterator[None]:
     audit.logger = structlog.wrap_logger(
         structlog.ReturnLogger(),
         processors=[],
-        wrapper_class=structlog.make_filtering_bound_logger(logging.CRITICAL),
+        wrapper_class=structlog.make_filtering_bound_logger(50),  # logging.CRITICAL: nothing passes
     )
     try:
         yield
@@ -292,8 +361,11 @@ def run() -> None:
     try:  # a short output is still in the buffer: its reader may be gone too
         sys.stdout.flush()
     except BrokenPipeError:
-        code = EXIT_BROKEN_PIPE
-    if code == EXIT_BROKEN_PIPE:
+        code = _exit_code("EXIT_BROKEN_PIPE")
+    # Only a parsed command (which imported the commands' module) returns EXIT_BROKEN_PIPE:
+    # ``--help`` is not made to import it just to compare.
+    common = sys.modules.get("labflow._cli._common")
+    if common is not None and code == common.EXIT_BROKEN_PIPE:
         # Python flushes stdout at exit, into the same closed pipe: point it at nothing.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     sys.exit(code)

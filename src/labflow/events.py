@@ -64,6 +64,10 @@ def _encode(value: object) -> str:
     return "".join(_chunks(value, 0))
 
 
+# One JSON string, quoted and escaped as the encoder above writes it (the C version if any).
+_quote = json.encoder.encode_basestring
+
+
 class Uncanonical(InvalidCommand, ValueError):
     """An event whose content has no canonical encoding (not JSON, a number past 64 bits...).
 
@@ -71,7 +75,7 @@ class Uncanonical(InvalidCommand, ValueError):
     """
 
 
-@attrs.frozen(eq=True)
+@attrs.frozen(eq=True, weakref_slot=False)  # no weak references: 8 bytes less per event
 class Event:
     """One accepted change: who did what to which subject, when, chained to the one before."""
 
@@ -96,6 +100,20 @@ def canonical_bytes(
 ) -> bytes:
     """The exact bytes an event's hash is computed over; `Uncanonical` if there are none."""
     try:
+        if (
+            type(seq) is int
+            and type(at) is datetime
+            and type(subject) is str
+            and type(actor) is str
+            and type(kind) is str
+            and type(prev) is str
+        ):
+            # The shape every event has, written field by field: the same bytes as encoding
+            # the list below, without the encoder walking it (``test_events`` holds them equal).
+            return (
+                f'[{_quote(subject)},{seq},"{at.isoformat()}",{_quote(actor)},'
+                f"{_quote(kind)},{_encode(payload)},{_quote(prev)}]"
+            ).encode()
         return _encode([subject, seq, at.isoformat(), actor, kind, payload, prev]).encode()
     except (TypeError, ValueError, AttributeError, RecursionError) as exc:
         raise Uncanonical(f"The event cannot be encoded canonically: {exc}.") from exc
