@@ -33,6 +33,7 @@ __all__ = [
     "past_agreement",
     "permitted",
     "unit_kind",
+    "unit_kind_refused",
 ]
 
 _STRUCTURAL_LAUNCH: Final = "action_plan_approved"
@@ -46,6 +47,17 @@ _WITHDRAWN = (
 
 def unit_kind(unit: Unit | None) -> UnitKind | None:
     return unit.kind if unit is not None else None
+
+
+def unit_kind_refused(policy: Policy, unit: Unit) -> tuple[str, str]:
+    """Why ``unit`` cannot join a lab under ``policy`` (its kind is not one the policy allows)."""
+    allowed = ", ".join(sorted(k.value for k in policy.settings.unit_kinds))
+    return (
+        f"The unit {unit.id!r} is of kind {unit.kind.value!r}, which this policy does not "
+        f"allow (it allows: {allowed}).",
+        f"Unit {unit.id!r} berjenis {unit.kind.value!r}, yang tidak diizinkan kebijakan ini "
+        f"(yang diizinkan: {allowed}).",
+    )
 
 
 def permitted(policy: Policy, actor: Actor, command: str, unit: str | None) -> bool:
@@ -124,12 +136,17 @@ def launch_verdict(lab: LabView, inn: Innovation, now: datetime) -> Verdict:
                 f"Inovasi sudah diluncurkan pada {inn.launch.ceremony}.",
             )
         )
-    if "deliver" not in stage.covers:
+    if not policy.launches_at(stage.id):
+        at = policy.launch_stage
+        where_en = f"the {policy.stage(at).label_en} stage" if at else "no stage of this policy"
+        where_id = f"tahap {policy.stage(at).label_id}" if at else "tahap mana pun"
         found.append(
             unmet(
                 "launch.wrong_stage",
-                f"Innovations are launched at the deliver stage, not at {stage.label_en}.",
-                f"Inovasi diluncurkan pada tahap deliveri, bukan {stage.label_id}.",
+                f"Innovations are launched at {where_en}, not at {stage.label_en}.",
+                f"Inovasi diluncurkan pada {where_id}, bukan pada tahap {stage.label_id}."
+                if at
+                else f"Kebijakan ini tidak meluncurkan inovasi di {where_id}.",
                 stage=inn.stage,
             )
         )

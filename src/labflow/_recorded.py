@@ -23,8 +23,8 @@ from typing import Any, Literal
 
 from labflow._attributes import parse_attributes, parse_national_index
 from labflow.errors import PolicyError, Problem
-from labflow.model import UnitKind
-from labflow.policy import Policy, RequirementSpec, RoleDef, Stage
+from labflow.model import Initiator, UnitKind
+from labflow.policy import Policy, RequirementSpec, RoleDef, Settings, Stage
 from labflow.requirements import DEFAULT_REGISTRY, Registry, RequirementDef, Unmet
 
 __all__ = ["BUILTIN_MODULE", "builtin", "policy_from_record"]
@@ -162,6 +162,9 @@ def policy_from_record(
     )
     if shape:
         raise ValueError(f"its attributes are not a policy's ({shape[0]})")
+    settings = _settings(data.get("settings"))
+    if settings.launch_stage is not None and settings.launch_stage not in ids:
+        raise ValueError(f"its launch stage {settings.launch_stage!r} is not one of its stages")
     return Policy(
         id=str(data["id"]),
         name=str(data.get("name", data["id"])),
@@ -178,5 +181,36 @@ def policy_from_record(
         deadlines=deadlines,
         attributes=attributes,
         national_index=national_index,
+        settings=settings,
         registry=registry,
+    )
+
+
+def _settings(raw: Any) -> Settings:
+    """The recorded ``settings`` (absent from labs recorded before there were any)."""
+    if raw is None:
+        return Settings()
+    if not isinstance(raw, Mapping):
+        raise TypeError("settings must be a table")
+    default = Settings()
+    method = raw.get("method", default.method)
+    flag = raw.get("agreement_required", default.agreement_required)
+    launch = raw.get("launch_stage")
+    words = raw.get("min_adaptation_words", default.min_adaptation_words)
+    if not isinstance(method, str) or not isinstance(flag, bool):
+        raise TypeError("settings.method is text and settings.agreement_required true or false")
+    if launch is not None and not isinstance(launch, str):
+        raise TypeError("settings.launch_stage is a stage id")
+    if isinstance(words, bool) or not isinstance(words, int):
+        raise TypeError("settings.min_adaptation_words is a whole number")
+    return Settings(
+        method=method,
+        agreement_required=flag,
+        launch_stage=launch,
+        unit_kinds=frozenset(map(UnitKind, raw.get("unit_kinds", default.unit_kinds))),
+        government_kinds=frozenset(
+            map(UnitKind, raw.get("government_kinds", default.government_kinds))
+        ),
+        initiators=frozenset(map(Initiator, raw.get("initiators", default.initiators))),
+        min_adaptation_words=words,
     )

@@ -41,7 +41,14 @@ import attrs
 from labflow._catalogue import KIND_COMMAND
 from labflow._engine import Engine, engine_for
 from labflow._fold import INNOVATION_KINDS, OPENING_KINDS, actor_from, apply_innovation, unit_from
-from labflow._gates import advance_unmet, lab_verdict, launch_verdict, past_agreement, permitted
+from labflow._gates import (
+    advance_unmet,
+    lab_verdict,
+    launch_verdict,
+    past_agreement,
+    permitted,
+    unit_kind_refused,
+)
 from labflow._recorded import builtin, policy_from_record
 from labflow.errors import HistoryError, LabflowError, PolicyError
 from labflow.events import Event, verify
@@ -305,12 +312,12 @@ class _Fold:
                 self.cohort_held(event, view, p["cohort"])
             return attrs.evolve(view, stage=nxt)
         # lab.ceremony_held
-        if check and "deliver" not in self.policy.stage(view.stage).covers:
+        if check and not self.policy.launches_at(view.stage):
             _refuse(
                 event,
                 "history.ceremony_stage",
-                f"a launch ceremony is held at the deliver stage, not at {view.stage!r}",
-                f"upacara peluncuran diadakan di tahap deliveri, bukan di {view.stage!r}",
+                f"a launch ceremony is held at the launch stage, not at {view.stage!r}",
+                f"upacara peluncuran diadakan di tahap peluncuran, bukan di {view.stage!r}",
             )
         if not isinstance(p["launched"], list) or not isinstance(p["ceremony"], str):
             raise TypeError("a ceremony lists the innovations it launched")
@@ -328,6 +335,9 @@ class _Fold:
                     f"the unit {unit.id!r} is already part of the lab",
                     f"unit {unit.id!r} sudah terdaftar",
                 )
+            if unit.kind not in self.policy.settings.unit_kinds:
+                en, id_ = unit_kind_refused(self.policy, unit)
+                _refuse(event, "history.unit_kind", en, id_, unit=unit.id)
             out[unit.id] = unit
         return out
 

@@ -160,6 +160,19 @@ def _policy_schema() -> dict[str, Any]:
         },
         "additionalProperties": False,
     }
+    settings = {
+        "type": "object",
+        "properties": {
+            "method": {"enum": ["5d", "iid"]},
+            "agreement_required": {"type": "boolean"},
+            "launch_stage": {"type": "string"},
+            "unit_kinds": strings,
+            "government_kinds": strings,
+            "initiators": strings,
+            "min_adaptation_words": {"type": "integer", "minimum": 0, "maximum": 10000},
+        },
+        "additionalProperties": False,
+    }
     return {
         "type": "object",
         "description": "A policy in the shape of its TOML (see docs/policies.md).",
@@ -179,6 +192,7 @@ def _policy_schema() -> dict[str, Any]:
             "deadlines": {"type": "object", "additionalProperties": {"type": "string"}},
             "attributes": {"type": "object", "additionalProperties": attribute},
             "national_index": national_index,
+            "settings": settings,
         },
         "required": ["id", "stages"],
         "additionalProperties": False,

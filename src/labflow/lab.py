@@ -41,6 +41,7 @@ from labflow._gates import (
     past_agreement,
     permitted,
     unit_kind,
+    unit_kind_refused,
 )
 from labflow._hooks import Hooks, Subscriptions
 from labflow._limits import MAX_INT
@@ -446,7 +447,7 @@ class Lab:
     def check_launch(self, innovation_id: str) -> Verdict:
         """What stands between an innovation and its launch; changes nothing.
 
-        An innovation is launched at a stage that covers *deliver*, once, while
+        An innovation is launched at the policy's launch stage, once, while
         active, with an approved action plan (always), and with the policy's
         ``launch`` requirements met.
         """
@@ -560,6 +561,10 @@ class Lab:
             )
         _ident(unit.id, "unit id")
         _text(unit.name, "unit name", empty=False)
+        if unit.kind not in self.policy.settings.unit_kinds:
+            raise InvalidCommand(
+                *unit_kind_refused(self.policy, unit), code="unit.kind_not_allowed"
+            )
         if unit.id in self.units:
             raise InvalidCommand(
                 f"The unit {unit.id!r} is already part of the lab.",
@@ -732,7 +737,7 @@ class Lab:
             "unit": unit,
             "innovators": list(_texts(innovators, "innovators")),
             "problem": _text(problem, "problem"),
-            "initiator": _initiator(initiator).value,
+            "initiator": _initiator(initiator, self.policy).value,
             "stage": self.policy.stages[0].id,
         }
         values = self._attributes(attributes)
@@ -833,7 +838,7 @@ class Lab:
             "unit": unit,
             "innovators": list(_texts(innovators, "innovators")),
             "problem": _text(problem, "problem"),
-            "initiator": _initiator(initiator).value,
+            "initiator": _initiator(initiator, self.policy).value,
             "stage": self.policy.stages[0].id,
             "replication": replication_payload(replication),
         }
@@ -1210,16 +1215,19 @@ def _unmet_of(error: CommandError) -> Unmet:
     return Unmet(error.code, error.message_en, error.message_id, dict(error.data))
 
 
-def _initiator(value: Initiator | str) -> Initiator:
+def _initiator(value: Initiator | str, policy: Policy) -> Initiator:
+    allowed = policy.settings.initiators
     try:
-        return Initiator(value)
+        if Initiator(value) in allowed:
+            return Initiator(value)
     except ValueError:
-        allowed = ", ".join(i.value for i in Initiator)
-        raise InvalidCommand(
-            f"{value!r} is not an initiator (one of {allowed}).",
-            f"{value!r} bukan inisiator (salah satu dari {allowed}).",
-            code="input.initiator",
-        ) from None
+        pass
+    shown = ", ".join(sorted(i.value for i in allowed))
+    raise InvalidCommand(
+        f"{value!r} is not an initiator this policy knows (one of {shown}).",
+        f"{value!r} bukan inisiator yang dikenal kebijakan ini (salah satu dari {shown}).",
+        code="input.initiator",
+    )
 
 
 # --- The lab's own fold ----------------------------------------------------------------------

@@ -45,7 +45,7 @@ from labflow._attributes import (
 from labflow._catalogue import COMMANDS, DEFAULT_PERMISSIONS
 from labflow._limits import MAX_INT, MAX_POLICY_BYTES, MAX_PROBLEMS, MIN_INT
 from labflow.errors import NotFound, PolicyError, Problem
-from labflow.model import FIVE_D, Role, UnitKind
+from labflow.model import FIVE_D, GOVERNMENT_KINDS, Initiator, Role, UnitKind
 from labflow.requirements import (
     DEFAULT_REGISTRY,
     Registry,
@@ -59,9 +59,11 @@ __all__ = [
     "COMMANDS",
     "DEFAULT_PERMISSIONS",
     "DEFAULT_ROLES",
+    "METHODS",
     "Policy",
     "RequirementSpec",
     "RoleDef",
+    "Settings",
     "Stage",
     "available_presets",
     "load_policy",
@@ -124,6 +126,55 @@ class RequirementSpec:
             object.__setattr__(self, "func", found.func)
 
 
+#: The methods a policy's stages may follow, each with its stages in their only valid order
+#: and the ones every policy of the method must run: LAN's 5D (documentation, the "+1",
+#: is optional) and the national innovation index's own stages (PP 38/2017).
+METHODS: Final[Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {
+    "5d": (FIVE_D, FIVE_D[:5]),
+    "iid": (("inisiatif", "uji_coba", "penerapan"), ("inisiatif", "uji_coba", "penerapan")),
+}
+#: Where an innovation is launched unless the policy names a stage: the stage covering this.
+_LAUNCH_COVER: Final = {"5d": "deliver", "iid": "uji_coba"}
+
+
+@attrs.frozen
+class Settings:
+    """What earlier versions assumed of every region, now each policy's choice.
+
+    The defaults are LAN's 5D as the bundled presets run it; a region sets only what differs
+    in the policy's ``[settings]`` table.
+    """
+
+    #: whose stages the policy's stages cover (a key of `METHODS`): ``"5d"`` or ``"iid"``
+    method: str = "5d"
+    #: whether some gate must require a signed performance agreement
+    agreement_required: bool = True
+    #: the stage innovations are launched at (``None``: the stage covering *deliver*, or for
+    #: the ``iid`` method *uji_coba*)
+    launch_stage: str | None = None
+    #: the kinds of unit a lab under this policy may hold
+    unit_kinds: frozenset[UnitKind] = frozenset(UnitKind)
+    #: the kinds that belong to the regional government (cohort conditions count these)
+    government_kinds: frozenset[UnitKind] = GOVERNMENT_KINDS
+    #: who may be recorded as an innovation's initiator
+    initiators: frozenset[Initiator] = frozenset(Initiator)
+    #: how many words a replication's local adaptation needs (``replication_recorded``)
+    min_adaptation_words: int = 5
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "method": self.method,
+            "agreement_required": self.agreement_required,
+        }
+        if self.launch_stage is not None:
+            data["launch_stage"] = self.launch_stage
+        data["unit_kinds"] = sorted(k.value for k in self.unit_kinds)
+        data["government_kinds"] = sorted(k.value for k in self.government_kinds)
+        data["initiators"] = sorted(i.value for i in self.initiators)
+        data["min_adaptation_words"] = self.min_adaptation_words
+        return data
+
+
 _R = Role
 #: The roles every policy knows; a policy may relabel them or add its own.
 DEFAULT_ROLES: Final[Mapping[str, RoleDef]] = {
@@ -166,6 +217,8 @@ class Policy:
     attributes: Mapping[str, AttributeDef] = attrs.field(factory=dict)
     #: how the policy reports to the Indeks Inovasi Daerah and KIPP, if it does
     national_index: NationalIndex | None = None
+    #: the choices earlier versions made for every region (method, launch stage, kinds, ...)
+    settings: Settings = Settings()
     registry: Registry = attrs.field(default=DEFAULT_REGISTRY, eq=False, repr=False)
     _index: dict[str, int] = attrs.field(init=False, eq=False, repr=False)
     _compiled: Any = attrs.field(init=False, default=None, eq=False, repr=False)
@@ -203,6 +256,23 @@ class Policy:
     def stage_covering(self, five_d: str) -> Stage | None:
         """The stage that covers the 5D stage ``five_d`` (``"deliver"``, ...), if any."""
         return next((s for s in self.stages if five_d in s.covers), None)
+
+    @property
+    def launch_stage(self) -> str | None:
+        """The id of the stage innovations are launched at (``None``: this policy has none)."""
+        if self.settings.launch_stage is not None:
+            return self.settings.launch_stage
+        stage = self.stage_covering(_LAUNCH_COVER.get(self.settings.method, "deliver"))
+        return stage.id if stage is not None else None
+
+    def launches_at(self, stage: str) -> bool:
+        """Whether innovations are launched (and ceremonies held) at stage ``stage``."""
+        return stage == self.launch_stage
+
+    @property
+    def government_kinds(self) -> frozenset[UnitKind]:
+        """The unit kinds that belong to the regional government under this policy."""
+        return self.settings.government_kinds
 
     @property
     def zone(self) -> timezone:
@@ -253,6 +323,8 @@ class Policy:
             data["attributes"] = {k: a.to_dict() for k, a in self.attributes.items()}
         if self.national_index is not None:
             data["national_index"] = self.national_index.to_dict(self.stage_ids)
+        if self.settings != Settings():
+            data["settings"] = self.settings.to_dict()
         return data
 
 
@@ -437,7 +509,7 @@ def _read_parent(
 
 
 _PER_STAGE = ("gates", "cohort", "deadlines")
-_MERGED = ("roles", "permissions", "attributes", "national_index", *_PER_STAGE)
+_MERGED = ("roles", "permissions", "attributes", "national_index", "settings", *_PER_STAGE)
 
 
 def _overlay(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
@@ -596,7 +668,10 @@ _TOP_KEYS = (
     "deadlines",
     "attributes",
     "national_index",
+    "settings",
 )
+_SETTINGS_KEYS = tuple(f.name for f in attrs.fields(Settings))
+_METHOD_NAME: Final = {"5d": "5D", "iid": "innovation-index"}
 _STAGE_KEYS = ("id", "label_id", "label_en", "covers", "description")
 _ROLE_KEYS = ("label_id", "label_en", "scope", "description")
 
@@ -652,7 +727,69 @@ class _Builder:
 
     # stages ---------------------------------------------------------------------------
 
-    def stages(self, raw: Any) -> tuple[Stage, ...]:
+    def settings(self, raw: Any) -> Settings:
+        """The ``[settings]`` table; what is not given keeps the 5D presets' value."""
+        if raw is None:
+            return Settings()
+        path = "$.settings"
+        if not isinstance(raw, dict):
+            self.problem(path, f"must be a table, not {type(raw).__name__}")
+            return Settings()
+        self.unknown_keys(raw, _SETTINGS_KEYS, path)
+        default = Settings()
+        method = raw.get("method", default.method)
+        if method not in METHODS:
+            known = ", ".join(repr(m) for m in METHODS)
+            self.problem(f"{path}.method", f"{method!r} is not a method (one of {known})")
+            method = default.method
+        flags = {}
+        for key in ("agreement_required",):
+            value = raw.get(key, getattr(default, key))
+            if not isinstance(value, bool):
+                self.problem(f"{path}.{key}", "must be true or false")
+                value = getattr(default, key)
+            flags[key] = value
+        launch_stage = raw.get("launch_stage")
+        if launch_stage is not None and not isinstance(launch_stage, str):
+            self.problem(f"{path}.launch_stage", "must be the id of a stage")
+            launch_stage = None
+
+        def kinds(key: str, enum: type[Enum], fallback: frozenset[Any]) -> frozenset[Any]:
+            if key not in raw:
+                return fallback
+            value = self.value(raw[key], tuple[enum, ...], f"{path}.{key}")  # type: ignore[valid-type]
+            if value is _BAD:
+                return fallback
+            if not value:
+                self.problem(f"{path}.{key}", "must name at least one")
+                return fallback
+            return frozenset(value)
+
+        unit_kinds = kinds("unit_kinds", UnitKind, default.unit_kinds)
+        government = kinds("government_kinds", UnitKind, default.government_kinds)
+        stray = sorted(k.value for k in government - unit_kinds)
+        if stray:
+            self.problem(
+                f"{path}.government_kinds",
+                f"{', '.join(map(repr, stray))} is not among the unit kinds this policy allows",
+            )
+        initiators = kinds("initiators", Initiator, default.initiators)
+        words = raw.get("min_adaptation_words", default.min_adaptation_words)
+        if isinstance(words, bool) or not isinstance(words, int) or not 0 <= words <= 10_000:
+            self.problem(f"{path}.min_adaptation_words", "must be a whole number from 0 to 10000")
+            words = default.min_adaptation_words
+        return Settings(
+            method=method,
+            agreement_required=flags["agreement_required"],
+            launch_stage=launch_stage,
+            unit_kinds=unit_kinds,
+            government_kinds=government,
+            initiators=initiators,
+            min_adaptation_words=words,
+        )
+
+    def stages(self, raw: Any, method: str = "5d") -> tuple[Stage, ...]:
+        order, _ = METHODS[method]
         if raw is None:
             self.problem("$.stages", "is required: list the stages in order")
             return ()
@@ -674,56 +811,65 @@ class _Builder:
             self.stage_ids.add(ident)
             covers = item.get("covers")
             if not isinstance(covers, list) or not covers:
-                self.problem(f"{path}.covers", "must list the 5D stages this stage covers")
+                self.problem(
+                    f"{path}.covers", f"must list the {_METHOD_NAME[method]} stages it covers"
+                )
                 covers = []
             for j, name in enumerate(covers):
-                if name not in FIVE_D:
+                if name not in order:
                     self.problem(
                         f"{path}.covers[{j}]",
-                        f"{name!r} is not a 5D stage (one of {', '.join(FIVE_D)})",
+                        f"{name!r} is not a {_METHOD_NAME[method]} stage "
+                        f"(one of {', '.join(order)})",
                     )
             stages.append(
                 Stage(
                     ident,
                     self.string(item, "label_id", path, None),
                     self.string(item, "label_en", path, None),
-                    tuple(c for c in covers if c in FIVE_D),
+                    tuple(c for c in covers if c in order),
                     self.string(item, "description", path, ""),
                 )
             )
-        self.five_d_order(stages)
+        self.method_order(stages, method)
         return tuple(stages)
 
-    def five_d_order(self, stages: list[Stage]) -> None:
+    def method_order(self, stages: list[Stage], method: str) -> None:
+        """The stages cover the method's stages in order, each once, none skipped."""
+        order, required = METHODS[method]
         covered = [(i, name) for i, s in enumerate(stages) for name in s.covers]
         seen: dict[str, int] = {}
         skipped: set[str] = set()
         last = -1
         for i, name in covered:
-            rank = FIVE_D.index(name)
+            rank = order.index(name)
             if name in seen:
                 self.problem(
                     f"$.stages[{i}].covers",
-                    f"{name!r} is already covered by stage {seen[name]}: no 5D stage twice",
+                    f"{name!r} is already covered by stage {seen[name]}: no stage of the method "
+                    "twice",
                 )
                 continue
             seen[name] = i
             if rank < last:
                 self.problem(
                     f"$.stages[{i}].covers",
-                    f"{name!r} comes after {FIVE_D[last]!r}: the 5D stages must stay in order",
+                    f"{name!r} comes after {order[last]!r}: the {_METHOD_NAME[method]} stages "
+                    "must stay in order",
                 )
             elif rank > last + 1:
-                gap = [n for n in FIVE_D[last + 1 : rank] if n not in seen]
+                gap = [n for n in order[last + 1 : rank] if n not in seen]
                 skipped.update(gap)
                 if gap:
                     self.problem(f"$.stages[{i}].covers", f"skips {', '.join(map(repr, gap))}")
             last = max(last, rank)
-        missing = [n for n in FIVE_D[:5] if n not in seen and n not in skipped]
+        missing = [n for n in required if n not in seen and n not in skipped]
         if covered and missing:
             self.problem(
                 "$.stages",
-                f"no stage covers {', '.join(map(repr, missing))}: all of the 5D must be run",
+                f"no stage covers {', '.join(map(repr, missing))}: all of the "
+                f"{_METHOD_NAME[method]} stages must be run (or choose another "
+                "settings.method)",
             )
 
     # roles and permissions ------------------------------------------------------------
@@ -963,8 +1109,23 @@ def _offset(text: str) -> timezone | None:
 
 
 #: Artefacts that can only be recorded at a stage covering this 5D stage: a gate asking for
-#: one before such a stage has been entered could never be passed.
+#: one before such a stage has been entered could never be passed. (A launch is recorded at
+#: the policy's launch stage.)
 _RECORDED_AT: Final = {"launch_recorded": "deliver", "exhibit_registered": "display"}
+
+
+def _launch_stage(b: _Builder, settings: Settings, stages: tuple[Stage, ...]) -> str | None:
+    """The stage innovations are launched at: the one named, or the one covering the default."""
+    if settings.launch_stage is not None:
+        if settings.launch_stage not in {s.id for s in stages}:
+            b.problem(
+                "$.settings.launch_stage",
+                f"{settings.launch_stage!r} is not a stage of this policy",
+            )
+            return None
+        return settings.launch_stage
+    cover = _LAUNCH_COVER.get(settings.method, "deliver")
+    return next((s.id for s in stages if cover in s.covers), None)
 
 
 def _unreachable_gates(
@@ -972,19 +1133,29 @@ def _unreachable_gates(
     stages: tuple[Stage, ...],
     gates: Mapping[str, tuple[RequirementSpec, ...]],
     launch: tuple[RequirementSpec, ...],
+    launch_at: str | None,
 ) -> None:
     """Refuse gates no innovation could ever pass: asking for what is recorded only later."""
     where = {five_d: i for i, s in enumerate(stages) for five_d in s.covers}
     position = {s.id: i for i, s in enumerate(stages)}  # one lookup per gate, not a scan
+    if launch_at is not None:
+        where["deliver"] = position.get(launch_at, len(stages))
+    else:
+        where.pop("deliver", None)
     for stage_id, specs in gates.items():
         entering = position[stage_id]
         for spec in specs:
             recorded = _RECORDED_AT.get(spec.name)
             if recorded is not None and where.get(recorded, len(stages)) >= entering:
+                shown = (
+                    "the launch stage"
+                    if recorded == "deliver"
+                    else f"the stage covering {recorded!r}"
+                )
                 b.problem(
                     f"$.gates.{stage_id}",
-                    f"{spec.name!r} can never be met here: it is recorded only at the stage "
-                    f"covering {recorded!r}, reached through this gate or a later one",
+                    f"{spec.name!r} can never be met here: it is recorded only at {shown}, "
+                    "reached through this gate or a later one",
                 )
     for spec in launch:
         if spec.name in _RECORDED_AT:
@@ -1013,8 +1184,10 @@ def _build(raw: dict[str, Any], source: str, registry: Registry) -> Policy:
         b.problem("$.utc_offset", f"{utc_offset!r} must look like '+07:00'")
         offset, utc_offset = timezone(timedelta(hours=7)), "+07:00"
 
-    stages = b.stages(raw.get("stages"))
+    settings = b.settings(raw.get("settings"))
+    stages = b.stages(raw.get("stages"), settings.method)
     first = stages[0].id if stages else None
+    launch_at = _launch_stage(b, settings, stages)
     roles = b.roles(b.table(raw, "roles"))
     permissions = b.permissions(b.table(raw, "permissions"))
     gates = b.per_stage_specs(b.table(raw, "gates"), "gates", "gate", first)
@@ -1026,12 +1199,14 @@ def _build(raw: dict[str, Any], source: str, registry: Registry) -> Policy:
         raw.get("national_index"), [(s.id, s.covers) for s in stages], attributes, b.problem
     )
 
-    _unreachable_gates(b, stages, gates, launch)
-    if stages and not any(s.name == "agreement_signed" for specs in gates.values() for s in specs):
+    _unreachable_gates(b, stages, gates, launch, launch_at)
+    agreed = any(s.name == "agreement_signed" for specs in gates.values() for s in specs)
+    if stages and settings.agreement_required and not agreed:
         b.problem(
             "$.gates",
-            "no gate requires 'agreement_signed': every policy must say where the performance "
-            "agreement (perjanjian kinerja inovasi) must be signed",
+            "no gate requires 'agreement_signed': this policy must say where the performance "
+            "agreement (perjanjian kinerja inovasi) must be signed (or set "
+            "settings.agreement_required = false)",
         )
     if b.problems:
         raise b.refuse()
@@ -1051,5 +1226,6 @@ def _build(raw: dict[str, Any], source: str, registry: Registry) -> Policy:
         deadlines=deadlines,
         attributes=attributes,
         national_index=national_index,
+        settings=settings,
         registry=registry,
     )

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple, NewType, Protocol, T
 import attrs
 
 from labflow.errors import RegistrationError
-from labflow.model import GOVERNMENT_KINDS, Initiator, Innovation, Role, UnitKind
+from labflow.model import Initiator, Innovation, Role, UnitKind
 
 if TYPE_CHECKING:
     from labflow.model import Actor, Unit
@@ -531,14 +531,19 @@ def exhibit_registered(ctx: GateContext) -> list[Unmet]:
 
 
 @requirement("replication_recorded")
-def replication_recorded(ctx: GateContext, *, min_adaptation_words: int = 5) -> list[Unmet]:
+def replication_recorded(
+    ctx: GateContext, *, min_adaptation_words: int | None = None
+) -> list[Unmet]:
     """A replicated innovation records its origin and how it was adapted to the local context.
 
-    Innovations that are not replications satisfy it.
+    The adaptation needs ``min_adaptation_words`` words (by default the policy's
+    ``settings.min_adaptation_words``). Innovations that are not replications satisfy it.
     """
     replication = ctx.innovation.replication
     if replication is None:
         return []
+    if min_adaptation_words is None:
+        min_adaptation_words = ctx.lab.policy.settings.min_adaptation_words
     found: list[Unmet] = []
     if not replication.origin_region.strip() or not replication.origin_innovation.strip():
         found.append(
@@ -688,15 +693,19 @@ def every_unit_has(
     min: int = 1,
     at_or_past: StageRef | None = None,
     meeting: RequirementRef | None = None,
-    unit_kinds: tuple[UnitKind, ...] = tuple(sorted(GOVERNMENT_KINDS)),
+    unit_kinds: tuple[UnitKind, ...] | None = None,
 ) -> list[Unmet]:
     """Every participating unit of ``unit_kinds`` has ``min`` active innovations that qualify.
+
+    ``unit_kinds`` defaults to the kinds the policy counts as government
+    (``settings.government_kinds``).
 
     An innovation qualifies when it is at or past ``at_or_past`` (if given) and meets
     the gate requirement ``meeting`` with its default parameters (if given) -- e.g.
     "one agency, one innovation with an approved action plan".
     """
-    units = (u.id for u in ctx.lab.units.values() if u.kind in unit_kinds)
+    kinds = ctx.lab.policy.government_kinds if unit_kinds is None else unit_kinds
+    units = (u.id for u in ctx.lab.units.values() if u.kind in kinds)
     counts = _qualifying(ctx, units, at_or_past=at_or_past, meeting=meeting)
     short = sorted(unit for unit, count in counts.items() if count < min)
     if not short:
@@ -753,9 +762,10 @@ def one_official_one_innovation(
     *,
     official_roles: tuple[str, ...] = (Role.UNIT_HEAD,),
     meeting: RequirementRef | None = None,
-    unit_kinds: tuple[UnitKind, ...] = tuple(sorted(GOVERNMENT_KINDS)),
+    unit_kinds: tuple[UnitKind, ...] | None = None,
 ) -> list[Unmet]:
-    """Each unit of ``unit_kinds`` has at least one active innovation per public official.
+    """Each unit of ``unit_kinds`` (default: the policy's government kinds) has at least one
+    active innovation per public official.
 
     "One public official, one innovation" (Kudus, December 2019). The officials of a
     unit are the lab's actors of that unit holding any of ``official_roles``; since
@@ -763,14 +773,11 @@ def one_official_one_innovation(
     with three officials must bring three innovations (that meet ``meeting``, if given).
     """
     lab = ctx.lab
+    kinds = lab.policy.government_kinds if unit_kinds is None else unit_kinds
     officials: dict[str, int] = {}
     for actor in lab.actors.values():
         unit = lab.units.get(actor.unit) if actor.unit is not None else None
-        if (
-            unit is not None
-            and unit.kind in unit_kinds
-            and not actor.roles.isdisjoint(official_roles)
-        ):
+        if unit is not None and unit.kind in kinds and not actor.roles.isdisjoint(official_roles):
             officials[unit.id] = officials.get(unit.id, 0) + 1
     counts = _qualifying(ctx, officials, meeting=meeting)
     short = {u: (counts[u], n) for u, n in sorted(officials.items()) if counts[u] < n}
