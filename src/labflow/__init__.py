@@ -65,6 +65,7 @@ from labflow.model import (
 )
 from labflow.policy import (
     COMMANDS,
+    Deadline,
     Policy,
     RequirementSpec,
     RoleDef,
@@ -80,6 +81,7 @@ from labflow.requirements import (
     CohortContext,
     GateContext,
     Registry,
+    RequirementCall,
     RequirementRef,
     StageRef,
     Unmet,
@@ -106,6 +108,7 @@ __all__ = [
     "CohortContext",
     "CommandError",
     "ConflictError",
+    "Deadline",
     "Diagnosis",
     "DocumentError",
     "Event",
@@ -134,6 +137,7 @@ __all__ = [
     "RegistrationError",
     "Registry",
     "Replication",
+    "RequirementCall",
     "RequirementRef",
     "RequirementSpec",
     "Role",

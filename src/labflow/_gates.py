@@ -8,10 +8,12 @@ validating fold, which asks as of each recorded event's own moment.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Final
 
 from labflow._engine import Engine
+from labflow.events import Event
 from labflow.model import Actor, Innovation, Unit, UnitKind
 from labflow.policy import Policy
 from labflow.requirements import (
@@ -28,6 +30,8 @@ from labflow.requirements import (
 
 __all__ = [
     "advance_unmet",
+    "counterparty_refused",
+    "lab_entered",
     "lab_verdict",
     "launch_verdict",
     "past_agreement",
@@ -47,6 +51,28 @@ _WITHDRAWN = (
 
 def unit_kind(unit: Unit | None) -> UnitKind | None:
     return unit.kind if unit is not None else None
+
+
+def lab_entered(history: Iterable[Event]) -> dict[str, datetime]:
+    """When a lab entered each stage, from its own history (the last entry of each)."""
+    out: dict[str, datetime] = {}
+    for event in history:
+        if event.kind == "lab.created":
+            out[event.payload["policy"]["stages"][0]["id"]] = event.at
+        elif event.kind == "lab.advanced":
+            out[event.payload["to"]] = event.at
+    return out
+
+
+def counterparty_refused(policy: Policy, actor: str) -> tuple[str, str]:
+    """Why ``actor`` cannot be the counterparty of an agreement under ``policy``."""
+    role = policy.roles.get(policy.settings.agreement_counterparty)
+    en = role.label_en if role else policy.settings.agreement_counterparty
+    id_ = role.label_id if role else policy.settings.agreement_counterparty
+    return (
+        f"{actor!r} is not a {en} of this lab, the party its agreements are signed with.",
+        f"{actor!r} bukan {id_} di laboratorium ini, pihak penanda tangan perjanjiannya.",
+    )
 
 
 def unit_kind_refused(policy: Policy, unit: Unit) -> tuple[str, str]:

@@ -113,6 +113,8 @@ class View:
     units: Mapping[str, Unit]
     actors: Mapping[str, Actor]
     innovations: Mapping[str, Innovation] = MappingProxyType({})
+    #: when the lab entered each stage it has reached (for deadlines counted from it)
+    entered: Mapping[str, datetime] = MappingProxyType({})
 
 
 @attrs.frozen
@@ -147,7 +149,7 @@ def _trusted(policy: Policy) -> Policy:
         for spec in specs:
             meeting = spec.params.get("meeting")
             if meeting is not None:
-                found = policy.registry.find("gate", meeting)
+                found = policy.registry.find("gate", getattr(meeting, "name", meeting))
                 if found is None or found.func.__module__ != "labflow.requirements":
                     continue
             if builtin(spec):
@@ -273,7 +275,10 @@ class _Fold:
             units = dict(self.new_units(event, {}, map(unit_from, p["units"])))
             actors = self.new_actors(event, units, {}, map(actor_from, p["actors"]))
             return attrs.evolve(
-                view, units=MappingProxyType(units), actors=MappingProxyType(actors)
+                view,
+                units=MappingProxyType(units),
+                actors=MappingProxyType(actors),
+                entered=MappingProxyType({view.stage: event.at}),
             )
         if kind == "lab.unit_added":
             units = self.new_units(event, view.units, [unit_from(p["unit"])])
@@ -310,7 +315,8 @@ class _Fold:
                 )
             if check and schema >= 2:
                 self.cohort_held(event, view, p["cohort"])
-            return attrs.evolve(view, stage=nxt)
+            entered = MappingProxyType({**view.entered, nxt: event.at})
+            return attrs.evolve(view, stage=nxt, entered=entered)
         # lab.ceremony_held
         if check and not self.policy.launches_at(view.stage):
             _refuse(
@@ -646,7 +652,7 @@ class _Fold:
         chief = view.actors.get(p["unit_head"])
         if (
             head is None
-            or Role.REGIONAL_HEAD not in head.roles
+            or self.policy.settings.agreement_counterparty not in head.roles
             or chief is None
             or Role.UNIT_HEAD not in chief.roles
             or chief.unit != inn.unit

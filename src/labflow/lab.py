@@ -36,6 +36,8 @@ from labflow._fold import (
 )
 from labflow._gates import (
     advance_unmet,
+    counterparty_refused,
+    lab_entered,
     lab_verdict,
     launch_verdict,
     past_agreement,
@@ -267,6 +269,11 @@ class Lab:
     def version(self) -> int:
         """How many events the lab's own history holds."""
         return len(self.history)
+
+    @property
+    def entered(self) -> Mapping[str, datetime]:
+        """When the lab entered each stage it has reached (deadlines may count from it)."""
+        return lab_entered(self.history)
 
     def now(self) -> datetime:
         """The lab clock's time; it must be timezone-aware."""
@@ -964,10 +971,9 @@ class Lab:
                 data={"innovation": inn.id},
             )
         head = self.actors.get(_ident(regional_head, "regional head"))
-        if head is None or Role.REGIONAL_HEAD not in head.roles:
+        if head is None or self.policy.settings.agreement_counterparty not in head.roles:
             raise InvalidCommand(
-                f"{regional_head!r} is not a regional head of this lab.",
-                f"{regional_head!r} bukan kepala daerah di laboratorium ini.",
+                *counterparty_refused(self.policy, regional_head),
                 code="agreement.not_regional_head",
                 data={"actor": regional_head},
             )

@@ -49,6 +49,7 @@ from labflow.model import FIVE_D, GOVERNMENT_KINDS, Initiator, Role, UnitKind
 from labflow.requirements import (
     DEFAULT_REGISTRY,
     Registry,
+    RequirementCall,
     RequirementDef,
     RequirementRef,
     StageRef,
@@ -60,6 +61,7 @@ __all__ = [
     "DEFAULT_PERMISSIONS",
     "DEFAULT_ROLES",
     "METHODS",
+    "Deadline",
     "Policy",
     "RequirementSpec",
     "RoleDef",
@@ -160,6 +162,9 @@ class Settings:
     initiators: frozenset[Initiator] = frozenset(Initiator)
     #: how many words a replication's local adaptation needs (``replication_recorded``)
     min_adaptation_words: int = 5
+    #: the role of the party that signs each performance agreement with the owning unit's
+    #: head (a village lab signs its pact with the camat)
+    agreement_counterparty: str = "regional_head"
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -172,6 +177,84 @@ class Settings:
         data["government_kinds"] = sorted(k.value for k in self.government_kinds)
         data["initiators"] = sorted(i.value for i in self.initiators)
         data["min_adaptation_words"] = self.min_adaptation_words
+        data["agreement_counterparty"] = self.agreement_counterparty
+        return data
+
+
+_MONTHS_EN: Final = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+_MONTHS_ID: Final = (
+    "Januari", "Februari", "Maret", "April", "Mei", "Juni",
+    "Juli", "Agustus", "September", "Oktober", "November", "Desember",
+)  # fmt: skip
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """``moment`` plus ``months`` calendar months (the 31st of a short month is its last day)."""
+    year, month = divmod(moment.month - 1 + months, 12)
+    year += moment.year
+    day = moment.day
+    while True:
+        try:
+            return moment.replace(year=year, month=month + 1, day=day)
+        except ValueError:
+            day -= 1
+
+
+@attrs.frozen
+class Deadline:
+    """When an innovation must (at the latest) or may (at the earliest) enter a stage.
+
+    Either absolute (``by``) or relative to an event (``after``): the innovation's launch
+    (``"launch"``), the innovation entering a stage (``"stage:<id>"``) or the lab entering
+    one (``"lab:<id>"``), with a window (``within_*``: at the latest) and a minimum
+    duration (``min_*``: at the earliest). ``enforce`` says whether the stage's gate refuses
+    a late or early entry (``"gate"``) or reports only list it (``"report"``).
+    """
+
+    stage: str
+    enforce: Literal["gate", "report"]
+    by: datetime | None = None
+    after: str | None = None
+    within_months: int = 0
+    within_days: int = 0
+    min_months: int = 0
+    min_days: int = 0
+
+    @property
+    def has_window(self) -> bool:
+        return bool(self.within_months or self.within_days)
+
+    @property
+    def has_minimum(self) -> bool:
+        return bool(self.min_months or self.min_days)
+
+    def latest(self, start: datetime | None) -> datetime | None:
+        """The last moment to enter the stage, given when the event happened (if relative)."""
+        if self.by is not None:
+            return self.by
+        if start is None or not self.has_window:
+            return None
+        return add_months(start, self.within_months) + timedelta(days=self.within_days)
+
+    def earliest(self, start: datetime | None) -> datetime | None:
+        """The first moment the stage may be entered, given when the event happened."""
+        if start is None or not self.has_minimum:
+            return None
+        return add_months(start, self.min_months) + timedelta(days=self.min_days)
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        if self.by is not None:
+            data["by"] = self.by.isoformat()
+        if self.after is not None:
+            data["after"] = self.after
+        for key in ("within_months", "within_days", "min_months", "min_days"):
+            if getattr(self, key):
+                data[key] = getattr(self, key)
+        data["enforce"] = self.enforce
         return data
 
 
@@ -212,7 +295,10 @@ class Policy:
     gates: Mapping[str, tuple[RequirementSpec, ...]] = attrs.field(factory=dict)
     cohort: Mapping[str, tuple[RequirementSpec, ...]] = attrs.field(factory=dict)
     launch: tuple[RequirementSpec, ...] = ()
+    #: the absolute deadlines, by the stage to enter (every kind is in `timing`)
     deadlines: Mapping[str, datetime] = attrs.field(factory=dict)
+    #: every deadline, absolute or relative, by the stage to enter
+    timing: Mapping[str, Deadline] = attrs.field(factory=dict)
     #: the attributes innovations carry (jenis, bentuk, ...), by id
     attributes: Mapping[str, AttributeDef] = attrs.field(factory=dict)
     #: how the policy reports to the Indeks Inovasi Daerah and KIPP, if it does
@@ -229,6 +315,9 @@ class Policy:
             problem = Problem("$.stages", "must be a tuple of labflow.Stage")
             raise PolicyError(f"policy {self.id!r}", [problem])
         object.__setattr__(self, "_index", {s.id: i for i, s in enumerate(self.stages)})
+        if self.deadlines and not self.timing:  # built by hand with absolute deadlines only
+            timing = {s: Deadline(s, "gate", by=d) for s, d in self.deadlines.items()}
+            object.__setattr__(self, "timing", timing)
 
     @property
     def stage_ids(self) -> tuple[str, ...]:
@@ -280,6 +369,19 @@ class Policy:
         UTC for a recorded offset no labflow would write."""
         return _offset(self.utc_offset) or UTC
 
+    def show_time(self, moment: datetime, lang: str = "en") -> str:
+        """``moment`` as a reader in the region writes it, in the policy's local time.
+
+        ``30 June 2016, 23:59 (UTC+07:00)``; in Indonesian ``30 Juni 2016 pukul 23.59
+        (UTC+07:00)``. Moments are stored in UTC; this is for messages only.
+        """
+        local = moment.astimezone(self.zone)
+        offset = "UTC" + ("+00:00" if self.zone is UTC else self.utc_offset)
+        if lang == "id":
+            month = _MONTHS_ID[local.month - 1]
+            return f"{local.day} {month} {local.year} pukul {local:%H.%M} ({offset})"
+        return f"{local.day} {_MONTHS_EN[local.month - 1]} {local.year}, {local:%H:%M} ({offset})"
+
     def allowed(self, command: str) -> frozenset[str]:
         """The roles that may perform ``command``."""
         return self.permissions.get(command, frozenset())
@@ -318,7 +420,12 @@ class Policy:
         data["gates"] = {s: [_spec_to_dict(x) for x in specs] for s, specs in self.gates.items()}
         data["cohort"] = {s: [_spec_to_dict(x) for x in specs] for s, specs in self.cohort.items()}
         data["launch"] = [_spec_to_dict(x) for x in self.launch]
-        data["deadlines"] = {s: d.isoformat() for s, d in self.deadlines.items()}
+        data["deadlines"] = {
+            s: d.by.isoformat()
+            if _plain_deadline(d, self.gates.get(s, ())) and d.by
+            else d.to_dict()
+            for s, d in self.timing.items()
+        }
         if self.attributes:
             data["attributes"] = {k: a.to_dict() for k, a in self.attributes.items()}
         if self.national_index is not None:
@@ -331,6 +438,8 @@ class Policy:
 def _plain(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
+    if isinstance(value, RequirementCall):
+        return {value.name: {k: _plain(v) for k, v in value.params.items()}}
     if isinstance(value, tuple | list | frozenset):
         return [_plain(v) for v in value]
     return value
@@ -671,6 +780,15 @@ _TOP_KEYS = (
     "settings",
 )
 _SETTINGS_KEYS = tuple(f.name for f in attrs.fields(Settings))
+_DEADLINE_KEYS = (
+    "by",
+    "after",
+    "within_months",
+    "within_days",
+    "min_months",
+    "min_days",
+    "enforce",
+)
 _METHOD_NAME: Final = {"5d": "5D", "iid": "innovation-index"}
 _STAGE_KEYS = ("id", "label_id", "label_en", "covers", "description")
 _ROLE_KEYS = ("label_id", "label_en", "scope", "description")
@@ -778,7 +896,12 @@ class _Builder:
         if isinstance(words, bool) or not isinstance(words, int) or not 0 <= words <= 10_000:
             self.problem(f"{path}.min_adaptation_words", "must be a whole number from 0 to 10000")
             words = default.min_adaptation_words
+        counterparty = raw.get("agreement_counterparty", default.agreement_counterparty)
+        if not isinstance(counterparty, str):
+            self.problem(f"{path}.agreement_counterparty", "must be a role id")
+            counterparty = default.agreement_counterparty
         return Settings(
+            agreement_counterparty=counterparty,
             method=method,
             agreement_required=flags["agreement_required"],
             launch_stage=launch_stage,
@@ -1002,7 +1125,9 @@ class _Builder:
                 self.problem(path, f"{value!r} is not a stage of this policy")
                 return _BAD
             return value
-        if annotation is RequirementRef:
+        if annotation is RequirementRef or annotation is RequirementCall:
+            if isinstance(value, dict):
+                return self.call(value, path)
             found = self.registry.find("gate", value) if isinstance(value, str) else None
             if found is None:
                 self.problem(path, f"{value!r} is not a registered gate requirement")
@@ -1011,8 +1136,8 @@ class _Builder:
             if needed:
                 self.problem(
                     path,
-                    f"{value!r} needs parameters ({', '.join(needed)}), so it cannot be named "
-                    "here, where it runs with its defaults",
+                    f"{value!r} needs parameters ({', '.join(needed)}): give them as "
+                    f"{{ {value} = {{ ... }} }}",
                 )
                 return _BAD
             return value
@@ -1041,6 +1166,23 @@ class _Builder:
             return _BAD
         return value
 
+    def call(self, value: dict[str, Any], path: str) -> Any:
+        """``{ name = { params } }``: a gate requirement with its own parameters, or `_BAD`."""
+        if len(value) != 1:
+            self.problem(path, "must name one gate requirement: { name = { parameters } }")
+            return _BAD
+        ((name, given),) = value.items()
+        found = self.registry.find("gate", name)
+        if found is None:
+            self.problem(path, f"{name!r} is not a registered gate requirement")
+            return _BAD
+        if not isinstance(given, dict):
+            self.problem(f"{path}.{name}", "must be a table of the requirement's parameters")
+            return _BAD
+        bad = len(self.problems)
+        params = self.params(found, given, f"{path}.{name}")
+        return _BAD if len(self.problems) > bad else RequirementCall(name, params)
+
     def per_stage_specs(
         self, raw: dict[str, Any], key: str, kind: Literal["gate", "cohort"], first: str | None
     ) -> dict[str, tuple[RequirementSpec, ...]]:
@@ -1060,19 +1202,76 @@ class _Builder:
             out[stage] = self.specs(specs, path, kind)
         return out
 
-    def deadlines(self, raw: dict[str, Any], offset: timezone) -> dict[str, datetime]:
-        out = {}
+    def deadlines(self, raw: dict[str, Any], offset: timezone) -> dict[str, Deadline | datetime]:
+        """Each deadline: a bare date or date-time (kept as it is, judged once the gates are
+        known) or a table (`Deadline`)."""
+        out: dict[str, Deadline | datetime] = {}
         for stage, value in raw.items():
             path = f"$.deadlines.{stage}"
             if stage not in self.stage_ids:
                 self.problem(path, f"{stage!r} is not a stage of this policy")
                 continue
-            moment = _moment(value, offset)
-            if moment is None:
-                self.problem(path, f"{value!r} is not a date or a date-time")
+            if not isinstance(value, dict):
+                moment = _moment(value, offset)
+                if moment is None:
+                    self.problem(path, f"{value!r} is not a date or a date-time")
+                    continue
+                out[stage] = moment
                 continue
-            out[stage] = moment
+            deadline = self.deadline(stage, value, path, offset)
+            if deadline is not None:
+                out[stage] = deadline
         return out
+
+    def deadline(
+        self, stage: str, raw: dict[str, Any], path: str, offset: timezone
+    ) -> Deadline | None:
+        self.unknown_keys(raw, _DEADLINE_KEYS, path)
+        bad = len(self.problems)
+        enforce = raw.get("enforce")
+        if enforce not in ("gate", "report"):
+            self.problem(
+                f"{path}.enforce",
+                "must say 'gate' (the gate refuses a late or early entry) or 'report' "
+                "(reports list it)",
+            )
+        counts: dict[str, int] = {}
+        for key in ("within_months", "within_days", "min_months", "min_days"):
+            value = raw.get(key, 0)
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 3650:
+                self.problem(f"{path}.{key}", "must be a whole number from 0 to 3650")
+                value = 0
+            counts[key] = value
+        by = None
+        if "by" in raw:
+            by = _moment(raw["by"], offset)
+            if by is None:
+                self.problem(f"{path}.by", f"{raw['by']!r} is not a date or a date-time")
+        after = raw.get("after")
+        if after is not None:
+            self.event(after, stage, f"{path}.after")
+        if ("by" in raw) == (after is not None):
+            self.problem(path, "give either 'by' (a date) or 'after' (an event), not both")
+        elif "by" in raw and any(counts.values()):
+            self.problem(path, "an absolute deadline ('by') takes no months or days")
+        elif after is not None and not any(counts.values()):
+            self.problem(path, "a deadline after an event needs within_months/within_days or min_*")
+        if len(self.problems) > bad or enforce not in ("gate", "report"):
+            return None
+        return Deadline(stage, "gate" if enforce == "gate" else "report", by, after, **counts)
+
+    def event(self, after: Any, stage: str, path: str) -> None:
+        """``after`` names an event that happens before the innovation can enter ``stage``."""
+        if not isinstance(after, str):
+            self.problem(path, "must be 'launch', 'stage:<id>' or 'lab:<id>'")
+            return
+        if after == "launch":
+            return  # the launch stage is known only later: checked in _timing
+        kind, _, ident = after.partition(":")
+        if kind not in ("stage", "lab") or not ident:
+            self.problem(path, f"{after!r} must be 'launch', 'stage:<id>' or 'lab:<id>'")
+        elif ident not in self.stage_ids:
+            self.problem(path, f"{ident!r} is not a stage of this policy")
 
 
 class _Bad:
@@ -1162,6 +1361,175 @@ def _unreachable_gates(
             b.problem("$.launch", f"{spec.name!r} can never be met before the launch itself")
 
 
+def _plain_deadline(deadline: Deadline, gate: Iterable[RequirementSpec]) -> bool:
+    """Whether a deadline is written as a bare date: absolute and enforced by the gate's
+    own ``deadline_not_passed``."""
+    return (
+        deadline.by is not None
+        and deadline.enforce == "gate"
+        and any(spec.name == _DEADLINE_CHECK for spec in gate)
+    )
+
+
+_DEADLINE_CHECK: Final = "deadline_not_passed"
+
+
+def _timing(
+    b: _Builder,
+    stages: tuple[Stage, ...],
+    gates: dict[str, tuple[RequirementSpec, ...]],
+    raw: Mapping[str, Deadline | datetime],
+    launch_at: str | None,
+) -> dict[str, Deadline]:
+    """Every deadline as a `Deadline`, each used by a gate or a report; the gates of those
+    enforced at the gate get ``deadline_not_passed`` (once)."""
+    position = {s.id: i for i, s in enumerate(stages)}
+    out: dict[str, Deadline] = {}
+    for stage, item in raw.items():
+        path = f"$.deadlines.{stage}"
+        checked = any(spec.name == _DEADLINE_CHECK for spec in gates.get(stage, ()))
+        if isinstance(item, datetime):
+            if not checked:
+                b.problem(
+                    path,
+                    f"nothing uses this deadline: add 'deadline_not_passed' to gates.{stage} to "
+                    "enforce it, or write it as a table with enforce = 'gate' or 'report'",
+                )
+                continue
+            item = Deadline(stage, "gate", by=item)
+        after = item.after
+        if after == "launch":
+            if launch_at is None:
+                b.problem(f"{path}.after", "this policy launches nothing: no launch to count from")
+                continue
+            if position[launch_at] >= position[stage]:
+                b.problem(
+                    f"{path}.after",
+                    f"innovations are launched at {launch_at!r}, not before entering {stage!r}",
+                )
+                continue
+        elif after is not None:
+            kind, _, ident = after.partition(":")
+            if position[ident] > position[stage] or (
+                kind == "stage" and position[ident] == position[stage]
+            ):
+                b.problem(
+                    f"{path}.after",
+                    f"{after!r} happens after an innovation enters {stage!r}: it cannot start "
+                    "the clock",
+                )
+                continue
+        if item.enforce == "gate" and not checked:
+            found = b.registry.find("gate", _DEADLINE_CHECK)
+            if found is not None:
+                spec = RequirementSpec(_DEADLINE_CHECK, {}, None, func=found.func)
+                gates[stage] = (*gates.get(stage, ()), spec)
+        out[stage] = item
+    for stage, specs in gates.items():
+        if stage not in out and any(spec.name == _DEADLINE_CHECK for spec in specs):
+            b.problem(
+                f"$.gates.{stage}",
+                f"'deadline_not_passed' checks a deadline, but deadlines.{stage} is not given",
+            )
+    return out
+
+
+_APPROVAL: Final = "action_plan_approved"
+
+
+def _effective(definition: RequirementDef, params: Mapping[str, Any]) -> tuple[Any, ...]:
+    """A requirement's parameters with its defaults filled in, comparable across places."""
+
+    def norm(value: Any) -> Any:
+        if isinstance(value, tuple | list | frozenset):
+            return tuple(sorted(str(_plain(v)) for v in value))
+        return _plain(value)
+
+    return tuple(
+        (name, norm(params.get(name, param.default)))
+        for name, param in sorted(definition.params.items())
+    )
+
+
+def _shown(effective: tuple[Any, ...]) -> str:
+    if not effective:
+        return "no parameters"
+    return ", ".join(
+        f"{k}={list(v) if isinstance(v, tuple) else str(v).lower() if isinstance(v, bool) else v}"
+        for k, v in effective
+    )
+
+
+def _approvals_agree(
+    b: _Builder,
+    gates: Mapping[str, tuple[RequirementSpec, ...]],
+    cohort: Mapping[str, tuple[RequirementSpec, ...]],
+    launch: tuple[RequirementSpec, ...],
+) -> None:
+    """Gates, cohort conditions and the launch rule judge an action plan's approval alike;
+    a cohort condition's ``meeting`` asks what the gate of its stage asks."""
+    definition = b.registry.find("gate", _APPROVAL)
+    if definition is None:
+        return
+    uses: list[tuple[str, tuple[Any, ...]]] = []
+    for stage, specs in gates.items():
+        for i, spec in enumerate(specs):
+            if spec.name == _APPROVAL:
+                uses.append((f"gates.{stage}[{i}]", _effective(definition, spec.params)))
+    for stage, specs in cohort.items():
+        for i, spec in enumerate(specs):
+            meeting = spec.params.get("meeting")
+            name = meeting.name if isinstance(meeting, RequirementCall) else meeting
+            params = meeting.params if isinstance(meeting, RequirementCall) else {}
+            if name == _APPROVAL:
+                uses.append((f"cohort.{stage}[{i}].meeting", _effective(definition, params)))
+            elif isinstance(name, str) and (found := b.registry.find("gate", name)):
+                own = _effective(found, params)
+                for j, gate in enumerate(gates.get(stage, ())):
+                    if gate.name == name and _effective(found, gate.params) != own:
+                        b.problem(
+                            f"$.cohort.{stage}[{i}].meeting",
+                            f"{name!r} is counted with {_shown(own)}, but gates.{stage}[{j}] "
+                            f"asks for it with {_shown(_effective(found, gate.params))}",
+                        )
+    stated = [i for i, spec in enumerate(launch) if spec.name == _APPROVAL and not spec.applies_to]
+    if stated:
+        uses.extend((f"launch[{i}]", _effective(definition, launch[i].params)) for i in stated)
+    else:
+        uses.append(
+            ("launch (built in: every launch needs an approved plan)", _effective(definition, {}))
+        )
+    if len({effective for _, effective in uses}) > 1:
+        listed = "; ".join(f"{where}: {_shown(effective)}" for where, effective in uses)
+        b.problem(
+            "$",
+            f"the action plan's approval is judged differently in different places ({listed}); "
+            "give 'action_plan_approved' the same parameters in the gates, the cohort "
+            "conditions' 'meeting' and 'launch'",
+        )
+
+
+def _counterparty(
+    b: _Builder,
+    settings: Settings,
+    roles: Mapping[str, RoleDef],
+    permissions: Mapping[str, frozenset[str]],
+) -> None:
+    """The agreement's counterparty is a role of the policy, and one that may sign."""
+    role = settings.agreement_counterparty
+    path = "$.settings.agreement_counterparty"
+    if role not in roles:
+        b.problem(path, f"{role!r} is not a role of this policy")
+    elif role == "unit_head":
+        b.problem(path, "the owning unit's head is already a party; name the other party's role")
+    elif role not in permissions.get("sign_agreement", frozenset()):
+        b.problem(
+            path,
+            f"{role!r} may not sign agreements: add it to permissions.sign_agreement, or no "
+            "agreement could ever be signed",
+        )
+
+
 def _build(raw: dict[str, Any], source: str, registry: Registry) -> Policy:
     b = _Builder(source, registry)
     b.unknown_keys(raw, _TOP_KEYS, "$")
@@ -1200,6 +1568,9 @@ def _build(raw: dict[str, Any], source: str, registry: Registry) -> Policy:
     )
 
     _unreachable_gates(b, stages, gates, launch, launch_at)
+    _approvals_agree(b, gates, cohort, launch)
+    _counterparty(b, settings, roles, permissions)
+    timing = _timing(b, stages, gates, deadlines, launch_at)
     agreed = any(s.name == "agreement_signed" for specs in gates.values() for s in specs)
     if stages and settings.agreement_required and not agreed:
         b.problem(
@@ -1223,7 +1594,8 @@ def _build(raw: dict[str, Any], source: str, registry: Registry) -> Policy:
         gates=gates,
         cohort=cohort,
         launch=launch,
-        deadlines=deadlines,
+        deadlines={s: d.by for s, d in timing.items() if d.by is not None},
+        timing=timing,
         attributes=attributes,
         national_index=national_index,
         settings=settings,

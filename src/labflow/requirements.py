@@ -27,7 +27,7 @@ import inspect
 import types
 import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, NewType, Protocol, TypeVar
 
@@ -38,7 +38,7 @@ from labflow.model import Initiator, Innovation, Role, UnitKind
 
 if TYPE_CHECKING:
     from labflow.model import Actor, Unit
-    from labflow.policy import Policy, Stage
+    from labflow.policy import Deadline, Policy, Stage
 
 __all__ = [
     "DEFAULT_REGISTRY",
@@ -47,6 +47,7 @@ __all__ = [
     "LabView",
     "RegistrationError",
     "Registry",
+    "RequirementCall",
     "RequirementDef",
     "RequirementRef",
     "StageRef",
@@ -59,6 +60,32 @@ __all__ = [
 
 #: A parameter that names a stage of the policy (validated when the policy loads).
 StageRef = NewType("StageRef", str)
+
+
+@attrs.frozen
+class RequirementCall:
+    """A gate requirement with its own parameters, given where a `RequirementRef` is expected.
+
+    In TOML: ``meeting = { action_plan_approved = { approver_roles = ["facilitator"],
+    same_unit = false } }``; a bare name (``meeting = "action_plan_approved"``) runs the
+    requirement with its defaults.
+    """
+
+    name: str
+    params: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
+
+    def __str__(self) -> str:
+        def shown(value: Any) -> str:
+            if isinstance(value, bool):
+                return "true" if value else "false"
+            if isinstance(value, tuple | list | frozenset):
+                return "[" + ", ".join(shown(v) for v in value) + "]"
+            return str(getattr(value, "value", value))
+
+        inner = ", ".join(f"{k}={shown(v)}" for k, v in self.params.items())
+        return f"{self.name}({inner})"
+
+
 #: A parameter that names a registered gate requirement (validated when the policy loads).
 RequirementRef = NewType("RequirementRef", str)
 
@@ -136,6 +163,8 @@ class LabView(Protocol):
     def actors(self) -> Mapping[str, Actor]: ...
     @property
     def innovations(self) -> Mapping[str, Innovation]: ...
+    @property
+    def entered(self) -> Mapping[str, datetime]: ...
 
 
 class GateContext(NamedTuple):
@@ -188,7 +217,7 @@ class RequirementDef:
     doc: str
 
 
-_SIMPLE = (str, int, float, bool, StageRef, RequirementRef)
+_SIMPLE = (str, int, float, bool, StageRef, RequirementRef, RequirementCall)
 
 
 def _check_annotation(name: str, annotation: Any) -> None:
@@ -277,6 +306,24 @@ class Registry:
         inherited = set(self._parent.names(kind)) if self._parent else set()
         return sorted(own | inherited)
 
+    def include(self, other: Registry) -> None:
+        """Register here every name ``other`` holds itself (not those of its parents).
+
+        A name already here for the same function is left as it is; a name here for
+        another function is a `RegistrationError`, and then nothing is added.
+        """
+        new = {}
+        for key, definition in other._defs.items():
+            found = self.find(definition.kind, definition.name)
+            if found is None:
+                new[key] = definition
+            elif found.func is not definition.func:
+                raise RegistrationError(
+                    f"A {definition.kind} requirement named {definition.name!r} is already "
+                    "registered."
+                )
+        self._defs.update(new)
+
     def unregister(self, kind: Literal["gate", "cohort"], name: str) -> None:
         """Forget a name registered here (for tests and hot reloading)."""
         self._defs.pop((kind, name), None)
@@ -291,6 +338,14 @@ cohort_condition = DEFAULT_REGISTRY.cohort_condition
 
 
 # --- The built-in gate requirements --------------------------------------------------------
+
+
+def role_labels(policy: Policy, roles: Iterable[str]) -> tuple[str, str]:
+    """Roles by the policy's labels, in English and Indonesian, joined with "or"/"atau"."""
+    defs = [policy.roles.get(str(r)) for r in roles]
+    en = [d.label_en if d else str(r) for d, r in zip(defs, roles, strict=True)]
+    id_ = [d.label_id if d else str(r) for d, r in zip(defs, roles, strict=True)]
+    return " or ".join(en), " atau ".join(id_)
 
 
 @requirement("idea_registered")
@@ -398,7 +453,7 @@ def action_plan_submitted(ctx: GateContext, *, min_steps: int = 1) -> list[Unmet
 def action_plan_approved(
     ctx: GateContext,
     *,
-    approver_roles: tuple[str, ...] = (Role.UNIT_HEAD,),
+    approver_roles: tuple[str, ...] = ("unit_head",),
     same_unit: bool = True,
 ) -> list[Unmet]:
     """The action plan is approved, not by its author, by a holder of ``approver_roles``.
@@ -425,13 +480,15 @@ def action_plan_approved(
             )
         )
     if plan.approver_roles.isdisjoint(approver_roles):
+        en, id_ = role_labels(ctx.lab.policy, approver_roles)
         found.append(
             unmet(
                 "action_plan.approver_lacks_role",
-                f"The action plan's approver held none of the roles {list(approver_roles)}.",
-                f"Penyetuju rencana aksi tidak memegang peran {list(approver_roles)}.",
+                f"The action plan's approver held none of the roles it needs ({en}).",
+                f"Penyetuju rencana aksi tidak memegang peran yang dibutuhkan ({id_}).",
                 actor=plan.approved_by,
                 roles=sorted(plan.approver_roles),
+                needed=sorted(str(r) for r in approver_roles),
             )
         )
     approver = ctx.lab.actors.get(plan.approved_by)
@@ -450,7 +507,9 @@ def action_plan_approved(
 
 @requirement("agreement_signed")
 def agreement_signed(ctx: GateContext) -> list[Unmet]:
-    """A performance agreement is signed by both the regional head and the owning unit's head."""
+    """A performance agreement is signed by both parties: the owning unit's head and the
+    policy's counterparty (``settings.agreement_counterparty``: the regional head unless the
+    policy names another role)."""
     agreement = ctx.innovation.agreement
     if agreement is None:
         return [
@@ -464,8 +523,11 @@ def agreement_signed(ctx: GateContext) -> list[Unmet]:
     head = ctx.lab.actors.get(agreement.unit_head)
     if head is not None and head.unit == ctx.innovation.unit and agreement.complete:
         return found  # the common case, checked without building anything
+    counterparty, counterparty_id = role_labels(
+        ctx.lab.policy, (ctx.lab.policy.settings.agreement_counterparty,)
+    )
     parties = (
-        (agreement.regional_head, Role.REGIONAL_HEAD, "the regional head", "kepala daerah"),
+        (agreement.regional_head, Role.REGIONAL_HEAD, f"the {counterparty}", counterparty_id),
         (agreement.unit_head, Role.UNIT_HEAD, "the head of the owning unit", "kepala unit"),
     )
     for party, role, en, id_ in parties:
@@ -596,22 +658,101 @@ def initiator_permission(ctx: GateContext) -> list[Unmet]:
     return []
 
 
+_MOVES = ("innovation.advanced", "innovation.returned")
+
+
+def _started(ctx: GateContext, after: str) -> datetime | None:
+    """When the event a relative deadline counts from happened (``None``: not yet)."""
+    inn = ctx.innovation
+    if after == "launch":
+        return inn.launch.at if inn.launch is not None else None
+    kind, _, stage = after.partition(":")
+    if kind == "lab":
+        return ctx.lab.entered.get(stage)
+    moment = None
+    for event in inn.history:  # the last time the innovation entered the stage
+        key = "stage" if event.seq == 1 else "to" if event.kind in _MOVES else None
+        if key is not None and event.payload.get(key) == stage:
+            moment = event.at
+    return moment
+
+
+def _event_words(ctx: GateContext, after: str) -> tuple[str, str]:
+    """The event a deadline counts from, in English and Indonesian, by stage labels."""
+    if after == "launch":
+        return "the launch", "peluncuran"
+    kind, _, ident = after.partition(":")
+    stage = ctx.lab.policy.stage(ident)
+    if kind == "lab":
+        return (
+            f"the lab entered {stage.label_en}",
+            f"laboratorium memasuki tahap {stage.label_id}",
+        )
+    return f"it entered {stage.label_en}", f"inovasi memasuki tahap {stage.label_id}"
+
+
+def latest_entry(lab: LabView, innovation: Innovation, deadline: Deadline) -> datetime | None:
+    """The last moment ``innovation`` may enter ``deadline``'s stage (``None``: no limit yet)."""
+    stage = lab.policy.stage(deadline.stage)
+    ctx = GateContext(innovation, lab, stage, datetime.now(UTC))
+    start = None if deadline.after is None else _started(ctx, deadline.after)
+    return deadline.latest(start)
+
+
 @requirement("deadline_not_passed")
 def deadline_not_passed(ctx: GateContext) -> list[Unmet]:
-    """The policy's deadline for entering this stage, if any, has not passed."""
-    deadline = ctx.lab.policy.deadlines.get(ctx.stage.id)
-    if deadline is not None and ctx.now > deadline:
-        return [
+    """The policy's deadline for entering this stage, if any: not passed, and not too early.
+
+    An absolute deadline is a moment; a relative one counts from an event (the launch,
+    the innovation or the lab entering a stage) with a window and a minimum duration
+    ("two to three months of implementation after the launch").
+    """
+    policy = ctx.lab.policy
+    deadline = policy.timing.get(ctx.stage.id)
+    if deadline is None:
+        return []
+    stage = ctx.stage
+    start = None if deadline.after is None else _started(ctx, deadline.after)
+    found: list[Unmet] = []
+    latest = deadline.latest(start)
+    if latest is not None and ctx.now > latest:
+        found.append(
             unmet(
                 "deadline.passed",
-                f"The deadline for entering {ctx.stage.label_en} passed on {deadline.isoformat()}.",
-                f"Batas waktu memasuki tahap {ctx.stage.label_id} sudah lewat "
-                f"({deadline.isoformat()}).",
-                deadline=deadline.isoformat(),
+                f"The deadline for entering {stage.label_en} passed on {policy.show_time(latest)}.",
+                f"Batas waktu memasuki tahap {stage.label_id} sudah lewat "
+                f"({policy.show_time(latest, 'id')}).",
+                deadline=latest.isoformat(),
                 now=ctx.now.isoformat(),
             )
-        ]
-    return []
+        )
+    if deadline.after is not None and deadline.has_minimum:
+        earliest = deadline.earliest(start)
+        en, id_ = _event_words(ctx, deadline.after)
+        if earliest is None:
+            found.append(
+                unmet(
+                    "deadline.not_started",
+                    f"{stage.label_en} can be entered only some time after {en}, "
+                    "which has not happened.",
+                    f"Tahap {stage.label_id} baru dapat dimasuki setelah {id_}, "
+                    "yang belum terjadi.",
+                    after=deadline.after,
+                )
+            )
+        elif ctx.now < earliest:
+            found.append(
+                unmet(
+                    "deadline.too_early",
+                    f"{stage.label_en} can be entered from {policy.show_time(earliest)} on, "
+                    f"after the minimum time since {en}.",
+                    f"Tahap {stage.label_id} baru dapat dimasuki mulai "
+                    f"{policy.show_time(earliest, 'id')}, setelah waktu minimal sejak {id_}.",
+                    earliest=earliest.isoformat(),
+                    now=ctx.now.isoformat(),
+                )
+            )
+    return found
 
 
 @requirement("unit_head_on_record")
@@ -662,17 +803,20 @@ def _qualifying(
     units: Iterable[str],
     *,
     at_or_past: str | None = None,
-    meeting: str | None = None,
+    meeting: str | RequirementCall | None = None,
 ) -> dict[str, int]:
     """Per unit of ``units``: its active innovations at or past a stage, meeting a requirement.
 
-    The requirement ``meeting`` runs with its default parameters (the policy refuses one
-    that has required parameters) as if the innovation were entering the lab's target stage.
+    The requirement ``meeting`` runs with its own parameters (a `RequirementCall`) or its
+    defaults (a bare name) as if the innovation were entering the lab's target stage.
     """
     lab = ctx.lab
     check = None
+    params: Mapping[str, Any] = {}
     if meeting is not None:
-        definition = lab.policy.registry.find("gate", meeting)
+        name = meeting.name if isinstance(meeting, RequirementCall) else meeting
+        params = meeting.params if isinstance(meeting, RequirementCall) else {}
+        definition = lab.policy.registry.find("gate", name)
         check = definition.func if definition else None
     counts = dict.fromkeys(units, 0)
     for innovation in lab.innovations.values():
@@ -680,7 +824,9 @@ def _qualifying(
             continue
         if not _reached(lab, innovation, at_or_past):
             continue
-        if check is not None and list(check(GateContext(innovation, lab, ctx.stage, ctx.now))):
+        if check is not None and list(
+            check(GateContext(innovation, lab, ctx.stage, ctx.now), **params)
+        ):
             continue
         counts[innovation.unit] += 1
     return counts
@@ -692,7 +838,7 @@ def every_unit_has(
     *,
     min: int = 1,
     at_or_past: StageRef | None = None,
-    meeting: RequirementRef | None = None,
+    meeting: RequirementRef | RequirementCall | None = None,
     unit_kinds: tuple[UnitKind, ...] | None = None,
 ) -> list[Unmet]:
     """Every participating unit of ``unit_kinds`` has ``min`` active innovations that qualify.
@@ -760,8 +906,8 @@ def share_ready(ctx: CohortContext, *, percent: int) -> list[Unmet]:
 def one_official_one_innovation(
     ctx: CohortContext,
     *,
-    official_roles: tuple[str, ...] = (Role.UNIT_HEAD,),
-    meeting: RequirementRef | None = None,
+    official_roles: tuple[str, ...] = ("unit_head",),
+    meeting: RequirementRef | RequirementCall | None = None,
     unit_kinds: tuple[UnitKind, ...] | None = None,
 ) -> list[Unmet]:
     """Each unit of ``unit_kinds`` (default: the policy's government kinds) has at least one

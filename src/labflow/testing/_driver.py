@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from labflow.errors import CommandError, InvalidCommand
 from labflow.lab import Lab
-from labflow.model import Diagnosis, Innovation, PlanStep, Role, Unit
+from labflow.model import Diagnosis, Innovation, PlanStep, Unit
 from labflow.policy import Policy, available_presets, load_policy
 from labflow.testing._cast import (
     LAB_ID,
@@ -98,7 +98,8 @@ def helpful_moves(lab: Lab, inn: Innovation) -> list[Move]:
                 ]
                 add("submit_plan", "submit_plan", inn.id, steps=steps, by=innovator_of(inn.unit))
         elif code in ("agreement.missing", "agreement.wrong_unit_head") and not binding:
-            heads = sorted(a.id for a in lab.actors.values() if Role.REGIONAL_HEAD in a.roles)
+            party = lab.policy.settings.agreement_counterparty
+            heads = sorted(a.id for a in lab.actors.values() if party in a.roles)
             if heads:
                 add(
                     "draw_up_agreement",
