@@ -121,12 +121,13 @@ def advance_unmet(
         )
         return inn.stage, found
     if target != nxt:
+        want, at = policy.stage(target), policy.stage(inn.stage)
         found.append(
             unmet(
                 "stage.not_next",
-                f"{target} is not the next stage after {inn.stage}; "
+                f"{want.label_en} is not the next stage after {at.label_en}; "
                 "innovations move one stage at a time.",
-                f"{target} bukan tahap berikutnya setelah {inn.stage}; "
+                f"{want.label_id} bukan tahap berikutnya setelah {at.label_id}; "
                 "inovasi maju satu tahap setiap kali.",
                 stage=inn.stage,
                 target=target,
@@ -137,8 +138,10 @@ def advance_unmet(
         found.append(
             unmet(
                 "lab.behind",
-                f"The lab is still at {lab.stage}; innovations cannot get ahead of it.",
-                f"Laboratorium masih di tahap {lab.stage}; inovasi tidak boleh mendahuluinya.",
+                f"The lab is still at {policy.stage(lab.stage).label_en}; innovations cannot "
+                "get ahead of it.",
+                f"Laboratorium masih di tahap {policy.stage(lab.stage).label_id}; inovasi tidak "
+                "boleh mendahuluinya.",
                 lab_stage=lab.stage,
                 target=target,
             )

@@ -29,7 +29,7 @@ import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple, NewType, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple, NewType, Protocol, TypeVar
 
 import attrs
 
@@ -127,16 +127,22 @@ class Verdict:
     def codes(self) -> tuple[str, ...]:
         return tuple(u.code for u in self.unmet)
 
-    def explain(self, lang: str = "en") -> str:
-        """The verdict as sentences, one unmet item a line."""
+    def explain(self, lang: str = "en", policy: Policy | None = None) -> str:
+        """The verdict as sentences, one unmet item a line.
+
+        With the ``policy`` the verdict was reached under, the stage is named by its label.
+        """
+        target = self.target
+        if policy is not None and policy.has_stage(target):
+            target = policy.stage(target).label(lang)
         if self.ok:
             if lang == "id":
-                return f"{self.subject} memenuhi semua syarat untuk {self.target}."
-            return f"{self.subject} meets every requirement for {self.target}."
+                return f"{self.subject} memenuhi semua syarat untuk {target}."
+            return f"{self.subject} meets every requirement for {target}."
         items = "\n".join(f"  - {u.message(lang)} [{u.code}]" for u in self.unmet)
         if lang == "id":
-            return f"{self.subject} belum dapat {self._verb_id()} {self.target}:\n{items}"
-        return f"{self.subject} cannot {self.action.replace('lab.', '')} to {self.target}:\n{items}"
+            return f"{self.subject} belum dapat {self._verb_id()} {target}:\n{items}"
+        return f"{self.subject} cannot {self.action.replace('lab.', '')} to {target}:\n{items}"
 
     def _verb_id(self) -> str:
         return "diluncurkan pada tahap" if self.action == "launch" else "maju ke"
@@ -359,8 +365,8 @@ def idea_registered(ctx: GateContext) -> list[Unmet]:
         found.append(
             unmet(
                 "idea.unknown_unit",
-                f"The owning unit {inn.unit!r} is not part of the lab.",
-                f"Unit pemilik {inn.unit!r} tidak terdaftar di laboratorium.",
+                f"The owning unit {inn.unit} is not part of the lab.",
+                f"Unit pemilik {inn.unit} tidak terdaftar di laboratorium.",
                 unit=inn.unit,
             )
         )
@@ -402,8 +408,9 @@ def diagnosis_recorded(ctx: GateContext, *, min_root_causes: int = 1) -> list[Un
         found.append(
             unmet(
                 "diagnosis.too_few_causes",
-                f"The diagnosis names {len(diagnosis.root_causes)} root causes; "
-                f"at least {min_root_causes} are needed.",
+                f"The diagnosis names "
+                f"{_n(len(diagnosis.root_causes), 'root cause', 'root causes')}; "
+                f"at least {min_root_causes} {_are(min_root_causes)} needed.",
                 f"Diagnosis menyebut {len(diagnosis.root_causes)} akar masalah; "
                 f"minimal {min_root_causes}.",
                 found=len(diagnosis.root_causes),
@@ -430,7 +437,8 @@ def action_plan_submitted(ctx: GateContext, *, min_steps: int = 1) -> list[Unmet
         found.append(
             unmet(
                 "action_plan.too_few_steps",
-                f"The action plan has {len(plan.steps)} steps; at least {min_steps} are needed.",
+                f"The action plan has {_n(len(plan.steps), 'step', 'steps')}; "
+                f"at least {min_steps} {_are(min_steps)} needed.",
                 f"Rencana aksi memuat {len(plan.steps)} langkah; minimal {min_steps}.",
                 found=len(plan.steps),
                 required=min_steps,
@@ -441,8 +449,10 @@ def action_plan_submitted(ctx: GateContext, *, min_steps: int = 1) -> list[Unmet
         found.append(
             unmet(
                 "action_plan.step_without_responsible",
-                f"Steps {unassigned} of the action plan have no person responsible.",
-                f"Langkah {unassigned} rencana aksi belum memiliki penanggung jawab.",
+                f"{'Step' if len(unassigned) == 1 else 'Steps'} {_listed(unassigned)} of the "
+                f"action plan {'has' if len(unassigned) == 1 else 'have'} no person responsible.",
+                f"Langkah {_listed(unassigned, 'dan')} rencana aksi belum memiliki "
+                "penanggung jawab.",
                 steps=unassigned,
             )
         )
@@ -544,8 +554,8 @@ def agreement_signed(ctx: GateContext) -> list[Unmet]:
         found.append(
             unmet(
                 "agreement.wrong_unit_head",
-                f"The agreement names {agreement.unit_head!r}, who does not head the owning unit.",
-                f"Perjanjian menyebut {agreement.unit_head!r}, bukan kepala unit pemilik.",
+                f"The agreement names {agreement.unit_head}, who does not head the owning unit.",
+                f"Perjanjian menyebut {agreement.unit_head}, bukan kepala unit pemilik.",
                 party=agreement.unit_head,
                 unit=ctx.innovation.unit,
             )
@@ -569,7 +579,8 @@ def evidence_attached(ctx: GateContext, *, min: int = 1) -> list[Unmet]:
         return [
             unmet(
                 "evidence.too_few",
-                f"{count} pieces of evidence are attached; at least {min} are needed.",
+                f"{_n(count, 'piece of evidence is', 'pieces of evidence are')} attached; "
+                f"at least {min} {_are(min)} needed.",
                 f"Bukti dukung terlampir {count}; minimal {min}.",
                 found=count,
                 required=min,
@@ -620,8 +631,8 @@ def replication_recorded(
         found.append(
             unmet(
                 "replication.no_adaptation",
-                f"The local adaptation is described in {words} words; "
-                f"at least {min_adaptation_words} are needed.",
+                f"The local adaptation is described in {_n(words, 'word', 'words')}; "
+                f"at least {min_adaptation_words} {_are(min_adaptation_words)} needed.",
                 f"Adaptasi lokal diuraikan dalam {words} kata; minimal {min_adaptation_words}.",
                 found=words,
                 required=min_adaptation_words,
@@ -649,9 +660,9 @@ def initiator_permission(ctx: GateContext) -> list[Unmet]:
         return [
             unmet(
                 "permission.wrong_grantor",
-                f"The permission was granted by {inn.permission.granted_by!r}, "
+                f"The permission was granted by {inn.permission.granted_by}, "
                 "who does not head the owning unit.",
-                f"Izin diberikan oleh {inn.permission.granted_by!r}, bukan kepala unit pemilik.",
+                f"Izin diberikan oleh {inn.permission.granted_by}, bukan kepala unit pemilik.",
                 actor=inn.permission.granted_by,
             )
         ]
@@ -773,17 +784,17 @@ def unit_head_on_record(ctx: GateContext) -> list[Unmet]:
         return [
             unmet(
                 "unit_head.missing",
-                f"No head of the owning unit {unit!r} is on record in the lab.",
-                f"Belum ada kepala unit pemilik {unit!r} yang tercatat di laboratorium.",
+                f"No head of the owning unit {unit} is on record in the lab.",
+                f"Belum ada kepala unit pemilik {unit} yang tercatat di laboratorium.",
                 unit=unit,
             )
         ]
     return [
         unmet(
             "unit_head.ambiguous",
-            f"The owning unit {unit!r} has {len(heads)} heads on record ({', '.join(heads)}); "
+            f"The owning unit {unit} has {len(heads)} heads on record ({', '.join(heads)}); "
             "an innovation must be linked to one.",
-            f"Unit pemilik {unit!r} memiliki {len(heads)} kepala tercatat ({', '.join(heads)}); "
+            f"Unit pemilik {unit} memiliki {len(heads)} kepala tercatat ({', '.join(heads)}); "
             "inovasi harus terkait dengan satu kepala unit.",
             unit=unit,
             heads=heads,
@@ -796,6 +807,53 @@ def unit_head_on_record(ctx: GateContext) -> list[Unmet]:
 
 def _reached(lab: LabView, innovation: Innovation, stage: str | None) -> bool:
     return stage is None or lab.policy.index(innovation.stage) >= lab.policy.index(stage)
+
+
+def _n(count: int, one: str, many: str) -> str:
+    """``count`` with the English word that agrees with it (``1 unit``, ``2 units``)."""
+    return f"{count} {one if count == 1 else many}"
+
+
+def _are(count: int) -> str:
+    return "is" if count == 1 else "are"
+
+
+def _listed(items: Sequence[object], conj: str = "and") -> str:
+    """``1``, ``1 and 3``, ``1, 2 and 3``: a list as words, never a Python list."""
+    words = [str(i) for i in items]
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} {conj} {words[-1]}"
+
+
+#: How a cohort condition's ``meeting`` reads in a sentence, for the built-in requirements.
+_MEETING: Final[Mapping[str, tuple[str, str]]] = {
+    "idea_registered": ("registered in the inventory", "yang terdaftar dalam inventaris"),
+    "diagnosis_recorded": ("with a recorded diagnosis", "dengan diagnosis yang tercatat"),
+    "action_plan_submitted": ("with a submitted action plan", "dengan rencana aksi yang diajukan"),
+    "action_plan_approved": ("with an approved action plan", "dengan rencana aksi yang disetujui"),
+    "agreement_signed": (
+        "with a signed performance agreement",
+        "dengan perjanjian kinerja yang ditandatangani",
+    ),
+    "launch_recorded": ("that are launched", "yang sudah diluncurkan"),
+    "evidence_attached": ("with enough supporting evidence", "dengan bukti dukung yang cukup"),
+    "exhibit_registered": ("with an exhibit", "dengan stan pameran"),
+    "replication_recorded": (
+        "whose replication is recorded",
+        "yang replikasinya tercatat",
+    ),
+    "initiator_permission": ("with the initiator's permission", "dengan izin bagi inisiatornya"),
+    "unit_head_on_record": (
+        "of a unit with one head on record",
+        "dari unit dengan satu kepala tercatat",
+    ),
+    "deadline_not_passed": ("within the deadline", "dalam batas waktu"),
+}
+
+
+def _meeting_words(meeting: str | RequirementCall) -> tuple[str, str]:
+    """What ``meeting`` asks, in English and Indonesian words (a host's rule by its name)."""
+    name = meeting.name if isinstance(meeting, RequirementCall) else meeting
+    return _MEETING.get(name, (f"that meet {name}", f"yang memenuhi syarat {name}"))
 
 
 def _qualifying(
@@ -856,13 +914,20 @@ def every_unit_has(
     short = sorted(unit for unit, count in counts.items() if count < min)
     if not short:
         return []
-    what = f" at or past {at_or_past}" if at_or_past else ""
-    what += f" meeting {meeting}" if meeting else ""
+    policy = ctx.lab.policy
+    what = what_id = ""
+    if at_or_past:
+        reached = policy.stage(at_or_past)
+        what, what_id = f" at or past {reached.label_en}", f" yang mencapai {reached.label_id}"
+    if meeting:
+        en, id_ = _meeting_words(meeting)
+        what, what_id = f"{what} {en}", f"{what_id} {id_}"
     return [
         unmet(
             "cohort.unit_short",
-            f"{len(short)} units have fewer than {min} innovations{what}: {', '.join(short)}.",
-            f"{len(short)} unit memiliki kurang dari {min} inovasi{what}: {', '.join(short)}.",
+            f"{_n(len(short), 'unit has', 'units have')} fewer than "
+            f"{_n(min, 'innovation', 'innovations')}{what}: {', '.join(short)}.",
+            f"{len(short)} unit memiliki kurang dari {min} inovasi{what_id}: {', '.join(short)}.",
             units=short,
             required=min,
         )
@@ -890,7 +955,8 @@ def share_ready(ctx: CohortContext, *, percent: int) -> list[Unmet]:
         return [
             unmet(
                 "cohort.too_few_ready",
-                f"{ready} of {len(active)} active innovations ({share:.0f}%) are ready for "
+                f"{ready} of {len(active)} active innovations ({share:.0f}%) "
+                f"{'is' if ready == 1 else 'are'} ready for "
                 f"{ctx.stage.label_en}; {percent}% are needed.",
                 f"{ready} dari {len(active)} inovasi aktif ({share:.0f}%) siap memasuki "
                 f"{ctx.stage.label_id}; dibutuhkan {percent}%.",
@@ -934,7 +1000,8 @@ def one_official_one_innovation(
     return [
         unmet(
             "cohort.officials_short",
-            f"{len(short)} units have fewer innovations than public officials: {listing}.",
+            f"{_n(len(short), 'unit has', 'units have')} fewer innovations than public "
+            f"officials: {listing}.",
             f"{len(short)} unit memiliki inovasi lebih sedikit daripada pejabatnya: {listing_id}.",
             units=sorted(short),
             innovations={u: have for u, (have, _) in short.items()},
