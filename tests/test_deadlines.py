@@ -221,3 +221,14 @@ def test_show_time_is_local() -> None:
     lan = lf.load_policy("lan-5d")
     assert lan.show_time(moment) == "3 October 2023, 23:59 (UTC+07:00)"
     assert lan.show_time(moment, "id") == "3 Oktober 2023 pukul 23.59 (UTC+07:00)"
+
+
+def test_a_policy_built_by_hand_with_deadlines_round_trips() -> None:
+    """``deadlines=`` alone (no ``timing``) is reported, or enforced where a gate checks it."""
+    lan = lf.load_policy("lan-5d")
+    moment = datetime(2016, 6, 30, 16, 59, tzinfo=UTC)
+    by_hand = lf.Policy(
+        id="tangan", name="Tangan", stages=lan.stages, gates=lan.gates, deadlines={"design": moment}
+    )
+    assert by_hand.timing["design"].enforce == "report"
+    assert lf.policy_from_dict(by_hand.to_dict()) == by_hand

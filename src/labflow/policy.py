@@ -316,7 +316,12 @@ class Policy:
             raise PolicyError(f"policy {self.id!r}", [problem])
         object.__setattr__(self, "_index", {s.id: i for i, s in enumerate(self.stages)})
         if self.deadlines and not self.timing:  # built by hand with absolute deadlines only
-            timing = {s: Deadline(s, "gate", by=d) for s, d in self.deadlines.items()}
+            timing = {
+                s: Deadline(
+                    s, "gate" if _checks_deadline(self.gates.get(s, ())) else "report", by=d
+                )
+                for s, d in self.deadlines.items()
+            }
             object.__setattr__(self, "timing", timing)
 
     @property
@@ -1359,6 +1364,10 @@ def _unreachable_gates(
     for spec in launch:
         if spec.name in _RECORDED_AT:
             b.problem("$.launch", f"{spec.name!r} can never be met before the launch itself")
+
+
+def _checks_deadline(gate: Iterable[RequirementSpec]) -> bool:
+    return any(spec.name == _DEADLINE_CHECK for spec in gate)
 
 
 def _plain_deadline(deadline: Deadline, gate: Iterable[RequirementSpec]) -> bool:

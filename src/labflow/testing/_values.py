@@ -54,6 +54,9 @@ def unit_lists(
             f"cannot be below min_size ({min_size})."
         )
 
+    given: object = policy  # a host's value, typed or not
+    if given is not None and not isinstance(given, Policy):
+        raise InvalidCommand(f"unit_lists() takes a labflow.Policy, not {type(given).__name__}.")
     allowed = sorted(policy.settings.unit_kinds) if policy is not None else None
     government = sorted(
         GOVERNMENT_KINDS if policy is None else policy.government_kinds & set(allowed or ())
