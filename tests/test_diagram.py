@@ -65,7 +65,7 @@ def test_cohort_conditions_and_deadlines_are_notes() -> None:
         id = "dengan-tenggat"
         extends = "lan-5d"
         [deadlines]
-        design = 2016-04-30
+        design = { by = 2016-04-30, enforce = "report" }
         """
     )
     text = mermaid(policy)

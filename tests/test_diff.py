@@ -88,7 +88,7 @@ def test_permissions_settings_deadlines_and_launch() -> None:
         advance = ["secretariat"]
         approve_plan = ["unit_head", "facilitator"]
         [deadlines]
-        deliver = 2017-07-31
+        deliver = { by = 2017-07-31, enforce = "report" }
         [roles.unit_head]
         label_id = "Kepala OPD"
         label_en = "Head of agency"

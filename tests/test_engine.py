@@ -216,11 +216,11 @@ class TestLabMachine:
 
     @pytest.mark.parametrize("name", POLICIES)
     def test_the_ceremony_is_held_where_the_lab_machine_allows_it(self, name: str) -> None:
-        """``hold_ceremony`` is an internal transition at each stage covering *deliver*."""
+        """``hold_ceremony`` is an internal transition at the policy's launch stage only."""
         policy = POLICIES[name]
         engine = engine_for(policy)
         for stage in policy.stages:
-            allowed = "deliver" in stage.covers
+            allowed = policy.launches_at(stage.id)
             assert (HOLD_CEREMONY in engine.lab_machine.get_triggers(stage.id)) == allowed
             assert engine.hold_ceremony(stage.id) == allowed
 

@@ -193,7 +193,10 @@ def test_policy_from_dict_validates() -> None:
 
 def test_deadlines_are_local_end_of_day() -> None:
     policy = lf.parse_policy(
-        policy_text('utc_offset = "+08:00"', tail="[deadlines]\nluncur = 2017-07-31\n")
+        policy_text(
+            'utc_offset = "+08:00"',
+            tail='[deadlines]\nluncur = { by = 2017-07-31, enforce = "report" }\n',
+        )
     )
     deadline = policy.deadlines["luncur"]
     assert deadline.isoformat().startswith("2017-07-31T23:59:59")

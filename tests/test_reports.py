@@ -43,7 +43,7 @@ def test_units_without_an_innovation_past_a_stage() -> None:
 
 def test_overdue_lists_innovations_behind_a_passed_deadline() -> None:
     data = lf.load_policy("lan-5d").to_dict()
-    data["deadlines"] = {"design": "2016-06-30"}
+    data["deadlines"] = {"design": {"by": "2016-06-30", "enforce": "report"}}
     lab = make_lab(lf.policy_from_dict(data))
     ids = cohort(lab)
     bring_to(lab, "design", ids[:1])

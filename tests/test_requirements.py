@@ -147,7 +147,11 @@ def test_action_plan_approver_without_role_outside_unit(lab: lf.Lab) -> None:
     c = _approved_by(lab, "staf-dinkes", "kabag-tapem", ["innovator"])
     found = rq.action_plan_approved(c)
     assert codes(found) == ["action_plan.approver_lacks_role", "action_plan.approver_outside_unit"]
-    assert found[0].data == {"actor": "kabag-tapem", "roles": ["innovator"]}
+    assert found[0].data == {
+        "actor": "kabag-tapem",
+        "roles": ["innovator"],
+        "needed": ["unit_head"],
+    }
     assert found[1].data == {"actor": "kabag-tapem", "unit": "dinkes"}
 
 
@@ -278,7 +282,7 @@ DEADLINE_POLICY = """
 id = "tenggat"
 extends = "lan-5d"
 [deadlines]
-design = "2016-06-30"
+design = { by = "2016-06-30", enforce = "gate" }
 """
 
 

@@ -20,7 +20,7 @@ from labflow._fold import (
     replication_payload,
     unit_payload,
 )
-from labflow._gates import unit_kind
+from labflow._gates import counterparty_refused, unit_kind
 from labflow._inputs import check_new_actor, check_new_unit, check_roles
 from labflow._inputs import ident as _ident
 from labflow._inputs import initiator as _initiator
@@ -102,7 +102,7 @@ def register(
         "unit": unit,
         "innovators": list(_texts(innovators, "innovators")),
         "problem": _text(problem, "problem"),
-        "initiator": _initiator(initiator).value,
+        "initiator": _initiator(initiator, lab.policy).value,
         "stage": lab.policy.stages[0].id,
     }
     values = attribute_values(lab, attributes)
@@ -173,7 +173,7 @@ def replicate(
         "unit": unit,
         "innovators": list(_texts(innovators, "innovators")),
         "problem": _text(problem, "problem"),
-        "initiator": _initiator(initiator).value,
+        "initiator": _initiator(initiator, lab.policy).value,
         "stage": lab.policy.stages[0].id,
         "replication": replication_payload(replication),
     }
@@ -290,10 +290,9 @@ def draw_up_agreement(
             data={"innovation": inn.id},
         )
     head = lab.actors.get(_ident(regional_head, "regional head"))
-    if head is None or Role.REGIONAL_HEAD not in head.roles:
+    if head is None or lab.policy.settings.agreement_counterparty not in head.roles:
         raise InvalidCommand(
-            f"{regional_head!r} is not a regional head of this lab.",
-            f"{regional_head!r} bukan kepala daerah di laboratorium ini.",
+            *counterparty_refused(lab.policy, regional_head),
             code="agreement.not_regional_head",
             data={"actor": regional_head},
         )

@@ -310,7 +310,7 @@ def _lab_edges(policy: Policy) -> list[dict[str, Any]]:
     edges.extend(
         {"trigger": HOLD_CEREMONY, "source": stage.id, "dest": None}
         for stage in policy.stages
-        if "deliver" in stage.covers
+        if policy.launches_at(stage.id)
     )
     return edges
 

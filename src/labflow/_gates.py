@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from labflow._engine import Engine
+from labflow.events import Event
 from labflow.model import Actor, Innovation, Unit, UnitKind
 from labflow.policy import Policy
 from labflow.requirements import (
@@ -39,12 +40,15 @@ from labflow.requirements import (
 
 __all__ = [
     "advance_unmet",
+    "counterparty_refused",
     "gate_checks",
+    "lab_entered",
     "lab_verdict",
     "launch_verdict",
     "past_agreement",
     "permitted",
     "unit_kind",
+    "unit_kind_refused",
 ]
 
 _STRUCTURAL_LAUNCH: Final = "action_plan_approved"
@@ -58,6 +62,39 @@ _WITHDRAWN = (
 
 def unit_kind(unit: Unit | None) -> UnitKind | None:
     return unit.kind if unit is not None else None
+
+
+def lab_entered(history: Iterable[Event]) -> dict[str, datetime]:
+    """When a lab entered each stage, from its own history (the last entry of each)."""
+    out: dict[str, datetime] = {}
+    for event in history:
+        if event.kind == "lab.created":
+            out[event.payload["policy"]["stages"][0]["id"]] = event.at
+        elif event.kind == "lab.advanced":
+            out[event.payload["to"]] = event.at
+    return out
+
+
+def counterparty_refused(policy: Policy, actor: str) -> tuple[str, str]:
+    """Why ``actor`` cannot be the counterparty of an agreement under ``policy``."""
+    role = policy.roles.get(policy.settings.agreement_counterparty)
+    en = role.label_en if role else policy.settings.agreement_counterparty
+    id_ = role.label_id if role else policy.settings.agreement_counterparty
+    return (
+        f"{actor!r} is not a {en} of this lab, the party its agreements are signed with.",
+        f"{actor!r} bukan {id_} di laboratorium ini, pihak penanda tangan perjanjiannya.",
+    )
+
+
+def unit_kind_refused(policy: Policy, unit: Unit) -> tuple[str, str]:
+    """Why ``unit`` cannot join a lab under ``policy`` (its kind is not one the policy allows)."""
+    allowed = ", ".join(sorted(k.value for k in policy.settings.unit_kinds))
+    return (
+        f"The unit {unit.id!r} is of kind {unit.kind.value!r}, which this policy does not "
+        f"allow (it allows: {allowed}).",
+        f"Unit {unit.id!r} berjenis {unit.kind.value!r}, yang tidak diizinkan kebijakan ini "
+        f"(yang diizinkan: {allowed}).",
+    )
 
 
 def permitted(policy: Policy, actor: Actor, command: str, unit: str | None) -> bool:
@@ -221,12 +258,13 @@ def advance_unmet(
         )
         return inn.stage, found
     if target != nxt:
+        want, at = policy.stage(target), policy.stage(inn.stage)
         found.append(
             unmet(
                 "stage.not_next",
-                f"{target} is not the next stage after {inn.stage}; "
+                f"{want.label_en} is not the next stage after {at.label_en}; "
                 "innovations move one stage at a time.",
-                f"{target} bukan tahap berikutnya setelah {inn.stage}; "
+                f"{want.label_id} bukan tahap berikutnya setelah {at.label_id}; "
                 "inovasi maju satu tahap setiap kali.",
                 stage=inn.stage,
                 target=target,
@@ -237,8 +275,10 @@ def advance_unmet(
         found.append(
             unmet(
                 "lab.behind",
-                f"The lab is still at {lab.stage}; innovations cannot get ahead of it.",
-                f"Laboratorium masih di tahap {lab.stage}; inovasi tidak boleh mendahuluinya.",
+                f"The lab is still at {policy.stage(lab.stage).label_en}; innovations cannot "
+                "get ahead of it.",
+                f"Laboratorium masih di tahap {policy.stage(lab.stage).label_id}; inovasi tidak "
+                "boleh mendahuluinya.",
                 lab_stage=lab.stage,
                 target=target,
             )
@@ -268,12 +308,17 @@ def launch_verdict(lab: LabView, inn: Innovation, now: datetime) -> Verdict:
                 f"Inovasi sudah diluncurkan pada {inn.launch.ceremony}.",
             )
         )
-    if "deliver" not in stage.covers:
+    if not policy.launches_at(stage.id):
+        at = policy.launch_stage
+        where_en = f"the {policy.stage(at).label_en} stage" if at else "no stage of this policy"
+        where_id = f"tahap {policy.stage(at).label_id}" if at else "tahap mana pun"
         found.append(
             unmet(
                 "launch.wrong_stage",
-                f"Innovations are launched at the deliver stage, not at {stage.label_en}.",
-                f"Inovasi diluncurkan pada tahap deliveri, bukan {stage.label_id}.",
+                f"Innovations are launched at {where_en}, not at {stage.label_en}.",
+                f"Inovasi diluncurkan pada {where_id}, bukan pada tahap {stage.label_id}."
+                if at
+                else f"Kebijakan ini tidak meluncurkan inovasi di {where_id}.",
                 stage=inn.stage,
             )
         )

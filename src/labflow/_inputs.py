@@ -11,11 +11,13 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Final
 
 from labflow import _text as _rules
+from labflow._gates import unit_kind_refused
 from labflow.errors import InvalidCommand, NotFound
 from labflow.model import Actor, Initiator, Unit
 
 if TYPE_CHECKING:
     from labflow.lab import Lab
+    from labflow.policy import Policy
 
 __all__ = [
     "check_new_actor",
@@ -91,16 +93,19 @@ def ident(value: object, what: str) -> str:
     return _rules.check_ident(value, what, what_id=field_id(what))  # the one identifier rule
 
 
-def initiator(value: Initiator | str) -> Initiator:
+def initiator(value: Initiator | str, policy: Policy) -> Initiator:
+    allowed = policy.settings.initiators
     try:
-        return Initiator(value)
+        if Initiator(value) in allowed:
+            return Initiator(value)
     except ValueError:
-        allowed = ", ".join(i.value for i in Initiator)
-        raise InvalidCommand(
-            f"{value!r} is not an initiator (one of {allowed}).",
-            f"{value!r} bukan inisiator (salah satu dari {allowed}).",
-            code="input.initiator",
-        ) from None
+        pass
+    shown = ", ".join(sorted(i.value for i in allowed))
+    raise InvalidCommand(
+        f"{value!r} is not an initiator this policy knows (one of {shown}).",
+        f"{value!r} bukan inisiator yang dikenal kebijakan ini (salah satu dari {shown}).",
+        code="input.initiator",
+    )
 
 
 def check_new_unit(lab: Lab, unit: object) -> Unit:
@@ -112,6 +117,8 @@ def check_new_unit(lab: Lab, unit: object) -> Unit:
         )
     ident(unit.id, "unit id")
     text(unit.name, "unit name", empty=False)
+    if unit.kind not in lab.policy.settings.unit_kinds:
+        raise InvalidCommand(*unit_kind_refused(lab.policy, unit), code="unit.kind_not_allowed")
     if unit.id in lab.units:
         raise InvalidCommand(
             f"The unit {unit.id!r} is already part of the lab.",

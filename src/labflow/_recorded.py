@@ -23,9 +23,15 @@ from typing import Any, Literal
 
 from labflow._attributes import parse_attributes, parse_national_index
 from labflow.errors import PolicyError, Problem
-from labflow.model import UnitKind
-from labflow.policy import Policy, RequirementSpec, RoleDef, Stage
-from labflow.requirements import DEFAULT_REGISTRY, Registry, RequirementDef, Unmet
+from labflow.model import Initiator, UnitKind
+from labflow.policy import Deadline, Policy, RequirementSpec, RoleDef, Settings, Stage
+from labflow.requirements import (
+    DEFAULT_REGISTRY,
+    Registry,
+    RequirementCall,
+    RequirementDef,
+    Unmet,
+)
 
 __all__ = ["BUILTIN_MODULE", "builtin", "policy_from_record"]
 
@@ -44,15 +50,29 @@ def builtin(spec: RequirementSpec) -> bool:
     return func is not None and func is not _unresolved and func.__module__ == BUILTIN_MODULE
 
 
-def _convert(value: Any, annotation: Any) -> Any:
+def _convert(value: Any, annotation: Any, registry: Registry) -> Any:
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
+    if isinstance(value, Mapping) and RequirementCall in (annotation, *args):
+        ((name, given),) = value.items()
+        definition = registry.find("gate", name)
+        if definition is None or not isinstance(given, Mapping):
+            raise ValueError(f"{name!r} is not a gate requirement with parameters")
+        return RequirementCall(
+            name,
+            {
+                k: _convert(v, definition.params[k].annotation, registry)
+                if k in definition.params
+                else v
+                for k, v in given.items()
+            },
+        )
     if origin is tuple:
-        return tuple(_convert(v, args[0]) for v in value)
+        return tuple(_convert(v, args[0], registry) for v in value)
     if origin is not None and type(None) in args:
         if value is None:
             return None
-        return _convert(value, next(a for a in args if a is not type(None)))
+        return _convert(value, next(a for a in args if a is not type(None)), registry)
     if isinstance(annotation, type) and issubclass(annotation, Enum):
         return annotation(value)
     return value
@@ -77,7 +97,7 @@ def _spec(
         missing.append(name)
         return RequirementSpec(name, raw, applies_to, func=_unresolved)
     params = {
-        k: _convert(v, definition.params[k].annotation) if k in definition.params else v
+        k: _convert(v, definition.params[k].annotation, registry) if k in definition.params else v
         for k, v in raw.items()
     }
     return RequirementSpec(name, params, applies_to, func=definition.func)
@@ -137,7 +157,10 @@ def policy_from_record(
     gates = per_stage(data.get("gates", {}), "gate")
     cohort = per_stage(data.get("cohort", {}), "cohort")
     launch = tuple(_spec(i, "gate", registry, missing) for i in data.get("launch", ()))
-    deadlines = {str(s): datetime.fromisoformat(d) for s, d in data.get("deadlines", {}).items()}
+    timing = {
+        str(s): _deadline(str(s), d, gates.get(str(s), ()))
+        for s, d in data.get("deadlines", {}).items()
+    }
     if strict and missing:
         names = sorted(set(missing))
         raise PolicyError(
@@ -162,6 +185,9 @@ def policy_from_record(
     )
     if shape:
         raise ValueError(f"its attributes are not a policy's ({shape[0]})")
+    settings = _settings(data.get("settings"))
+    if settings.launch_stage is not None and settings.launch_stage not in ids:
+        raise ValueError(f"its launch stage {settings.launch_stage!r} is not one of its stages")
     return Policy(
         id=str(data["id"]),
         name=str(data.get("name", data["id"])),
@@ -175,8 +201,71 @@ def policy_from_record(
         gates=gates,
         cohort=cohort,
         launch=launch,
-        deadlines=deadlines,
+        deadlines={s: d.by for s, d in timing.items() if d.by is not None},
+        timing=timing,
         attributes=attributes,
         national_index=national_index,
+        settings=settings,
         registry=registry,
+    )
+
+
+def _deadline(stage: str, raw: Any, gate: Iterable[RequirementSpec]) -> Deadline:
+    """A recorded deadline: a bare date-time (enforced if the gate checks it, reported
+    otherwise, as labs recorded before deadlines said which) or a table."""
+    if isinstance(raw, str):
+        checked = any(spec.name == "deadline_not_passed" for spec in gate)
+        return Deadline(stage, "gate" if checked else "report", by=datetime.fromisoformat(raw))
+    if not isinstance(raw, Mapping):
+        raise TypeError("a deadline is a date-time or a table")
+    enforce = raw["enforce"]
+    if enforce not in ("gate", "report"):
+        raise ValueError(f"a deadline's enforce is 'gate' or 'report', not {enforce!r}")
+    by = raw.get("by")
+    after = raw.get("after")
+    if after is not None and not isinstance(after, str):
+        raise TypeError("a deadline's 'after' names an event")
+    counts = {k: raw.get(k, 0) for k in ("within_months", "within_days", "min_months", "min_days")}
+    if not all(type(v) is int and 0 <= v <= 3650 for v in counts.values()):
+        raise ValueError("a deadline's months and days are whole numbers from 0 to 3650")
+    return Deadline(
+        stage,
+        "gate" if enforce == "gate" else "report",
+        datetime.fromisoformat(by) if by is not None else None,
+        after,
+        **counts,
+    )
+
+
+def _settings(raw: Any) -> Settings:
+    """The recorded ``settings`` (absent from labs recorded before there were any)."""
+    if raw is None:
+        return Settings()
+    if not isinstance(raw, Mapping):
+        raise TypeError("settings must be a table")
+    default = Settings()
+    method = raw.get("method", default.method)
+    flag = raw.get("agreement_required", default.agreement_required)
+    launch = raw.get("launch_stage")
+    words = raw.get("min_adaptation_words", default.min_adaptation_words)
+    if not isinstance(method, str) or not isinstance(flag, bool):
+        raise TypeError("settings.method is text and settings.agreement_required true or false")
+    if launch is not None and not isinstance(launch, str):
+        raise TypeError("settings.launch_stage is a stage id")
+    if isinstance(words, bool) or not isinstance(words, int):
+        raise TypeError("settings.min_adaptation_words is a whole number")
+    counterparty = raw.get("agreement_counterparty", default.agreement_counterparty)
+    if not isinstance(counterparty, str):
+        raise TypeError("settings.agreement_counterparty is a role id")
+    return Settings(
+        agreement_counterparty=counterparty,
+        method=method,
+        agreement_required=flag,
+        launch_stage=launch,
+        unit_kinds=frozenset(map(UnitKind, raw.get("unit_kinds", default.unit_kinds))),
+        government_kinds=frozenset(
+            map(UnitKind, raw.get("government_kinds", default.government_kinds))
+        ),
+        initiators=frozenset(map(Initiator, raw.get("initiators", default.initiators))),
+        min_adaptation_words=words,
     )

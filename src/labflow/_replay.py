@@ -41,7 +41,14 @@ import attrs
 from labflow._catalogue import KIND_COMMAND
 from labflow._engine import Engine, engine_for
 from labflow._fold import INNOVATION_KINDS, OPENING_KINDS, actor_from, apply_innovation, unit_from
-from labflow._gates import advance_unmet, lab_verdict, launch_verdict, past_agreement, permitted
+from labflow._gates import (
+    advance_unmet,
+    lab_verdict,
+    launch_verdict,
+    past_agreement,
+    permitted,
+    unit_kind_refused,
+)
 from labflow._recorded import builtin, policy_from_record
 from labflow.errors import HistoryError, LabflowError, PolicyError
 from labflow.events import Event, verify
@@ -106,6 +113,8 @@ class View:
     units: Mapping[str, Unit]
     actors: Mapping[str, Actor]
     innovations: Mapping[str, Innovation] = MappingProxyType({})
+    #: when the lab entered each stage it has reached (for deadlines counted from it)
+    entered: Mapping[str, datetime] = MappingProxyType({})
 
 
 @attrs.frozen
@@ -140,7 +149,7 @@ def _trusted(policy: Policy) -> Policy:
         for spec in specs:
             meeting = spec.params.get("meeting")
             if meeting is not None:
-                found = policy.registry.find("gate", meeting)
+                found = policy.registry.find("gate", getattr(meeting, "name", meeting))
                 if found is None or found.func.__module__ != "labflow.requirements":
                     continue
             if builtin(spec):
@@ -266,7 +275,10 @@ class _Fold:
             units = dict(self.new_units(event, {}, map(unit_from, p["units"])))
             actors = self.new_actors(event, units, {}, map(actor_from, p["actors"]))
             return attrs.evolve(
-                view, units=MappingProxyType(units), actors=MappingProxyType(actors)
+                view,
+                units=MappingProxyType(units),
+                actors=MappingProxyType(actors),
+                entered=MappingProxyType({view.stage: event.at}),
             )
         if kind == "lab.unit_added":
             units = self.new_units(event, view.units, [unit_from(p["unit"])])
@@ -303,14 +315,15 @@ class _Fold:
                 )
             if check and schema >= 2:
                 self.cohort_held(event, view, p["cohort"])
-            return attrs.evolve(view, stage=nxt)
+            entered = MappingProxyType({**view.entered, nxt: event.at})
+            return attrs.evolve(view, stage=nxt, entered=entered)
         # lab.ceremony_held
-        if check and "deliver" not in self.policy.stage(view.stage).covers:
+        if check and not self.policy.launches_at(view.stage):
             _refuse(
                 event,
                 "history.ceremony_stage",
-                f"a launch ceremony is held at the deliver stage, not at {view.stage!r}",
-                f"upacara peluncuran diadakan di tahap deliveri, bukan di {view.stage!r}",
+                f"a launch ceremony is held at the launch stage, not at {view.stage!r}",
+                f"upacara peluncuran diadakan di tahap peluncuran, bukan di {view.stage!r}",
             )
         if not isinstance(p["launched"], list) or not isinstance(p["ceremony"], str):
             raise TypeError("a ceremony lists the innovations it launched")
@@ -328,6 +341,9 @@ class _Fold:
                     f"the unit {unit.id!r} is already part of the lab",
                     f"unit {unit.id!r} sudah terdaftar",
                 )
+            if unit.kind not in self.policy.settings.unit_kinds:
+                en, id_ = unit_kind_refused(self.policy, unit)
+                _refuse(event, "history.unit_kind", en, id_, unit=unit.id)
             out[unit.id] = unit
         return out
 
@@ -636,7 +652,7 @@ class _Fold:
         chief = view.actors.get(p["unit_head"])
         if (
             head is None
-            or Role.REGIONAL_HEAD not in head.roles
+            or self.policy.settings.agreement_counterparty not in head.roles
             or chief is None
             or Role.UNIT_HEAD not in chief.roles
             or chief.unit != inn.unit

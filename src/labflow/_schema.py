@@ -160,6 +160,40 @@ def _policy_schema() -> dict[str, Any]:
         },
         "additionalProperties": False,
     }
+    count = {"type": "integer", "minimum": 0, "maximum": 3650}
+    deadline = {
+        "oneOf": [
+            {"type": "string", "description": "a moment, enforced by the gate"},
+            {
+                "type": "object",
+                "properties": {
+                    "by": {"type": "string"},
+                    "after": {"type": "string"},
+                    "within_months": count,
+                    "within_days": count,
+                    "min_months": count,
+                    "min_days": count,
+                    "enforce": {"enum": ["gate", "report"]},
+                },
+                "required": ["enforce"],
+                "additionalProperties": False,
+            },
+        ]
+    }
+    settings = {
+        "type": "object",
+        "properties": {
+            "method": {"enum": ["5d", "iid"]},
+            "agreement_required": {"type": "boolean"},
+            "launch_stage": {"type": "string"},
+            "unit_kinds": strings,
+            "government_kinds": strings,
+            "initiators": strings,
+            "min_adaptation_words": {"type": "integer", "minimum": 0, "maximum": 10000},
+            "agreement_counterparty": {"type": "string"},
+        },
+        "additionalProperties": False,
+    }
     return {
         "type": "object",
         "description": "A policy in the shape of its TOML (see docs/policies.md).",
@@ -176,9 +210,10 @@ def _policy_schema() -> dict[str, Any]:
             "gates": per_stage,
             "cohort": per_stage,
             "launch": _spec_list(),
-            "deadlines": {"type": "object", "additionalProperties": {"type": "string"}},
+            "deadlines": {"type": "object", "additionalProperties": deadline},
             "attributes": {"type": "object", "additionalProperties": attribute},
             "national_index": national_index,
+            "settings": settings,
         },
         "required": ["id", "stages"],
         "additionalProperties": False,

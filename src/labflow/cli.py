@@ -213,7 +213,7 @@ def _defaults(args: argparse.Namespace) -> None:
     """Fill the shared options the user left out (their defaults are suppressed in the parser)."""
     if not hasattr(args, "db"):
         args.db = DEMO_DB if args.run == "demo" else DEFAULT_DB
-    for name, value in (("lab", None), ("json", False), ("at", None)):
+    for name, value in (("lab", None), ("json", False), ("at", None), ("rules", [])):
         if not hasattr(args, name):
             setattr(args, name, value)
 
@@ -281,6 +281,10 @@ def _dispatch(
         return _fail(out, undecodable.say(lang), EXIT_USAGE)
     try:
         with _audit_kept_off_the_terminal():
+            if args.rules:  # the host requirements the policy names, before anything loads it
+                from labflow._cli._rules import load_rules
+
+                load_rules(args.rules)
             return int(_commands()[args.run](args, out))
     except Said as exc:
         return _fail(out, exc.say(lang), exc.exit_code)

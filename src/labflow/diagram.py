@@ -221,7 +221,7 @@ def mermaid(
                 "lab enters when": [spec_label(s) for s in policy.cohort.get(stage.id, ())],
                 "launch needs": (
                     ["action_plan_approved", *(spec_label(s) for s in policy.launch)]
-                    if "deliver" in stage.covers
+                    if policy.launches_at(stage.id)
                     else []
                 ),
                 "deadline": (

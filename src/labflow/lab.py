@@ -29,6 +29,7 @@ from labflow._fold import (
 from labflow._fold import apply_lab as _apply_lab
 from labflow._gates import (
     advance_unmet,
+    lab_entered,
     lab_verdict,
     launch_verdict,
     past_agreement,
@@ -194,6 +195,11 @@ class Lab:
         """How many events the lab's own history holds."""
         return len(self.history)
 
+    @property
+    def entered(self) -> Mapping[str, datetime]:
+        """When the lab entered each stage it has reached (deadlines may count from it)."""
+        return lab_entered(self.history)
+
     def now(self) -> datetime:
         """The lab clock's time; it must be timezone-aware."""
         moment = self.clock()
@@ -290,7 +296,7 @@ class Lab:
     def check_launch(self, innovation_id: str) -> Verdict:
         """What stands between an innovation and its launch; changes nothing.
 
-        An innovation is launched at a stage that covers *deliver*, once, while
+        An innovation is launched at the policy's launch stage, once, while
         active, with an approved action plan (always), and with the policy's
         ``launch`` requirements met.
         """

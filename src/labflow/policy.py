@@ -45,10 +45,11 @@ from labflow._attributes import (
 from labflow._catalogue import COMMANDS, DEFAULT_PERMISSIONS
 from labflow._limits import MAX_INT, MAX_POLICY_BYTES, MAX_PROBLEMS, MIN_INT
 from labflow.errors import NotFound, PolicyError, Problem
-from labflow.model import FIVE_D, Role, UnitKind
+from labflow.model import FIVE_D, GOVERNMENT_KINDS, Initiator, Role, UnitKind
 from labflow.requirements import (
     DEFAULT_REGISTRY,
     Registry,
+    RequirementCall,
     RequirementDef,
     RequirementRef,
     StageRef,
@@ -59,9 +60,12 @@ __all__ = [
     "COMMANDS",
     "DEFAULT_PERMISSIONS",
     "DEFAULT_ROLES",
+    "METHODS",
+    "Deadline",
     "Policy",
     "RequirementSpec",
     "RoleDef",
+    "Settings",
     "Stage",
     "available_presets",
     "load_policy",
@@ -124,6 +128,136 @@ class RequirementSpec:
             object.__setattr__(self, "func", found.func)
 
 
+#: The methods a policy's stages may follow, each with its stages in their only valid order
+#: and the ones every policy of the method must run: LAN's 5D (documentation, the "+1",
+#: is optional) and the national innovation index's own stages (PP 38/2017).
+METHODS: Final[Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {
+    "5d": (FIVE_D, FIVE_D[:5]),
+    "iid": (("inisiatif", "uji_coba", "penerapan"), ("inisiatif", "uji_coba", "penerapan")),
+}
+#: Where an innovation is launched unless the policy names a stage: the stage covering this.
+_LAUNCH_COVER: Final = {"5d": "deliver", "iid": "uji_coba"}
+
+
+@attrs.frozen
+class Settings:
+    """What earlier versions assumed of every region, now each policy's choice.
+
+    The defaults are LAN's 5D as the bundled presets run it; a region sets only what differs
+    in the policy's ``[settings]`` table.
+    """
+
+    #: whose stages the policy's stages cover (a key of `METHODS`): ``"5d"`` or ``"iid"``
+    method: str = "5d"
+    #: whether some gate must require a signed performance agreement
+    agreement_required: bool = True
+    #: the stage innovations are launched at (``None``: the stage covering *deliver*, or for
+    #: the ``iid`` method *uji_coba*)
+    launch_stage: str | None = None
+    #: the kinds of unit a lab under this policy may hold
+    unit_kinds: frozenset[UnitKind] = frozenset(UnitKind)
+    #: the kinds that belong to the regional government (cohort conditions count these)
+    government_kinds: frozenset[UnitKind] = GOVERNMENT_KINDS
+    #: who may be recorded as an innovation's initiator
+    initiators: frozenset[Initiator] = frozenset(Initiator)
+    #: how many words a replication's local adaptation needs (``replication_recorded``)
+    min_adaptation_words: int = 5
+    #: the role of the party that signs each performance agreement with the owning unit's
+    #: head (a village lab signs its pact with the camat)
+    agreement_counterparty: str = "regional_head"
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "method": self.method,
+            "agreement_required": self.agreement_required,
+        }
+        if self.launch_stage is not None:
+            data["launch_stage"] = self.launch_stage
+        data["unit_kinds"] = sorted(k.value for k in self.unit_kinds)
+        data["government_kinds"] = sorted(k.value for k in self.government_kinds)
+        data["initiators"] = sorted(i.value for i in self.initiators)
+        data["min_adaptation_words"] = self.min_adaptation_words
+        data["agreement_counterparty"] = self.agreement_counterparty
+        return data
+
+
+_MONTHS_EN: Final = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+_MONTHS_ID: Final = (
+    "Januari", "Februari", "Maret", "April", "Mei", "Juni",
+    "Juli", "Agustus", "September", "Oktober", "November", "Desember",
+)  # fmt: skip
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """``moment`` plus ``months`` calendar months (the 31st of a short month is its last day)."""
+    year, month = divmod(moment.month - 1 + months, 12)
+    year += moment.year
+    day = moment.day
+    while True:
+        try:
+            return moment.replace(year=year, month=month + 1, day=day)
+        except ValueError:
+            day -= 1
+
+
+@attrs.frozen
+class Deadline:
+    """When an innovation must (at the latest) or may (at the earliest) enter a stage.
+
+    Either absolute (``by``) or relative to an event (``after``): the innovation's launch
+    (``"launch"``), the innovation entering a stage (``"stage:<id>"``) or the lab entering
+    one (``"lab:<id>"``), with a window (``within_*``: at the latest) and a minimum
+    duration (``min_*``: at the earliest). ``enforce`` says whether the stage's gate refuses
+    a late or early entry (``"gate"``) or reports only list it (``"report"``).
+    """
+
+    stage: str
+    enforce: Literal["gate", "report"]
+    by: datetime | None = None
+    after: str | None = None
+    within_months: int = 0
+    within_days: int = 0
+    min_months: int = 0
+    min_days: int = 0
+
+    @property
+    def has_window(self) -> bool:
+        return bool(self.within_months or self.within_days)
+
+    @property
+    def has_minimum(self) -> bool:
+        return bool(self.min_months or self.min_days)
+
+    def latest(self, start: datetime | None) -> datetime | None:
+        """The last moment to enter the stage, given when the event happened (if relative)."""
+        if self.by is not None:
+            return self.by
+        if start is None or not self.has_window:
+            return None
+        return add_months(start, self.within_months) + timedelta(days=self.within_days)
+
+    def earliest(self, start: datetime | None) -> datetime | None:
+        """The first moment the stage may be entered, given when the event happened."""
+        if start is None or not self.has_minimum:
+            return None
+        return add_months(start, self.min_months) + timedelta(days=self.min_days)
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        if self.by is not None:
+            data["by"] = self.by.isoformat()
+        if self.after is not None:
+            data["after"] = self.after
+        for key in ("within_months", "within_days", "min_months", "min_days"):
+            if getattr(self, key):
+                data[key] = getattr(self, key)
+        data["enforce"] = self.enforce
+        return data
+
+
 _R = Role
 #: The roles every policy knows; a policy may relabel them or add its own.
 DEFAULT_ROLES: Final[Mapping[str, RoleDef]] = {
@@ -161,11 +295,16 @@ class Policy:
     gates: Mapping[str, tuple[RequirementSpec, ...]] = attrs.field(factory=dict)
     cohort: Mapping[str, tuple[RequirementSpec, ...]] = attrs.field(factory=dict)
     launch: tuple[RequirementSpec, ...] = ()
+    #: the absolute deadlines, by the stage to enter (every kind is in `timing`)
     deadlines: Mapping[str, datetime] = attrs.field(factory=dict)
+    #: every deadline, absolute or relative, by the stage to enter
+    timing: Mapping[str, Deadline] = attrs.field(factory=dict)
     #: the attributes innovations carry (jenis, bentuk, ...), by id
     attributes: Mapping[str, AttributeDef] = attrs.field(factory=dict)
     #: how the policy reports to the Indeks Inovasi Daerah and KIPP, if it does
     national_index: NationalIndex | None = None
+    #: the choices earlier versions made for every region (method, launch stage, kinds, ...)
+    settings: Settings = Settings()
     registry: Registry = attrs.field(default=DEFAULT_REGISTRY, eq=False, repr=False)
     _index: dict[str, int] = attrs.field(init=False, eq=False, repr=False)
     _compiled: Any = attrs.field(init=False, default=None, eq=False, repr=False)
@@ -176,6 +315,14 @@ class Policy:
             problem = Problem("$.stages", "must be a tuple of labflow.Stage")
             raise PolicyError(f"policy {self.id!r}", [problem])
         object.__setattr__(self, "_index", {s.id: i for i, s in enumerate(self.stages)})
+        if self.deadlines and not self.timing:  # built by hand with absolute deadlines only
+            timing = {
+                s: Deadline(
+                    s, "gate" if _checks_deadline(self.gates.get(s, ())) else "report", by=d
+                )
+                for s, d in self.deadlines.items()
+            }
+            object.__setattr__(self, "timing", timing)
 
     @property
     def stage_ids(self) -> tuple[str, ...]:
@@ -205,10 +352,40 @@ class Policy:
         return next((s for s in self.stages if five_d in s.covers), None)
 
     @property
+    def launch_stage(self) -> str | None:
+        """The id of the stage innovations are launched at (``None``: this policy has none)."""
+        if self.settings.launch_stage is not None:
+            return self.settings.launch_stage
+        stage = self.stage_covering(_LAUNCH_COVER.get(self.settings.method, "deliver"))
+        return stage.id if stage is not None else None
+
+    def launches_at(self, stage: str) -> bool:
+        """Whether innovations are launched (and ceremonies held) at stage ``stage``."""
+        return stage == self.launch_stage
+
+    @property
+    def government_kinds(self) -> frozenset[UnitKind]:
+        """The unit kinds that belong to the regional government under this policy."""
+        return self.settings.government_kinds
+
+    @property
     def zone(self) -> timezone:
         """The policy's local time zone (its ``utc_offset``), in which moments are shown;
         UTC for a recorded offset no labflow would write."""
         return _offset(self.utc_offset) or UTC
+
+    def show_time(self, moment: datetime, lang: str = "en") -> str:
+        """``moment`` as a reader in the region writes it, in the policy's local time.
+
+        ``30 June 2016, 23:59 (UTC+07:00)``; in Indonesian ``30 Juni 2016 pukul 23.59
+        (UTC+07:00)``. Moments are stored in UTC; this is for messages only.
+        """
+        local = moment.astimezone(self.zone)
+        offset = "UTC" + ("+00:00" if self.zone is UTC else self.utc_offset)
+        if lang == "id":
+            month = _MONTHS_ID[local.month - 1]
+            return f"{local.day} {month} {local.year} pukul {local:%H.%M} ({offset})"
+        return f"{local.day} {_MONTHS_EN[local.month - 1]} {local.year}, {local:%H:%M} ({offset})"
 
     def allowed(self, command: str) -> frozenset[str]:
         """The roles that may perform ``command``."""
@@ -248,17 +425,26 @@ class Policy:
         data["gates"] = {s: [_spec_to_dict(x) for x in specs] for s, specs in self.gates.items()}
         data["cohort"] = {s: [_spec_to_dict(x) for x in specs] for s, specs in self.cohort.items()}
         data["launch"] = [_spec_to_dict(x) for x in self.launch]
-        data["deadlines"] = {s: d.isoformat() for s, d in self.deadlines.items()}
+        data["deadlines"] = {
+            s: d.by.isoformat()
+            if _plain_deadline(d, self.gates.get(s, ())) and d.by
+            else d.to_dict()
+            for s, d in self.timing.items()
+        }
         if self.attributes:
             data["attributes"] = {k: a.to_dict() for k, a in self.attributes.items()}
         if self.national_index is not None:
             data["national_index"] = self.national_index.to_dict(self.stage_ids)
+        if self.settings != Settings():
+            data["settings"] = self.settings.to_dict()
         return data
 
 
 def _plain(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
+    if isinstance(value, RequirementCall):
+        return {value.name: {k: _plain(v) for k, v in value.params.items()}}
     if isinstance(value, tuple | list | frozenset):
         return [_plain(v) for v in value]
     return value
@@ -437,7 +623,7 @@ def _read_parent(
 
 
 _PER_STAGE = ("gates", "cohort", "deadlines")
-_MERGED = ("roles", "permissions", "attributes", "national_index", *_PER_STAGE)
+_MERGED = ("roles", "permissions", "attributes", "national_index", "settings", *_PER_STAGE)
 
 
 def _overlay(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
@@ -596,7 +782,19 @@ _TOP_KEYS = (
     "deadlines",
     "attributes",
     "national_index",
+    "settings",
 )
+_SETTINGS_KEYS = tuple(f.name for f in attrs.fields(Settings))
+_DEADLINE_KEYS = (
+    "by",
+    "after",
+    "within_months",
+    "within_days",
+    "min_months",
+    "min_days",
+    "enforce",
+)
+_METHOD_NAME: Final = {"5d": "5D", "iid": "innovation-index"}
 _STAGE_KEYS = ("id", "label_id", "label_en", "covers", "description")
 _ROLE_KEYS = ("label_id", "label_en", "scope", "description")
 
@@ -652,7 +850,74 @@ class _Builder:
 
     # stages ---------------------------------------------------------------------------
 
-    def stages(self, raw: Any) -> tuple[Stage, ...]:
+    def settings(self, raw: Any) -> Settings:
+        """The ``[settings]`` table; what is not given keeps the 5D presets' value."""
+        if raw is None:
+            return Settings()
+        path = "$.settings"
+        if not isinstance(raw, dict):
+            self.problem(path, f"must be a table, not {type(raw).__name__}")
+            return Settings()
+        self.unknown_keys(raw, _SETTINGS_KEYS, path)
+        default = Settings()
+        method = raw.get("method", default.method)
+        if method not in METHODS:
+            known = ", ".join(repr(m) for m in METHODS)
+            self.problem(f"{path}.method", f"{method!r} is not a method (one of {known})")
+            method = default.method
+        flags = {}
+        for key in ("agreement_required",):
+            value = raw.get(key, getattr(default, key))
+            if not isinstance(value, bool):
+                self.problem(f"{path}.{key}", "must be true or false")
+                value = getattr(default, key)
+            flags[key] = value
+        launch_stage = raw.get("launch_stage")
+        if launch_stage is not None and not isinstance(launch_stage, str):
+            self.problem(f"{path}.launch_stage", "must be the id of a stage")
+            launch_stage = None
+
+        def kinds(key: str, enum: type[Enum], fallback: frozenset[Any]) -> frozenset[Any]:
+            if key not in raw:
+                return fallback
+            value = self.value(raw[key], tuple[enum, ...], f"{path}.{key}")  # type: ignore[valid-type]
+            if value is _BAD:
+                return fallback
+            if not value:
+                self.problem(f"{path}.{key}", "must name at least one")
+                return fallback
+            return frozenset(value)
+
+        unit_kinds = kinds("unit_kinds", UnitKind, default.unit_kinds)
+        government = kinds("government_kinds", UnitKind, default.government_kinds)
+        stray = sorted(k.value for k in government - unit_kinds)
+        if stray:
+            self.problem(
+                f"{path}.government_kinds",
+                f"{', '.join(map(repr, stray))} is not among the unit kinds this policy allows",
+            )
+        initiators = kinds("initiators", Initiator, default.initiators)
+        words = raw.get("min_adaptation_words", default.min_adaptation_words)
+        if isinstance(words, bool) or not isinstance(words, int) or not 0 <= words <= 10_000:
+            self.problem(f"{path}.min_adaptation_words", "must be a whole number from 0 to 10000")
+            words = default.min_adaptation_words
+        counterparty = raw.get("agreement_counterparty", default.agreement_counterparty)
+        if not isinstance(counterparty, str):
+            self.problem(f"{path}.agreement_counterparty", "must be a role id")
+            counterparty = default.agreement_counterparty
+        return Settings(
+            agreement_counterparty=counterparty,
+            method=method,
+            agreement_required=flags["agreement_required"],
+            launch_stage=launch_stage,
+            unit_kinds=unit_kinds,
+            government_kinds=government,
+            initiators=initiators,
+            min_adaptation_words=words,
+        )
+
+    def stages(self, raw: Any, method: str = "5d") -> tuple[Stage, ...]:
+        order, _ = METHODS[method]
         if raw is None:
             self.problem("$.stages", "is required: list the stages in order")
             return ()
@@ -674,56 +939,65 @@ class _Builder:
             self.stage_ids.add(ident)
             covers = item.get("covers")
             if not isinstance(covers, list) or not covers:
-                self.problem(f"{path}.covers", "must list the 5D stages this stage covers")
+                self.problem(
+                    f"{path}.covers", f"must list the {_METHOD_NAME[method]} stages it covers"
+                )
                 covers = []
             for j, name in enumerate(covers):
-                if name not in FIVE_D:
+                if name not in order:
                     self.problem(
                         f"{path}.covers[{j}]",
-                        f"{name!r} is not a 5D stage (one of {', '.join(FIVE_D)})",
+                        f"{name!r} is not a {_METHOD_NAME[method]} stage "
+                        f"(one of {', '.join(order)})",
                     )
             stages.append(
                 Stage(
                     ident,
                     self.string(item, "label_id", path, None),
                     self.string(item, "label_en", path, None),
-                    tuple(c for c in covers if c in FIVE_D),
+                    tuple(c for c in covers if c in order),
                     self.string(item, "description", path, ""),
                 )
             )
-        self.five_d_order(stages)
+        self.method_order(stages, method)
         return tuple(stages)
 
-    def five_d_order(self, stages: list[Stage]) -> None:
+    def method_order(self, stages: list[Stage], method: str) -> None:
+        """The stages cover the method's stages in order, each once, none skipped."""
+        order, required = METHODS[method]
         covered = [(i, name) for i, s in enumerate(stages) for name in s.covers]
         seen: dict[str, int] = {}
         skipped: set[str] = set()
         last = -1
         for i, name in covered:
-            rank = FIVE_D.index(name)
+            rank = order.index(name)
             if name in seen:
                 self.problem(
                     f"$.stages[{i}].covers",
-                    f"{name!r} is already covered by stage {seen[name]}: no 5D stage twice",
+                    f"{name!r} is already covered by stage {seen[name]}: no stage of the method "
+                    "twice",
                 )
                 continue
             seen[name] = i
             if rank < last:
                 self.problem(
                     f"$.stages[{i}].covers",
-                    f"{name!r} comes after {FIVE_D[last]!r}: the 5D stages must stay in order",
+                    f"{name!r} comes after {order[last]!r}: the {_METHOD_NAME[method]} stages "
+                    "must stay in order",
                 )
             elif rank > last + 1:
-                gap = [n for n in FIVE_D[last + 1 : rank] if n not in seen]
+                gap = [n for n in order[last + 1 : rank] if n not in seen]
                 skipped.update(gap)
                 if gap:
                     self.problem(f"$.stages[{i}].covers", f"skips {', '.join(map(repr, gap))}")
             last = max(last, rank)
-        missing = [n for n in FIVE_D[:5] if n not in seen and n not in skipped]
+        missing = [n for n in required if n not in seen and n not in skipped]
         if covered and missing:
             self.problem(
                 "$.stages",
-                f"no stage covers {', '.join(map(repr, missing))}: all of the 5D must be run",
+                f"no stage covers {', '.join(map(repr, missing))}: all of the "
+                f"{_METHOD_NAME[method]} stages must be run (or choose another "
+                "settings.method)",
             )
 
     # roles and permissions ------------------------------------------------------------
@@ -856,7 +1130,9 @@ class _Builder:
                 self.problem(path, f"{value!r} is not a stage of this policy")
                 return _BAD
             return value
-        if annotation is RequirementRef:
+        if annotation is RequirementRef or annotation is RequirementCall:
+            if isinstance(value, dict):
+                return self.call(value, path)
             found = self.registry.find("gate", value) if isinstance(value, str) else None
             if found is None:
                 self.problem(path, f"{value!r} is not a registered gate requirement")
@@ -865,8 +1141,8 @@ class _Builder:
             if needed:
                 self.problem(
                     path,
-                    f"{value!r} needs parameters ({', '.join(needed)}), so it cannot be named "
-                    "here, where it runs with its defaults",
+                    f"{value!r} needs parameters ({', '.join(needed)}): give them as "
+                    f"{{ {value} = {{ ... }} }}",
                 )
                 return _BAD
             return value
@@ -895,6 +1171,23 @@ class _Builder:
             return _BAD
         return value
 
+    def call(self, value: dict[str, Any], path: str) -> Any:
+        """``{ name = { params } }``: a gate requirement with its own parameters, or `_BAD`."""
+        if len(value) != 1:
+            self.problem(path, "must name one gate requirement: { name = { parameters } }")
+            return _BAD
+        ((name, given),) = value.items()
+        found = self.registry.find("gate", name)
+        if found is None:
+            self.problem(path, f"{name!r} is not a registered gate requirement")
+            return _BAD
+        if not isinstance(given, dict):
+            self.problem(f"{path}.{name}", "must be a table of the requirement's parameters")
+            return _BAD
+        bad = len(self.problems)
+        params = self.params(found, given, f"{path}.{name}")
+        return _BAD if len(self.problems) > bad else RequirementCall(name, params)
+
     def per_stage_specs(
         self, raw: dict[str, Any], key: str, kind: Literal["gate", "cohort"], first: str | None
     ) -> dict[str, tuple[RequirementSpec, ...]]:
@@ -914,19 +1207,76 @@ class _Builder:
             out[stage] = self.specs(specs, path, kind)
         return out
 
-    def deadlines(self, raw: dict[str, Any], offset: timezone) -> dict[str, datetime]:
-        out = {}
+    def deadlines(self, raw: dict[str, Any], offset: timezone) -> dict[str, Deadline | datetime]:
+        """Each deadline: a bare date or date-time (kept as it is, judged once the gates are
+        known) or a table (`Deadline`)."""
+        out: dict[str, Deadline | datetime] = {}
         for stage, value in raw.items():
             path = f"$.deadlines.{stage}"
             if stage not in self.stage_ids:
                 self.problem(path, f"{stage!r} is not a stage of this policy")
                 continue
-            moment = _moment(value, offset)
-            if moment is None:
-                self.problem(path, f"{value!r} is not a date or a date-time")
+            if not isinstance(value, dict):
+                moment = _moment(value, offset)
+                if moment is None:
+                    self.problem(path, f"{value!r} is not a date or a date-time")
+                    continue
+                out[stage] = moment
                 continue
-            out[stage] = moment
+            deadline = self.deadline(stage, value, path, offset)
+            if deadline is not None:
+                out[stage] = deadline
         return out
+
+    def deadline(
+        self, stage: str, raw: dict[str, Any], path: str, offset: timezone
+    ) -> Deadline | None:
+        self.unknown_keys(raw, _DEADLINE_KEYS, path)
+        bad = len(self.problems)
+        enforce = raw.get("enforce")
+        if enforce not in ("gate", "report"):
+            self.problem(
+                f"{path}.enforce",
+                "must say 'gate' (the gate refuses a late or early entry) or 'report' "
+                "(reports list it)",
+            )
+        counts: dict[str, int] = {}
+        for key in ("within_months", "within_days", "min_months", "min_days"):
+            value = raw.get(key, 0)
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 3650:
+                self.problem(f"{path}.{key}", "must be a whole number from 0 to 3650")
+                value = 0
+            counts[key] = value
+        by = None
+        if "by" in raw:
+            by = _moment(raw["by"], offset)
+            if by is None:
+                self.problem(f"{path}.by", f"{raw['by']!r} is not a date or a date-time")
+        after = raw.get("after")
+        if after is not None:
+            self.event(after, stage, f"{path}.after")
+        if ("by" in raw) == (after is not None):
+            self.problem(path, "give either 'by' (a date) or 'after' (an event), not both")
+        elif "by" in raw and any(counts.values()):
+            self.problem(path, "an absolute deadline ('by') takes no months or days")
+        elif after is not None and not any(counts.values()):
+            self.problem(path, "a deadline after an event needs within_months/within_days or min_*")
+        if len(self.problems) > bad or enforce not in ("gate", "report"):
+            return None
+        return Deadline(stage, "gate" if enforce == "gate" else "report", by, after, **counts)
+
+    def event(self, after: Any, stage: str, path: str) -> None:
+        """``after`` names an event that happens before the innovation can enter ``stage``."""
+        if not isinstance(after, str):
+            self.problem(path, "must be 'launch', 'stage:<id>' or 'lab:<id>'")
+            return
+        if after == "launch":
+            return  # the launch stage is known only later: checked in _timing
+        kind, _, ident = after.partition(":")
+        if kind not in ("stage", "lab") or not ident:
+            self.problem(path, f"{after!r} must be 'launch', 'stage:<id>' or 'lab:<id>'")
+        elif ident not in self.stage_ids:
+            self.problem(path, f"{ident!r} is not a stage of this policy")
 
 
 class _Bad:
@@ -963,8 +1313,23 @@ def _offset(text: str) -> timezone | None:
 
 
 #: Artefacts that can only be recorded at a stage covering this 5D stage: a gate asking for
-#: one before such a stage has been entered could never be passed.
+#: one before such a stage has been entered could never be passed. (A launch is recorded at
+#: the policy's launch stage.)
 _RECORDED_AT: Final = {"launch_recorded": "deliver", "exhibit_registered": "display"}
+
+
+def _launch_stage(b: _Builder, settings: Settings, stages: tuple[Stage, ...]) -> str | None:
+    """The stage innovations are launched at: the one named, or the one covering the default."""
+    if settings.launch_stage is not None:
+        if settings.launch_stage not in {s.id for s in stages}:
+            b.problem(
+                "$.settings.launch_stage",
+                f"{settings.launch_stage!r} is not a stage of this policy",
+            )
+            return None
+        return settings.launch_stage
+    cover = _LAUNCH_COVER.get(settings.method, "deliver")
+    return next((s.id for s in stages if cover in s.covers), None)
 
 
 def _unreachable_gates(
@@ -972,23 +1337,206 @@ def _unreachable_gates(
     stages: tuple[Stage, ...],
     gates: Mapping[str, tuple[RequirementSpec, ...]],
     launch: tuple[RequirementSpec, ...],
+    launch_at: str | None,
 ) -> None:
     """Refuse gates no innovation could ever pass: asking for what is recorded only later."""
     where = {five_d: i for i, s in enumerate(stages) for five_d in s.covers}
     position = {s.id: i for i, s in enumerate(stages)}  # one lookup per gate, not a scan
+    if launch_at is not None:
+        where["deliver"] = position.get(launch_at, len(stages))
+    else:
+        where.pop("deliver", None)
     for stage_id, specs in gates.items():
         entering = position[stage_id]
         for spec in specs:
             recorded = _RECORDED_AT.get(spec.name)
             if recorded is not None and where.get(recorded, len(stages)) >= entering:
+                shown = (
+                    "the launch stage"
+                    if recorded == "deliver"
+                    else f"the stage covering {recorded!r}"
+                )
                 b.problem(
                     f"$.gates.{stage_id}",
-                    f"{spec.name!r} can never be met here: it is recorded only at the stage "
-                    f"covering {recorded!r}, reached through this gate or a later one",
+                    f"{spec.name!r} can never be met here: it is recorded only at {shown}, "
+                    "reached through this gate or a later one",
                 )
     for spec in launch:
         if spec.name in _RECORDED_AT:
             b.problem("$.launch", f"{spec.name!r} can never be met before the launch itself")
+
+
+def _checks_deadline(gate: Iterable[RequirementSpec]) -> bool:
+    return any(spec.name == _DEADLINE_CHECK for spec in gate)
+
+
+def _plain_deadline(deadline: Deadline, gate: Iterable[RequirementSpec]) -> bool:
+    """Whether a deadline is written as a bare date: absolute and enforced by the gate's
+    own ``deadline_not_passed``."""
+    return (
+        deadline.by is not None
+        and deadline.enforce == "gate"
+        and any(spec.name == _DEADLINE_CHECK for spec in gate)
+    )
+
+
+_DEADLINE_CHECK: Final = "deadline_not_passed"
+
+
+def _timing(
+    b: _Builder,
+    stages: tuple[Stage, ...],
+    gates: dict[str, tuple[RequirementSpec, ...]],
+    raw: Mapping[str, Deadline | datetime],
+    launch_at: str | None,
+) -> dict[str, Deadline]:
+    """Every deadline as a `Deadline`, each used by a gate or a report; the gates of those
+    enforced at the gate get ``deadline_not_passed`` (once)."""
+    position = {s.id: i for i, s in enumerate(stages)}
+    out: dict[str, Deadline] = {}
+    for stage, item in raw.items():
+        path = f"$.deadlines.{stage}"
+        checked = any(spec.name == _DEADLINE_CHECK for spec in gates.get(stage, ()))
+        if isinstance(item, datetime):
+            if not checked:
+                b.problem(
+                    path,
+                    f"nothing uses this deadline: add 'deadline_not_passed' to gates.{stage} to "
+                    "enforce it, or write it as a table with enforce = 'gate' or 'report'",
+                )
+                continue
+            item = Deadline(stage, "gate", by=item)
+        after = item.after
+        if after == "launch":
+            if launch_at is None:
+                b.problem(f"{path}.after", "this policy launches nothing: no launch to count from")
+                continue
+            if position[launch_at] >= position[stage]:
+                b.problem(
+                    f"{path}.after",
+                    f"innovations are launched at {launch_at!r}, not before entering {stage!r}",
+                )
+                continue
+        elif after is not None:
+            kind, _, ident = after.partition(":")
+            if position[ident] > position[stage] or (
+                kind == "stage" and position[ident] == position[stage]
+            ):
+                b.problem(
+                    f"{path}.after",
+                    f"{after!r} happens after an innovation enters {stage!r}: it cannot start "
+                    "the clock",
+                )
+                continue
+        if item.enforce == "gate" and not checked:
+            found = b.registry.find("gate", _DEADLINE_CHECK)
+            if found is not None:
+                spec = RequirementSpec(_DEADLINE_CHECK, {}, None, func=found.func)
+                gates[stage] = (*gates.get(stage, ()), spec)
+        out[stage] = item
+    for stage, specs in gates.items():
+        if stage not in out and any(spec.name == _DEADLINE_CHECK for spec in specs):
+            b.problem(
+                f"$.gates.{stage}",
+                f"'deadline_not_passed' checks a deadline, but deadlines.{stage} is not given",
+            )
+    return out
+
+
+_APPROVAL: Final = "action_plan_approved"
+
+
+def _effective(definition: RequirementDef, params: Mapping[str, Any]) -> tuple[Any, ...]:
+    """A requirement's parameters with its defaults filled in, comparable across places."""
+
+    def norm(value: Any) -> Any:
+        if isinstance(value, tuple | list | frozenset):
+            return tuple(sorted(str(_plain(v)) for v in value))
+        return _plain(value)
+
+    return tuple(
+        (name, norm(params.get(name, param.default)))
+        for name, param in sorted(definition.params.items())
+    )
+
+
+def _shown(effective: tuple[Any, ...]) -> str:
+    if not effective:
+        return "no parameters"
+    return ", ".join(
+        f"{k}={list(v) if isinstance(v, tuple) else str(v).lower() if isinstance(v, bool) else v}"
+        for k, v in effective
+    )
+
+
+def _approvals_agree(
+    b: _Builder,
+    gates: Mapping[str, tuple[RequirementSpec, ...]],
+    cohort: Mapping[str, tuple[RequirementSpec, ...]],
+    launch: tuple[RequirementSpec, ...],
+) -> None:
+    """Gates, cohort conditions and the launch rule judge an action plan's approval alike;
+    a cohort condition's ``meeting`` asks what the gate of its stage asks."""
+    definition = b.registry.find("gate", _APPROVAL)
+    if definition is None:
+        return
+    uses: list[tuple[str, tuple[Any, ...]]] = []
+    for stage, specs in gates.items():
+        for i, spec in enumerate(specs):
+            if spec.name == _APPROVAL:
+                uses.append((f"gates.{stage}[{i}]", _effective(definition, spec.params)))
+    for stage, specs in cohort.items():
+        for i, spec in enumerate(specs):
+            meeting = spec.params.get("meeting")
+            name = meeting.name if isinstance(meeting, RequirementCall) else meeting
+            params = meeting.params if isinstance(meeting, RequirementCall) else {}
+            if name == _APPROVAL:
+                uses.append((f"cohort.{stage}[{i}].meeting", _effective(definition, params)))
+            elif isinstance(name, str) and (found := b.registry.find("gate", name)):
+                own = _effective(found, params)
+                for j, gate in enumerate(gates.get(stage, ())):
+                    if gate.name == name and _effective(found, gate.params) != own:
+                        b.problem(
+                            f"$.cohort.{stage}[{i}].meeting",
+                            f"{name!r} is counted with {_shown(own)}, but gates.{stage}[{j}] "
+                            f"asks for it with {_shown(_effective(found, gate.params))}",
+                        )
+    stated = [i for i, spec in enumerate(launch) if spec.name == _APPROVAL and not spec.applies_to]
+    if stated:
+        uses.extend((f"launch[{i}]", _effective(definition, launch[i].params)) for i in stated)
+    else:
+        uses.append(
+            ("launch (built in: every launch needs an approved plan)", _effective(definition, {}))
+        )
+    if len({effective for _, effective in uses}) > 1:
+        listed = "; ".join(f"{where}: {_shown(effective)}" for where, effective in uses)
+        b.problem(
+            "$",
+            f"the action plan's approval is judged differently in different places ({listed}); "
+            "give 'action_plan_approved' the same parameters in the gates, the cohort "
+            "conditions' 'meeting' and 'launch'",
+        )
+
+
+def _counterparty(
+    b: _Builder,
+    settings: Settings,
+    roles: Mapping[str, RoleDef],
+    permissions: Mapping[str, frozenset[str]],
+) -> None:
+    """The agreement's counterparty is a role of the policy, and one that may sign."""
+    role = settings.agreement_counterparty
+    path = "$.settings.agreement_counterparty"
+    if role not in roles:
+        b.problem(path, f"{role!r} is not a role of this policy")
+    elif role == "unit_head":
+        b.problem(path, "the owning unit's head is already a party; name the other party's role")
+    elif role not in permissions.get("sign_agreement", frozenset()):
+        b.problem(
+            path,
+            f"{role!r} may not sign agreements: add it to permissions.sign_agreement, or no "
+            "agreement could ever be signed",
+        )
 
 
 def _build(raw: dict[str, Any], source: str, registry: Registry) -> Policy:
@@ -1013,8 +1561,10 @@ def _build(raw: dict[str, Any], source: str, registry: Registry) -> Policy:
         b.problem("$.utc_offset", f"{utc_offset!r} must look like '+07:00'")
         offset, utc_offset = timezone(timedelta(hours=7)), "+07:00"
 
-    stages = b.stages(raw.get("stages"))
+    settings = b.settings(raw.get("settings"))
+    stages = b.stages(raw.get("stages"), settings.method)
     first = stages[0].id if stages else None
+    launch_at = _launch_stage(b, settings, stages)
     roles = b.roles(b.table(raw, "roles"))
     permissions = b.permissions(b.table(raw, "permissions"))
     gates = b.per_stage_specs(b.table(raw, "gates"), "gates", "gate", first)
@@ -1026,12 +1576,17 @@ def _build(raw: dict[str, Any], source: str, registry: Registry) -> Policy:
         raw.get("national_index"), [(s.id, s.covers) for s in stages], attributes, b.problem
     )
 
-    _unreachable_gates(b, stages, gates, launch)
-    if stages and not any(s.name == "agreement_signed" for specs in gates.values() for s in specs):
+    _unreachable_gates(b, stages, gates, launch, launch_at)
+    _approvals_agree(b, gates, cohort, launch)
+    _counterparty(b, settings, roles, permissions)
+    timing = _timing(b, stages, gates, deadlines, launch_at)
+    agreed = any(s.name == "agreement_signed" for specs in gates.values() for s in specs)
+    if stages and settings.agreement_required and not agreed:
         b.problem(
             "$.gates",
-            "no gate requires 'agreement_signed': every policy must say where the performance "
-            "agreement (perjanjian kinerja inovasi) must be signed",
+            "no gate requires 'agreement_signed': this policy must say where the performance "
+            "agreement (perjanjian kinerja inovasi) must be signed (or set "
+            "settings.agreement_required = false)",
         )
     if b.problems:
         raise b.refuse()
@@ -1048,8 +1603,10 @@ def _build(raw: dict[str, Any], source: str, registry: Registry) -> Policy:
         gates=gates,
         cohort=cohort,
         launch=launch,
-        deadlines=deadlines,
+        deadlines={s: d.by for s, d in timing.items() if d.by is not None},
+        timing=timing,
         attributes=attributes,
         national_index=national_index,
+        settings=settings,
         registry=registry,
     )

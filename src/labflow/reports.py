@@ -24,7 +24,7 @@ from labflow.errors import InvalidCommand, NotFound, StoreError
 from labflow.events import Verification
 from labflow.lab import Lab
 from labflow.model import Innovation, Unit
-from labflow.requirements import Verdict
+from labflow.requirements import Verdict, latest_entry
 from labflow.store import InnovationRow, Store
 from labflow.store._common import stage_ids
 
@@ -262,16 +262,21 @@ def _moment(lab: Lab, now: datetime | None) -> datetime:
 
 
 def overdue(lab: Lab, now: datetime | None = None) -> list[Overdue]:
-    """Every active innovation behind a passed deadline of the policy (`Policy.deadlines`)."""
+    """Every active innovation behind a passed deadline of the policy (`Policy.timing`:
+    absolute ones, and those counted from an event that has happened), earliest first."""
     moment = _moment(lab, now)
     found: list[Overdue] = []
-    for stage, deadline in sorted(lab.policy.deadlines.items(), key=lambda kv: kv[1]):
-        if deadline >= moment or not lab.policy.has_stage(stage):
+    for stage, rule in lab.policy.timing.items():
+        if not lab.policy.has_stage(stage):
             continue
         target = lab.policy.index(stage)
-        for inn in sorted(lab.innovations.values(), key=lambda i: i.id):
-            if inn.active and lab.policy.index(inn.stage) < target:
-                found.append(Overdue(inn.id, inn.unit, inn.stage, stage, deadline))
+        for inn in lab.innovations.values():
+            if not inn.active or lab.policy.index(inn.stage) >= target:
+                continue
+            due = latest_entry(lab, inn, rule)
+            if due is not None and due < moment:
+                found.append(Overdue(inn.id, inn.unit, inn.stage, stage, due))
+    found.sort(key=lambda o: (o.deadline, o.stage, o.innovation))
     return found
 
 

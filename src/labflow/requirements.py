@@ -27,18 +27,18 @@ import inspect
 import types
 import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple, NewType, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple, NewType, Protocol, TypeVar
 
 import attrs
 
 from labflow.errors import RegistrationError
-from labflow.model import GOVERNMENT_KINDS, Initiator, Innovation, Role, UnitKind
+from labflow.model import Initiator, Innovation, Role, UnitKind
 
 if TYPE_CHECKING:
     from labflow.model import Actor, Unit
-    from labflow.policy import Policy, Stage
+    from labflow.policy import Deadline, Policy, Stage
 
 __all__ = [
     "DEFAULT_REGISTRY",
@@ -47,6 +47,7 @@ __all__ = [
     "LabView",
     "RegistrationError",
     "Registry",
+    "RequirementCall",
     "RequirementDef",
     "RequirementRef",
     "StageRef",
@@ -59,6 +60,32 @@ __all__ = [
 
 #: A parameter that names a stage of the policy (validated when the policy loads).
 StageRef = NewType("StageRef", str)
+
+
+@attrs.frozen
+class RequirementCall:
+    """A gate requirement with its own parameters, given where a `RequirementRef` is expected.
+
+    In TOML: ``meeting = { action_plan_approved = { approver_roles = ["facilitator"],
+    same_unit = false } }``; a bare name (``meeting = "action_plan_approved"``) runs the
+    requirement with its defaults.
+    """
+
+    name: str
+    params: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
+
+    def __str__(self) -> str:
+        def shown(value: Any) -> str:
+            if isinstance(value, bool):
+                return "true" if value else "false"
+            if isinstance(value, tuple | list | frozenset):
+                return "[" + ", ".join(shown(v) for v in value) + "]"
+            return str(getattr(value, "value", value))
+
+        inner = ", ".join(f"{k}={shown(v)}" for k, v in self.params.items())
+        return f"{self.name}({inner})"
+
+
 #: A parameter that names a registered gate requirement (validated when the policy loads).
 RequirementRef = NewType("RequirementRef", str)
 
@@ -100,16 +127,22 @@ class Verdict:
     def codes(self) -> tuple[str, ...]:
         return tuple(u.code for u in self.unmet)
 
-    def explain(self, lang: str = "en") -> str:
-        """The verdict as sentences, one unmet item a line."""
+    def explain(self, lang: str = "en", policy: Policy | None = None) -> str:
+        """The verdict as sentences, one unmet item a line.
+
+        With the ``policy`` the verdict was reached under, the stage is named by its label.
+        """
+        target = self.target
+        if policy is not None and policy.has_stage(target):
+            target = policy.stage(target).label(lang)
         if self.ok:
             if lang == "id":
-                return f"{self.subject} memenuhi semua syarat untuk {self.target}."
-            return f"{self.subject} meets every requirement for {self.target}."
+                return f"{self.subject} memenuhi semua syarat untuk {target}."
+            return f"{self.subject} meets every requirement for {target}."
         items = "\n".join(f"  - {u.message(lang)} [{u.code}]" for u in self.unmet)
         if lang == "id":
-            return f"{self.subject} belum dapat {self._verb_id()} {self.target}:\n{items}"
-        return f"{self.subject} cannot {self.action.replace('lab.', '')} to {self.target}:\n{items}"
+            return f"{self.subject} belum dapat {self._verb_id()} {target}:\n{items}"
+        return f"{self.subject} cannot {self.action.replace('lab.', '')} to {target}:\n{items}"
 
     def _verb_id(self) -> str:
         return "diluncurkan pada tahap" if self.action == "launch" else "maju ke"
@@ -136,6 +169,8 @@ class LabView(Protocol):
     def actors(self) -> Mapping[str, Actor]: ...
     @property
     def innovations(self) -> Mapping[str, Innovation]: ...
+    @property
+    def entered(self) -> Mapping[str, datetime]: ...
 
 
 class GateContext(NamedTuple):
@@ -188,7 +223,7 @@ class RequirementDef:
     doc: str
 
 
-_SIMPLE = (str, int, float, bool, StageRef, RequirementRef)
+_SIMPLE = (str, int, float, bool, StageRef, RequirementRef, RequirementCall)
 
 
 def _check_annotation(name: str, annotation: Any) -> None:
@@ -277,6 +312,24 @@ class Registry:
         inherited = set(self._parent.names(kind)) if self._parent else set()
         return sorted(own | inherited)
 
+    def include(self, other: Registry) -> None:
+        """Register here every name ``other`` holds itself (not those of its parents).
+
+        A name already here for the same function is left as it is; a name here for
+        another function is a `RegistrationError`, and then nothing is added.
+        """
+        new = {}
+        for key, definition in other._defs.items():
+            found = self.find(definition.kind, definition.name)
+            if found is None:
+                new[key] = definition
+            elif found.func is not definition.func:
+                raise RegistrationError(
+                    f"A {definition.kind} requirement named {definition.name!r} is already "
+                    "registered."
+                )
+        self._defs.update(new)
+
     def unregister(self, kind: Literal["gate", "cohort"], name: str) -> None:
         """Forget a name registered here (for tests and hot reloading)."""
         self._defs.pop((kind, name), None)
@@ -293,6 +346,14 @@ cohort_condition = DEFAULT_REGISTRY.cohort_condition
 # --- The built-in gate requirements --------------------------------------------------------
 
 
+def role_labels(policy: Policy, roles: Iterable[str]) -> tuple[str, str]:
+    """Roles by the policy's labels, in English and Indonesian, joined with "or"/"atau"."""
+    defs = [policy.roles.get(str(r)) for r in roles]
+    en = [d.label_en if d else str(r) for d, r in zip(defs, roles, strict=True)]
+    id_ = [d.label_id if d else str(r) for d, r in zip(defs, roles, strict=True)]
+    return " or ".join(en), " atau ".join(id_)
+
+
 @requirement("idea_registered")
 def idea_registered(ctx: GateContext) -> list[Unmet]:
     """The idea is in the inventory: a title, a known owning unit, innovators, a problem."""
@@ -304,8 +365,8 @@ def idea_registered(ctx: GateContext) -> list[Unmet]:
         found.append(
             unmet(
                 "idea.unknown_unit",
-                f"The owning unit {inn.unit!r} is not part of the lab.",
-                f"Unit pemilik {inn.unit!r} tidak terdaftar di laboratorium.",
+                f"The owning unit {inn.unit} is not part of the lab.",
+                f"Unit pemilik {inn.unit} tidak terdaftar di laboratorium.",
                 unit=inn.unit,
             )
         )
@@ -347,8 +408,9 @@ def diagnosis_recorded(ctx: GateContext, *, min_root_causes: int = 1) -> list[Un
         found.append(
             unmet(
                 "diagnosis.too_few_causes",
-                f"The diagnosis names {len(diagnosis.root_causes)} root causes; "
-                f"at least {min_root_causes} are needed.",
+                f"The diagnosis names "
+                f"{_n(len(diagnosis.root_causes), 'root cause', 'root causes')}; "
+                f"at least {min_root_causes} {_are(min_root_causes)} needed.",
                 f"Diagnosis menyebut {len(diagnosis.root_causes)} akar masalah; "
                 f"minimal {min_root_causes}.",
                 found=len(diagnosis.root_causes),
@@ -375,7 +437,8 @@ def action_plan_submitted(ctx: GateContext, *, min_steps: int = 1) -> list[Unmet
         found.append(
             unmet(
                 "action_plan.too_few_steps",
-                f"The action plan has {len(plan.steps)} steps; at least {min_steps} are needed.",
+                f"The action plan has {_n(len(plan.steps), 'step', 'steps')}; "
+                f"at least {min_steps} {_are(min_steps)} needed.",
                 f"Rencana aksi memuat {len(plan.steps)} langkah; minimal {min_steps}.",
                 found=len(plan.steps),
                 required=min_steps,
@@ -386,8 +449,10 @@ def action_plan_submitted(ctx: GateContext, *, min_steps: int = 1) -> list[Unmet
         found.append(
             unmet(
                 "action_plan.step_without_responsible",
-                f"Steps {unassigned} of the action plan have no person responsible.",
-                f"Langkah {unassigned} rencana aksi belum memiliki penanggung jawab.",
+                f"{'Step' if len(unassigned) == 1 else 'Steps'} {_listed(unassigned)} of the "
+                f"action plan {'has' if len(unassigned) == 1 else 'have'} no person responsible.",
+                f"Langkah {_listed(unassigned, 'dan')} rencana aksi belum memiliki "
+                "penanggung jawab.",
                 steps=unassigned,
             )
         )
@@ -398,7 +463,7 @@ def action_plan_submitted(ctx: GateContext, *, min_steps: int = 1) -> list[Unmet
 def action_plan_approved(
     ctx: GateContext,
     *,
-    approver_roles: tuple[str, ...] = (Role.UNIT_HEAD,),
+    approver_roles: tuple[str, ...] = ("unit_head",),
     same_unit: bool = True,
 ) -> list[Unmet]:
     """The action plan is approved, not by its author, by a holder of ``approver_roles``.
@@ -425,13 +490,15 @@ def action_plan_approved(
             )
         )
     if plan.approver_roles.isdisjoint(approver_roles):
+        en, id_ = role_labels(ctx.lab.policy, approver_roles)
         found.append(
             unmet(
                 "action_plan.approver_lacks_role",
-                f"The action plan's approver held none of the roles {list(approver_roles)}.",
-                f"Penyetuju rencana aksi tidak memegang peran {list(approver_roles)}.",
+                f"The action plan's approver held none of the roles it needs ({en}).",
+                f"Penyetuju rencana aksi tidak memegang peran yang dibutuhkan ({id_}).",
                 actor=plan.approved_by,
                 roles=sorted(plan.approver_roles),
+                needed=sorted(str(r) for r in approver_roles),
             )
         )
     approver = ctx.lab.actors.get(plan.approved_by)
@@ -450,7 +517,9 @@ def action_plan_approved(
 
 @requirement("agreement_signed")
 def agreement_signed(ctx: GateContext) -> list[Unmet]:
-    """A performance agreement is signed by both the regional head and the owning unit's head."""
+    """A performance agreement is signed by both parties: the owning unit's head and the
+    policy's counterparty (``settings.agreement_counterparty``: the regional head unless the
+    policy names another role)."""
     agreement = ctx.innovation.agreement
     if agreement is None:
         return [
@@ -464,8 +533,11 @@ def agreement_signed(ctx: GateContext) -> list[Unmet]:
     head = ctx.lab.actors.get(agreement.unit_head)
     if head is not None and head.unit == ctx.innovation.unit and agreement.complete:
         return found  # the common case, checked without building anything
+    counterparty, counterparty_id = role_labels(
+        ctx.lab.policy, (ctx.lab.policy.settings.agreement_counterparty,)
+    )
     parties = (
-        (agreement.regional_head, Role.REGIONAL_HEAD, "the regional head", "kepala daerah"),
+        (agreement.regional_head, Role.REGIONAL_HEAD, f"the {counterparty}", counterparty_id),
         (agreement.unit_head, Role.UNIT_HEAD, "the head of the owning unit", "kepala unit"),
     )
     for party, role, en, id_ in parties:
@@ -482,8 +554,8 @@ def agreement_signed(ctx: GateContext) -> list[Unmet]:
         found.append(
             unmet(
                 "agreement.wrong_unit_head",
-                f"The agreement names {agreement.unit_head!r}, who does not head the owning unit.",
-                f"Perjanjian menyebut {agreement.unit_head!r}, bukan kepala unit pemilik.",
+                f"The agreement names {agreement.unit_head}, who does not head the owning unit.",
+                f"Perjanjian menyebut {agreement.unit_head}, bukan kepala unit pemilik.",
                 party=agreement.unit_head,
                 unit=ctx.innovation.unit,
             )
@@ -507,7 +579,8 @@ def evidence_attached(ctx: GateContext, *, min: int = 1) -> list[Unmet]:
         return [
             unmet(
                 "evidence.too_few",
-                f"{count} pieces of evidence are attached; at least {min} are needed.",
+                f"{_n(count, 'piece of evidence is', 'pieces of evidence are')} attached; "
+                f"at least {min} {_are(min)} needed.",
                 f"Bukti dukung terlampir {count}; minimal {min}.",
                 found=count,
                 required=min,
@@ -531,14 +604,19 @@ def exhibit_registered(ctx: GateContext) -> list[Unmet]:
 
 
 @requirement("replication_recorded")
-def replication_recorded(ctx: GateContext, *, min_adaptation_words: int = 5) -> list[Unmet]:
+def replication_recorded(
+    ctx: GateContext, *, min_adaptation_words: int | None = None
+) -> list[Unmet]:
     """A replicated innovation records its origin and how it was adapted to the local context.
 
-    Innovations that are not replications satisfy it.
+    The adaptation needs ``min_adaptation_words`` words (by default the policy's
+    ``settings.min_adaptation_words``). Innovations that are not replications satisfy it.
     """
     replication = ctx.innovation.replication
     if replication is None:
         return []
+    if min_adaptation_words is None:
+        min_adaptation_words = ctx.lab.policy.settings.min_adaptation_words
     found: list[Unmet] = []
     if not replication.origin_region.strip() or not replication.origin_innovation.strip():
         found.append(
@@ -553,8 +631,8 @@ def replication_recorded(ctx: GateContext, *, min_adaptation_words: int = 5) -> 
         found.append(
             unmet(
                 "replication.no_adaptation",
-                f"The local adaptation is described in {words} words; "
-                f"at least {min_adaptation_words} are needed.",
+                f"The local adaptation is described in {_n(words, 'word', 'words')}; "
+                f"at least {min_adaptation_words} {_are(min_adaptation_words)} needed.",
                 f"Adaptasi lokal diuraikan dalam {words} kata; minimal {min_adaptation_words}.",
                 found=words,
                 required=min_adaptation_words,
@@ -582,31 +660,110 @@ def initiator_permission(ctx: GateContext) -> list[Unmet]:
         return [
             unmet(
                 "permission.wrong_grantor",
-                f"The permission was granted by {inn.permission.granted_by!r}, "
+                f"The permission was granted by {inn.permission.granted_by}, "
                 "who does not head the owning unit.",
-                f"Izin diberikan oleh {inn.permission.granted_by!r}, bukan kepala unit pemilik.",
+                f"Izin diberikan oleh {inn.permission.granted_by}, bukan kepala unit pemilik.",
                 actor=inn.permission.granted_by,
             )
         ]
     return []
 
 
+_MOVES = ("innovation.advanced", "innovation.returned")
+
+
+def _started(ctx: GateContext, after: str) -> datetime | None:
+    """When the event a relative deadline counts from happened (``None``: not yet)."""
+    inn = ctx.innovation
+    if after == "launch":
+        return inn.launch.at if inn.launch is not None else None
+    kind, _, stage = after.partition(":")
+    if kind == "lab":
+        return ctx.lab.entered.get(stage)
+    moment = None
+    for event in inn.history:  # the last time the innovation entered the stage
+        key = "stage" if event.seq == 1 else "to" if event.kind in _MOVES else None
+        if key is not None and event.payload.get(key) == stage:
+            moment = event.at
+    return moment
+
+
+def _event_words(ctx: GateContext, after: str) -> tuple[str, str]:
+    """The event a deadline counts from, in English and Indonesian, by stage labels."""
+    if after == "launch":
+        return "the launch", "peluncuran"
+    kind, _, ident = after.partition(":")
+    stage = ctx.lab.policy.stage(ident)
+    if kind == "lab":
+        return (
+            f"the lab entered {stage.label_en}",
+            f"laboratorium memasuki tahap {stage.label_id}",
+        )
+    return f"it entered {stage.label_en}", f"inovasi memasuki tahap {stage.label_id}"
+
+
+def latest_entry(lab: LabView, innovation: Innovation, deadline: Deadline) -> datetime | None:
+    """The last moment ``innovation`` may enter ``deadline``'s stage (``None``: no limit yet)."""
+    stage = lab.policy.stage(deadline.stage)
+    ctx = GateContext(innovation, lab, stage, datetime.now(UTC))
+    start = None if deadline.after is None else _started(ctx, deadline.after)
+    return deadline.latest(start)
+
+
 @requirement("deadline_not_passed")
 def deadline_not_passed(ctx: GateContext) -> list[Unmet]:
-    """The policy's deadline for entering this stage, if any, has not passed."""
-    deadline = ctx.lab.policy.deadlines.get(ctx.stage.id)
-    if deadline is not None and ctx.now > deadline:
-        return [
+    """The policy's deadline for entering this stage, if any: not passed, and not too early.
+
+    An absolute deadline is a moment; a relative one counts from an event (the launch,
+    the innovation or the lab entering a stage) with a window and a minimum duration
+    ("two to three months of implementation after the launch").
+    """
+    policy = ctx.lab.policy
+    deadline = policy.timing.get(ctx.stage.id)
+    if deadline is None:
+        return []
+    stage = ctx.stage
+    start = None if deadline.after is None else _started(ctx, deadline.after)
+    found: list[Unmet] = []
+    latest = deadline.latest(start)
+    if latest is not None and ctx.now > latest:
+        found.append(
             unmet(
                 "deadline.passed",
-                f"The deadline for entering {ctx.stage.label_en} passed on {deadline.isoformat()}.",
-                f"Batas waktu memasuki tahap {ctx.stage.label_id} sudah lewat "
-                f"({deadline.isoformat()}).",
-                deadline=deadline.isoformat(),
+                f"The deadline for entering {stage.label_en} passed on {policy.show_time(latest)}.",
+                f"Batas waktu memasuki tahap {stage.label_id} sudah lewat "
+                f"({policy.show_time(latest, 'id')}).",
+                deadline=latest.isoformat(),
                 now=ctx.now.isoformat(),
             )
-        ]
-    return []
+        )
+    if deadline.after is not None and deadline.has_minimum:
+        earliest = deadline.earliest(start)
+        en, id_ = _event_words(ctx, deadline.after)
+        if earliest is None:
+            found.append(
+                unmet(
+                    "deadline.not_started",
+                    f"{stage.label_en} can be entered only some time after {en}, "
+                    "which has not happened.",
+                    f"Tahap {stage.label_id} baru dapat dimasuki setelah {id_}, "
+                    "yang belum terjadi.",
+                    after=deadline.after,
+                )
+            )
+        elif ctx.now < earliest:
+            found.append(
+                unmet(
+                    "deadline.too_early",
+                    f"{stage.label_en} can be entered from {policy.show_time(earliest)} on, "
+                    f"after the minimum time since {en}.",
+                    f"Tahap {stage.label_id} baru dapat dimasuki mulai "
+                    f"{policy.show_time(earliest, 'id')}, setelah waktu minimal sejak {id_}.",
+                    earliest=earliest.isoformat(),
+                    now=ctx.now.isoformat(),
+                )
+            )
+    return found
 
 
 @requirement("unit_head_on_record")
@@ -627,17 +784,17 @@ def unit_head_on_record(ctx: GateContext) -> list[Unmet]:
         return [
             unmet(
                 "unit_head.missing",
-                f"No head of the owning unit {unit!r} is on record in the lab.",
-                f"Belum ada kepala unit pemilik {unit!r} yang tercatat di laboratorium.",
+                f"No head of the owning unit {unit} is on record in the lab.",
+                f"Belum ada kepala unit pemilik {unit} yang tercatat di laboratorium.",
                 unit=unit,
             )
         ]
     return [
         unmet(
             "unit_head.ambiguous",
-            f"The owning unit {unit!r} has {len(heads)} heads on record ({', '.join(heads)}); "
+            f"The owning unit {unit} has {len(heads)} heads on record ({', '.join(heads)}); "
             "an innovation must be linked to one.",
-            f"Unit pemilik {unit!r} memiliki {len(heads)} kepala tercatat ({', '.join(heads)}); "
+            f"Unit pemilik {unit} memiliki {len(heads)} kepala tercatat ({', '.join(heads)}); "
             "inovasi harus terkait dengan satu kepala unit.",
             unit=unit,
             heads=heads,
@@ -652,22 +809,72 @@ def _reached(lab: LabView, innovation: Innovation, stage: str | None) -> bool:
     return stage is None or lab.policy.index(innovation.stage) >= lab.policy.index(stage)
 
 
+def _n(count: int, one: str, many: str) -> str:
+    """``count`` with the English word that agrees with it (``1 unit``, ``2 units``)."""
+    return f"{count} {one if count == 1 else many}"
+
+
+def _are(count: int) -> str:
+    return "is" if count == 1 else "are"
+
+
+def _listed(items: Sequence[object], conj: str = "and") -> str:
+    """``1``, ``1 and 3``, ``1, 2 and 3``: a list as words, never a Python list."""
+    words = [str(i) for i in items]
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} {conj} {words[-1]}"
+
+
+#: How a cohort condition's ``meeting`` reads in a sentence, for the built-in requirements.
+_MEETING: Final[Mapping[str, tuple[str, str]]] = {
+    "idea_registered": ("registered in the inventory", "yang terdaftar dalam inventaris"),
+    "diagnosis_recorded": ("with a recorded diagnosis", "dengan diagnosis yang tercatat"),
+    "action_plan_submitted": ("with a submitted action plan", "dengan rencana aksi yang diajukan"),
+    "action_plan_approved": ("with an approved action plan", "dengan rencana aksi yang disetujui"),
+    "agreement_signed": (
+        "with a signed performance agreement",
+        "dengan perjanjian kinerja yang ditandatangani",
+    ),
+    "launch_recorded": ("that are launched", "yang sudah diluncurkan"),
+    "evidence_attached": ("with enough supporting evidence", "dengan bukti dukung yang cukup"),
+    "exhibit_registered": ("with an exhibit", "dengan stan pameran"),
+    "replication_recorded": (
+        "whose replication is recorded",
+        "yang replikasinya tercatat",
+    ),
+    "initiator_permission": ("with the initiator's permission", "dengan izin bagi inisiatornya"),
+    "unit_head_on_record": (
+        "of a unit with one head on record",
+        "dari unit dengan satu kepala tercatat",
+    ),
+    "deadline_not_passed": ("within the deadline", "dalam batas waktu"),
+}
+
+
+def _meeting_words(meeting: str | RequirementCall) -> tuple[str, str]:
+    """What ``meeting`` asks, in English and Indonesian words (a host's rule by its name)."""
+    name = meeting.name if isinstance(meeting, RequirementCall) else meeting
+    return _MEETING.get(name, (f"that meet {name}", f"yang memenuhi syarat {name}"))
+
+
 def _qualifying(
     ctx: CohortContext,
     units: Iterable[str],
     *,
     at_or_past: str | None = None,
-    meeting: str | None = None,
+    meeting: str | RequirementCall | None = None,
 ) -> dict[str, int]:
     """Per unit of ``units``: its active innovations at or past a stage, meeting a requirement.
 
-    The requirement ``meeting`` runs with its default parameters (the policy refuses one
-    that has required parameters) as if the innovation were entering the lab's target stage.
+    The requirement ``meeting`` runs with its own parameters (a `RequirementCall`) or its
+    defaults (a bare name) as if the innovation were entering the lab's target stage.
     """
     lab = ctx.lab
     check = None
+    params: Mapping[str, Any] = {}
     if meeting is not None:
-        definition = lab.policy.registry.find("gate", meeting)
+        name = meeting.name if isinstance(meeting, RequirementCall) else meeting
+        params = meeting.params if isinstance(meeting, RequirementCall) else {}
+        definition = lab.policy.registry.find("gate", name)
         check = definition.func if definition else None
     counts = dict.fromkeys(units, 0)
     for innovation in lab.innovations.values():
@@ -675,7 +882,9 @@ def _qualifying(
             continue
         if not _reached(lab, innovation, at_or_past):
             continue
-        if check is not None and list(check(GateContext(innovation, lab, ctx.stage, ctx.now))):
+        if check is not None and list(
+            check(GateContext(innovation, lab, ctx.stage, ctx.now), **params)
+        ):
             continue
         counts[innovation.unit] += 1
     return counts
@@ -687,27 +896,38 @@ def every_unit_has(
     *,
     min: int = 1,
     at_or_past: StageRef | None = None,
-    meeting: RequirementRef | None = None,
-    unit_kinds: tuple[UnitKind, ...] = tuple(sorted(GOVERNMENT_KINDS)),
+    meeting: RequirementRef | RequirementCall | None = None,
+    unit_kinds: tuple[UnitKind, ...] | None = None,
 ) -> list[Unmet]:
     """Every participating unit of ``unit_kinds`` has ``min`` active innovations that qualify.
+
+    ``unit_kinds`` defaults to the kinds the policy counts as government
+    (``settings.government_kinds``).
 
     An innovation qualifies when it is at or past ``at_or_past`` (if given) and meets
     the gate requirement ``meeting`` with its default parameters (if given) -- e.g.
     "one agency, one innovation with an approved action plan".
     """
-    units = (u.id for u in ctx.lab.units.values() if u.kind in unit_kinds)
+    kinds = ctx.lab.policy.government_kinds if unit_kinds is None else unit_kinds
+    units = (u.id for u in ctx.lab.units.values() if u.kind in kinds)
     counts = _qualifying(ctx, units, at_or_past=at_or_past, meeting=meeting)
     short = sorted(unit for unit, count in counts.items() if count < min)
     if not short:
         return []
-    what = f" at or past {at_or_past}" if at_or_past else ""
-    what += f" meeting {meeting}" if meeting else ""
+    policy = ctx.lab.policy
+    what = what_id = ""
+    if at_or_past:
+        reached = policy.stage(at_or_past)
+        what, what_id = f" at or past {reached.label_en}", f" yang mencapai {reached.label_id}"
+    if meeting:
+        en, id_ = _meeting_words(meeting)
+        what, what_id = f"{what} {en}", f"{what_id} {id_}"
     return [
         unmet(
             "cohort.unit_short",
-            f"{len(short)} units have fewer than {min} innovations{what}: {', '.join(short)}.",
-            f"{len(short)} unit memiliki kurang dari {min} inovasi{what}: {', '.join(short)}.",
+            f"{_n(len(short), 'unit has', 'units have')} fewer than "
+            f"{_n(min, 'innovation', 'innovations')}{what}: {', '.join(short)}.",
+            f"{len(short)} unit memiliki kurang dari {min} inovasi{what_id}: {', '.join(short)}.",
             units=short,
             required=min,
         )
@@ -735,7 +955,8 @@ def share_ready(ctx: CohortContext, *, percent: int) -> list[Unmet]:
         return [
             unmet(
                 "cohort.too_few_ready",
-                f"{ready} of {len(active)} active innovations ({share:.0f}%) are ready for "
+                f"{ready} of {len(active)} active innovations ({share:.0f}%) "
+                f"{'is' if ready == 1 else 'are'} ready for "
                 f"{ctx.stage.label_en}; {percent}% are needed.",
                 f"{ready} dari {len(active)} inovasi aktif ({share:.0f}%) siap memasuki "
                 f"{ctx.stage.label_id}; dibutuhkan {percent}%.",
@@ -751,11 +972,12 @@ def share_ready(ctx: CohortContext, *, percent: int) -> list[Unmet]:
 def one_official_one_innovation(
     ctx: CohortContext,
     *,
-    official_roles: tuple[str, ...] = (Role.UNIT_HEAD,),
-    meeting: RequirementRef | None = None,
-    unit_kinds: tuple[UnitKind, ...] = tuple(sorted(GOVERNMENT_KINDS)),
+    official_roles: tuple[str, ...] = ("unit_head",),
+    meeting: RequirementRef | RequirementCall | None = None,
+    unit_kinds: tuple[UnitKind, ...] | None = None,
 ) -> list[Unmet]:
-    """Each unit of ``unit_kinds`` has at least one active innovation per public official.
+    """Each unit of ``unit_kinds`` (default: the policy's government kinds) has at least one
+    active innovation per public official.
 
     "One public official, one innovation" (Kudus, December 2019). The officials of a
     unit are the lab's actors of that unit holding any of ``official_roles``; since
@@ -763,14 +985,11 @@ def one_official_one_innovation(
     with three officials must bring three innovations (that meet ``meeting``, if given).
     """
     lab = ctx.lab
+    kinds = lab.policy.government_kinds if unit_kinds is None else unit_kinds
     officials: dict[str, int] = {}
     for actor in lab.actors.values():
         unit = lab.units.get(actor.unit) if actor.unit is not None else None
-        if (
-            unit is not None
-            and unit.kind in unit_kinds
-            and not actor.roles.isdisjoint(official_roles)
-        ):
+        if unit is not None and unit.kind in kinds and not actor.roles.isdisjoint(official_roles):
             officials[unit.id] = officials.get(unit.id, 0) + 1
     counts = _qualifying(ctx, officials, meeting=meeting)
     short = {u: (counts[u], n) for u, n in sorted(officials.items()) if counts[u] < n}
@@ -781,7 +1000,8 @@ def one_official_one_innovation(
     return [
         unmet(
             "cohort.officials_short",
-            f"{len(short)} units have fewer innovations than public officials: {listing}.",
+            f"{_n(len(short), 'unit has', 'units have')} fewer innovations than public "
+            f"officials: {listing}.",
             f"{len(short)} unit memiliki inovasi lebih sedikit daripada pejabatnya: {listing_id}.",
             units=sorted(short),
             innovations={u: have for u, (have, _) in short.items()},

@@ -77,6 +77,7 @@ CATALOGUE: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
         "metavar.path": ("PATH", "BERKAS"),
         "metavar.name": ("NAME", "NAMA"),
         "metavar.id_kind": ("KIND", "JENIS"),
+        "metavar.module": ("MODULE", "MODUL"),
         "metavar.actor": ("ACTOR", "PELAKU"),
         "metavar.unit": ("UNIT", "UNIT"),
         "metavar.innovation": ("INNOVATION", "INOVASI"),
@@ -215,6 +216,12 @@ CATALOGUE: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
             "bahasa label dan pesan (juga LABFLOW_LANG)",
         ),
         "arg.json": ("print JSON for scripts", "cetak JSON untuk skrip"),
+        "arg.rules": (
+            "a Python module (a .py file or an importable name) that registers the host "
+            "requirements the policy names; may be repeated",
+            "modul Python (berkas .py atau nama yang dapat diimpor) yang mendaftarkan "
+            "persyaratan tuan rumah yang disebut kebijakan; boleh diulang",
+        ),
         "arg.by": ("the acting actor's id", "id pelaku yang bertindak"),
         "arg.at": (
             "when it happened (YYYY-MM-DD or an ISO date and time; UTC unless given); "
@@ -774,6 +781,16 @@ CATALOGUE: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
         "error.no_cryptography": (
             'Ed25519 keys need the sign extra: pip install "labflow[sign]".',
             'Kunci Ed25519 memerlukan tambahan sign: pip install "labflow[sign]".',
+        ),
+        "error.rules": (
+            "The rules module {module} could not be loaded: {reason}.",
+            "Modul aturan {module} tidak dapat dimuat: {reason}.",
+        ),
+        "error.rules_missing": (
+            "The rules module {module} was not found: it is neither a file nor a module "
+            "Python can import.",
+            "Modul aturan {module} tidak ditemukan: bukan berkas, bukan pula modul yang dapat "
+            "diimpor Python.",
         ),
         "error.file": (
             "A file could not be used{where}: {reason}.",

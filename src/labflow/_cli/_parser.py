@@ -213,6 +213,13 @@ def _global(lang: str) -> _Parser:
         default=argparse.SUPPRESS,
         help=message("arg.json", lang),
     )
+    shared.add_argument(
+        "--rules",
+        action="append",
+        default=argparse.SUPPRESS,
+        metavar=message("metavar.module", lang),
+        help=message("arg.rules", lang),
+    )
     return shared
 
 

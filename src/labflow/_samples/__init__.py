@@ -379,7 +379,7 @@ def run_demo(
                 if lab.check(ident).ok:
                     lab.advance(ident, by="sekretariat")
                     done()
-            if "deliver" in nxt.covers:
+            if policy.launches_at(nxt.id):
                 ready = [
                     i
                     for i in active()

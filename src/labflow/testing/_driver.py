@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from labflow.errors import CommandError, InvalidCommand
 from labflow.lab import Lab
-from labflow.model import Diagnosis, Initiator, Innovation, PlanStep, Role, Unit
+from labflow.model import Diagnosis, Innovation, PlanStep, Unit
 from labflow.policy import Policy, available_presets, load_policy
 from labflow.testing._cast import (
     LAB_ID,
@@ -64,7 +64,7 @@ def helpful_moves(lab: Lab, inn: Innovation) -> list[Move]:
     codes = set(verdict.codes)
     # Past the agreement gate a signed agreement is binding: redrawing it is refused.
     binding = inn.agreement is not None and inn.agreement.complete and agreement_passed(lab, inn)
-    if "deliver" in stage.covers and inn.launch is None:
+    if lab.policy.launches_at(stage.id) and inn.launch is None:
         codes.add("launch.missing")
     if "display" in stage.covers and inn.exhibit is None:
         codes.add("exhibit.missing")
@@ -98,7 +98,8 @@ def helpful_moves(lab: Lab, inn: Innovation) -> list[Move]:
                 ]
                 add("submit_plan", "submit_plan", inn.id, steps=steps, by=innovator_of(inn.unit))
         elif code in ("agreement.missing", "agreement.wrong_unit_head") and not binding:
-            heads = sorted(a.id for a in lab.actors.values() if Role.REGIONAL_HEAD in a.roles)
+            party = lab.policy.settings.agreement_counterparty
+            heads = sorted(a.id for a in lab.actors.values() if party in a.roles)
             if heads:
                 add(
                     "draw_up_agreement",
@@ -111,10 +112,10 @@ def helpful_moves(lab: Lab, inn: Innovation) -> list[Move]:
             for party in (inn.agreement.regional_head, inn.agreement.unit_head):
                 if not inn.agreement.signed_by(party):
                     add("sign_agreement", "sign_agreement", inn.id, by=party)
-        elif code == "launch.missing" and "deliver" in stage.covers:
+        elif code == "launch.missing" and lab.policy.launches_at(stage.id):
             add("record_launch", "record_launch", inn.id, ceremony="Peluncuran inovasi")
             actor = first_allowed(lab, "launch_cohort", None)
-            if actor is not None and "deliver" in lab.policy.stage(lab.stage).covers:
+            if actor is not None and lab.policy.launches_at(lab.stage):
                 moves.append(
                     call(lab, "launch_cohort", "launch_cohort", actor, None, ceremony="Peluncuran")
                 )
@@ -192,7 +193,7 @@ def registration(lab: Lab, unit: str, draw: Draw) -> Move:
         unit=unit,
         innovators=["Tim Inovasi"],
         problem="Layanan lambat",
-        initiator=draw(st.sampled_from(list(Initiator))),
+        initiator=draw(st.sampled_from(sorted(lab.policy.settings.initiators))),
     )
 
 
@@ -328,7 +329,7 @@ def labs(
         # The length first: drawn after the units, Hypothesis favours empty runs.
         length = draw(st.integers(0, max_commands))
         chosen = draw(_policy_strategy(policy))
-        members = list(units) if units is not None else draw(unit_lists(max_size=3))
+        members = list(units) if units is not None else draw(unit_lists(max_size=3, policy=chosen))
         lab = Lab.create(
             chosen,
             id=LAB_ID,

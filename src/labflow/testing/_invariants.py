@@ -288,7 +288,7 @@ class Checks:
             f"{inn.id} was launched without an action plan approved by someone else: {plan!r}",
         )
         require(
-            "deliver" in self.policy.stage(inn.stage).covers,
+            self.policy.launches_at(inn.stage),
             3,
             f"{inn.id} was launched at {inn.stage}, which does not cover deliver",
         )

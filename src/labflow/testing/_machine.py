@@ -72,7 +72,7 @@ def make_state_machine(
         raise InvalidCommand("make_state_machine() takes units as a list of labflow.Unit.")
     loaded = policy if isinstance(policy, Policy) else load_policy(policy, registry=registry)
     replay_registry = registry or loaded.registry
-    members = st.just(list(units)) if units is not None else unit_lists(max_size=3)
+    members = st.just(list(units)) if units is not None else unit_lists(max_size=3, policy=loaded)
 
     class PolicyStateMachine(RuleBasedStateMachine):
         def __init__(self) -> None:

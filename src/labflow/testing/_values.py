@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from labflow.errors import InvalidCommand
 from labflow.model import GOVERNMENT_KINDS, Actor, Diagnosis, PlanStep, Role, Unit, UnitKind
+from labflow.policy import Policy
 
 
 def _all(values: object, kind: type) -> bool:
@@ -40,20 +41,33 @@ def units(kinds: Sequence[UnitKind] | None = None) -> st.SearchStrategy[Unit]:
     return st.builds(Unit, idents(), texts(), st.sampled_from(list(kinds or UnitKind)))
 
 
-def unit_lists(*, min_size: int = 1, max_size: int = 4) -> st.SearchStrategy[list[Unit]]:
-    """Units with distinct ids, the first always a government unit (so agreements can be made)."""
+def unit_lists(
+    *, min_size: int = 1, max_size: int = 4, policy: Policy | None = None
+) -> st.SearchStrategy[list[Unit]]:
+    """Units with distinct ids, the first always a government unit (so agreements can be made).
+
+    With ``policy``, only the unit kinds it allows, the first of those it counts as government.
+    """
     if type(min_size) is not int or type(max_size) is not int or not 1 <= min_size <= max_size:
         raise InvalidCommand(
             f"A lab needs at least one unit, and max_size ({max_size}) "
             f"cannot be below min_size ({min_size})."
         )
 
+    given: object = policy  # a host's value, typed or not
+    if given is not None and not isinstance(given, Policy):
+        raise InvalidCommand(f"unit_lists() takes a labflow.Policy, not {type(given).__name__}.")
+    allowed = sorted(policy.settings.unit_kinds) if policy is not None else None
+    government = sorted(
+        GOVERNMENT_KINDS if policy is None else policy.government_kinds & set(allowed or ())
+    ) or sorted(allowed or GOVERNMENT_KINDS)
+
     @st.composite
     def build(draw: st.DrawFn) -> list[Unit]:
-        first = draw(units(sorted(GOVERNMENT_KINDS)))
+        first = draw(units(government))
         rest = draw(
             st.lists(
-                units().filter(lambda u: u.id != first.id),
+                units(allowed).filter(lambda u: u.id != first.id),
                 min_size=min_size - 1,
                 max_size=max_size - 1,
                 unique_by=lambda u: u.id,
