@@ -21,6 +21,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -50,22 +51,43 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]
 
 
 class Served:
-    """A running host: its address, its database, and the JSON lines it logged."""
+    """A running host: its address, its store (SQLite file or PostgreSQL URL), its JSON log."""
 
-    def __init__(self, url: str, db: Path, log: io.StringIO) -> None:
+    def __init__(self, url: str, db: str, log: io.StringIO) -> None:
         self.url = url
         self.db = db
         self.log = log
 
+    def open(self) -> Any:
+        """The host's store, opened the synchronous way, to look behind the host's back."""
+        if self.db.startswith("postgresql://"):
+            from labflow.store.postgres import PostgresStore
+
+            return PostgresStore(self.db)
+        return SQLiteStore(self.db)
+
     def version(self, subject: str) -> int:
-        with SQLiteStore(self.db) as store:
-            return store.version("kebumen", subject)
+        with self.open() as store:
+            return int(store.version("kebumen", subject))
+
+    def versions(self) -> tuple[int, list[int]]:
+        """The lab's version and every innovation's: what a refusal must leave as it was."""
+        with self.open() as store:
+            return store.version("kebumen"), [len(h) for h in store.histories("kebumen")]
 
     def request(
-        self, path: str, form: dict[str, str] | None = None, actor: str = ""
+        self,
+        path: str,
+        form: dict[str, str] | None = None,
+        actor: str = "",
+        *,
+        raw: bytes | None = None,
+        content_type: str = "application/x-www-form-urlencoded",
     ) -> tuple[int, str]:
-        data = urllib.parse.urlencode(form).encode() if form is not None else None
+        data = urllib.parse.urlencode(form).encode() if form is not None else raw
         req = urllib.request.Request(self.url + path, data=data)
+        if data is not None:
+            req.add_header("Content-Type", content_type)
         if actor:
             req.add_header("Cookie", f"actor={actor}; lang=en")
         try:
@@ -74,29 +96,70 @@ class Served:
         except urllib.error.HTTPError as exc:
             return exc.code, exc.read().decode()
 
+    def post_json(self, path: str, data: object, actor: str = "") -> tuple[int, Any]:
+        status, body = self.request(
+            path, raw=json.dumps(data).encode(), actor=actor, content_type="application/json"
+        )
+        return status, json.loads(body)
 
-@pytest.fixture
-def served(demo: tuple[Path, dict[str, str]], tmp_path: Path) -> Iterator[Served]:
-    db = tmp_path / "lab.db"
-    shutil.copy(demo[0], db)
-    log = io.StringIO()
-    app = create_app(db, log=log)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "the web host did not start"
-        time.sleep(0.05)
-    try:
-        yield Served(f"http://127.0.0.1:{port}", db, log)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        sock.close()
+
+def _postgres_copy(demo: Path, stack: ExitStack) -> str:
+    """The demo lab copied into a fresh schema of the test server; its URL (as --db takes)."""
+    import psycopg
+
+    from _stores import postgres_schema
+    from labflow.store import Append
+    from labflow.store.postgres import PostgresStore
+
+    conninfo = stack.enter_context(postgres_schema())
+    parts = psycopg.conninfo.conninfo_to_dict(conninfo)
+    schema = str(parts.pop("options")).split("search_path=")[1]
+    user = urllib.parse.quote(str(parts.get("user", "")))
+    password = parts.get("password")
+    login = f"{user}:{urllib.parse.quote(str(password))}" if password else user
+    url = (
+        f"postgresql://{login}@{parts.get('host', 'localhost')}:{parts.get('port', 5432)}"
+        f"/{parts['dbname']}?options=-csearch_path%3D{schema}"
+    )
+    with SQLiteStore(demo) as source, PostgresStore(url, create=True) as target:
+        for lab_id in source.lab_ids():
+            appends = [Append(lab_id, 0, source.history(lab_id), lab=True)]
+            appends += [Append(h[0].subject, 0, h) for h in source.histories(lab_id)]
+            target.commit(lab_id, appends)
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def served(
+    request: pytest.FixtureRequest, demo: tuple[Path, dict[str, str]], tmp_path: Path
+) -> Iterator[Served]:
+    """The host on a copy of the demo lab: an SQLite file, or a schema of the PostgreSQL test
+    server (``LABFLOW_TEST_POSTGRES_URL``; skipped without one unless CI requires it)."""
+    with ExitStack() as stack:
+        if request.param == "postgres":
+            db = _postgres_copy(demo[0], stack)
+        else:
+            db = str(tmp_path / "lab.db")
+            shutil.copy(demo[0], db)
+        log = io.StringIO()
+        app = create_app(db, log=log)
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 30
+        while not server.started:
+            assert thread.is_alive(), "the web host stopped while starting"
+            assert time.monotonic() < deadline, "the web host did not start"
+            time.sleep(0.05)
+        try:
+            yield Served(f"http://127.0.0.1:{port}", db, log)
+        finally:
+            server.should_exit = True
+            thread.join(timeout=30)
+            sock.close()
 
 
 def fault(demo: tuple[Path, dict[str, str]], kind: str) -> str:
@@ -192,8 +255,8 @@ class TestHTTP:
 
 
 def _unit(served: Served, ident: str) -> str:
-    with SQLiteStore(served.db) as store:
-        return store.load("kebumen").innovation(ident).unit
+    with served.open() as store:
+        return str(store.load("kebumen").innovation(ident).unit)
 
 
 # --- In a real browser -----------------------------------------------------------------------

@@ -5,16 +5,24 @@ user is (`current_actor` -- replace it with your login), which language they rea
 and how a labflow error becomes an HTTP answer. Everything the pages show --
 stage labels, unmet requirements in English or Indonesian, the verdict of each
 command -- comes from labflow itself.
+
+It runs on labflow's asyncio stores (`labflow.store.AsyncStore`): an SQLite file
+by default, a PostgreSQL server by URL. Every form carries the version of the
+innovation it was rendered from, and the command runs in a session expecting it
+(``store.session(lab_id, expect={id: version})``): a stale tab or a double submit
+is answered 409 with the current state, never a second move.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TextIO
+from urllib.parse import parse_qsl
 
 import structlog
 from fastapi import FastAPI, Request
@@ -24,12 +32,16 @@ from fastapi.templating import Jinja2Templates
 
 import labflow as lf
 from labflow import reports, views
-from labflow.store.sqlite import SQLiteStore
+from labflow.store import AsyncSQLiteStore, AsyncStore
 
-__all__ = ["HTTP_STATUS", "create_app"]
+__all__ = ["DB_ENV", "HTTP_STATUS", "create_app", "open_store"]
 
 HERE = Path(__file__).resolve().parent
 LANGUAGES = ("id", "en")
+#: Where the store is when ``create_app`` is not told: as for the ``labflow`` command.
+DB_ENV = "LABFLOW_DB"
+#: The largest request body read: a form or a JSON command is a few hundred bytes.
+MAX_BODY = 64 * 1024
 
 #: How each labflow error answers over HTTP (the first matching class wins).
 HTTP_STATUS: tuple[tuple[type[lf.LabflowError], int], ...] = (
@@ -116,6 +128,18 @@ def _routing_structlog(stream: TextIO) -> None:
     )
 
 
+def open_store(target: str | os.PathLike[str]) -> Awaitable[AsyncStore]:
+    """The asyncio store ``target`` names, as ``labflow --db`` does: a ``postgresql://`` URL
+    (needs ``labflow[postgres]``), ``sqlite:///relative.db`` or ``sqlite:////abs/path.db``,
+    or a plain path to an SQLite file."""
+    text = os.fspath(target)
+    if text.startswith(("postgresql://", "postgres://")):
+        from labflow.store.postgres import AsyncPostgresStore
+
+        return AsyncPostgresStore.connect(text)
+    return AsyncSQLiteStore.connect(text.removeprefix("sqlite:///"))
+
+
 def create_app(
     db: str | os.PathLike[str] | None = None,
     *,
@@ -123,25 +147,35 @@ def create_app(
     log: TextIO | None = None,
     clock: lf.Clock = lf.system_clock,
 ) -> FastAPI:
-    """The web application on the SQLite file ``db`` (``LABFLOW_DB``, else labflow-demo.db)."""
-    path = Path(db or os.environ.get("LABFLOW_DB", "labflow-demo.db"))
+    """The web application on the store ``db`` names (see `open_store`); without it,
+    ``LABFLOW_DB``, else the SQLite file ``labflow-demo.db`` that ``labflow demo`` writes."""
+    target = db or os.environ.get(DB_ENV) or "labflow-demo.db"
     _routing_structlog(log or sys.stdout)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
-    app = FastAPI(title="labflow web host")
+    opened: list[AsyncStore] = []  # the one store of the process, opened with the server
 
-    @contextmanager
-    def store() -> Iterator[SQLiteStore]:
-        # One store per request: SQLite connections belong to the thread that opened them.
-        with SQLiteStore(path) as opened:
-            yield opened
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        opened.append(await open_store(target))
+        try:
+            yield
+        finally:
+            await opened.pop().close()
 
-    def which_lab(opened: SQLiteStore) -> str:
+    app = FastAPI(title="labflow web host", lifespan=lifespan)
+
+    async def which_lab() -> tuple[AsyncStore, str]:
+        store = opened[0]
         if lab_id is not None:
-            return lab_id
-        ids = opened.lab_ids()
+            return store, lab_id
+        ids = await store.lab_ids()
         if not ids:
-            raise lf.NotFound("lab", "(any)", where=str(path))
-        return ids[0]
+            raise lf.NotFound("lab", "(any)", where=str(getattr(store, "path", target)))
+        return store, ids[0]
+
+    async def load() -> tuple[AsyncStore, lf.Lab]:
+        store, ident = await which_lab()
+        return store, await store.load(ident, clock=clock)
 
     def current_actor(request: Request, lab: lf.Lab) -> lf.Actor | None:
         """Who is acting. A real host reads its login session here; this one trusts a cookie
@@ -155,6 +189,9 @@ def create_app(
 
     def label(lang: str, stage: lf.Stage) -> str:
         return stage.label_id if lang == "id" else stage.label_en
+
+    def status_of(exc: lf.LabflowError) -> int:
+        return next(code for cls, code in HTTP_STATUS if isinstance(exc, cls))
 
     def offered(
         lab: lf.Lab, actor: lf.Actor | None, inn: lf.Innovation
@@ -233,9 +270,20 @@ def create_app(
             status,
         )
 
+    def malformed_answer(request: Request, problems: list[tuple[str, str]]) -> Response:
+        """A body that cannot be a command: 422 naming each field, in labflow's error shape."""
+        message = "; ".join(f"{where}: {what}" for where, what in problems)
+        problem = {"code": "request.malformed", "kind": "RequestValidationError",
+                   "en": message, "id": message, "data": {"fields": [w for w, _ in problems]},
+                   "unmet": []}  # fmt: skip
+        if request.url.path.startswith("/api/"):
+            return JSONResponse(problem, status_code=422)
+        lang = language(request)
+        return page(request, "error.html", {"lang": lang, "problem": problem, "actor": None}, 422)
+
     @app.exception_handler(lf.LabflowError)
     async def labflow_error(request: Request, exc: lf.LabflowError) -> Response:
-        status = next(code for cls, code in HTTP_STATUS if isinstance(exc, cls))
+        status = status_of(exc)
         if request.url.path.startswith("/api/"):
             return JSONResponse(views.to_json(views.error(exc)), status_code=status)
         lang = language(request)
@@ -248,20 +296,18 @@ def create_app(
 
     @app.exception_handler(RequestValidationError)
     async def malformed(request: Request, exc: RequestValidationError) -> Response:
-        lang = language(request)
-        message = "; ".join(
-            f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}"
-            for e in exc.errors()
+        return malformed_answer(
+            request,
+            [
+                (".".join(str(p) for p in e.get("loc", ())), str(e.get("msg", "")))
+                for e in exc.errors()
+            ],
         )
-        problem = {"code": "request.malformed", "kind": "RequestValidationError",
-                   "en": message, "id": message}  # fmt: skip
-        return page(request, "error.html", {"lang": lang, "problem": problem, "actor": None}, 422)
 
     @app.get("/", response_class=HTMLResponse)
-    def board(request: Request) -> HTMLResponse:
-        with store() as opened:
-            lab = opened.load(which_lab(opened), clock=clock)
-            verified = all(v.ok for v in opened.verify_all(lab.id)[lab.id])
+    async def board(request: Request) -> HTMLResponse:
+        store, lab = await load()
+        verified = all(v.ok for v in (await store.verify_all(lab.id))[lab.id])
         context = base(request, lab)
         kinds = sorted({u.kind.value for u in lab.units.values()})
         columns = []
@@ -286,56 +332,99 @@ def create_app(
         )
 
     @app.get("/i/{inn_id}", response_class=HTMLResponse)
-    def innovation(request: Request, inn_id: str, done: str | None = None) -> HTMLResponse:
-        with store() as opened:
-            lab = opened.load(which_lab(opened), clock=clock)
+    async def innovation(request: Request, inn_id: str, done: str | None = None) -> HTMLResponse:
+        _, lab = await load()
         return innovation_page(request, lab, inn_id, done=done)
 
-    @app.post("/i/{inn_id}/{command}", response_class=HTMLResponse)
-    async def act(request: Request, inn_id: str, command: str) -> Response:
-        form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-        return _act(request, inn_id, command, form)
-
-    def _act(request: Request, inn_id: str, command: str, form: dict[str, str]) -> Response:
+    async def run(
+        request: Request, inn_id: str, command: str, form: dict[str, Any]
+    ) -> tuple[lf.Lab, lf.LabflowError | None] | list[tuple[str, str]]:
+        """Run ``command`` as the signed-in actor, in a session expecting the version the
+        page showed: the lab afterwards and the refusal if any, or what is malformed."""
         if command not in ACTIONS:
             raise lf.NotFound("command", command, where="this application")
         fields = ACTIONS[command][0]
-        missing = [name for name, *_ in fields if not form.get(name, "").strip()]
-        if "version" not in form or not form["version"].isdigit() or missing:
-            raise RequestValidationError(
-                [{"loc": ("form", name), "msg": "required"} for name in missing or ["version"]]
-            )
-        seen = int(form["version"])
-        with store() as opened:
-            session = opened.session(which_lab(opened), clock=clock)
-            lab = session.__enter__()
-            actor = current_actor(request, lab)
-            try:
-                inn = lab.innovation(inn_id)
-                if len(inn.history) != seen:
-                    # The page was rendered from another version: a stale tab or a double submit.
-                    raise lf.ConflictError(inn_id, seen, len(inn.history))
+        version = form.get("version")
+        problems = [
+            (f"body.{name}", "required: a non-empty text")
+            for name, *_ in fields
+            if not isinstance(form.get(name), str) or not form[name].strip()
+        ]
+        if isinstance(version, str) and version.isascii() and version.isdigit():
+            version = int(version)
+        if type(version) is not int or not 0 <= version < 2**31:
+            problems.insert(0, ("body.version", "required: the version the page showed"))
+        if problems:
+            return problems
+        store, ident = await which_lab()
+        try:
+            # expect=: a page rendered from another version is a conflict, not a second move.
+            async with store.session(ident, clock=clock, expect={inn_id: version}) as lab:
+                actor = current_actor(request, lab)
                 arguments = {name: form[name] for name, *_ in fields}
                 lab.send(command, inn_id, by=actor.id if actor else "", **arguments)
-                session.commit()
-            except (lf.CommandError, lf.ConflictError) as exc:
-                status = next(code for cls, code in HTTP_STATUS if isinstance(exc, cls))
-                fresh = opened.load(lab.id, clock=clock)
-                return innovation_page(request, fresh, inn_id, error=exc, status=status)
+        except (lf.CommandError, lf.ConflictError) as exc:
+            fresh = await store.load(ident, clock=clock)
+            fresh.innovation(inn_id)  # an unknown id is NotFound (404), whatever the version
+            return fresh, exc
+        return lab, None
+
+    async def body_of(request: Request, *, as_json: bool) -> dict[str, Any] | None:
+        """The request's form or JSON object; ``None`` if it is not one, or is too large
+        (read no further than `MAX_BODY`)."""
+        raw = b""
+        async for chunk in request.stream():
+            raw += chunk
+            if len(raw) > MAX_BODY:
+                return None
+        try:
+            if not as_json:  # the pages' forms are URL-encoded, a few fields each
+                return dict(parse_qsl(raw.decode(), keep_blank_values=True, max_num_fields=50))
+            data = json.loads(raw)
+        except (ValueError, RecursionError):
+            return None
+        return data if isinstance(data, dict) else None
+
+    @app.post("/i/{inn_id}/{command}", response_class=HTMLResponse)
+    async def act(request: Request, inn_id: str, command: str) -> Response:
+        form = await body_of(request, as_json=False)
+        if form is None:
+            return malformed_answer(request, [("body", f"a form of at most {MAX_BODY} bytes")])
+        outcome = await run(request, inn_id, command, form)
+        if isinstance(outcome, list):
+            return malformed_answer(request, outcome)
+        lab, error = outcome
+        if error is not None:
+            return innovation_page(request, lab, inn_id, error=error, status=status_of(error))
         return RedirectResponse(f"/i/{inn_id}?done={command}", status_code=303)
 
+    @app.post("/api/i/{inn_id}/{command}")
+    async def api_act(request: Request, inn_id: str, command: str) -> Response:
+        """Run a command from JSON ``{"version": N, ...its fields}``: the innovation view
+        afterwards (200), or the error view with its status (nothing written)."""
+        data = await body_of(request, as_json=True)
+        if data is None:
+            return malformed_answer(
+                request, [("body", f"a JSON object of at most {MAX_BODY} bytes")]
+            )
+        outcome = await run(request, inn_id, command, data)
+        if isinstance(outcome, list):
+            return malformed_answer(request, outcome)
+        lab, error = outcome
+        if error is not None:
+            return JSONResponse(views.to_json(views.error(error)), status_code=status_of(error))
+        return JSONResponse(views.to_json(views.innovation(lab, inn_id)))
+
     @app.get("/api/lab")
-    def api_lab() -> JSONResponse:
+    async def api_lab() -> JSONResponse:
         """The lab as JSON (`labflow.views.LabView`)."""
-        with store() as opened:
-            lab = opened.load(which_lab(opened), clock=clock)
+        _, lab = await load()
         return JSONResponse(views.to_json(views.lab(lab)))
 
     @app.get("/api/i/{inn_id}")
-    def api_innovation(inn_id: str) -> JSONResponse:
+    async def api_innovation(inn_id: str) -> JSONResponse:
         """One innovation as JSON (`labflow.views.InnovationView`)."""
-        with store() as opened:
-            lab = opened.load(which_lab(opened), clock=clock)
+        _, lab = await load()
         return JSONResponse(views.to_json(views.innovation(lab, inn_id)))
 
     @app.get("/as")
