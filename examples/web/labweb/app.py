@@ -43,8 +43,23 @@ DB_ENV = "LABFLOW_DB"
 #: The largest request body read: a form or a JSON command is a few hundred bytes.
 MAX_BODY = 64 * 1024
 
+
+class NotSignedIn(lf.PermissionDenied):
+    """Nobody (or no actor of the lab) is signed in: the host's own refusal, in labflow's shape."""
+
+    def __init__(self, command: str) -> None:
+        super().__init__(
+            "nobody",
+            command,
+            "sign in first (pick who you are in “Signed in as”)",
+            "masuk dulu (pilih siapa Anda di “Masuk sebagai”)",
+            code="auth.required",
+        )
+
+
 #: How each labflow error answers over HTTP (the first matching class wins).
 HTTP_STATUS: tuple[tuple[type[lf.LabflowError], int], ...] = (
+    (NotSignedIn, 401),
     (lf.NotFound, 404),
     (lf.PermissionDenied, 403),
     (lf.ConflictError, 409),
@@ -270,16 +285,20 @@ def create_app(
             status,
         )
 
-    def malformed_answer(request: Request, problems: list[tuple[str, str]]) -> Response:
+    def malformed_answer(
+        request: Request, problems: list[tuple[str, str]], status: int = 422
+    ) -> Response:
         """A body that cannot be a command: 422 naming each field, in labflow's error shape."""
         message = "; ".join(f"{where}: {what}" for where, what in problems)
         problem = {"code": "request.malformed", "kind": "RequestValidationError",
                    "en": message, "id": message, "data": {"fields": [w for w, _ in problems]},
                    "unmet": []}  # fmt: skip
         if request.url.path.startswith("/api/"):
-            return JSONResponse(problem, status_code=422)
+            return JSONResponse(problem, status_code=status)
         lang = language(request)
-        return page(request, "error.html", {"lang": lang, "problem": problem, "actor": None}, 422)
+        return page(
+            request, "error.html", {"lang": lang, "problem": problem, "actor": None}, status
+        )
 
     @app.exception_handler(lf.LabflowError)
     async def labflow_error(request: Request, exc: lf.LabflowError) -> Response:
@@ -361,35 +380,38 @@ def create_app(
             # expect=: a page rendered from another version is a conflict, not a second move.
             async with store.session(ident, clock=clock, expect={inn_id: version}) as lab:
                 actor = current_actor(request, lab)
+                if actor is None:
+                    raise NotSignedIn(command)
                 arguments = {name: form[name] for name, *_ in fields}
-                lab.send(command, inn_id, by=actor.id if actor else "", **arguments)
+                lab.send(command, inn_id, by=actor.id, **arguments)
         except (lf.CommandError, lf.ConflictError) as exc:
             fresh = await store.load(ident, clock=clock)
             fresh.innovation(inn_id)  # an unknown id is NotFound (404), whatever the version
             return fresh, exc
         return lab, None
 
-    async def body_of(request: Request, *, as_json: bool) -> dict[str, Any] | None:
-        """The request's form or JSON object; ``None`` if it is not one, or is too large
-        (read no further than `MAX_BODY`)."""
+    async def body_of(request: Request, *, as_json: bool) -> dict[str, Any] | Response:
+        """The request's form or JSON object, or the answer that it is not one: 413 past
+        `MAX_BODY` (read no further), 422 for anything else."""
         raw = b""
         async for chunk in request.stream():
             raw += chunk
             if len(raw) > MAX_BODY:
-                return None
+                return malformed_answer(request, [("body", f"at most {MAX_BODY} bytes")], 413)
+        what = "a JSON object" if as_json else "a URL-encoded form in UTF-8"
         try:
             if not as_json:  # the pages' forms are URL-encoded, a few fields each
                 return dict(parse_qsl(raw.decode(), keep_blank_values=True, max_num_fields=50))
             data = json.loads(raw)
         except (ValueError, RecursionError):
-            return None
-        return data if isinstance(data, dict) else None
+            data = None
+        return data if isinstance(data, dict) else malformed_answer(request, [("body", what)])
 
     @app.post("/i/{inn_id}/{command}", response_class=HTMLResponse)
     async def act(request: Request, inn_id: str, command: str) -> Response:
         form = await body_of(request, as_json=False)
-        if form is None:
-            return malformed_answer(request, [("body", f"a form of at most {MAX_BODY} bytes")])
+        if isinstance(form, Response):
+            return form
         outcome = await run(request, inn_id, command, form)
         if isinstance(outcome, list):
             return malformed_answer(request, outcome)
@@ -403,10 +425,8 @@ def create_app(
         """Run a command from JSON ``{"version": N, ...its fields}``: the innovation view
         afterwards (200), or the error view with its status (nothing written)."""
         data = await body_of(request, as_json=True)
-        if data is None:
-            return malformed_answer(
-                request, [("body", f"a JSON object of at most {MAX_BODY} bytes")]
-            )
+        if isinstance(data, Response):
+            return data
         outcome = await run(request, inn_id, command, data)
         if isinstance(outcome, list):
             return malformed_answer(request, outcome)
