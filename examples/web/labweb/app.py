@@ -363,17 +363,18 @@ def create_app(
         if command not in ACTIONS:
             raise lf.NotFound("command", command, where="this application")
         fields = ACTIONS[command][0]
-        version = form.get("version")
+        given = form.get("version")
+        if isinstance(given, str) and given.isascii() and given.isdigit() and len(given) < 10:
+            given = int(given)  # a form's text; JSON gives a number
+        version = given if type(given) is int and 0 <= given < 2**63 else None
         problems = [
             (f"body.{name}", "required: a non-empty text")
             for name, *_ in fields
             if not isinstance(form.get(name), str) or not form[name].strip()
         ]
-        if isinstance(version, str) and version.isascii() and version.isdigit():
-            version = int(version)
-        if type(version) is not int or not 0 <= version < 2**31:
+        if version is None:
             problems.insert(0, ("body.version", "required: the version the page showed"))
-        if problems:
+        if version is None or problems:
             return problems
         store, ident = await which_lab()
         try:
