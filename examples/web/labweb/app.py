@@ -208,21 +208,6 @@ def create_app(
     def status_of(exc: lf.LabflowError) -> int:
         return next(code for cls, code in HTTP_STATUS if isinstance(exc, cls))
 
-    def offered(
-        lab: lf.Lab, actor: lf.Actor | None, inn: lf.Innovation
-    ) -> list[tuple[str, lf.Verdict]]:
-        """The page's commands this actor may use here, each with labflow's verdict: a
-        blocked one is still offered, with its reasons, so the refusal can be seen."""
-        if actor is None:
-            return []
-        verdicts = lab.allowed(by=actor.id, subject=inn.id)
-        return [
-            (name, verdicts[name])
-            for name in ACTIONS
-            if name in verdicts
-            and not any(c.startswith("permission.") for c in verdicts[name].codes)
-        ]
-
     def page(
         request: Request,
         name: str,
@@ -257,18 +242,21 @@ def create_app(
     ) -> HTMLResponse:
         context = base(request, lab)
         lang = context["lang"]
-        inn = lab.innovation(inn_id)
-        view = views.innovation(lab, inn_id)
+        actor = context["actor"]
+        # With by=: the commands this actor's roles permit here, each with labflow's verdict
+        # (a blocked one is still offered, with its reasons, so the refusal can be seen).
+        view = views.innovation(lab, inn_id, by=actor.id if actor else None)
         problem = views.error(error) if error is not None else None
         conflict = isinstance(error, lf.ConflictError)
         actions = [
             (
-                name,
-                ACTIONS[name][0],
-                ACTIONS[name][1 if lang == "en" else 2],
-                [u.message(lang) for u in verdict.unmet],
+                c.name,
+                ACTIONS[c.name][0],
+                ACTIONS[c.name][1 if lang == "en" else 2],
+                [u.id if lang == "id" else u.en for u in c.unmet],
             )
-            for name, verdict in offered(lab, context["actor"], inn)
+            for c in view.commands
+            if c.name in ACTIONS
         ]
         return page(
             request,
@@ -276,7 +264,7 @@ def create_app(
             {
                 **context,
                 "inn": view,
-                "here": f"/i/{inn.id}",
+                "here": f"/i/{inn_id}",
                 "actions": actions,
                 "problem": None if conflict else problem,
                 "conflict": conflict,
@@ -328,15 +316,15 @@ def create_app(
         store, lab = await load()
         verified = all(v.ok for v in (await store.verify_all(lab.id))[lab.id])
         context = base(request, lab)
-        kinds = sorted({u.kind.value for u in lab.units.values()})
-        columns = []
-        for stage in lab.policy.stages:
-            cells = {kind: [] for kind in kinds}  # type: dict[str, list[lf.Innovation]]
-            for inn in lab.innovations.values():
-                if inn.stage == stage.id:
-                    unit = lab.units.get(inn.unit)
-                    cells[unit.kind.value if unit else "?"].append(inn)
-            columns.append((stage, cells))
+        cohort = views.lab(lab).innovations  # each with its stage and unit kind
+        kinds = sorted({inn.unit_kind for inn in cohort})
+        columns = [
+            (
+                stage,
+                {k: [i for i in cohort if (i.stage, i.unit_kind) == (stage.id, k)] for k in kinds},
+            )
+            for stage in lab.policy.stages
+        ]
         return page(
             request,
             "board.html",
