@@ -365,24 +365,27 @@ def create_app(
         if version is None or problems:
             return problems
         store, ident = await which_lab()
+        loaded: lf.Lab | None = None
         try:
             # expect=: a page rendered from another version is a conflict, not a second move.
-            async with store.session(ident, clock=clock, expect={inn_id: version}) as lab:
-                actor = current_actor(request, lab)
+            async with store.session(ident, clock=clock, expect={inn_id: version}) as loaded:
+                actor = current_actor(request, loaded)
                 if actor is None:
                     raise NotSignedIn(command)
                 arguments = {name: form[name] for name, *_ in fields}
-                lab.send(command, inn_id, by=actor.id, **arguments)
+                loaded.send(command, inn_id, by=actor.id, **arguments)
         except (lf.CommandError, lf.ConflictError) as exc:
-            fresh = await store.load(ident, clock=clock)
-            fresh.innovation(inn_id)  # an unknown id is NotFound (404), whatever the version
-            return fresh, exc
-        return lab, None
+            if isinstance(exc, lf.ConflictError) or loaded is None:
+                loaded = await store.load(ident, clock=clock)  # what the others wrote
+            # else: a refused command changed nothing, the session's lab is the state to show
+            loaded.innovation(inn_id)  # an unknown id is NotFound (404), whatever the version
+            return loaded, exc
+        return loaded, None
 
     async def body_of(request: Request, *, as_json: bool) -> dict[str, Any] | Response:
         """The request's form or JSON object, or the answer that it is not one: 413 past
         `MAX_BODY` (read no further), 422 for anything else."""
-        raw = b""
+        raw = bytearray()
         async for chunk in request.stream():
             raw += chunk
             if len(raw) > MAX_BODY:

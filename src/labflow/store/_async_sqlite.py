@@ -45,6 +45,12 @@ class AsyncSQLiteStore:
 
     def __init__(self, store: SQLiteStore, worker: ThreadPoolExecutor) -> None:
         """Use `connect`: the store must be opened in the worker thread that will use it."""
+        given: object = store  # a host's value: say what to do, never AttributeError
+        if not isinstance(given, SQLiteStore) or not isinstance(worker, ThreadPoolExecutor):
+            raise StoreError(
+                "Open an AsyncSQLiteStore with `await AsyncSQLiteStore.connect(path)`; "
+                "it opens the database in the worker thread that will use it."
+            )
         self._store = store
         self._worker = worker
         self._closed = False
