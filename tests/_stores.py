@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import Awaitable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -25,7 +25,7 @@ from labflow.store import Append, InnovationRow, Session
 
 T = TypeVar("T")
 
-KINDS = ["memory", "sqlite", "postgres", "async-postgres"]
+KINDS = ["memory", "sqlite", "async-sqlite", "postgres", "async-postgres"]
 SQL_KINDS = ["sqlite", "postgres"]
 
 
@@ -64,11 +64,9 @@ class SyncOverAsync:
     commits through the async store's coroutines.
     """
 
-    def __init__(self, url: str, **options: Any) -> None:
-        from labflow.store.postgres import AsyncPostgresStore
-
+    def __init__(self, opening: Callable[[], Awaitable[Any]]) -> None:
         self._loop = asyncio.new_event_loop()
-        self.inner = self._run(AsyncPostgresStore.connect(url, **options))
+        self.inner: Any = self._run(opening())  # AsyncSQLiteStore.connect(...) or the like
         self.path = self.inner.path
 
     def _run(self, work: Awaitable[T]) -> T:
@@ -109,8 +107,9 @@ class SyncOverAsync:
         registry: Registry | None = None,
         clock: Clock = system_clock,
         strict: bool = False,
+        expect: Mapping[str | None, int] | None = None,
     ) -> Session:
-        return Session(self, lab_id, registry=registry, clock=clock, strict=strict)
+        return Session(self, lab_id, registry=registry, clock=clock, strict=strict, expect=expect)
 
     def close(self) -> None:
         self._run(self.inner.close())
@@ -127,6 +126,10 @@ def open_store(kind: str, tmp_path: Any) -> Iterator[Any]:
         store: Any = MemoryStore()
     elif kind == "sqlite":
         store = SQLiteStore(tmp_path / "lab.db", create=True)
+    elif kind == "async-sqlite":
+        from labflow.store import AsyncSQLiteStore
+
+        store = SyncOverAsync(lambda: AsyncSQLiteStore.connect(tmp_path / "lab.db", create=True))
     else:
         with postgres_schema() as url:
             if kind == "postgres":
@@ -134,7 +137,9 @@ def open_store(kind: str, tmp_path: Any) -> Iterator[Any]:
 
                 store = PostgresStore(url, create=True)
             else:
-                store = SyncOverAsync(url, create=True)
+                from labflow.store.postgres import AsyncPostgresStore
+
+                store = SyncOverAsync(lambda: AsyncPostgresStore.connect(url, create=True))
             try:
                 yield store
             finally:

@@ -1,4 +1,5 @@
-"""The Store contract, run against every store: memory, SQLite, PostgreSQL and async PostgreSQL."""
+"""The Store contract, run against every store: memory, SQLite (plain and asyncio), PostgreSQL
+and async PostgreSQL."""
 
 from __future__ import annotations
 
@@ -502,6 +503,7 @@ def test_rows_equal_the_replayed_innovation_after_every_event(store: Store) -> N
 def test_the_store_package_exports_only_its_api() -> None:
     assert labflow.store.__all__ == [
         "Append",
+        "AsyncSQLiteStore",
         "AsyncSession",
         "AsyncStore",
         "InnovationRow",

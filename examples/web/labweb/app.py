@@ -5,16 +5,24 @@ user is (`current_actor` -- replace it with your login), which language they rea
 and how a labflow error becomes an HTTP answer. Everything the pages show --
 stage labels, unmet requirements in English or Indonesian, the verdict of each
 command -- comes from labflow itself.
+
+It runs on labflow's asyncio stores (`labflow.store.AsyncStore`): an SQLite file
+by default, a PostgreSQL server by URL. Every form carries the version of the
+innovation it was rendered from, and the command runs in a session expecting it
+(``store.session(lab_id, expect={id: version})``): a stale tab or a double submit
+is answered 409 with the current state, never a second move.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TextIO
+from urllib.parse import parse_qsl
 
 import structlog
 from fastapi import FastAPI, Request
@@ -24,15 +32,34 @@ from fastapi.templating import Jinja2Templates
 
 import labflow as lf
 from labflow import reports, views
-from labflow.store.sqlite import SQLiteStore
+from labflow.store import AsyncSQLiteStore, AsyncStore
 
-__all__ = ["HTTP_STATUS", "create_app"]
+__all__ = ["DB_ENV", "HTTP_STATUS", "create_app", "open_store"]
 
 HERE = Path(__file__).resolve().parent
 LANGUAGES = ("id", "en")
+#: Where the store is when ``create_app`` is not told: as for the ``labflow`` command.
+DB_ENV = "LABFLOW_DB"
+#: The largest request body read: a form or a JSON command is a few hundred bytes.
+MAX_BODY = 64 * 1024
+
+
+class NotSignedIn(lf.PermissionDenied):
+    """Nobody (or no actor of the lab) is signed in: the host's own refusal, in labflow's shape."""
+
+    def __init__(self, command: str) -> None:
+        super().__init__(
+            "nobody",
+            command,
+            "sign in first (pick who you are in “Signed in as”)",
+            "masuk dulu (pilih siapa Anda di “Masuk sebagai”)",
+            code="auth.required",
+        )
+
 
 #: How each labflow error answers over HTTP (the first matching class wins).
 HTTP_STATUS: tuple[tuple[type[lf.LabflowError], int], ...] = (
+    (NotSignedIn, 401),
     (lf.NotFound, 404),
     (lf.PermissionDenied, 403),
     (lf.ConflictError, 409),
@@ -116,6 +143,18 @@ def _routing_structlog(stream: TextIO) -> None:
     )
 
 
+def open_store(target: str | os.PathLike[str]) -> Awaitable[AsyncStore]:
+    """The asyncio store ``target`` names, as ``labflow --db`` does: a ``postgresql://`` URL
+    (needs ``labflow[postgres]``), ``sqlite:///relative.db`` or ``sqlite:////abs/path.db``,
+    or a plain path to an SQLite file."""
+    text = os.fspath(target)
+    if text.startswith(("postgresql://", "postgres://")):
+        from labflow.store.postgres import AsyncPostgresStore
+
+        return AsyncPostgresStore.connect(text)
+    return AsyncSQLiteStore.connect(text.removeprefix("sqlite:///"))
+
+
 def create_app(
     db: str | os.PathLike[str] | None = None,
     *,
@@ -123,25 +162,35 @@ def create_app(
     log: TextIO | None = None,
     clock: lf.Clock = lf.system_clock,
 ) -> FastAPI:
-    """The web application on the SQLite file ``db`` (``LABFLOW_DB``, else labflow-demo.db)."""
-    path = Path(db or os.environ.get("LABFLOW_DB", "labflow-demo.db"))
+    """The web application on the store ``db`` names (see `open_store`); without it,
+    ``LABFLOW_DB``, else the SQLite file ``labflow-demo.db`` that ``labflow demo`` writes."""
+    target = db or os.environ.get(DB_ENV) or "labflow-demo.db"
     _routing_structlog(log or sys.stdout)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
-    app = FastAPI(title="labflow web host")
+    opened: list[AsyncStore] = []  # the one store of the process, opened with the server
 
-    @contextmanager
-    def store() -> Iterator[SQLiteStore]:
-        # One store per request: SQLite connections belong to the thread that opened them.
-        with SQLiteStore(path) as opened:
-            yield opened
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        opened.append(await open_store(target))
+        try:
+            yield
+        finally:
+            await opened.pop().close()
 
-    def which_lab(opened: SQLiteStore) -> str:
+    app = FastAPI(title="labflow web host", lifespan=lifespan)
+
+    async def which_lab() -> tuple[AsyncStore, str]:
+        store = opened[0]
         if lab_id is not None:
-            return lab_id
-        ids = opened.lab_ids()
+            return store, lab_id
+        ids = await store.lab_ids()
         if not ids:
-            raise lf.NotFound("lab", "(any)", where=str(path))
-        return ids[0]
+            raise lf.NotFound("lab", "(any)", where=str(getattr(store, "path", target)))
+        return store, ids[0]
+
+    async def load() -> tuple[AsyncStore, lf.Lab]:
+        store, ident = await which_lab()
+        return store, await store.load(ident, clock=clock)
 
     def current_actor(request: Request, lab: lf.Lab) -> lf.Actor | None:
         """Who is acting. A real host reads its login session here; this one trusts a cookie
@@ -156,20 +205,8 @@ def create_app(
     def label(lang: str, stage: lf.Stage) -> str:
         return stage.label_id if lang == "id" else stage.label_en
 
-    def offered(
-        lab: lf.Lab, actor: lf.Actor | None, inn: lf.Innovation
-    ) -> list[tuple[str, lf.Verdict]]:
-        """The page's commands this actor may use here, each with labflow's verdict: a
-        blocked one is still offered, with its reasons, so the refusal can be seen."""
-        if actor is None:
-            return []
-        verdicts = lab.allowed(by=actor.id, subject=inn.id)
-        return [
-            (name, verdicts[name])
-            for name in ACTIONS
-            if name in verdicts
-            and not any(c.startswith("permission.") for c in verdicts[name].codes)
-        ]
+    def status_of(exc: lf.LabflowError) -> int:
+        return next(code for cls, code in HTTP_STATUS if isinstance(exc, cls))
 
     def page(
         request: Request,
@@ -205,18 +242,21 @@ def create_app(
     ) -> HTMLResponse:
         context = base(request, lab)
         lang = context["lang"]
-        inn = lab.innovation(inn_id)
-        view = views.innovation(lab, inn_id)
+        actor = context["actor"]
+        # With by=: the commands this actor's roles permit here, each with labflow's verdict
+        # (a blocked one is still offered, with its reasons, so the refusal can be seen).
+        view = views.innovation(lab, inn_id, by=actor.id if actor else None)
         problem = views.error(error) if error is not None else None
         conflict = isinstance(error, lf.ConflictError)
         actions = [
             (
-                name,
-                ACTIONS[name][0],
-                ACTIONS[name][1 if lang == "en" else 2],
-                [u.message(lang) for u in verdict.unmet],
+                c.name,
+                ACTIONS[c.name][0],
+                ACTIONS[c.name][1 if lang == "en" else 2],
+                [u.id if lang == "id" else u.en for u in c.unmet],
             )
-            for name, verdict in offered(lab, context["actor"], inn)
+            for c in view.commands
+            if c.name in ACTIONS
         ]
         return page(
             request,
@@ -224,7 +264,7 @@ def create_app(
             {
                 **context,
                 "inn": view,
-                "here": f"/i/{inn.id}",
+                "here": f"/i/{inn_id}",
                 "actions": actions,
                 "problem": None if conflict else problem,
                 "conflict": conflict,
@@ -233,9 +273,24 @@ def create_app(
             status,
         )
 
+    def malformed_answer(
+        request: Request, problems: list[tuple[str, str]], status: int = 422
+    ) -> Response:
+        """A body that cannot be a command: 422 naming each field, in labflow's error shape."""
+        message = "; ".join(f"{where}: {what}" for where, what in problems)
+        problem = {"code": "request.malformed", "kind": "RequestValidationError",
+                   "en": message, "id": message, "data": {"fields": [w for w, _ in problems]},
+                   "unmet": []}  # fmt: skip
+        if request.url.path.startswith("/api/"):
+            return JSONResponse(problem, status_code=status)
+        lang = language(request)
+        return page(
+            request, "error.html", {"lang": lang, "problem": problem, "actor": None}, status
+        )
+
     @app.exception_handler(lf.LabflowError)
     async def labflow_error(request: Request, exc: lf.LabflowError) -> Response:
-        status = next(code for cls, code in HTTP_STATUS if isinstance(exc, cls))
+        status = status_of(exc)
         if request.url.path.startswith("/api/"):
             return JSONResponse(views.to_json(views.error(exc)), status_code=status)
         lang = language(request)
@@ -248,30 +303,28 @@ def create_app(
 
     @app.exception_handler(RequestValidationError)
     async def malformed(request: Request, exc: RequestValidationError) -> Response:
-        lang = language(request)
-        message = "; ".join(
-            f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}"
-            for e in exc.errors()
+        return malformed_answer(
+            request,
+            [
+                (".".join(str(p) for p in e.get("loc", ())), str(e.get("msg", "")))
+                for e in exc.errors()
+            ],
         )
-        problem = {"code": "request.malformed", "kind": "RequestValidationError",
-                   "en": message, "id": message}  # fmt: skip
-        return page(request, "error.html", {"lang": lang, "problem": problem, "actor": None}, 422)
 
     @app.get("/", response_class=HTMLResponse)
-    def board(request: Request) -> HTMLResponse:
-        with store() as opened:
-            lab = opened.load(which_lab(opened), clock=clock)
-            verified = all(v.ok for v in opened.verify_all(lab.id)[lab.id])
+    async def board(request: Request) -> HTMLResponse:
+        store, lab = await load()
+        verified = all(v.ok for v in (await store.verify_all(lab.id))[lab.id])
         context = base(request, lab)
-        kinds = sorted({u.kind.value for u in lab.units.values()})
-        columns = []
-        for stage in lab.policy.stages:
-            cells = {kind: [] for kind in kinds}  # type: dict[str, list[lf.Innovation]]
-            for inn in lab.innovations.values():
-                if inn.stage == stage.id:
-                    unit = lab.units.get(inn.unit)
-                    cells[unit.kind.value if unit else "?"].append(inn)
-            columns.append((stage, cells))
+        cohort = views.lab(lab).innovations  # each with its stage and unit kind
+        kinds = sorted({inn.unit_kind for inn in cohort})
+        columns = [
+            (
+                stage,
+                {k: [i for i in cohort if (i.stage, i.unit_kind) == (stage.id, k)] for k in kinds},
+            )
+            for stage in lab.policy.stages
+        ]
         return page(
             request,
             "board.html",
@@ -286,56 +339,104 @@ def create_app(
         )
 
     @app.get("/i/{inn_id}", response_class=HTMLResponse)
-    def innovation(request: Request, inn_id: str, done: str | None = None) -> HTMLResponse:
-        with store() as opened:
-            lab = opened.load(which_lab(opened), clock=clock)
+    async def innovation(request: Request, inn_id: str, done: str | None = None) -> HTMLResponse:
+        _, lab = await load()
         return innovation_page(request, lab, inn_id, done=done)
 
-    @app.post("/i/{inn_id}/{command}", response_class=HTMLResponse)
-    async def act(request: Request, inn_id: str, command: str) -> Response:
-        form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-        return _act(request, inn_id, command, form)
-
-    def _act(request: Request, inn_id: str, command: str, form: dict[str, str]) -> Response:
+    async def run(
+        request: Request, inn_id: str, command: str, form: dict[str, Any]
+    ) -> tuple[lf.Lab, lf.LabflowError | None] | list[tuple[str, str]]:
+        """Run ``command`` as the signed-in actor, in a session expecting the version the
+        page showed: the lab afterwards and the refusal if any, or what is malformed."""
         if command not in ACTIONS:
             raise lf.NotFound("command", command, where="this application")
         fields = ACTIONS[command][0]
-        missing = [name for name, *_ in fields if not form.get(name, "").strip()]
-        if "version" not in form or not form["version"].isdigit() or missing:
-            raise RequestValidationError(
-                [{"loc": ("form", name), "msg": "required"} for name in missing or ["version"]]
-            )
-        seen = int(form["version"])
-        with store() as opened:
-            session = opened.session(which_lab(opened), clock=clock)
-            lab = session.__enter__()
-            actor = current_actor(request, lab)
-            try:
-                inn = lab.innovation(inn_id)
-                if len(inn.history) != seen:
-                    # The page was rendered from another version: a stale tab or a double submit.
-                    raise lf.ConflictError(inn_id, seen, len(inn.history))
+        given = form.get("version")
+        if isinstance(given, str) and given.isascii() and given.isdigit() and len(given) < 10:
+            given = int(given)  # a form's text; JSON gives a number
+        version = given if type(given) is int and 0 <= given < 2**63 else None
+        problems = [
+            (f"body.{name}", "required: a non-empty text")
+            for name, *_ in fields
+            if not isinstance(form.get(name), str) or not form[name].strip()
+        ]
+        if version is None:
+            problems.insert(0, ("body.version", "required: the version the page showed"))
+        if version is None or problems:
+            return problems
+        store, ident = await which_lab()
+        loaded: lf.Lab | None = None
+        try:
+            # expect=: a page rendered from another version is a conflict, not a second move.
+            async with store.session(ident, clock=clock, expect={inn_id: version}) as loaded:
+                actor = current_actor(request, loaded)
+                if actor is None:
+                    raise NotSignedIn(command)
                 arguments = {name: form[name] for name, *_ in fields}
-                lab.send(command, inn_id, by=actor.id if actor else "", **arguments)
-                session.commit()
-            except (lf.CommandError, lf.ConflictError) as exc:
-                status = next(code for cls, code in HTTP_STATUS if isinstance(exc, cls))
-                fresh = opened.load(lab.id, clock=clock)
-                return innovation_page(request, fresh, inn_id, error=exc, status=status)
+                loaded.send(command, inn_id, by=actor.id, **arguments)
+        except (lf.CommandError, lf.ConflictError) as exc:
+            if isinstance(exc, lf.ConflictError) or loaded is None:
+                loaded = await store.load(ident, clock=clock)  # what the others wrote
+            # else: a refused command changed nothing, the session's lab is the state to show
+            loaded.innovation(inn_id)  # an unknown id is NotFound (404), whatever the version
+            return loaded, exc
+        return loaded, None
+
+    async def body_of(request: Request, *, as_json: bool) -> dict[str, Any] | Response:
+        """The request's form or JSON object, or the answer that it is not one: 413 past
+        `MAX_BODY` (read no further), 422 for anything else."""
+        raw = bytearray()
+        async for chunk in request.stream():
+            raw += chunk
+            if len(raw) > MAX_BODY:
+                return malformed_answer(request, [("body", f"at most {MAX_BODY} bytes")], 413)
+        what = "a JSON object" if as_json else "a URL-encoded form in UTF-8"
+        try:
+            if not as_json:  # the pages' forms are URL-encoded, a few fields each
+                return dict(parse_qsl(raw.decode(), keep_blank_values=True, max_num_fields=50))
+            data = json.loads(raw)
+        except (ValueError, RecursionError):
+            data = None
+        return data if isinstance(data, dict) else malformed_answer(request, [("body", what)])
+
+    @app.post("/i/{inn_id}/{command}", response_class=HTMLResponse)
+    async def act(request: Request, inn_id: str, command: str) -> Response:
+        form = await body_of(request, as_json=False)
+        if isinstance(form, Response):
+            return form
+        outcome = await run(request, inn_id, command, form)
+        if isinstance(outcome, list):
+            return malformed_answer(request, outcome)
+        lab, error = outcome
+        if error is not None:
+            return innovation_page(request, lab, inn_id, error=error, status=status_of(error))
         return RedirectResponse(f"/i/{inn_id}?done={command}", status_code=303)
 
+    @app.post("/api/i/{inn_id}/{command}")
+    async def api_act(request: Request, inn_id: str, command: str) -> Response:
+        """Run a command from JSON ``{"version": N, ...its fields}``: the innovation view
+        afterwards (200), or the error view with its status (nothing written)."""
+        data = await body_of(request, as_json=True)
+        if isinstance(data, Response):
+            return data
+        outcome = await run(request, inn_id, command, data)
+        if isinstance(outcome, list):
+            return malformed_answer(request, outcome)
+        lab, error = outcome
+        if error is not None:
+            return JSONResponse(views.to_json(views.error(error)), status_code=status_of(error))
+        return JSONResponse(views.to_json(views.innovation(lab, inn_id)))
+
     @app.get("/api/lab")
-    def api_lab() -> JSONResponse:
+    async def api_lab() -> JSONResponse:
         """The lab as JSON (`labflow.views.LabView`)."""
-        with store() as opened:
-            lab = opened.load(which_lab(opened), clock=clock)
+        _, lab = await load()
         return JSONResponse(views.to_json(views.lab(lab)))
 
     @app.get("/api/i/{inn_id}")
-    def api_innovation(inn_id: str) -> JSONResponse:
+    async def api_innovation(inn_id: str) -> JSONResponse:
         """One innovation as JSON (`labflow.views.InnovationView`)."""
-        with store() as opened:
-            lab = opened.load(which_lab(opened), clock=clock)
+        _, lab = await load()
         return JSONResponse(views.to_json(views.innovation(lab, inn_id)))
 
     @app.get("/as")

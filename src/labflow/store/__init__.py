@@ -27,11 +27,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
-from typing import Any, Protocol, cast, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
 import attrs
 
 from labflow.errors import (
+    ConflictError,
     InvalidCommand,
     StoreCorrupt,
     StoreError,
@@ -44,8 +45,12 @@ from labflow.lab import Clock, Lab, system_clock
 from labflow.model import Innovation
 from labflow.requirements import Registry
 
+if TYPE_CHECKING:
+    from labflow.store._async_sqlite import AsyncSQLiteStore
+
 __all__ = [
     "Append",
+    "AsyncSQLiteStore",
     "AsyncSession",
     "AsyncStore",
     "InnovationRow",
@@ -57,6 +62,15 @@ __all__ = [
     "StoreTooNew",
     "changes",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # Imported on first use: the asyncio SQLite store builds on this module (and on sqlite3).
+    if name == "AsyncSQLiteStore":
+        from labflow.store._async_sqlite import AsyncSQLiteStore
+
+        return AsyncSQLiteStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _events(value: Iterable[Event]) -> tuple[Event, ...]:
@@ -166,6 +180,7 @@ class Store(Protocol):
         registry: Registry | None = None,
         clock: Clock = system_clock,
         strict: bool = False,
+        expect: Mapping[str | None, int] | None = None,
     ) -> Session:
         """A unit of work on one lab (see `Session`)."""
         ...
@@ -308,11 +323,57 @@ def _advances(appends: Sequence[Append]) -> bool:
     return any(a.lab and any(e.kind == "lab.advanced" for e in a.events) for a in appends)
 
 
+#: At most this many streams in a session's ``expect``: a page shows a few, never thousands.
+EXPECT_LIMIT = 10_000
+
+
+def _expected(lab_id: str, expect: object) -> dict[tuple[bool, str], int]:
+    """A session's ``expect`` as stream keys, or `InvalidCommand` saying what is wrong.
+
+    Keys are innovation ids, and ``None`` for the lab's own history (as in
+    `Store.version`); values are versions, whole numbers from 0.
+    """
+    if expect is None:
+        return {}
+    if not isinstance(expect, Mapping):
+        raise InvalidCommand(
+            f"A session's expect maps innovation ids (None for the lab) to the versions "
+            f"a page was rendered from, not {type(expect).__name__}."
+        )
+    if len(expect) > EXPECT_LIMIT:
+        raise InvalidCommand(f"A session expects at most {EXPECT_LIMIT} versions.")
+    found: dict[tuple[bool, str], int] = {}
+    for subject, version in expect.items():
+        if subject is not None and not isinstance(subject, str):
+            raise InvalidCommand(
+                f"A session's expect is keyed by innovation ids (or None for the lab), "
+                f"not {type(subject).__name__}."
+            )
+        if type(version) is not int or version < 0:
+            raise InvalidCommand(
+                f"The version expected of {subject if subject is not None else lab_id!r:.80} "
+                f"must be a whole number from 0, not {version!r:.40}."
+            )
+        found[(True, lab_id) if subject is None else (False, subject)] = version
+    return found
+
+
+def _check_expected(
+    before: Mapping[tuple[bool, str], int], expected: Mapping[tuple[bool, str], int]
+) -> None:
+    """`ConflictError` for the first stream loaded at another version than the page saw."""
+    for key in sorted(expected):
+        found = before.get(key, 0)
+        if found != expected[key]:
+            raise ConflictError(key[1], expected[key], found)
+
+
 def _pending(
     lab: Lab,
     before: Mapping[tuple[bool, str], int],
     strict: bool,
     watched: _Watched | None = None,
+    expected: Mapping[tuple[bool, str], int] | None = None,
 ) -> list[Append]:
     """What a session on ``lab``, loaded at the versions ``before``, would commit now."""
     appends = _changed(lab, before, watched)
@@ -326,6 +387,14 @@ def _pending(
         appends += [
             Append(subject, version, (), lab=is_lab)
             for (is_lab, subject), version in before.items()
+            if (is_lab, subject) not in written
+        ]
+    if expected:
+        # The streams the page was rendered from: still at those versions when this commits.
+        written = {(a.lab, a.subject) for a in appends}
+        appends += [
+            Append(subject, before.get((is_lab, subject), 0), (), lab=is_lab)
+            for (is_lab, subject) in sorted(expected)
             if (is_lab, subject) not in written
         ]
     return appends
@@ -363,6 +432,20 @@ class Session:
     innovation registered after the session loaded (no stream of it was read),
     and it protects the decision, not the future: once committed, the cohort may
     change again.
+
+    ``expect`` holds the versions a page (or any earlier read) was rendered from:
+    innovation ids, and ``None`` for the lab's own history, each mapped to the
+    version the user saw (`labflow.views.InnovationView.version`). A session whose
+    lab loads with any of them at another version raises `ConflictError` on
+    entering, before a command runs; and each is checked again in the same atomic
+    commit as the writes, so a stale tab or a double-submitted form is a conflict,
+    never a second move::
+
+        with store.session("kebumen", expect={"muttu-1000": 4}) as lab:
+            lab.advance("muttu-1000", by="sekretariat")
+
+    An id the lab does not hold is at version 0. A malformed ``expect`` is
+    `InvalidCommand`, raised when the session is made.
     """
 
     def __init__(
@@ -373,12 +456,14 @@ class Session:
         registry: Registry | None = None,
         clock: Clock = system_clock,
         strict: bool = False,
+        expect: Mapping[str | None, int] | None = None,
     ) -> None:
         self.store = store
         self.lab_id = lab_id
         self._registry = registry
         self._clock = clock
         self._strict = strict
+        self._expected = _expected(lab_id, expect)
         self._lab: Lab | None = None
         self._before: dict[tuple[bool, str], int] = {}
         self._watched: _Watched | None = None
@@ -392,15 +477,17 @@ class Session:
         return self._lab
 
     def __enter__(self) -> Lab:
-        self._lab = self.store.load(self.lab_id, registry=self._registry, clock=self._clock)
-        self._lab._hooks.hold()  # subscriptions hear of moves once they are committed
-        self._before = _versions(self._lab)
-        self._watched = _watch(self._lab)
-        return self._lab
+        lab = self.store.load(self.lab_id, registry=self._registry, clock=self._clock)
+        before = _versions(lab)
+        _check_expected(before, self._expected)  # a stale page: no lab to run a command on
+        lab._hooks.hold()  # subscriptions hear of moves once they are committed
+        self._lab, self._before = lab, before
+        self._watched = _watch(lab)
+        return lab
 
     def pending(self) -> list[Append]:
         """What would be committed now."""
-        return _pending(self.lab, self._before, self._strict, self._watched)
+        return _pending(self.lab, self._before, self._strict, self._watched, self._expected)
 
     def commit(self) -> tuple[Event, ...]:
         """Commit what was appended so far; the session can go on afterwards."""
@@ -430,7 +517,8 @@ class AsyncStore(Protocol):
     """`Store` for asyncio hosts: the same methods and promises, each a coroutine.
 
     ``session`` is not a coroutine: it returns an `AsyncSession` to use with
-    ``async with``. `labflow.store.postgres.AsyncPostgresStore` is one.
+    ``async with``. `AsyncSQLiteStore` (an SQLite file, run in a worker thread)
+    and `labflow.store.postgres.AsyncPostgresStore` are two.
     """
 
     async def lab_ids(self) -> list[str]:
@@ -484,6 +572,7 @@ class AsyncStore(Protocol):
         registry: Registry | None = None,
         clock: Clock = system_clock,
         strict: bool = False,
+        expect: Mapping[str | None, int] | None = None,
     ) -> AsyncSession:
         """A unit of work on one lab, for ``async with`` (see `AsyncSession`)."""
         ...
@@ -499,7 +588,8 @@ class AsyncSession:
     Loading and committing await the store; the commands in between are the
     lab's ordinary (synchronous, in-memory) methods. The same checks are
     committed as a `Session` would: the streams written, every stream read when
-    strict or when the lab advances, and the lab's own history always.
+    strict or when the lab advances, the lab's own history always, and the
+    versions given in ``expect`` (checked on entering too, as `Session` does).
     """
 
     def __init__(
@@ -510,12 +600,14 @@ class AsyncSession:
         registry: Registry | None = None,
         clock: Clock = system_clock,
         strict: bool = False,
+        expect: Mapping[str | None, int] | None = None,
     ) -> None:
         self.store = store
         self.lab_id = lab_id
         self._registry = registry
         self._clock = clock
         self._strict = strict
+        self._expected = _expected(lab_id, expect)
         self._lab: Lab | None = None
         self._before: dict[tuple[bool, str], int] = {}
         self._watched: _Watched | None = None
@@ -528,15 +620,17 @@ class AsyncSession:
         return self._lab
 
     async def __aenter__(self) -> Lab:
-        self._lab = await self.store.load(self.lab_id, registry=self._registry, clock=self._clock)
-        self._lab._hooks.hold()  # subscriptions hear of moves once they are committed
-        self._before = _versions(self._lab)
-        self._watched = _watch(self._lab)
-        return self._lab
+        lab = await self.store.load(self.lab_id, registry=self._registry, clock=self._clock)
+        before = _versions(lab)
+        _check_expected(before, self._expected)  # a stale page: no lab to run a command on
+        lab._hooks.hold()  # subscriptions hear of moves once they are committed
+        self._lab, self._before = lab, before
+        self._watched = _watch(lab)
+        return lab
 
     def pending(self) -> list[Append]:
         """What would be committed now."""
-        return _pending(self.lab, self._before, self._strict, self._watched)
+        return _pending(self.lab, self._before, self._strict, self._watched, self._expected)
 
     async def commit(self) -> tuple[Event, ...]:
         """Commit what was appended so far; the session can go on afterwards."""

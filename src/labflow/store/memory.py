@@ -8,7 +8,7 @@ one process can share it. Nothing survives the process.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from labflow.errors import ConflictError, StoreError
@@ -180,8 +180,9 @@ class MemoryStore:
         registry: Registry | None = None,
         clock: Clock = system_clock,
         strict: bool = False,
+        expect: Mapping[str | None, int] | None = None,
     ) -> Session:
-        return Session(self, lab_id, registry=registry, clock=clock, strict=strict)
+        return Session(self, lab_id, registry=registry, clock=clock, strict=strict, expect=expect)
 
     def checkpoint(self, key: object, *, labs: Sequence[str] | None = None) -> Checkpoint:
         """A signed `labflow.store.checkpoint.Checkpoint` of every stream, as it is now."""

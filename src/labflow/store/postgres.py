@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime
 from types import TracebackType
@@ -669,8 +669,9 @@ class PostgresStore:
         registry: Registry | None = None,
         clock: Clock = system_clock,
         strict: bool = False,
+        expect: Mapping[str | None, int] | None = None,
     ) -> Session:
-        return Session(self, lab_id, registry=registry, clock=clock, strict=strict)
+        return Session(self, lab_id, registry=registry, clock=clock, strict=strict, expect=expect)
 
     def checkpoint(self, key: object, *, labs: Sequence[str] | None = None) -> Checkpoint:
         """A signed `labflow.store.checkpoint.Checkpoint` of every stream, as it is now."""
@@ -914,8 +915,11 @@ class AsyncPostgresStore:
         registry: Registry | None = None,
         clock: Clock = system_clock,
         strict: bool = False,
+        expect: Mapping[str | None, int] | None = None,
     ) -> AsyncSession:
-        return AsyncSession(self, lab_id, registry=registry, clock=clock, strict=strict)
+        return AsyncSession(
+            self, lab_id, registry=registry, clock=clock, strict=strict, expect=expect
+        )
 
     async def checkpoint(self, key: object, *, labs: Sequence[str] | None = None) -> Checkpoint:
         """A signed `labflow.store.checkpoint.Checkpoint` of every stream, as it is now."""

@@ -28,7 +28,7 @@ import multiprocessing
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
@@ -678,8 +678,9 @@ class SQLiteStore:
         registry: Registry | None = None,
         clock: Clock = system_clock,
         strict: bool = False,
+        expect: Mapping[str | None, int] | None = None,
     ) -> Session:
-        return Session(self, lab_id, registry=registry, clock=clock, strict=strict)
+        return Session(self, lab_id, registry=registry, clock=clock, strict=strict, expect=expect)
 
     def checkpoint(self, key: object, *, labs: Sequence[str] | None = None) -> Checkpoint:
         """A signed `labflow.store.checkpoint.Checkpoint` of every stream, as it is now."""
