@@ -346,11 +346,6 @@ class SQLiteStore:
         with self._transaction(write=True) as conn:
             stored = self._stream_rows(conn, lab_id, appends)
             lab = stored.get((True, lab_id))
-            if lab is None:
-                found = conn.execute(
-                    "SELECT id, version, head FROM streams WHERE lab = ? AND is_lab = 1", (lab_id,)
-                ).fetchone()
-                lab = Stored(found[0], found[1], found[2], None) if found is not None else None
             if lab is None and not any(a.lab and a.expected == 0 and a.events for a in appends):
                 raise StoreError(f"There is no lab {lab_id!r} in {self.path}.")
             check_streams(lab_id, appends, stored)
@@ -418,20 +413,22 @@ class SQLiteStore:
     def _stream_rows(
         self, conn: sqlite3.Connection, lab_id: str, appends: Sequence[Append]
     ) -> dict[tuple[bool, str], Stored]:
-        """What is stored of the streams ``appends`` name, read in chunks of 500."""
+        """What is stored of the lab's own stream and of the streams ``appends`` name,
+        read in chunks of 500 (the lab's row comes with the first)."""
         rows: dict[tuple[bool, str], Stored] = {}
-        for is_lab in (True, False):
-            subjects = [a.subject for a in appends if a.lab is is_lab]
-            for at in range(0, len(subjects), 500):
-                chunk = subjects[at : at + 500]
-                marks = ",".join("?" * len(chunk))
-                for r in conn.execute(
-                    "SELECT subject, id, version, head, unit, stage, status, launched "
-                    f"FROM streams WHERE lab = ? AND is_lab = ? AND subject IN ({marks})",
-                    [lab_id, int(is_lab), *chunk],
-                ):
-                    row = None if is_lab else Row(r[4], r[5], r[6], bool(r[7]))
-                    rows[(is_lab, r[0])] = Stored(r[1], r[2], r[3], row)
+        subjects = [a.subject for a in appends if not a.lab]
+        for at in range(0, max(1, len(subjects)), 500):
+            chunk = subjects[at : at + 500]
+            marks = ",".join("?" * len(chunk))
+            for r in conn.execute(
+                "SELECT is_lab, subject, id, version, head, unit, stage, status, launched "
+                "FROM streams WHERE (lab = ? AND is_lab = 0 AND subject IN "
+                f"({marks})) OR (lab = ? AND is_lab = 1 AND subject = ?)",
+                [lab_id, *chunk, lab_id, lab_id if at == 0 else None],
+            ):
+                is_lab = bool(r[0])
+                row = None if is_lab else Row(r[5], r[6], r[7], bool(r[8]))
+                rows[(is_lab, r[1])] = Stored(r[2], r[3], r[4], row)
         return rows
 
     def _write(self, conn: sqlite3.Connection, lab_id: str, writes: Sequence[Write]) -> None:
