@@ -191,6 +191,48 @@ def test_every_tampering_is_detected_and_refuses_writes(where: tuple[str, str], 
         assert {s: store.version("kebumen", s) for s in versions} == versions
 
 
+def test_a_stores_kept_fold_never_outlives_a_rewrite_under_it(where: tuple[str, str]) -> None:
+    """A store folds a commit on top of what it folded at its last commit -- but only while
+    the stored version *and head* are still those: after a rewrite that keeps the version
+    (a withdrawal replaced by a re-hashed attachment), a reinstatement that the store's
+    memory would accept is refused, as a store opened afresh refuses it."""
+    kind, location = where
+    lab = tamper_lab()
+    with open_at(kind, location) as store:
+        save(store, lab)  # the store now holds ino-dinkes folded to its withdrawal
+        withdrawn = lab.innovation("ino-dinkes").history[-1]
+        assert withdrawn.kind == "innovation.withdrawn"
+        evidence = lab.innovation("ino-bag-tapem").history[-1]
+        before = lab.innovation("ino-dinkes").history[-2]
+        forged = make_event(
+            "ino-dinkes", withdrawn.seq, withdrawn.at, evidence.actor, evidence.kind,
+            dict(evidence.payload), before.hash,
+        )  # fmt: skip
+        text = json.dumps(forged.payload, sort_keys=True, separators=(",", ":"))
+        mark = "?" if kind == "sqlite" else "%s"
+        with raw(kind, location) as conn:
+            conn.execute(
+                sql(kind, f"UPDATE {{e}} SET actor = {mark}, kind = {mark}, payload = {mark}, "
+                f"hash = {mark} WHERE stream = {_SID} AND seq = {mark}"),
+                (forged.actor, forged.kind, text, forged.hash, forged.seq),
+            )  # fmt: skip
+            conn.execute(
+                sql(kind, f"UPDATE {{s}} SET head = {mark}, status = 'active' "
+                "WHERE subject = 'ino-dinkes' AND NOT is_lab"),
+                (forged.hash,),
+            )  # fmt: skip
+        reinstated = lab.reinstate("ino-dinkes", reason="lanjut", by="sekretariat")
+        onto_forgery = make_event(
+            "ino-dinkes", reinstated.seq, reinstated.at, reinstated.actor, reinstated.kind,
+            dict(reinstated.payload), forged.hash,
+        )  # fmt: skip
+        append = Append("ino-dinkes", forged.seq, (onto_forgery,))
+        with pytest.raises(HistoryError, match="not withdrawn"):
+            store.commit("kebumen", [append])
+    with open_at(kind, location) as fresh, pytest.raises(HistoryError, match="not withdrawn"):
+        fresh.commit("kebumen", [append])
+
+
 # --- Races ------------------------------------------------------------------------------------
 
 TARGETS = 10

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 import threading
@@ -129,6 +130,41 @@ def test_a_tampered_row_is_found_by_verification(tmp_path: Path) -> None:
         streamed = [lf.verify(h) for h in store.histories("kebumen")]
     assert (info.value.subject, info.value.seq) == ("ino-dinkes", 2)
     assert [(v.subject, v.seq) for v in streamed if not v.ok] == [("ino-dinkes", 2)]
+
+
+def test_verify_all_reads_the_stored_text_and_the_content_behind_it(tmp_path: Path) -> None:
+    """verify_all hashes a row's text as stored; a payload respelled with the same content
+    (keys reordered, spaces) still verifies, as loading it does, while the same respelling
+    carrying one changed value is named -- in the innovation and in the lab's own history."""
+    path = tmp_path / "respelled.db"
+    lab = make_lab()
+    cohort(lab)
+    bring_to(lab, "design")
+    with SQLiteStore(path, create=True) as store:
+        save(store, lab)
+    dinkes = "(SELECT id FROM streams WHERE subject = 'ino-dinkes')"
+    respell = "UPDATE events SET payload = ? WHERE seq = 1 AND stream = "
+    registered = dict(lab.innovation("ino-dinkes").history[0].payload)
+    spaced = json.dumps(dict(reversed(list(registered.items()))), indent=1)
+    with sqlite3.connect(path) as conn:
+        conn.execute(respell + dinkes, (spaced,))
+    with SQLiteStore(path) as store:
+        assert all(v.ok for v in store.verify_all()["kebumen"])
+        assert store.load("kebumen").innovation("ino-dinkes").title == registered["title"]
+    edited = json.dumps({**registered, "title": "Judul lain"}, indent=1)
+    created = dict(lab.history[0].payload)
+    with sqlite3.connect(path) as conn:
+        conn.execute(respell + dinkes, (edited,))
+        conn.execute(
+            respell + "(SELECT id FROM streams WHERE is_lab = 1)",
+            (json.dumps({**created, "region": "Kabupaten Lain"}),),
+        )
+    with SQLiteStore(path) as store:
+        bad = [(v.subject, v.seq, v.reason) for v in store.verify_all()["kebumen"] if not v.ok]
+    assert bad == [
+        ("kebumen", 1, "its content does not match its hash"),
+        ("ino-dinkes", 1, "its content does not match its hash"),
+    ]
 
 
 def test_verify_all_finds_an_edited_row_and_a_history_cut_short(tmp_path: Path) -> None:

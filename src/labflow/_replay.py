@@ -51,7 +51,7 @@ from labflow._gates import (
 )
 from labflow._recorded import builtin, policy_from_record
 from labflow.errors import HistoryError, LabflowError, PolicyError
-from labflow.events import Event, verify
+from labflow.events import GENESIS, Event, verify
 from labflow.model import Actor, Innovation, Role, Unit
 from labflow.policy import Policy, RequirementSpec
 from labflow.requirements import Registry
@@ -59,9 +59,11 @@ from labflow.requirements import Registry
 __all__ = [
     "LAB_KINDS",
     "SCHEMA",
+    "Fold",
     "Folded",
     "fold_lab",
     "gate_record",
+    "start_fold",
 ]
 
 #: The payload schema version labflow writes (``"v"`` in every payload).
@@ -165,44 +167,52 @@ def _trusted(policy: Policy) -> Policy:
 
 
 class _Stream:
-    """One innovation's history, folded as far as the lab's order needs it."""
+    """One innovation's history, folded as far as the lab's order needs it.
 
-    __slots__ = ("check_from", "events", "inn", "lab_v", "last_at", "pos", "schema")
+    ``events`` are the events still to fold, the first of them being event ``base + 1``:
+    a fold carried forward (`Fold.resume`) starts a stream at its head with only its new
+    events. ``head`` is the hash of the last event folded.
+    """
+
+    __slots__ = ("base", "check_from", "events", "head", "inn", "lab_v", "last_at", "pos", "schema")
 
     def __init__(self, events: Sequence[Event], check_from: int) -> None:
         self.events = events
+        self.base = 0
         self.check_from = check_from
         self.pos = 0
+        self.head = GENESIS
         self.inn: Innovation | None = None
         self.lab_v = 0
         self.last_at: datetime | None = None
         self.schema = 1
 
+    @property
+    def end(self) -> int:
+        return self.base + len(self.events)
 
-class _Fold:
-    def __init__(
-        self,
-        lab_history: Sequence[Event],
-        streams: Mapping[str, Sequence[Event]],
-        *,
-        registry: Registry | None,
-        strict_policy: bool,
-        check_from: Mapping[str | None, int],
-    ) -> None:
-        self.history = lab_history
-        self.lab_check_from = check_from.get(None, 0)
-        self.streams = {s: _Stream(h, check_from.get(s, 0)) for s, h in streams.items()}
-        first = lab_history[0]
-        payload = first.payload
+
+class Fold:
+    """A validating fold that can be carried forward: the lab at its last version, and the
+    innovation streams it folded, each at its head.
+
+    `fold_lab` folds whole histories with it once. A store keeps one between commits and
+    resumes it (`resume`) with a commit's new events only: the same checks in the same order as a
+    fold from the start, at the cost of what changed. A fold that raised is spent (its
+    state is half-way); whoever keeps one drops it then.
+    """
+
+    def __init__(self, created: Event, *, registry: Registry | None, strict_policy: bool) -> None:
+        payload = created.payload
         try:
             self.lab_id = str(payload["id"])
             self.region = str(payload["region"])
-            self.policy = _recorded_policy(first, registry, strict_policy)
+            self.policy = _recorded_policy(created, registry, strict_policy)
         except PolicyError:
             raise
         except (*_UNREADABLE, LabflowError) as exc:
             _refuse(
-                first,
+                created,
                 "history.unreadable",
                 f"its policy cannot be read ({exc})",
                 f"kebijakannya tidak dapat dibaca ({exc})",
@@ -214,20 +224,78 @@ class _Fold:
         start = View(self.lab_id, self.region, self.trusted, self.policy.stages[0].id, empty, empty)
         self.views: list[View] = [start]
         self.times: list[datetime] = []
+        #: the lab's last event's hash: with ``version``, where a resumed fold must start
+        self.head = GENESIS
+        #: every stream folded so far, each at its head once a run is over
+        self.streams: dict[str, _Stream] = {}
+        #: (innovation, time, actor) of every launch a ceremony of the lab lists
+        self.held: set[tuple[Any, datetime, str]] = set()
+        # What one run judges: the lab events it checks, the launches that need a ceremony.
+        self.lab_check_from = 0
+        self.ceremonies: list[Event] = []
         #: launches whose actor may launch only at a ceremony: each must be listed by one
         self.ceremonial: list[Event] = []
 
-    # --- the lab's own stream ------------------------------------------------------------
+    @property
+    def version(self) -> int:
+        """How many of the lab's own events were folded."""
+        return len(self.views) - 1
 
-    def run(self) -> Folded:
-        for event in self.history:
+    def end(self, subject: str) -> tuple[int, str] | None:
+        """A folded innovation stream's ``(version, head)``; ``None`` if not folded."""
+        stream = self.streams.get(subject)
+        return None if stream is None else (stream.pos, stream.head)
+
+    def innovation(self, subject: str) -> Innovation | None:
+        """A folded innovation as its stream's head leaves it."""
+        stream = self.streams.get(subject)
+        return None if stream is None else stream.inn
+
+    # --- one run: lab events first, then the streams, then what spans them ----------------
+
+    def run(
+        self, lab_events: Sequence[Event], streams: Mapping[str, _Stream], lab_check_from: int
+    ) -> None:
+        self.lab_check_from = lab_check_from
+        self.ceremonies = []
+        self.ceremonial = []
+        self.streams.update(streams)
+        for event in lab_events:
             self.lab_event(event)
-        for subject in self.streams:
-            self.fold_stream(subject, None, len(self.history))
-        self.after()
-        final = self.views[-1]
-        innovations = {s: st.inn for s, st in self.streams.items() if st.inn is not None}
-        return Folded(self.policy, final, innovations)
+        for subject in streams:
+            self.fold_stream(subject, None, self.version)
+        self.after(streams)
+        for stream in streams.values():  # at their heads: keep no events
+            stream.base, stream.events = stream.pos, ()
+
+    def resume(
+        self,
+        lab_events: Sequence[Event],
+        new: Mapping[str, Sequence[Event]],
+        stored: Mapping[str, Sequence[Event]] = MappingProxyType({}),
+    ) -> None:
+        """Fold a commit's new events on top of this fold, judging only them.
+
+        ``lab_events`` continue the lab's history; ``new`` maps an innovation to its new
+        events, and ``stored`` maps an innovation this fold has not folded to its stored
+        events (kept, applied without judging them). Every other stream named must be in
+        `streams`, at its head. A commit that moves the lab (``lab.advanced``) re-judges
+        the cohort at earlier versions, so it is folded from the start, not resumed.
+        """
+        runs: dict[str, _Stream] = {}
+        for subject in sorted(set(new) | set(stored)):
+            events = new.get(subject, ())
+            if subject in stored:
+                kept = stored[subject]
+                stream = _Stream([*kept, *events], len(kept))
+            elif subject in self.streams:
+                stream = self.streams[subject]
+                stream.events, stream.check_from = events, stream.pos
+            else:
+                stream = _Stream(events, 0)
+            if stream.end:
+                runs[subject] = stream
+        self.run(lab_events, runs, self.version)
 
     def lab_event(self, event: Event) -> None:
         seq = len(self.views)
@@ -260,8 +328,11 @@ class _Fold:
                 f"its {event.kind} payload cannot be applied ({exc!r})",
                 f"muatan {event.kind}-nya tidak dapat diterapkan ({exc!r})",
             )
+        if check and event.kind == "lab.ceremony_held":
+            self.ceremonies.append(event)
         self.views.append(new)
         self.times.append(event.at)
+        self.head = event.hash
 
     def lab_apply(self, event: Event, view: View, check: bool) -> View:
         p = event.payload
@@ -327,6 +398,7 @@ class _Fold:
             )
         if not isinstance(p["launched"], list) or not isinstance(p["ceremony"], str):
             raise TypeError("a ceremony lists the innovations it launched")
+        self.held.update((subject, event.at, event.actor) for subject in p["launched"])
         return view
 
     def new_units(
@@ -393,7 +465,7 @@ class _Fold:
         cohort: dict[str, Innovation] = {}
         for subject, version in counted.items():
             stream = self.streams.get(subject)
-            if stream is None or not isinstance(version, int) or version > len(stream.events):
+            if stream is None or not isinstance(version, int) or version > stream.end:
                 _refuse(
                     event,
                     "history.cohort",
@@ -432,11 +504,12 @@ class _Fold:
     def fold_stream(self, subject: str, upto: int | None, max_lab_v: int) -> None:
         """Fold ``subject``'s events up to version ``upto`` (all if ``None``)."""
         stream = self.streams[subject]
-        end = len(stream.events) if upto is None else upto
+        end = stream.end if upto is None else upto
         while stream.pos < end:
-            event = stream.events[stream.pos]
+            event = stream.events[stream.pos - stream.base]
             self.innovation_event(stream, event, max_lab_v)
             stream.pos += 1
+            stream.head = event.hash
 
     def innovation_event(self, stream: _Stream, event: Event, max_lab_v: int) -> None:
         if event.kind not in INNOVATION_KINDS:
@@ -751,20 +824,12 @@ class _Fold:
             "waktunya lebih awal dari peristiwa sebelumnya",
         )
 
-    def after(self) -> None:
-        """What spans histories and can be judged only when all are folded."""
-        held = {
-            (subject, e.at, e.actor)
-            for e in self.history
-            if e.kind == "lab.ceremony_held"
-            for subject in e.payload["launched"]
-        }
+    def after(self, streams: Mapping[str, _Stream]) -> None:
+        """What spans histories and can be judged only when a run's streams are folded."""
         for pending in self.ceremonial:
-            if (pending.subject, pending.at, pending.actor) not in held:
+            if (pending.subject, pending.at, pending.actor) not in self.held:
                 self.not_permitted(pending, "record_launch")
-        for event in self.history[self.lab_check_from :]:
-            if event.kind != "lab.ceremony_held":
-                continue
+        for event in self.ceremonies:
             for subject in event.payload["launched"]:
                 stream = self.streams.get(subject)
                 launch = stream.inn.launch if stream is not None and stream.inn else None
@@ -778,9 +843,10 @@ class _Fold:
                         "tidak tercatat pada upacara itu",
                         innovation=subject,
                     )
-        for stream in self.streams.values():
-            first = stream.events[0] if stream.events else None
-            if first is None or first.kind != "innovation.replicated" or stream.check_from > 0:
+        for stream in streams.values():
+            opens = stream.base == 0 and stream.check_from == 0 and stream.events
+            first = stream.events[0] if opens else None
+            if first is None or first.kind != "innovation.replicated":
                 continue
             origin = first.payload["replication"]
             if origin["origin_region"] != self.region:
@@ -841,6 +907,26 @@ def fold_lab(
     `PolicyError` (with ``strict_policy``) when a recorded custom requirement is
     not registered.
     """
+    fold = start_fold(
+        history,
+        innovations,
+        registry=registry,
+        strict_policy=strict_policy,
+        check_from=check_from,
+    )
+    folded = {k: st.inn for k, st in fold.streams.items() if st.inn is not None}
+    return Folded(fold.policy, fold.views[-1], folded)
+
+
+def start_fold(
+    history: Sequence[Event],
+    innovations: Iterable[Sequence[Event]] = (),
+    *,
+    registry: Registry | None = None,
+    strict_policy: bool = True,
+    check_from: Mapping[str | None, int] | None = None,
+) -> Fold:
+    """`fold_lab`, giving the `Fold` to carry forward (`Fold.resume`)."""
     if not history:
         raise HistoryError(
             "a lab",
@@ -897,11 +983,8 @@ def fold_lab(
             code="history.no_creation",
             data={"kind": history[0].kind},
         )
-    fold = _Fold(
-        history,
-        streams,
-        registry=registry,
-        strict_policy=strict_policy,
-        check_from=check_from or {},
-    )
-    return fold.run()
+    check_from = check_from or {}
+    fold = Fold(history[0], registry=registry, strict_policy=strict_policy)
+    runs = {s: _Stream(h, check_from.get(s, 0)) for s, h in streams.items()}
+    fold.run(history, runs, check_from.get(None, 0))
+    return fold

@@ -13,14 +13,16 @@ replayed lab.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import attrs
 
 from labflow._fold import apply_innovation, unit_from
-from labflow._replay import LAB_KINDS, fold_lab
+from labflow._replay import LAB_KINDS, Fold, start_fold
 from labflow.errors import ConflictError, HistoryError, StoreError
 from labflow.events import GENESIS, Event, Verification, expected_hash, verify
 from labflow.lab import Lab
@@ -277,10 +279,14 @@ def check_streams(
 
 
 def plan(
-    lab_id: str, appends: Sequence[Append], stored: Mapping[tuple[bool, str], Stored]
+    lab_id: str,
+    appends: Sequence[Append],
+    stored: Mapping[tuple[bool, str], Stored],
+    rows: Mapping[str, Row] | None = None,
 ) -> list[Write]:
-    """The writes of appends `check_streams` and `check_fold` accepted: each stream's new
-    events with the rows they project. What comes back is written without another check."""
+    """The writes of appends `check_streams` and the validating fold accepted: each stream's
+    new events with the rows they project (``rows``: the fold's, by innovation, when it has
+    them). What comes back is written without another check."""
     writes: list[Write] = []
     for append in appends:
         if not append.events:
@@ -289,8 +295,10 @@ def plan(
         if append.lab:
             writes.append(Write(append, found, None, tuple(units_of(append))))
         else:
-            before = found.row if found is not None else None
-            writes.append(Write(append, found, project(append, before), ()))
+            row = rows.get(append.subject) if rows is not None else None
+            if row is None:
+                row = project(append, found.row if found is not None else None)
+            writes.append(Write(append, found, row, ()))
     return writes
 
 
@@ -387,43 +395,178 @@ def fold_needs(appends: Sequence[Append]) -> tuple[bool, set[str]]:
     return False, subjects
 
 
-def check_fold_rows(
-    rows: Iterable[Sequence[Any]], appends: Sequence[Append], read: Callable[[Any], Event]
-) -> None:
-    """`check_fold` over stored rows ``(is_lab, *event columns)``, each read by ``read``."""
-    own: list[Event] = []
-    stored: dict[str, list[Event]] = {}
-    for row in rows:
-        event = read(row[1:])
-        if row[0]:
-            own.append(event)
-        else:
-            stored.setdefault(event.subject, []).append(event)
-    check_fold(own, stored, appends)
+# --- The fold a store carries from commit to commit -----------------------------------------
+
+#: A stream's stored end: ``(version, head hash)``.
+End = tuple[int, str]
 
 
-def check_fold(
-    own: Sequence[Event], stored: Mapping[str, Sequence[Event]], appends: Sequence[Append]
-) -> None:
-    """Refuse, with `labflow.HistoryError`, appends that commands could not have produced.
-
-    ``own`` is the lab's stored history and ``stored`` the stored histories
-    `fold_needs` asked for. The kept events were checked when they were committed,
-    so only the new ones are judged -- against the lab as their events say they saw it.
-    """
-    new_own: Sequence[Event] = ()
+def _new_events(appends: Sequence[Append]) -> tuple[Sequence[Event], dict[str, Sequence[Event]]]:
+    """A commit's new lab events and new events per innovation, checked readable as
+    `fold_lab` checks what it verifies (a payload that is not an object is refused)."""
+    own: Sequence[Event] = ()
     new: dict[str, Sequence[Event]] = {}
     for append in appends:
+        for event in append.events:
+            if not isinstance(event.payload, Mapping):
+                raise HistoryError(
+                    str(event.subject),
+                    event.seq,
+                    "its kind is not text or its payload is not an object",
+                    "jenisnya bukan teks atau muatannya bukan objek",
+                    code="history.unreadable",
+                )
         if append.lab:
-            new_own = append.events
+            own = append.events
         elif append.events:
             new[append.subject] = append.events
-    check_from: dict[str | None, int] = {None: len(own)}
-    histories = []
-    for subject in sorted(set(stored) | set(new)):
-        before = stored.get(subject, ())
-        after = new.get(subject, ())
-        if before or after:
+    return own, new
+
+
+def _verified(subject: str, events: Sequence[Event], end: End | None) -> Sequence[Event]:
+    """Stored events whose chain verifies and ends where the store recorded, else refused."""
+    outcome = verify(events, head=end[1] if end is not None else None)
+    if outcome.ok and end is not None and end[0] != len(events):
+        outcome = Verification(subject, len(events), False, len(events), "it is cut short")
+    if not outcome.ok:
+        raise HistoryError(
+            outcome.subject,
+            outcome.seq,
+            outcome.reason or "it does not verify",
+            code="history.chain",
+        )
+    return events
+
+
+class Folds:
+    """The validated folds a store keeps between its commits: one per lab, a few labs.
+
+    A commit then folds only its new events on top of what the last commit of this store
+    left (`labflow._replay.Fold.resume`), instead of re-reading and re-folding the lab's
+    history and every stream it touches. What is kept is trusted only as far as the store
+    vouches for it under the commit's lock: the lab's and each stream's stored ``(version,
+    head)`` must be exactly the kept fold's, or that part is read and folded again -- so
+    another process's writes, or a history rewritten under the store, are never folded
+    over. A commit that moves the lab, one that creates it, and any commit after a refusal
+    or a failed write fold from the stored histories, as before.
+    """
+
+    def __init__(self, labs: int = 8) -> None:
+        self._labs: OrderedDict[str, Fold] = OrderedDict()
+        self._size = labs
+        self._lock = threading.Lock()
+
+    def begin(self, lab_id: str, appends: Sequence[Append]) -> FoldCheck:
+        """Start the validating fold of a commit (the store holds its lock from here on)."""
+        everything, subjects = fold_needs(appends)
+        if any(a.lab and a.expected == 0 and a.events for a in appends):
+            everything = True  # a new lab: nothing to carry forward
+        with self._lock:
+            kept = self._labs.pop(lab_id, None)
+        return FoldCheck(self, lab_id, appends, everything, subjects, kept)
+
+    def keep(self, lab_id: str, fold: Fold) -> None:
+        with self._lock:
+            self._labs[lab_id] = fold
+            self._labs.move_to_end(lab_id)
+            while len(self._labs) > self._size:
+                self._labs.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._labs.clear()
+
+
+class FoldCheck:
+    """One commit's validating fold: what to read (`wants`), the fold (`run`), then `keep`.
+
+    In three steps so that a store reads what is missing in its own way (a cursor, an
+    awaited query) while holding its lock::
+
+        check = folds.begin(lab_id, appends)
+        lab_end, ends = <the stored (version, head) of the lab and of check.subjects>
+        lab, subjects = check.wants(lab_end, ends)
+        check.run(<the lab's events if lab>, <the events of subjects; all if None>)
+        <write>; check.keep()  # once the write is committed
+    """
+
+    def __init__(
+        self,
+        folds: Folds,
+        lab_id: str,
+        appends: Sequence[Append],
+        everything: bool,
+        subjects: set[str],
+        kept: Fold | None,
+    ) -> None:
+        self._folds = folds
+        self.lab_id = lab_id
+        self.appends = appends
+        #: whether every stream of the lab must be read (``wants`` then asks for all)
+        self.everything = everything
+        #: the innovation streams the fold needs besides the lab's own
+        self.subjects = sorted(subjects)
+        self._kept = kept
+        self._ends: Mapping[str, End] = {}
+        self._lab_end: End | None = None
+        self._fold: Fold | None = None
+
+    def wants(self, lab_end: End | None, ends: Mapping[str, End]) -> tuple[bool, list[str] | None]:
+        """What must be read, given the stored ends: ``(the lab's events?, streams)``.
+
+        ``ends`` maps each of `subjects` that is stored to its stored ``(version, head)``.
+        Streams ``None`` means every stream of the lab.
+        """
+        self._lab_end, self._ends = lab_end, ends
+        kept = self._kept
+        if self.everything or kept is None or (kept.version, kept.head) != lab_end:
+            self._kept = None
+            return True, None if self.everything else [s for s in self.subjects if s in ends]
+        return False, [s for s in self.subjects if s in ends and kept.end(s) != ends[s]]
+
+    def run(self, own: Sequence[Event], stored: Mapping[str, Sequence[Event]]) -> None:
+        """Refuse, with `labflow.HistoryError`, appends commands could not have produced.
+
+        ``own`` and ``stored`` are what `wants` asked for. The kept events were checked
+        when they were committed, so only the new ones are judged -- against the lab as
+        their events say they saw it.
+        """
+        new_own, new = _new_events(self.appends)
+        kept = self._kept
+        if kept is not None:
+            for subject, events in stored.items():
+                _verified(subject, events, self._ends.get(subject))
+            for subject in self.subjects:
+                if subject not in self._ends:  # not stored (any more): nothing kept counts
+                    kept.streams.pop(subject, None)
+            kept.resume(new_own, new, stored)
+            self._fold = kept
+            return
+        check_from: dict[str | None, int] = {None: len(own)}
+        histories = []
+        for subject in sorted(set(stored) | set(new)):
+            before = stored.get(subject, ())
             check_from[subject] = len(before)
-            histories.append([*before, *after])
-    fold_lab([*own, *new_own], histories, strict_policy=False, check_from=check_from)
+            histories.append([*before, *new.get(subject, ())])
+        self._fold = start_fold(
+            [*own, *new_own], histories, strict_policy=False, check_from=check_from
+        )
+
+    def rows(self) -> dict[str, Row]:
+        """The rows (projections) of the innovations the commit writes, from the fold."""
+        found: dict[str, Row] = {}
+        if self._fold is None:
+            return found
+        for append in self.appends:
+            inn = self._fold.innovation(append.subject) if not append.lab else None
+            if inn is not None and append.events:
+                found[append.subject] = Row(
+                    inn.unit, inn.stage, inn.status.value, inn.launch is not None
+                )
+        return found
+
+    def keep(self) -> None:
+        """Keep the fold for the next commit: call once the commit's writes are committed."""
+        if self._fold is not None:
+            self._folds.keep(self.lab_id, self._fold)
+            self._fold = None

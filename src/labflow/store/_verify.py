@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import json.encoder
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from labflow.errors import StoreError
+from labflow._fold import INNOVATION_KINDS, OPENING_KINDS, apply_innovation
 from labflow.events import GENESIS, Event, canonical_bytes
-from labflow.store import Append
-from labflow.store._common import Row, project
+from labflow.model import Innovation, Status
+from labflow.store._common import Row
 
 #: The JSON text a payload is stored as: what the canonical encoding reads back the same.
 encode_payload = json.JSONEncoder(
@@ -35,26 +36,30 @@ def check_rows(
 ) -> list[Checked]:
     """Verify streams from their rows ``(stream, seq, at, actor, kind, payload, prev, hash)``.
 
-    Rows come ordered by stream and seq, straight from the primary key; no
-    `Event` is built. Each hash is recomputed exactly as `labflow.verify` does
-    over the decoded event (`canonical_bytes`), so the two agree event for
-    event; ``meta`` maps a stream id to its subject, stored version and head,
-    which the chain's end must match. Only streams in ``meta`` are checked.
+    Rows come ordered by stream and seq, straight from the primary key; no `Event` is
+    built. A stored row keeps ``at`` and ``payload`` as the very text its hash covers, so
+    each hash is first recomputed over that text as stored, without parsing it
+    (`_raw_bytes`); only a row whose text does not give its hash is decoded and
+    re-encoded as `labflow.verify` would (`canonical_bytes`), which tells an edited row
+    from one merely stored in another spelling and names why. ``meta`` maps a stream id
+    to its subject, stored version and head, which the chain's end must match. Only
+    streams in ``meta`` are checked.
 
-    ``projections`` maps an innovation stream to the row the store keeps for lists
-    and reports (unit, stage, status, launched); a stream whose chain verifies is
-    then folded again (`labflow.store._common.project`, the fold replay uses) and a
-    row that differs is reported, so an edited projection is found like an edited event.
+    ``projections`` maps an innovation stream to the row the store keeps for lists and
+    reports (unit, stage, status, launched); a stream whose chain verifies is then
+    folded again into a row (`_RowFold`: the opening event as `labflow._fold` applies
+    it, then the events that move, withdraw, reinstate or launch it) and a row that
+    differs is reported, so an edited projection is found like an edited event.
     """
     projections = projections or {}
     found: list[Checked] = []
-    sha256, loads, parse = hashlib.sha256, json.loads, datetime.fromisoformat
+    sha256, text = hashlib.sha256, json.encoder.encode_basestring
     current = -1
-    subject = prev = ""
+    subject = prev = opening = ""
     position = 0
     bad: tuple[int, str] | None = None
     seen: set[int] = set()
-    events: list[Event] = []
+    rowfold: _RowFold | None = None
 
     def finish() -> None:
         _, version, head = meta[current]
@@ -64,8 +69,8 @@ def check_rows(
             found.append(
                 (current, position, False, position, "it does not end at the expected head")
             )
-        elif current in projections and events:
-            problem = _projection_problem(subject, events, projections[current])
+        elif rowfold is not None and position:
+            problem = rowfold.problem(projections[current])
             found.append((current, position, problem is None, None, problem))
         else:
             found.append((current, position, True, None, None))
@@ -75,10 +80,13 @@ def check_rows(
             if current in meta:
                 finish()
             current, position, prev, bad = stream, 0, GENESIS, None
-            events = []
+            rowfold = None
             if stream in meta:
                 seen.add(stream)
                 subject = meta[stream][0]
+                opening = f"[{text(subject)},"
+                if stream in projections:
+                    rowfold = _RowFold(subject)
         if bad is not None or current not in meta:
             continue
         position += 1
@@ -89,36 +97,102 @@ def check_rows(
             bad = (position, "it does not link to the event before it")
             continue
         try:
-            moment, content = parse(at), loads(payload)
-            data = canonical_bytes(subject, seq, moment, actor, kind, content, link)
-        except (TypeError, ValueError, AttributeError, RecursionError) as exc:
-            bad = (position, f"it cannot be read ({exc})")
-            continue
-        if sha256(data).hexdigest() != digest:
-            bad = (position, "its content does not match its hash")
-            continue
-        if current in projections:
-            events.append(Event(subject, seq, moment, actor, kind, content, link, digest))
+            # Times, kinds and hashes need no escaping as labflow writes them; a row where
+            # they would simply does not match here, and is decoded below.
+            raw = f'{opening}{seq},"{at}",{text(actor)},"{kind}",{payload},"{link}"]'
+        except TypeError:  # an actor that is not text: the careful way says why
+            raw = ""
+        if sha256(raw.encode()).hexdigest() != digest:
+            problem = _canonical_problem(subject, seq, at, actor, kind, payload, link, digest)
+            if problem is not None:
+                bad = (position, problem)
+                continue
+        if rowfold is not None:
+            rowfold.apply(seq, at, actor, kind, payload, link, digest)
         prev = digest
     if current in meta:
         finish()
     for stream in meta.keys() - seen:  # a stream row whose events are all gone
-        current, position, prev, bad, events = stream, 0, GENESIS, None, []
+        current, position, prev, bad, rowfold = stream, 0, GENESIS, None, None
         finish()
     return found
 
 
-def _projection_problem(subject: str, events: list[Event], stored: Row) -> str | None:
-    """Why the stored row of an innovation differs from its verified history, if it does."""
+def _canonical_problem(
+    subject: str, seq: int, at: Any, actor: Any, kind: Any, payload: Any, link: str, digest: str
+) -> str | None:
+    """Why a row whose stored text does not hash to its hash fails, decoded as
+    `labflow.verify` reads an event; ``None`` if its content, encoded canonically, does."""
     try:
-        expected = project(Append(subject, 0, tuple(events)), None)
-    except StoreError as exc:
-        return f"its history cannot be folded into a row ({exc})"
-    if expected == stored:
-        return None
-    differs = [
-        f"{name} {getattr(stored, name)!r} where its history gives {getattr(expected, name)!r}"
-        for name in ("unit", "stage", "status", "launched")
-        if getattr(stored, name) != getattr(expected, name)
-    ]
-    return "its stored row says " + ", ".join(differs)
+        data = canonical_bytes(
+            subject, seq, datetime.fromisoformat(at), actor, kind, json.loads(payload), link
+        )
+    except (TypeError, ValueError, AttributeError, RecursionError) as exc:
+        return f"it cannot be read ({exc})"
+    if hashlib.sha256(data).hexdigest() != digest:
+        return "its content does not match its hash"
+    return None
+
+
+class _RowFold:
+    """An innovation's stored row (unit, stage, status, launched) folded from its events.
+
+    The same row `labflow.store._common.project` folds, reading only the events that
+    change it: the opening event is applied by `labflow._fold.apply_innovation` itself;
+    a move sets the stage, a withdrawal or reinstatement the status, a launch the flag.
+    Every other event leaves the row as it was, so its payload is not even decoded.
+    """
+
+    __slots__ = ("failed", "inn", "row", "subject")
+
+    def __init__(self, subject: str) -> None:
+        self.subject = subject
+        self.row: Row | None = None
+        self.inn: Innovation | None = None
+        self.failed: str | None = None
+
+    def apply(
+        self, seq: int, at: str, actor: str, kind: str, payload: str, link: str, digest: str
+    ) -> None:
+        if self.failed is not None:
+            return
+        try:
+            row = self.row
+            if row is None or kind in OPENING_KINDS:
+                event = Event(
+                    self.subject, seq, datetime.fromisoformat(at), actor, kind,
+                    json.loads(payload), link, digest,
+                )  # fmt: skip
+                inn = apply_innovation(None if row is None else self.inn, event)
+                self.inn = inn
+                self.row = Row(inn.unit, inn.stage, inn.status.value, inn.launch is not None)
+            elif kind not in INNOVATION_KINDS:
+                raise ValueError(f"{kind!r} is not an event an innovation can apply")
+            elif kind in _MOVES:
+                self.row = Row(row.unit, json.loads(payload)["to"], row.status, row.launched)
+            elif kind == "innovation.withdrawn":
+                self.row = Row(row.unit, row.stage, Status.WITHDRAWN.value, row.launched)
+            elif kind == "innovation.reinstated":
+                self.row = Row(row.unit, row.stage, Status.ACTIVE.value, row.launched)
+            elif kind == "innovation.launched":
+                json.loads(payload)["ceremony"]  # read as the fold reads it
+                self.row = Row(row.unit, row.stage, row.status, True)
+        except (KeyError, TypeError, ValueError, AttributeError, AssertionError) as exc:
+            self.failed = f"its history cannot be folded into a row ({exc!r})"
+
+    def problem(self, stored: Row) -> str | None:
+        """Why the stored row differs from the folded one, if it does."""
+        if self.failed is not None:
+            return self.failed
+        expected = self.row
+        if expected is None or expected == stored:
+            return None
+        differs = [
+            f"{name} {getattr(stored, name)!r} where its history gives {getattr(expected, name)!r}"
+            for name in ("unit", "stage", "status", "launched")
+            if getattr(stored, name) != getattr(expected, name)
+        ]
+        return "its stored row says " + ", ".join(differs)
+
+
+_MOVES = frozenset({"innovation.advanced", "innovation.returned"})

@@ -17,10 +17,9 @@ from labflow.lab import Clock, Lab, replay_lab, system_clock
 from labflow.requirements import Registry
 from labflow.store import Append, InnovationRow, Session
 from labflow.store._common import (
+    Folds,
     Row,
     check_append,
-    check_fold,
-    fold_needs,
     head_of,
     project,
     refuse_malformed,
@@ -48,6 +47,7 @@ class MemoryStore:
     def __init__(self) -> None:
         self._labs: dict[str, _LabStreams] = {}
         self._lock = threading.Lock()
+        self._folds = Folds()
 
     def _lab(self, lab_id: str) -> _LabStreams:
         try:
@@ -74,12 +74,21 @@ class MemoryStore:
                 if len(stored) != append.expected:
                     raise ConflictError(append.subject, append.expected, len(stored))
                 check_append(lab_id, append, head_of(stored))
-            everything, subjects = fold_needs(appends)
-            chosen = streams.innovations if everything else subjects
-            check_fold(
-                streams.own,
-                {s: streams.innovations[s] for s in chosen if s in streams.innovations},
-                appends,
+            check = self._folds.begin(lab_id, appends)
+            ends = {
+                s: (len(h), head_of(h))
+                for s in check.subjects
+                if (h := streams.innovations.get(s)) is not None
+            }
+            lab_end = (len(streams.own), head_of(streams.own)) if streams.own else None
+            read_lab, chosen = check.wants(lab_end, ends)
+            check.run(
+                streams.own if read_lab else (),
+                {
+                    s: streams.innovations[s]
+                    for s in (streams.innovations if chosen is None else chosen)
+                    if s in streams.innovations
+                },
             )
             for append in appends:
                 if not append.events:
@@ -98,6 +107,7 @@ class MemoryStore:
             streams.units.update(units)
             if fresh:
                 self._labs[lab_id] = streams
+            check.keep()
 
     def version(self, lab_id: str, subject: str | None = None) -> int:
         return len(self.history(lab_id, subject)) if lab_id in self._labs else 0
@@ -192,6 +202,7 @@ class MemoryStore:
 
     def close(self) -> None:
         self._labs = {}
+        self._folds.clear()
 
     def __enter__(self) -> MemoryStore:
         return self

@@ -63,13 +63,14 @@ from labflow.store import (
     StoreTooNew,
 )
 from labflow.store._common import (
+    End,
+    FoldCheck,
+    Folds,
     Heads,
     Row,
     Stored,
     Write,
-    check_fold_rows,
     check_streams,
-    fold_needs,
     plan,
     refuse_malformed,
     verify_loaded,
@@ -174,7 +175,13 @@ _ALL_EVENTS = (
 _FOLD_EVENTS = (
     "SELECT s.is_lab, s.subject, e.seq, e.at, e.actor, e.kind, e.payload, e.prev, e.hash "
     "FROM labflow_streams s JOIN labflow_events e ON e.stream = s.id WHERE s.lab = %s "
-    "AND (s.is_lab OR s.subject = ANY(%s)) ORDER BY s.is_lab DESC, s.subject, e.seq"
+    "AND ((s.is_lab AND %s) OR (NOT s.is_lab AND s.subject = ANY(%s))) "
+    "ORDER BY s.is_lab DESC, s.subject, e.seq"
+)
+#: The stored ends of streams a commit's fold reads but does not write.
+_ENDS = (
+    "SELECT subject, version, head FROM labflow_streams "
+    "WHERE lab = %s AND NOT is_lab AND subject = ANY(%s)"
 )
 #: What a load reads: the lab's history, its innovations', their ends and stored rows.
 _Loaded = tuple[list[Event], list[list[Event]], Heads, dict[str, Row]]
@@ -244,17 +251,51 @@ def _event(row: Sequence[Any], where: str) -> Event:
         ) from exc
 
 
-def _fold_query(lab_id: str, appends: Sequence[Append]) -> tuple[str, tuple[Any, ...]]:
-    """What a commit must read for the validating fold (`fold_needs`), as a query."""
-    everything, subjects = fold_needs(appends)
-    if everything:
+def _ends(
+    check: FoldCheck,
+    appends: Sequence[Append],
+    lab_row: Sequence[Any] | None,
+    stored: Mapping[tuple[bool, str], Stored],
+) -> tuple[End | None, dict[str, End], list[str]]:
+    """The stored ends a commit's fold needs that the rows it locked give, and the
+    subjects whose ends must still be read (`_ENDS`)."""
+    lab_end: End | None = (lab_row[1], lab_row[2]) if lab_row is not None else None
+    written = {a.subject for a in appends if not a.lab}
+    ends: dict[str, End] = {}
+    missing = []
+    for subject in check.subjects:
+        known = stored.get((False, subject))
+        if known is not None:
+            ends[subject] = (known.version, known.head)
+        elif subject not in written:
+            missing.append(subject)
+    return lab_end, ends, missing
+
+
+def _fold_query(
+    lab_id: str, lab: bool, subjects: list[str] | None
+) -> tuple[str, tuple[Any, ...]] | None:
+    """What a commit's fold must read (`FoldCheck.wants`), as a query; ``None``: nothing."""
+    if subjects is None:
         return _ALL_EVENTS, (lab_id,)
-    return _FOLD_EVENTS, (lab_id, sorted(subjects))
+    if not lab and not subjects:
+        return None
+    return _FOLD_EVENTS, (lab_id, lab, subjects)
 
 
-def _check_fold(rows: Iterable[Sequence[Any]], appends: Sequence[Append], where: str) -> None:
-    """Refuse appends the commands could not have produced (`check_fold`), read under lock."""
-    check_fold_rows(rows, appends, lambda row: _event(row, where))
+def _fold_rows(
+    rows: Iterable[Sequence[Any]], where: str
+) -> tuple[list[Event], dict[str, list[Event]]]:
+    """Rows of `_FOLD_EVENTS` or `_ALL_EVENTS` as the lab's events and each stream's."""
+    own: list[Event] = []
+    histories: dict[str, list[Event]] = {}
+    for row in rows:
+        event = _event(row[1:], where)
+        if row[0]:
+            own.append(event)
+        else:
+            histories.setdefault(event.subject, []).append(event)
+    return own, histories
 
 
 def _grouped(rows: Iterable[Sequence[Any]], where: str) -> tuple[list[Event], list[list[Event]]]:
@@ -483,6 +524,7 @@ class PostgresStore:
         self.url = url
         #: where the store is, for messages: the URL without its password
         self.path = _redacted(url)
+        self._folds = Folds()
         try:  # one plain connection first: an unreachable server is one sentence, at once
             psycopg.connect(url, connect_timeout=_seconds(timeout)).close()
         except psycopg.Error as exc:
@@ -552,6 +594,7 @@ class PostgresStore:
     def commit(self, lab_id: str, appends: Sequence[Append]) -> None:
         """Lock the named streams in one order, check them, then write in a few statements."""
         refuse_malformed(lab_id, appends)
+        check: FoldCheck | None = None
         try:
             with self._transaction(read=False) as cur:
                 cur.execute(_LAB_ROW.format(mode=_lab_mode(lab_id, appends)), (lab_id, lab_id))
@@ -564,8 +607,15 @@ class PostgresStore:
                 check_streams(lab_id, appends, stored)
                 if not any(a.events for a in appends):
                     return
-                _check_fold(cur.execute(*_fold_query(lab_id, appends)), appends, self.path)
-                writes = plan(lab_id, appends, stored)
+                check = self._folds.begin(lab_id, appends)
+                lab_end, ends, missing = _ends(check, appends, lab_row, stored)
+                if missing:
+                    found = cur.execute(_ENDS, (lab_id, missing)).fetchall()
+                    ends.update((r[0], (r[1], r[2])) for r in found)
+                query = _fold_query(lab_id, *check.wants(lab_end, ends))
+                read = cur.execute(*query).fetchall() if query is not None else []
+                check.run(*_fold_rows(read, self.path))
+                writes = plan(lab_id, appends, stored, check.rows())
                 steps = _Plan(lab_id, writes)
                 returned = (
                     cur.execute(_CREATE_STREAMS, steps.create).fetchall() if steps.new else []
@@ -576,6 +626,8 @@ class PostgresStore:
                 cur.execute(_INSERT_EVENTS, _columns(list(steps.events(ids)), 8))
                 if steps.has_units:
                     cur.execute(_UPSERT_UNITS, steps.units)
+            if check is not None:  # committed: the next commit may fold on top of it
+                check.keep()
         except StoreError as exc:
             cause = exc.__cause__
             if isinstance(cause, psycopg.Error):
@@ -705,6 +757,7 @@ class AsyncPostgresStore:
         _need_url(url, pool_size, timeout)
         self.url = url
         self.path = _redacted(url)
+        self._folds = Folds()
         self._timeout = timeout
         self._pool = AsyncConnectionPool(
             url,
@@ -787,6 +840,7 @@ class AsyncPostgresStore:
     async def commit(self, lab_id: str, appends: Sequence[Append]) -> None:
         """As `PostgresStore.commit`: lock, check, then write in a few statements."""
         refuse_malformed(lab_id, appends)
+        check: FoldCheck | None = None
         try:
             async with self._transaction(read=False) as cur:
                 await cur.execute(
@@ -802,9 +856,18 @@ class AsyncPostgresStore:
                 check_streams(lab_id, appends, stored)
                 if not any(a.events for a in appends):
                     return
-                await cur.execute(*_fold_query(lab_id, appends))
-                _check_fold(await cur.fetchall(), appends, self.path)
-                writes = plan(lab_id, appends, stored)
+                check = self._folds.begin(lab_id, appends)
+                lab_end, ends, missing = _ends(check, appends, lab_row, stored)
+                if missing:
+                    await cur.execute(_ENDS, (lab_id, missing))
+                    ends.update((r[0], (r[1], r[2])) for r in await cur.fetchall())
+                query = _fold_query(lab_id, *check.wants(lab_end, ends))
+                read: list[Any] = []
+                if query is not None:
+                    await cur.execute(*query)
+                    read = await cur.fetchall()
+                check.run(*_fold_rows(read, self.path))
+                writes = plan(lab_id, appends, stored, check.rows())
                 steps = _Plan(lab_id, writes)
                 returned: list[Any] = []
                 if steps.new:
@@ -816,6 +879,8 @@ class AsyncPostgresStore:
                 await cur.execute(_INSERT_EVENTS, _columns(list(steps.events(ids)), 8))
                 if steps.has_units:
                     await cur.execute(_UPSERT_UNITS, steps.units)
+            if check is not None:  # committed: the next commit may fold on top of it
+                check.keep()
         except StoreError as exc:
             cause = exc.__cause__
             if isinstance(cause, psycopg.Error):

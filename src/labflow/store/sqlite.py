@@ -50,13 +50,14 @@ from labflow.store import (
     StoreTooNew,
 )
 from labflow.store._common import (
+    End,
+    FoldCheck,
+    Folds,
     Heads,
     Row,
     Stored,
     Write,
-    check_fold_rows,
     check_streams,
-    fold_needs,
     plan,
     refuse_malformed,
     verify_loaded,
@@ -171,6 +172,12 @@ def _ranges(sizes: Sequence[tuple[int, int]], parts: int) -> list[tuple[int, int
     return ranges
 
 
+def _chunks(items: Sequence[str], size: int = 500) -> Iterator[Sequence[str]]:
+    """``items`` in runs of at most ``size``: SQLite caps the parameters of one statement."""
+    for at in range(0, len(items), size):
+        yield items[at : at + size]
+
+
 def _translate(exc: sqlite3.Error, path: str) -> StoreError:
     text = str(exc)
     if isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text):
@@ -237,6 +244,7 @@ class SQLiteStore:
             raise StoreError("A read-only store cannot be created, nor kept in memory.")
         #: opened with ``mode=ro``: it reads and verifies, and refuses every commit
         self.read_only = read_only
+        self._folds = Folds()
         try:
             if read_only:
                 uri = Path(self.path).resolve().as_uri() + "?mode=ro"
@@ -336,60 +344,100 @@ class SQLiteStore:
         if self.read_only:
             raise StoreError(f"The database {self.path} was opened read-only; nothing was written.")
         with self._transaction(write=True) as conn:
-            exists = conn.execute(
-                "SELECT 1 FROM streams WHERE lab = ? AND is_lab = 1", (lab_id,)
-            ).fetchone()
-            if exists is None and not any(a.lab and a.expected == 0 and a.events for a in appends):
-                raise StoreError(f"There is no lab {lab_id!r} in {self.path}.")
             stored = self._stream_rows(conn, lab_id, appends)
+            lab = stored.get((True, lab_id))
+            if lab is None and not any(a.lab and a.expected == 0 and a.events for a in appends):
+                raise StoreError(f"There is no lab {lab_id!r} in {self.path}.")
             check_streams(lab_id, appends, stored)
-            self._check_fold(conn, lab_id, appends)
-            self._write(conn, lab_id, plan(lab_id, appends, stored))
+            check = self._check_fold(conn, lab_id, appends, lab, stored)
+            self._write(conn, lab_id, plan(lab_id, appends, stored, check.rows()))
+        check.keep()
 
-    def _check_fold(self, conn: sqlite3.Connection, lab_id: str, appends: Sequence[Append]) -> None:
-        """Run the validating fold over the new events and the stored streams they need."""
-        everything, subjects = fold_needs(appends)
+    def _check_fold(
+        self,
+        conn: sqlite3.Connection,
+        lab_id: str,
+        appends: Sequence[Append],
+        lab: Stored | None,
+        stored: Mapping[tuple[bool, str], Stored],
+    ) -> FoldCheck:
+        """Run the validating fold over the new events, reading only what the fold this
+        store kept from its last commit does not hold at the stored versions and heads."""
+        check = self._folds.begin(lab_id, appends)
+        lab_end: End | None = (lab.version, lab.head) if lab is not None else None
+        ends: dict[str, End] = {}
+        missing = []
+        for subject in check.subjects:
+            known = stored.get((False, subject))
+            if known is not None:
+                ends[subject] = (known.version, known.head)
+            elif not any(not a.lab and a.subject == subject for a in appends):
+                missing.append(subject)
+        for chunk in _chunks(missing):
+            marks = ",".join("?" * len(chunk))
+            ends.update(
+                (r[0], (r[1], r[2]))
+                for r in conn.execute(
+                    "SELECT subject, version, head FROM streams "
+                    f"WHERE lab = ? AND is_lab = 0 AND subject IN ({marks})",
+                    [lab_id, *chunk],
+                )
+            )
+        read_lab, subjects = check.wants(lab_end, ends)
         query = (
             "SELECT s.is_lab, s.subject, e.seq, e.at, e.actor, e.kind, e.payload, e.prev, "
             "e.hash FROM streams s JOIN events e ON e.stream = s.id WHERE s.lab = ? AND {} "
             "ORDER BY s.is_lab DESC, s.subject, e.seq"
         )
-        if everything:
-            rows: list[tuple[Any, ...]] = list(self._all_events(conn, lab_id))
+        rows: list[tuple[Any, ...]] = []
+        if subjects is None:
+            rows = list(self._all_events(conn, lab_id))
         else:
-            rows = conn.execute(query.format("s.is_lab = 1"), (lab_id,)).fetchall()
-            chosen = sorted(subjects)
-            for at in range(0, len(chosen), 500):
-                chunk = chosen[at : at + 500]
+            if read_lab:
+                rows = conn.execute(query.format("s.is_lab = 1"), (lab_id,)).fetchall()
+            for chunk in _chunks(subjects):
                 marks = ",".join("?" * len(chunk))
                 where = f"s.is_lab = 0 AND s.subject IN ({marks})"
                 rows += conn.execute(query.format(where), [lab_id, *chunk]).fetchall()
-        check_fold_rows(rows, appends, self._event)
+        own: list[Event] = []
+        histories: dict[str, list[Event]] = {}
+        for row in rows:
+            event = self._event(row[1:])
+            if row[0]:
+                own.append(event)
+            else:
+                histories.setdefault(event.subject, []).append(event)
+        check.run(own, histories)
+        return check
 
     def _stream_rows(
         self, conn: sqlite3.Connection, lab_id: str, appends: Sequence[Append]
     ) -> dict[tuple[bool, str], Stored]:
-        """What is stored of the streams ``appends`` name, read in chunks of 500."""
+        """What is stored of the lab's own stream and of the streams ``appends`` name,
+        read in chunks of 500 (the lab's row comes with the first)."""
         rows: dict[tuple[bool, str], Stored] = {}
-        for is_lab in (True, False):
-            subjects = [a.subject for a in appends if a.lab is is_lab]
-            for at in range(0, len(subjects), 500):
-                chunk = subjects[at : at + 500]
-                marks = ",".join("?" * len(chunk))
-                for r in conn.execute(
-                    "SELECT subject, id, version, head, unit, stage, status, launched "
-                    f"FROM streams WHERE lab = ? AND is_lab = ? AND subject IN ({marks})",
-                    [lab_id, int(is_lab), *chunk],
-                ):
-                    row = None if is_lab else Row(r[4], r[5], r[6], bool(r[7]))
-                    rows[(is_lab, r[0])] = Stored(r[1], r[2], r[3], row)
+        subjects = [a.subject for a in appends if not a.lab]
+        for at in range(0, max(1, len(subjects)), 500):
+            chunk = subjects[at : at + 500]
+            marks = ",".join("?" * len(chunk))
+            for r in conn.execute(
+                "SELECT is_lab, subject, id, version, head, unit, stage, status, launched "
+                "FROM streams WHERE (lab = ? AND is_lab = 0 AND subject IN "
+                f"({marks})) OR (lab = ? AND is_lab = 1 AND subject = ?)",
+                [lab_id, *chunk, lab_id, lab_id if at == 0 else None],
+            ):
+                is_lab = bool(r[0])
+                row = None if is_lab else Row(r[5], r[6], r[7], bool(r[8]))
+                rows[(is_lab, r[1])] = Stored(r[2], r[3], r[4], row)
         return rows
 
     def _write(self, conn: sqlite3.Connection, lab_id: str, writes: Sequence[Write]) -> None:
         """Write checked appends with their projected rows and units, in bulk."""
         if not writes:
             return
-        next_id = conn.execute("SELECT coalesce(max(id), 0) FROM streams").fetchone()[0] + 1
+        next_id = 0
+        if any(w.stored is None for w in writes):
+            next_id = conn.execute("SELECT coalesce(max(id), 0) FROM streams").fetchone()[0] + 1
         created: list[tuple[Any, ...]] = []
         updated: list[tuple[Any, ...]] = []
         events: list[tuple[Any, ...]] = []
@@ -434,22 +482,25 @@ class SQLiteStore:
                 created.append((stream, lab_id, int(append.lab), append.subject, *values))
             else:
                 updated.append((*values, stream))
-        conn.executemany(
-            "INSERT INTO streams (id, lab, is_lab, subject, version, head, unit, stage, status, "
-            "launched) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            created,
-        )
-        conn.executemany(
-            "UPDATE streams SET version = ?, head = ?, unit = ?, stage = ?, status = ?, "
-            "launched = ? WHERE id = ?",
-            updated,
-        )
+        if created:
+            conn.executemany(
+                "INSERT INTO streams (id, lab, is_lab, subject, version, head, unit, stage, "
+                "status, launched) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                created,
+            )
+        if updated:
+            conn.executemany(
+                "UPDATE streams SET version = ?, head = ?, unit = ?, stage = ?, status = ?, "
+                "launched = ? WHERE id = ?",
+                updated,
+            )
         conn.executemany(
             "INSERT INTO events (stream, seq, at, actor, kind, payload, prev, hash) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             events,
         )
-        conn.executemany("INSERT OR REPLACE INTO units (lab, id, kind) VALUES (?, ?, ?)", units)
+        if units:
+            conn.executemany("INSERT OR REPLACE INTO units (lab, id, kind) VALUES (?, ?, ?)", units)
 
     # --- reading ----------------------------------------------------------------------------
 
