@@ -411,7 +411,7 @@ def advance(lab: Lab, innovation_id: str, *, by: str) -> Event:
 def return_to(lab: Lab, innovation_id: str, stage: str, *, reason: str, by: str) -> Event:
     inn = lab._active(innovation_id)
     lab._authorize("return", by, inn.unit)
-    target = lab._stage(stage)
+    target = lab.policy.stage(stage)
     if target.id not in lab._engine.returns[inn.stage]:
         raise InvalidCommand(
             f"{inn.id} is at {inn.stage}; it can only return to an earlier stage.",

@@ -7,13 +7,10 @@ accepted; `Lab.allowed` judges every command an actor might run on a subject.
 
 from __future__ import annotations
 
-import copy
 import inspect
 from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-
-import attrs
 
 from labflow._authority import permission_unmet, unmet_of
 from labflow._catalogue import COMMANDS, CommandSpec, by_name
@@ -112,17 +109,7 @@ def dry_run(
 
 
 def shadow(lab: Lab, spec: CommandSpec, subject: str | None, now: datetime) -> Lab:
-    """A copy the command can change without touching this lab: what it could change, copied."""
-    shadow = copy.copy(lab)
-    shadow._dry = True
-    shadow.clock = lambda: now
-    shadow.units = dict(lab.units)
-    shadow.actors = dict(lab.actors)
-    shadow.history = list(lab.history)
-    shadow.innovations = dict(lab.innovations)
-    chosen = list(lab.innovations) if spec.name == "launch_cohort" else [subject]
-    for ident in chosen:
-        inn = lab.innovations.get(ident) if ident is not None else None
-        if inn is not None:
-            shadow.innovations[inn.id] = attrs.evolve(inn, history=list(inn.history))
-    return shadow
+    """A copy the command can change without touching ``lab``, at the moment ``now``."""
+    copy_ = lab._copy(lambda: now)
+    copy_._dry = True
+    return copy_

@@ -18,6 +18,7 @@ re-raised as one of these with ``raise ... from exc``, so a host can catch
     │   ├── StoreTooNew          store.too_new        written by a newer labflow
     │   └── StoreLocked          store.locked         another writer holds it
     ├── UsageError               cli.usage            the command line was used wrongly
+    │                            usage.lab_constructor  Lab(...) built by hand
     ├── InvariantViolation       invariant.N          (labflow.testing) a run broke invariant N
     └── CommandError             command.*            a command was refused; nothing changed
         ├── GateRefused          gate.refused         unmet requirements (carries the verdict)
@@ -259,7 +260,12 @@ class StoreLocked(StoreError):
 
 
 class UsageError(LabflowError):
-    """The ``labflow`` command was used in a way its parser could not see (exit code 2)."""
+    """labflow was used in a way it does not support.
+
+    The ``labflow`` command used in a way its parser could not see (exit code 2), or a
+    ``Lab(...)`` built by hand (code ``usage.lab_constructor``: labs come from
+    `Lab.create`, `replay_lab`, a store or a document).
+    """
 
     default_code = "cli.usage"
 
