@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 from labflow._authority import permission_unmet, unmet_of
 from labflow._catalogue import COMMANDS, CommandSpec, by_name
-from labflow.errors import CommandError, GateRefused, InvalidCommand
-from labflow.requirements import Verdict, unmet
+from labflow._commands import preconditions_unmet
+from labflow.errors import CommandError, ConflictError, GateRefused, InvalidCommand
+from labflow.requirements import Verdict
 
 if TYPE_CHECKING:
     from labflow.lab import Lab
@@ -54,28 +55,13 @@ def invoke(
 
 
 def standing(lab: Lab, spec: CommandSpec, subject: str | None, by: str) -> Verdict:
-    """The permission and status verdict of a command that needs arguments."""
+    """The verdict of a command that needs arguments, on all that does not depend on them.
+
+    The actor's permission and every precondition the catalogue declares for it.
+    """
     items = list(permission_unmet(lab, spec, subject, by, {}))
-    target = lab.stage
-    if subject is not None:
-        inn = lab.innovation(subject)
-        target = inn.stage
-        if spec.name == "reinstate" and inn.active:
-            items.append(
-                unmet(
-                    "innovation.not_withdrawn",
-                    f"{inn.id} is not withdrawn.",
-                    f"{inn.id} tidak sedang ditarik.",
-                )
-            )
-        elif spec.name != "reinstate" and not inn.active:
-            items.append(
-                unmet(
-                    "innovation.withdrawn",
-                    "The innovation is withdrawn; reinstate it first.",
-                    "Inovasi sudah ditarik; aktifkan kembali terlebih dahulu.",
-                )
-            )
+    items.extend(preconditions_unmet(lab, spec, subject))
+    target = lab.stage if subject is None else lab.innovation(subject).stage
     return Verdict(subject or lab.id, spec.name, target, tuple(items))
 
 
@@ -101,7 +87,7 @@ def dry_run(
     except GateRefused as exc:
         target = exc.verdict.target
         found.extend(exc.verdict.unmet)
-    except CommandError as exc:
+    except (CommandError, ConflictError) as exc:  # a stale ``expect=`` is a reason too
         item = unmet_of(exc)
         if all(f.code != item.code for f in found):
             found.append(item)

@@ -430,7 +430,9 @@ class Lab:
         A command that needs no arguments of its own (``advance``, ``approve_plan``,
         ``sign_agreement``, ``advance_lab``) is judged whole, as `check` does; one that
         needs arguments is judged on what does not depend on them: the actor's permission
-        and the subject's status.
+        and every precondition the command declares (``record_launch`` only for an active
+        innovation not yet launched, at the launch stage; ``register_exhibit`` only at
+        the display stage...), each unmet one listed.
         """
         level = "lab" if subject is None else "innovation"
         found: dict[str, Verdict] = {}
@@ -548,9 +550,14 @@ class Lab:
         return _commands.set_roles(self, actor_id, roles, by=by)
 
     @_command("advance_lab")
-    def advance_lab(self, *, by: str) -> Event:
-        """Move the whole lab to its next stage, if the cohort conditions hold."""
-        return _commands.advance_lab(self, by=by)
+    def advance_lab(self, *, by: str, expect: str | None = None) -> Event:
+        """Move the whole lab to its next stage, if the cohort conditions hold.
+
+        ``expect`` is the stage the caller saw the lab at (a form's hidden field, say): if
+        the lab is no longer there -- the same form submitted twice, or another user was
+        quicker -- the command raises `ConflictError` and the lab does not move again.
+        """
+        return _commands.advance_lab(self, by=by, expect=expect)
 
     @_command("launch_cohort")
     def launch_cohort(
@@ -565,15 +572,7 @@ class Lab:
         """
         self._authorize("launch_cohort", by, None)
         _text(ceremony, "ceremony", empty=False)
-        if not self._engine.hold_ceremony(self.stage):
-            raise InvalidCommand(
-                f"A launch ceremony is held when the lab is at the deliver stage, "
-                f"not at {self.stage}.",
-                f"Upacara peluncuran diadakan saat laboratorium di tahap deliveri, "
-                f"bukan di {self.stage}.",
-                code="launch.wrong_stage",
-                data={"stage": self.stage},
-            )
+        _commands.require(self, "launch_cohort")
         if innovations is None:
             candidates = [i for i in self.innovations.values() if i.active and i.launch is None]
         else:
