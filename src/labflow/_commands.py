@@ -21,7 +21,7 @@ from labflow._fold import (
     replication_payload,
     unit_payload,
 )
-from labflow._gates import past_agreement, unit_kind
+from labflow._gates import unit_kind
 from labflow._inputs import check_new_actor, check_new_unit, check_roles
 from labflow._inputs import ident as _ident
 from labflow._inputs import initiator as _initiator
@@ -467,7 +467,7 @@ class _Facts:
 
     def binding(self) -> bool:
         assert self.innovation is not None
-        return past_agreement(self.lab, self.innovation)
+        return self.lab._past_agreement(self.innovation)  # the lab's one answer to this
 
     def ceremony(self) -> bool:
         return self.lab._engine.hold_ceremony(self.stage)
