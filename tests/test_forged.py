@@ -351,12 +351,12 @@ def _unchecked_lab(streams: Streams) -> lf.Lab | None:
     own, inns = streams
     p = own[0].payload
     try:
-        lab = lf.Lab(p["id"], p["region"], lf.policy_from_dict(p["policy"]), "x")
-        lab.stage = lab.policy.stages[0].id
+        policy = lf.policy_from_dict(p["policy"])
+        lab = lf.Lab._make(p["id"], p["region"], policy, policy.stages[0].id, lf.system_clock)
         for e in own:
             _apply_lab(lab, e)
-        for subject, events in inns.items():
-            lab.innovations[subject] = lf.replay_innovation(events)
+        for events in inns.values():
+            lab._put(lf.replay_innovation(events))
     except (lf.LabflowError, KeyError, TypeError, ValueError, AssertionError):
         return None
     return lab

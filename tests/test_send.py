@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import labflow as lf
-from helpers import FixedClock, bring_to, cohort, make_lab
+from helpers import FixedClock, bring_to, cohort, make_lab, refused
 from labflow import audit
 from labflow._catalogue import CATALOGUE, COMMANDS, DEFAULT_PERMISSIONS, EVENT_KINDS
 from labflow._fold import INNOVATION_KINDS
@@ -169,3 +169,107 @@ class TestAgreement:
                 continue
             lab.clock.now = moment
             assert lab.check(name, subject, by=by).codes == verdict.codes
+
+    @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(lab=labs(max_commands=40), data=st.data())
+    def test_allowed_judges_commands_with_arguments_on_their_preconditions(
+        self, lab: lf.Lab, data: st.DataObject
+    ) -> None:
+        """A command with arguments that allowed blocks is refused, for the first reason listed.
+
+        Allowed cannot see the arguments, so it lists only what does not depend on them: the
+        actor's permission and the command's declared preconditions. Whatever a host then
+        passes, a blocked command is refused (check is not clean) and its first precondition
+        is among check's reasons; a clean check is never listed as blocked.
+        """
+        subject = data.draw(st.sampled_from([None, *sorted(lab.innovations)]))
+        by = data.draw(st.sampled_from(sorted(lab.actors)))
+        lab.clock = FixedClock(_latest(lab))
+        moment = lab.clock.now
+        listed = lab.allowed(by=by, subject=subject)
+        for name, standing in listed.items():
+            spec = next(c for c in CATALOGUE if c.name == name)
+            if not spec.arguments:
+                continue
+            lab.clock.now = moment
+            verdict = lab.check(name, subject, by=by, **_arguments(name, lab, subject))
+            assert standing.ok or not verdict.ok, (name, standing.codes)
+            declared = {p.code for p in spec.preconditions}
+            first = next((c for c in standing.codes if c in declared), None)
+            assert first is None or first in verdict.codes, (name, standing.codes, verdict.codes)
+
+
+class TestPreconditions:
+    def test_a_launched_innovation_is_not_offered_its_launch(self) -> None:
+        lab = make_lab()
+        cohort(lab)
+        bring_to(lab, "deliver")
+        ident = next(iter(lab.innovations))
+        standing = lab.allowed(by="sekretariat", subject=ident)["record_launch"]
+        assert "launch.already" in standing.codes
+        with pytest.raises(lf.CommandError):
+            lab.record_launch(ident, ceremony="Lagi", by="sekretariat")
+
+    def test_argument_commands_list_every_unmet_precondition(self) -> None:
+        lab = make_lab()
+        cohort(lab)
+        ident = next(iter(lab.innovations))
+        listed = lab.allowed(by="sekretariat", subject=ident)
+        assert listed["register_exhibit"].codes == ("exhibit.wrong_stage",)
+        assert set(listed["record_launch"].codes) == {"launch.wrong_stage"}
+        assert listed["reinstate"].codes == ("innovation.not_withdrawn",)
+        assert listed["return"].codes == ("return.not_earlier",)
+        assert listed["withdraw"].ok
+        assert listed["attach_evidence"].ok
+        lab.withdraw(ident, reason="Ditunda", by="sekretariat")
+        listed = lab.allowed(by="sekretariat", subject=ident)
+        assert listed["reinstate"].ok
+        assert set(listed["register_exhibit"].codes) == {
+            "innovation.withdrawn",
+            "exhibit.wrong_stage",
+        }
+        assert listed["withdraw"].codes == ("innovation.withdrawn",)
+
+    def test_a_lab_not_at_its_launch_stage_offers_no_ceremony(self) -> None:
+        lab = make_lab()
+        cohort(lab)
+        assert lab.allowed(by="bupati")["launch_cohort"].codes == ("launch.wrong_stage",)
+        bring_to(lab, "deliver", launch=False)
+        assert lab.allowed(by="bupati")["launch_cohort"].ok
+
+
+class TestExpect:
+    """advance_lab(expect=STAGE): the stage the caller saw; a double submission moves once."""
+
+    def test_the_same_form_submitted_twice_moves_the_lab_once(self) -> None:
+        lab = make_lab()
+        cohort(lab)
+        seen = lab.stage
+        lab.advance_lab(by="sekretariat", expect=seen)
+        moved = lab.stage
+        assert moved != seen
+        with refused(lab, lf.ConflictError) as info:
+            lab.advance_lab(by="sekretariat", expect=seen)
+        assert info.value.code == "conflict.stage"
+        assert info.value.data["expected"] == seen
+        assert info.value.data["found"] == moved
+        assert lab.stage == moved
+
+    def test_send_and_check_take_expect_too(self) -> None:
+        lab = make_lab()
+        cohort(lab)
+        seen = lab.stage
+        assert lab.check("advance_lab", by="sekretariat", expect=seen).ok
+        lab.send("advance_lab", by="sekretariat", expect=seen)
+        verdict = lab.check("advance_lab", by="sekretariat", expect=seen)
+        assert "conflict.stage" in verdict.codes
+        with pytest.raises(lf.ConflictError):
+            lab.send("advance_lab", by="sekretariat", expect=seen)
+
+    def test_an_expected_stage_the_policy_lacks_is_not_found(self) -> None:
+        lab = make_lab()
+        cohort(lab)
+        with refused(lab, lf.NotFound):
+            lab.advance_lab(by="sekretariat", expect="nowhere")
+        with refused(lab, lf.InvalidCommand):
+            lab.advance_lab(by="sekretariat", expect=3)  # type: ignore[arg-type]

@@ -406,9 +406,8 @@ def forged(draw: st.DrawFn, lab: Lab) -> dict[str, Any]:
     subject = "lab." if which == 0 else "innovation."
     kind = draw(st.sampled_from([None, *(k for k in TEMPLATES if k.startswith(subject))]))
     if kind is None:
-        template = dict(
-            [lab.history, *(i.history for i in lab.innovations.values())][which][0].payload
-        )
+        event = [lab.history, *(i.history for i in lab.innovations.values())][which][0]
+        template = serde.unstructure(event)["data"]["payload"]  # plain data, ours to edit
     else:
         template = TEMPLATES[kind]
     payload = copy.deepcopy(template)

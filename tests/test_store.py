@@ -219,7 +219,7 @@ def test_histories_stream_every_innovation_in_id_order(store: Store) -> None:
     save(store, lab)
     streamed = list(store.histories("kebumen"))
     assert [h[0].subject for h in streamed] == sorted(lab.innovations)
-    assert streamed == [lab.innovations[k].history for k in sorted(lab.innovations)]
+    assert streamed == [list(lab.innovations[k].history) for k in sorted(lab.innovations)]
 
 
 def test_session_outside_a_with_block_is_an_error() -> None:

@@ -5,7 +5,8 @@ public module (every module of the package whose dotted name has no ``_`` part),
 exactly the names of its ``__all__``; each name is documented in full once, on the page of
 its home module, and linked from the other pages that re-export it. The requirement
 catalogue lists every gate requirement and cohort condition of ``labflow.DEFAULT_REGISTRY``
-with its parameters, its docstring and the presets that use it.
+with its parameters, its docstring and the presets that use it; the command catalogue lists
+every command of labflow's own catalogue with its event, default roles and preconditions.
 
 The functions are plain (no MkDocs import) so that the test suite checks the generated
 text without building the site; MkDocs calls `on_files`.
@@ -239,6 +240,40 @@ def catalogue_page() -> str:
     return "\n".join(lines)
 
 
+def commands_page() -> str:
+    """Every command, as labflow's catalogue declares it: event, default roles, preconditions."""
+    from labflow._catalogue import CATALOGUE
+
+    lines = [
+        "# Command catalogue",
+        "",
+        "Generated from labflow's command catalogue when the site is built: every command a",
+        "host can `send`, `check` or find in `allowed`, the event it appends, the roles that",
+        "may run it unless a policy's `[permissions]` say otherwise, and its preconditions --",
+        "what its subject must be, whatever the arguments. `Lab.allowed` lists a command",
+        "that takes arguments as blocked when one of these is unmet; gates, launch",
+        "requirements and cohort conditions come on top, from the policy",
+        "([Policies](../policies.md)). `sign_agreement` is further limited to the two",
+        "parties the agreement names, and `approve_plan` to someone other than the plan's",
+        "author. The auditor role acts on nothing: it reads histories.",
+        "",
+        "| command | acts on | appends | default roles | preconditions |",
+        "|---|---|---|---|---|",
+    ]
+    seen: dict[str, str] = {}
+    for spec in CATALOGUE:
+        subject = "a new innovation" if spec.opens else f"the {spec.level}"
+        roles = ", ".join(sorted(spec.roles))
+        codes = ", ".join(f"`{p.code}`" for p in spec.preconditions) or "--"
+        lines.append(f"| `{spec.name}` | {subject} | `{spec.kind}` | {roles} | {codes} |")
+        for pre in spec.preconditions:
+            said = pre.message_en.format(subject=f"the {spec.level}", stage="`<stage>`")
+            seen.setdefault(pre.code, said[0].upper() + said[1:])
+    lines += ["", "## Preconditions", "", "| code | refused when |", "|---|---|"]
+    lines += [f"| `{code}` | {message} |" for code, message in sorted(seen.items())]
+    return "\n".join(lines) + "\n"
+
+
 def generated_pages() -> dict[str, str]:
     """Every generated page, by its path under docs/."""
     modules = public_modules()
@@ -246,6 +281,7 @@ def generated_pages() -> dict[str, str]:
     for module in modules:
         pages[_page(module)] = module_page(module, modules)
     pages[f"{REFERENCE}/requirements.md"] = catalogue_page()
+    pages[f"{REFERENCE}/commands.md"] = commands_page()
     return pages
 
 

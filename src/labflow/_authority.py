@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from labflow._catalogue import CommandSpec
 from labflow._gates import permitted
 from labflow._inputs import text as _text
-from labflow.errors import CommandError, NotFound, PermissionDenied
+from labflow.errors import CommandError, LabflowError, NotFound, PermissionDenied
 from labflow.model import Actor
 from labflow.requirements import Unmet
 
@@ -70,6 +70,6 @@ def permission_unmet(
     return []
 
 
-def unmet_of(error: CommandError) -> Unmet:
+def unmet_of(error: LabflowError) -> Unmet:
     """A refusal as one unmet item: its code, its two messages, its data."""
     return Unmet(error.code, error.message_en, error.message_id, dict(error.data))

@@ -2,7 +2,9 @@
 
 Private. Each `CommandSpec` says what a command is called, the event it appends,
 whether it acts on the lab or on one innovation, the roles that may run it unless
-a policy says otherwise, and the `Lab` method that runs it. Everything that used
+a policy says otherwise, its preconditions (what its subject must be, whatever the
+arguments: active, at the launch stage, with a submitted plan...), and the `Lab`
+method that runs it. Everything that used
 to restate the list is derived from here: `labflow.COMMANDS` and
 `labflow.policy.DEFAULT_PERMISSIONS`, the audit event names, the validating fold's
 map from an event to the command whose permission it needed, `Lab.send` /
@@ -12,12 +14,12 @@ the catalogue).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Final, Literal
+from collections.abc import Callable, Mapping
+from typing import Final, Literal, Protocol
 
 import attrs
 
-from labflow.model import Role
+from labflow.model import Innovation, Role
 
 __all__ = [
     "CATALOGUE",
@@ -26,13 +28,154 @@ __all__ = [
     "EVENT_KINDS",
     "KIND_COMMAND",
     "CommandSpec",
+    "Facts",
+    "Precondition",
     "by_name",
 ]
 
 
+class Facts(Protocol):
+    """What a precondition may read of a command's subject: nothing its arguments change."""
+
+    #: the subject innovation; ``None`` for a command on the lab
+    innovation: Innovation | None
+    #: the subject's stage (the lab's, for a command on the lab)
+    stage: str
+
+    def covers(self, step: str) -> bool:
+        """Whether the subject's stage covers the 5D step ``step`` (``deliver``...)."""
+        ...
+
+    def earlier(self) -> bool:
+        """Whether the policy has an earlier stage the innovation may return to."""
+        ...
+
+    def last(self) -> bool:
+        """Whether the subject is at the policy's last stage."""
+        ...
+
+    def binding(self) -> bool:
+        """Whether the innovation has passed the gate that makes its signed agreement binding."""
+        ...
+
+    def ceremony(self) -> bool:
+        """Whether the lab, at its stage, may hold its launch ceremony."""
+        ...
+
+
+@attrs.frozen
+class Precondition:
+    """A fact a command's subject must meet, and what a host is told when it does not.
+
+    The messages may name ``{subject}`` (the innovation's or the lab's id) and
+    ``{stage}`` (its stage). The code is the refusal's code, the same whether the
+    command refuses (`InvalidCommand`), `Lab.check` reports it or `Lab.allowed` lists it.
+    """
+
+    code: str
+    message_en: str
+    message_id: str
+    holds: Callable[[Facts], bool]
+
+
+def _inn(facts: Facts) -> Innovation:
+    assert facts.innovation is not None  # an innovation command's facts hold its subject
+    return facts.innovation
+
+
+def _plan_approved(facts: Facts) -> bool:
+    plan = _inn(facts).action_plan
+    return plan is not None and plan.approved
+
+
+def _agreement_complete(facts: Facts) -> bool:
+    agreement = _inn(facts).agreement
+    return agreement is not None and agreement.complete
+
+
+ACTIVE: Final = Precondition(
+    "innovation.withdrawn",
+    "{subject} is withdrawn; reinstate it first.",
+    "{subject} sudah ditarik; aktifkan kembali terlebih dahulu.",
+    lambda f: _inn(f).active,
+)
+WITHDRAWN: Final = Precondition(
+    "innovation.not_withdrawn",
+    "{subject} is not withdrawn.",
+    "{subject} tidak sedang ditarik.",
+    lambda f: not _inn(f).active,
+)
+PLAN_OPEN: Final = Precondition(
+    "action_plan.frozen",
+    "{subject} is launched; its action plan can no longer change.",
+    "{subject} sudah diluncurkan; rencana aksinya tidak dapat diubah lagi.",
+    lambda f: _inn(f).launch is None,
+)
+PLAN_SUBMITTED: Final = Precondition(
+    "action_plan.missing",
+    "{subject} has no action plan to approve.",
+    "{subject} belum memiliki rencana aksi untuk disetujui.",
+    lambda f: _inn(f).action_plan is not None,
+)
+PLAN_UNAPPROVED: Final = Precondition(
+    "action_plan.already_approved",
+    "The action plan of {subject} is already approved.",
+    "Rencana aksi {subject} sudah disetujui.",
+    lambda f: not _plan_approved(f),
+)
+AGREEMENT_OPEN: Final = Precondition(
+    "agreement.binding",
+    "{subject} has passed the agreement gate; its signed agreement is binding.",
+    "{subject} sudah melewati gerbang perjanjian; perjanjian yang ditandatangani mengikat.",
+    lambda f: not (_agreement_complete(f) and f.binding()),
+)
+AGREEMENT_DRAWN: Final = Precondition(
+    "agreement.missing",
+    "{subject} has no performance agreement to sign.",
+    "{subject} belum memiliki perjanjian kinerja untuk ditandatangani.",
+    lambda f: _inn(f).agreement is not None,
+)
+NOT_LAUNCHED: Final = Precondition(
+    "launch.already",
+    "{subject} was already launched.",
+    "{subject} sudah diluncurkan.",
+    lambda f: _inn(f).launch is None,
+)
+LAUNCH_STAGE: Final = Precondition(
+    "launch.wrong_stage",
+    "Innovations are launched at the deliver stage, not at {stage}.",
+    "Inovasi diluncurkan pada tahap deliveri, bukan {stage}.",
+    lambda f: f.covers("deliver"),
+)
+DISPLAY_STAGE: Final = Precondition(
+    "exhibit.wrong_stage",
+    "Exhibits are registered at the display stage; {subject} is at {stage}.",
+    "Stan pameran didaftarkan pada tahap display; {subject} berada di {stage}.",
+    lambda f: f.covers("display"),
+)
+EARLIER_STAGE: Final = Precondition(
+    "return.not_earlier",
+    "{subject} is at {stage}; it can only return to an earlier stage.",
+    "{subject} berada di {stage}; hanya dapat dikembalikan ke tahap sebelumnya.",
+    lambda f: f.earlier(),
+)
+NOT_LAST: Final = Precondition(
+    "stage.final",
+    "{subject} is at the last stage.",
+    "{subject} sudah berada di tahap terakhir.",
+    lambda f: not f.last(),
+)
+CEREMONY_STAGE: Final = Precondition(
+    "launch.wrong_stage",
+    "A launch ceremony is held when the lab is at the deliver stage, not at {stage}.",
+    "Upacara peluncuran diadakan saat laboratorium di tahap deliveri, bukan di {stage}.",
+    lambda f: f.ceremony(),
+)
+
+
 @attrs.frozen
 class CommandSpec:
-    """One command: its name, its event, its level, its default roles and its method."""
+    """One command: its name, its event, its level, its default roles, its preconditions."""
 
     name: str
     kind: str  #: the event kind it appends (``innovation.advanced``)
@@ -43,6 +186,8 @@ class CommandSpec:
     arguments: bool = True
     #: whether it opens a new innovation (its subject is a new id)
     opens: bool = False
+    #: what its subject must meet, whatever the arguments, in the order they are checked
+    preconditions: tuple[Precondition, ...] = ()
 
 
 def _r(*roles: Role) -> frozenset[str]:
@@ -69,6 +214,7 @@ CATALOGUE: Final = (
         _I,
         _r(_R.INNOVATOR, _R.UNIT_HEAD, _R.SECRETARIAT, _R.FACILITATOR),
         "record_diagnosis",
+        preconditions=(ACTIVE,),
     ),
     CommandSpec(
         "submit_plan",
@@ -76,6 +222,7 @@ CATALOGUE: Final = (
         _I,
         _r(_R.INNOVATOR, _R.UNIT_HEAD),
         "submit_plan",
+        preconditions=(ACTIVE, PLAN_OPEN),
     ),
     CommandSpec(
         "approve_plan",
@@ -84,6 +231,7 @@ CATALOGUE: Final = (
         _r(_R.UNIT_HEAD),
         "approve_plan",
         arguments=False,
+        preconditions=(ACTIVE, PLAN_SUBMITTED, PLAN_UNAPPROVED),
     ),
     CommandSpec(
         "draw_up_agreement",
@@ -91,6 +239,7 @@ CATALOGUE: Final = (
         _I,
         _r(_R.SECRETARIAT),
         "draw_up_agreement",
+        preconditions=(ACTIVE, AGREEMENT_OPEN),
     ),
     CommandSpec(
         "sign_agreement",
@@ -99,6 +248,7 @@ CATALOGUE: Final = (
         _r(_R.REGIONAL_HEAD, _R.UNIT_HEAD),
         "sign_agreement",
         arguments=False,
+        preconditions=(ACTIVE, AGREEMENT_DRAWN),
     ),
     CommandSpec(
         "grant_permission",
@@ -106,6 +256,7 @@ CATALOGUE: Final = (
         _I,
         _r(_R.UNIT_HEAD),
         "grant_permission",
+        preconditions=(ACTIVE,),
     ),
     CommandSpec(
         "record_launch",
@@ -113,6 +264,7 @@ CATALOGUE: Final = (
         _I,
         _r(_R.SECRETARIAT, _R.REGIONAL_HEAD),
         "record_launch",
+        preconditions=(ACTIVE, NOT_LAUNCHED, LAUNCH_STAGE),
     ),
     CommandSpec(
         "attach_evidence",
@@ -120,6 +272,7 @@ CATALOGUE: Final = (
         _I,
         _r(_R.INNOVATOR, _R.UNIT_HEAD, _R.SECRETARIAT),
         "attach_evidence",
+        preconditions=(ACTIVE,),
     ),
     CommandSpec(
         "register_exhibit",
@@ -127,6 +280,7 @@ CATALOGUE: Final = (
         _I,
         _r(_R.INNOVATOR, _R.UNIT_HEAD, _R.SECRETARIAT),
         "register_exhibit",
+        preconditions=(ACTIVE, DISPLAY_STAGE),
     ),
     CommandSpec(
         "advance",
@@ -135,14 +289,32 @@ CATALOGUE: Final = (
         _r(_R.SECRETARIAT, _R.FACILITATOR),
         "advance",
         arguments=False,
+        preconditions=(ACTIVE, NOT_LAST),
     ),
     CommandSpec(
-        "return", "innovation.returned", _I, _r(_R.SECRETARIAT, _R.FACILITATOR), "return_to"
+        "return",
+        "innovation.returned",
+        _I,
+        _r(_R.SECRETARIAT, _R.FACILITATOR),
+        "return_to",
+        preconditions=(ACTIVE, EARLIER_STAGE),
     ),
     CommandSpec(
-        "withdraw", "innovation.withdrawn", _I, _r(_R.SECRETARIAT, _R.UNIT_HEAD), "withdraw"
+        "withdraw",
+        "innovation.withdrawn",
+        _I,
+        _r(_R.SECRETARIAT, _R.UNIT_HEAD),
+        "withdraw",
+        preconditions=(ACTIVE,),
     ),
-    CommandSpec("reinstate", "innovation.reinstated", _I, _r(_R.SECRETARIAT), "reinstate"),
+    CommandSpec(
+        "reinstate",
+        "innovation.reinstated",
+        _I,
+        _r(_R.SECRETARIAT),
+        "reinstate",
+        preconditions=(WITHDRAWN,),
+    ),
     CommandSpec(
         "replicate",
         "innovation.replicated",
@@ -155,7 +327,13 @@ CATALOGUE: Final = (
     CommandSpec("add_actor", "lab.actor_added", _L, _r(_R.SECRETARIAT), "add_actor"),
     CommandSpec("set_roles", "lab.roles_set", _L, _r(_R.SECRETARIAT), "set_roles"),
     CommandSpec(
-        "advance_lab", "lab.advanced", _L, _r(_R.SECRETARIAT), "advance_lab", arguments=False
+        "advance_lab",
+        "lab.advanced",
+        _L,
+        _r(_R.SECRETARIAT),
+        "advance_lab",
+        arguments=False,
+        preconditions=(NOT_LAST,),
     ),
     CommandSpec(
         "launch_cohort",
@@ -163,6 +341,7 @@ CATALOGUE: Final = (
         _L,
         _r(_R.REGIONAL_HEAD, _R.SECRETARIAT),
         "launch_cohort",
+        preconditions=(CEREMONY_STAGE,),
     ),
 )
 

@@ -13,6 +13,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from labflow._attributes import attribute_problems
+from labflow._catalogue import CommandSpec, Precondition, by_name
 from labflow._fold import (
     actor_payload,
     diagnosis_payload,
@@ -28,10 +29,10 @@ from labflow._inputs import text as _text
 from labflow._inputs import texts as _texts
 from labflow._limits import MAX_INT
 from labflow._replay import gate_record
-from labflow.errors import GateRefused, InvalidCommand, NotFound, PermissionDenied
+from labflow.errors import ConflictError, GateRefused, InvalidCommand, NotFound, PermissionDenied
 from labflow.events import Event
-from labflow.model import Actor, Diagnosis, Initiator, PlanStep, Replication, Role, Unit
-from labflow.requirements import CohortContext, Verdict, run_all
+from labflow.model import Actor, Diagnosis, Initiator, Innovation, PlanStep, Replication, Role, Unit
+from labflow.requirements import CohortContext, Unmet, Verdict, run_all
 
 if TYPE_CHECKING:
     from labflow.lab import Lab
@@ -58,8 +59,12 @@ def set_roles(lab: Lab, actor_id: str, roles: Iterable[str], *, by: str) -> Even
     return lab._commit_lab(by, "lab.roles_set", {"actor": actor_id, "roles": sorted(new)})
 
 
-def advance_lab(lab: Lab, *, by: str) -> Event:
+def advance_lab(lab: Lab, *, by: str, expect: str | None = None) -> Event:
     lab._authorize("advance_lab", by, None)
+    if expect is not None:
+        seen = lab.policy.stage(_text(expect, "stage", empty=False)).id
+        if seen != lab.stage:  # the lab moved since the caller looked: do not move it twice
+            raise ConflictError(lab.id, seen, lab.stage)
     now = lab.now()
     target = lab._engine.advance_lab(
         lab.stage,
@@ -183,6 +188,7 @@ def replicate(
 def record_diagnosis(lab: Lab, innovation_id: str, diagnosis: Diagnosis, *, by: str) -> Event:
     inn = lab._active(innovation_id)
     lab._authorize("record_diagnosis", by, inn.unit)
+    require(lab, "record_diagnosis", inn)
     if not isinstance(diagnosis, Diagnosis):
         raise InvalidCommand(
             "A diagnosis must be a labflow.Diagnosis.",
@@ -207,13 +213,7 @@ def submit_plan(
 ) -> Event:
     inn = lab._active(innovation_id)
     lab._authorize("submit_plan", by, inn.unit)
-    if inn.launch is not None:
-        raise InvalidCommand(
-            f"{inn.id} is launched; its action plan can no longer change.",
-            f"{inn.id} sudah diluncurkan; rencana aksinya tidak dapat diubah lagi.",
-            code="action_plan.frozen",
-            data={"innovation": inn.id},
-        )
+    require(lab, "submit_plan", inn)
     if not isinstance(steps, list | tuple) or not all(isinstance(s, PlanStep) for s in steps):
         raise InvalidCommand(
             "The steps must be a list of labflow.PlanStep.",
@@ -250,21 +250,9 @@ def submit_plan(
 def approve_plan(lab: Lab, innovation_id: str, *, by: str) -> Event:
     inn = lab._active(innovation_id)
     actor = lab._authorize("approve_plan", by, inn.unit)
+    require(lab, "approve_plan", inn)
     plan = inn.action_plan
-    if plan is None:
-        raise InvalidCommand(
-            f"{inn.id} has no action plan to approve.",
-            f"{inn.id} belum memiliki rencana aksi untuk disetujui.",
-            code="action_plan.missing",
-            data={"innovation": inn.id},
-        )
-    if plan.approved:
-        raise InvalidCommand(
-            f"The action plan of {inn.id} is already approved.",
-            f"Rencana aksi {inn.id} sudah disetujui.",
-            code="action_plan.already_approved",
-            data={"innovation": inn.id},
-        )
+    assert plan is not None  # a precondition
     if plan.submitted_by == actor.id:
         raise PermissionDenied(
             actor.id,
@@ -282,13 +270,7 @@ def draw_up_agreement(
 ) -> Event:
     inn = lab._active(innovation_id)
     lab._authorize("draw_up_agreement", by, inn.unit)
-    if inn.agreement is not None and inn.agreement.complete and lab._past_agreement(inn):
-        raise InvalidCommand(
-            f"{inn.id} has passed the agreement gate; its signed agreement is binding.",
-            f"{inn.id} sudah melewati gerbang perjanjian; perjanjian yang ditandatangani mengikat.",
-            code="agreement.binding",
-            data={"innovation": inn.id},
-        )
+    require(lab, "draw_up_agreement", inn)
     head = lab.actors.get(_ident(regional_head, "regional head"))
     if head is None or lab.policy.settings.agreement_counterparty not in head.roles:
         raise InvalidCommand(
@@ -321,14 +303,9 @@ def draw_up_agreement(
 def sign_agreement(lab: Lab, innovation_id: str, *, by: str) -> Event:
     inn = lab._active(innovation_id)
     actor = lab._authorize("sign_agreement", by, inn.unit)
+    require(lab, "sign_agreement", inn)
     agreement = inn.agreement
-    if agreement is None:
-        raise InvalidCommand(
-            f"{inn.id} has no performance agreement to sign.",
-            f"{inn.id} belum memiliki perjanjian kinerja untuk ditandatangani.",
-            code="agreement.missing",
-            data={"innovation": inn.id},
-        )
+    assert agreement is not None  # a precondition
     if actor.id == agreement.regional_head:
         role = Role.REGIONAL_HEAD
     elif actor.id == agreement.unit_head:
@@ -354,6 +331,7 @@ def sign_agreement(lab: Lab, innovation_id: str, *, by: str) -> Event:
 def grant_permission(lab: Lab, innovation_id: str, *, reference: str, by: str) -> Event:
     inn = lab._active(innovation_id)
     lab._authorize("grant_permission", by, inn.unit)
+    require(lab, "grant_permission", inn)
     payload = {"reference": _text(reference, "reference", empty=False)}
     return lab._commit(inn, by, "innovation.permission_granted", payload)
 
@@ -372,6 +350,7 @@ def record_launch(lab: Lab, innovation_id: str, *, ceremony: str, by: str) -> Ev
 def attach_evidence(lab: Lab, innovation_id: str, *, title: str, reference: str, by: str) -> Event:
     inn = lab._active(innovation_id)
     lab._authorize("attach_evidence", by, inn.unit)
+    require(lab, "attach_evidence", inn)
     payload = {
         "title": _text(title, "title", empty=False),
         "reference": _text(reference, "reference", empty=False),
@@ -384,14 +363,7 @@ def register_exhibit(
 ) -> Event:
     inn = lab._active(innovation_id)
     lab._authorize("register_exhibit", by, inn.unit)
-    stage = lab.policy.stage(inn.stage)
-    if "display" not in stage.covers:
-        raise InvalidCommand(
-            f"Exhibits are registered at the display stage; {inn.id} is at {inn.stage}.",
-            f"Stan pameran didaftarkan pada tahap display; {inn.id} berada di {inn.stage}.",
-            code="exhibit.wrong_stage",
-            data={"innovation": inn.id, "stage": inn.stage},
-        )
+    require(lab, "register_exhibit", inn)
     payload = {"event": _text(event, "event", empty=False), "booth": _text(booth, "booth")}
     return lab._commit(inn, by, "innovation.exhibit_registered", payload)
 
@@ -410,7 +382,8 @@ def advance(lab: Lab, innovation_id: str, *, by: str) -> Event:
 def return_to(lab: Lab, innovation_id: str, stage: str, *, reason: str, by: str) -> Event:
     inn = lab._active(innovation_id)
     lab._authorize("return", by, inn.unit)
-    target = lab._stage(stage)
+    require(lab, "return", inn)
+    target = lab.policy.stage(stage)
     if target.id not in lab._engine.returns[inn.stage]:
         raise InvalidCommand(
             f"{inn.id} is at {inn.stage}; it can only return to an earlier stage.",
@@ -429,6 +402,7 @@ def return_to(lab: Lab, innovation_id: str, stage: str, *, reason: str, by: str)
 def withdraw(lab: Lab, innovation_id: str, *, reason: str, by: str) -> Event:
     inn = lab._active(innovation_id)
     lab._authorize("withdraw", by, inn.unit)
+    require(lab, "withdraw", inn)
     payload = {"reason": _text(reason, "reason", empty=False)}
     return lab._commit(inn, by, "innovation.withdrawn", payload)
 
@@ -436,13 +410,7 @@ def withdraw(lab: Lab, innovation_id: str, *, reason: str, by: str) -> Event:
 def reinstate(lab: Lab, innovation_id: str, *, reason: str, by: str) -> Event:
     inn = lab.innovation(innovation_id)
     lab._authorize("reinstate", by, inn.unit)
-    if inn.active:
-        raise InvalidCommand(
-            f"{inn.id} is not withdrawn.",
-            f"{inn.id} tidak sedang ditarik.",
-            code="innovation.not_withdrawn",
-            data={"innovation": inn.id},
-        )
+    require(lab, "reinstate", inn)
     payload = {"reason": _text(reason, "reason", empty=False)}
     return lab._commit(inn, by, "innovation.reinstated", payload)
 
@@ -472,3 +440,66 @@ def gate(lab: Lab, stage: str, unit: str) -> list[str]:
     if names is None:
         names = lab._gates[(stage, kind)] = gate_record(lab.policy, stage, kind)
     return list(names)
+
+
+# --- Preconditions: the catalogue's, judged on a lab ------------------------------------------
+
+
+class _Facts:
+    """What the catalogue's preconditions read of one subject, each fact worked out when asked."""
+
+    __slots__ = ("innovation", "lab", "stage")
+
+    def __init__(self, lab: Lab, innovation: Innovation | None) -> None:
+        self.lab = lab
+        self.innovation = innovation
+        self.stage = lab.stage if innovation is None else innovation.stage
+
+    def covers(self, step: str) -> bool:
+        return step in self.lab.policy.stage(self.stage).covers
+
+    def earlier(self) -> bool:
+        return bool(self.lab._engine.returns[self.stage])
+
+    def last(self) -> bool:
+        return self.lab._engine.next[self.stage] is None
+
+    def binding(self) -> bool:
+        assert self.innovation is not None
+        return self.lab._past_agreement(self.innovation)  # the lab's one answer to this
+
+    def ceremony(self) -> bool:
+        return self.lab._engine.hold_ceremony(self.stage)
+
+
+def _refusal(spec: CommandSpec, pre: Precondition, facts: _Facts, subject: str) -> Unmet:
+    data = {"stage": facts.stage}
+    if spec.level == "innovation":
+        data["innovation"] = subject
+    return Unmet(
+        pre.code,
+        pre.message_en.format(subject=subject, stage=facts.stage),
+        pre.message_id.format(subject=subject, stage=facts.stage),
+        data,
+    )
+
+
+def preconditions_unmet(lab: Lab, spec: CommandSpec, subject: str | None) -> list[Unmet]:
+    """Every precondition of ``spec`` that ``subject`` (the lab when ``None``) does not meet."""
+    inn = None if subject is None else lab.innovation(subject)
+    facts = _Facts(lab, inn)
+    ident = lab.id if inn is None else inn.id
+    return [_refusal(spec, p, facts, ident) for p in spec.preconditions if not p.holds(facts)]
+
+
+def require(lab: Lab, command: str, inn: Innovation | None = None) -> None:
+    """`InvalidCommand` for the first precondition of ``command`` that is not met."""
+    spec = by_name(command)
+    assert spec is not None
+    facts = _Facts(lab, inn)
+    for pre in spec.preconditions:
+        if not pre.holds(facts):
+            item = _refusal(spec, pre, facts, lab.id if inn is None else inn.id)
+            raise InvalidCommand(
+                item.message_en, item.message_id, code=item.code, data=dict(item.data)
+            )

@@ -12,8 +12,6 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-import attrs
-
 from labflow.events import Event
 from labflow.model import (
     ActionPlan,
@@ -94,7 +92,49 @@ def actor_from(data: Mapping[str, Any]) -> Actor:
 
 # --- Innovations ----------------------------------------------------------------------------
 
-_Apply = Callable[[Innovation, Event], None]
+_Apply = Callable[[Innovation, Event], Innovation]
+_SAME: Any = object()  # "this field keeps its value" in `_then`
+
+
+def _then(
+    inn: Innovation,
+    event: Event,
+    *,
+    stage: Any = _SAME,
+    status: Any = _SAME,
+    diagnosis: Any = _SAME,
+    action_plan: Any = _SAME,
+    agreement: Any = _SAME,
+    permission: Any = _SAME,
+    launch: Any = _SAME,
+    evidence: Any = _SAME,
+    exhibit: Any = _SAME,
+) -> Innovation:
+    """The next record of ``inn``: the fields given changed and ``event`` appended to its history.
+
+    The constructor, called positionally, not `attrs.evolve`: evolve introspects the
+    class on every call, and this runs once per applied event.
+    """
+    return Innovation(
+        inn.id,
+        inn.title,
+        inn.unit,
+        inn.innovators,
+        inn.problem,
+        inn.initiator,
+        inn.stage if stage is _SAME else stage,
+        inn.status if status is _SAME else status,
+        inn.diagnosis if diagnosis is _SAME else diagnosis,
+        inn.action_plan if action_plan is _SAME else action_plan,
+        inn.agreement if agreement is _SAME else agreement,
+        inn.permission if permission is _SAME else permission,
+        inn.launch if launch is _SAME else launch,
+        inn.evidence if evidence is _SAME else evidence,
+        inn.exhibit if exhibit is _SAME else exhibit,
+        inn.replication,
+        inn.attributes,
+        (*inn.history, event),
+    )
 
 
 def _registered(event: Event) -> Innovation:
@@ -109,22 +149,24 @@ def _registered(event: Event) -> Innovation:
         initiator=Initiator(p["initiator"]),
         stage=p["stage"],
         replication=Replication(**replication) if replication is not None else None,
-        attributes=dict(p.get("attributes", {})),
+        attributes=p.get("attributes", {}),
+        history=(event,),
     )
 
 
-def _diagnosis(inn: Innovation, event: Event) -> None:
+def _diagnosis(inn: Innovation, event: Event) -> Innovation:
     p = event.payload
-    inn.diagnosis = Diagnosis(p["problem"], tuple(p["root_causes"]), p["readiness"])
+    diagnosis = Diagnosis(p["problem"], tuple(p["root_causes"]), p["readiness"])
+    return _then(inn, event, diagnosis=diagnosis)
 
 
-def _plan_submitted(inn: Innovation, event: Event) -> None:
+def _plan_submitted(inn: Innovation, event: Event) -> Innovation:
     p = event.payload
     steps = tuple(
         PlanStep(s["description"], s["responsible"], date.fromisoformat(s["due"]))
         for s in p["steps"]
     )
-    inn.action_plan = ActionPlan(
+    plan = ActionPlan(
         steps,
         event.actor,
         event.at,
@@ -132,13 +174,13 @@ def _plan_submitted(inn: Innovation, event: Event) -> None:
         p["budget"],
         tuple(p["documents"]),
     )
+    return _then(inn, event, action_plan=plan)
 
 
-def _plan_approved(inn: Innovation, event: Event) -> None:
+def _plan_approved(inn: Innovation, event: Event) -> Innovation:
     plan = inn.action_plan
     assert plan is not None
-    # The constructor, not attrs.evolve: evolve introspects the class on every call.
-    inn.action_plan = ActionPlan(
+    approved = ActionPlan(
         plan.steps,
         plan.submitted_by,
         plan.submitted_at,
@@ -149,49 +191,62 @@ def _plan_approved(inn: Innovation, event: Event) -> None:
         event.at,
         frozenset(event.payload["roles"]),
     )
+    return _then(inn, event, action_plan=approved)
 
 
-def _agreement_drawn_up(inn: Innovation, event: Event) -> None:
+def _agreement_drawn_up(inn: Innovation, event: Event) -> Innovation:
     p = event.payload
-    inn.agreement = PerformanceAgreement(
+    agreement = PerformanceAgreement(
         p["regional_head"], p["unit_head"], event.actor, event.at, p["terms"]
     )
+    return _then(inn, event, agreement=agreement)
 
 
-def _agreement_signed(inn: Innovation, event: Event) -> None:
-    assert inn.agreement is not None
+def _agreement_signed(inn: Innovation, event: Event) -> Innovation:
+    drawn = inn.agreement
+    assert drawn is not None
     signature = Signature(event.actor, event.payload["role"], event.at)
-    inn.agreement = attrs.evolve(inn.agreement, signatures=(*inn.agreement.signatures, signature))
+    signed = PerformanceAgreement(
+        drawn.regional_head,
+        drawn.unit_head,
+        drawn.drawn_up_by,
+        drawn.drawn_up_at,
+        drawn.terms,
+        (*drawn.signatures, signature),
+    )
+    return _then(inn, event, agreement=signed)
 
 
-def _permission(inn: Innovation, event: Event) -> None:
-    inn.permission = Permission(event.actor, event.at, event.payload["reference"])
+def _permission(inn: Innovation, event: Event) -> Innovation:
+    permission = Permission(event.actor, event.at, event.payload["reference"])
+    return _then(inn, event, permission=permission)
 
 
-def _launched(inn: Innovation, event: Event) -> None:
-    inn.launch = Launch(event.at, event.payload["ceremony"], event.actor)
+def _launched(inn: Innovation, event: Event) -> Innovation:
+    return _then(inn, event, launch=Launch(event.at, event.payload["ceremony"], event.actor))
 
 
-def _evidence(inn: Innovation, event: Event) -> None:
+def _evidence(inn: Innovation, event: Event) -> Innovation:
     p = event.payload
-    inn.evidence = (*inn.evidence, Evidence(p["title"], p["reference"], event.actor, event.at))
+    evidence = Evidence(p["title"], p["reference"], event.actor, event.at)
+    return _then(inn, event, evidence=(*inn.evidence, evidence))
 
 
-def _exhibit(inn: Innovation, event: Event) -> None:
+def _exhibit(inn: Innovation, event: Event) -> Innovation:
     p = event.payload
-    inn.exhibit = Exhibit(p["event"], p["booth"], event.actor, event.at)
+    return _then(inn, event, exhibit=Exhibit(p["event"], p["booth"], event.actor, event.at))
 
 
-def _moved(inn: Innovation, event: Event) -> None:
-    inn.stage = event.payload["to"]
+def _moved(inn: Innovation, event: Event) -> Innovation:
+    return _then(inn, event, stage=event.payload["to"])
 
 
-def _withdrawn(inn: Innovation, event: Event) -> None:
-    inn.status = Status.WITHDRAWN
+def _withdrawn(inn: Innovation, event: Event) -> Innovation:
+    return _then(inn, event, status=Status.WITHDRAWN)
 
 
-def _reinstated(inn: Innovation, event: Event) -> None:
-    inn.status = Status.ACTIVE
+def _reinstated(inn: Innovation, event: Event) -> Innovation:
+    return _then(inn, event, status=Status.ACTIVE)
 
 
 _INNOVATION: dict[str, _Apply] = {
@@ -215,18 +270,18 @@ INNOVATION_KINDS = OPENING_KINDS | _INNOVATION.keys()
 
 
 def apply_innovation(innovation: Innovation | None, event: Event) -> Innovation:
-    """Apply one event to an innovation (``None`` before its first event) and record it."""
+    """The innovation after one event (``None`` before its first), with the event recorded.
+
+    ``innovation`` itself is left as it was: records are frozen.
+    """
     if innovation is None:
         if event.kind not in OPENING_KINDS:
             raise ValueError(f"an innovation's history cannot start with {event.kind!r}")
-        innovation = _registered(event)
-    else:
-        apply = _INNOVATION.get(event.kind)
-        if apply is None:
-            raise ValueError(f"{event.kind!r} is not an event an innovation can apply")
-        apply(innovation, event)
-    innovation.history.append(event)
-    return innovation
+        return _registered(event)
+    apply = _INNOVATION.get(event.kind)
+    if apply is None:
+        raise ValueError(f"{event.kind!r} is not an event an innovation can apply")
+    return apply(innovation, event)
 
 
 # --- The lab ------------------------------------------------------------------------------
@@ -237,18 +292,19 @@ def apply_lab(lab: Lab, event: Event) -> None:
     p = event.payload
     kind = event.kind
     if kind == "lab.created":
-        lab.units.update((u.id, u) for u in map(unit_from, p["units"]))
-        lab.actors.update((a.id, a) for a in map(actor_from, p["actors"]))
+        lab._units.update((u.id, u) for u in map(unit_from, p["units"]))
+        lab._actors.update((a.id, a) for a in map(actor_from, p["actors"]))
     elif kind == "lab.unit_added":
         unit = unit_from(p["unit"])
-        lab.units[unit.id] = unit
+        lab._units[unit.id] = unit
     elif kind == "lab.actor_added":
         actor = actor_from(p["actor"])
-        lab.actors[actor.id] = actor
+        lab._actors[actor.id] = actor
     elif kind == "lab.roles_set":
-        lab.actors[p["actor"]] = attrs.evolve(lab.actors[p["actor"]], roles=frozenset(p["roles"]))
+        was = lab._actors[p["actor"]]
+        lab._actors[was.id] = Actor(was.id, was.name, frozenset(p["roles"]), was.unit)
     elif kind == "lab.advanced":
-        lab.stage = lab.policy.stage(p["to"]).id  # a forged history may name no stage
+        lab._stage = lab.policy.stage(p["to"]).id  # a forged history may name no stage
     elif kind != "lab.ceremony_held":
         raise ValueError(f"{kind!r} is not an event a lab can apply")
-    lab.history.append(event)
+    lab._history = (*lab._history, event)

@@ -7,18 +7,16 @@ accepted; `Lab.allowed` judges every command an actor might run on a subject.
 
 from __future__ import annotations
 
-import copy
 import inspect
 from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import attrs
-
 from labflow._authority import permission_unmet, unmet_of
 from labflow._catalogue import COMMANDS, CommandSpec, by_name
-from labflow.errors import CommandError, GateRefused, InvalidCommand
-from labflow.requirements import Verdict, unmet
+from labflow._commands import preconditions_unmet
+from labflow.errors import CommandError, ConflictError, GateRefused, InvalidCommand
+from labflow.requirements import Verdict
 
 if TYPE_CHECKING:
     from labflow.lab import Lab
@@ -57,28 +55,13 @@ def invoke(
 
 
 def standing(lab: Lab, spec: CommandSpec, subject: str | None, by: str) -> Verdict:
-    """The permission and status verdict of a command that needs arguments."""
+    """The verdict of a command that needs arguments, on all that does not depend on them.
+
+    The actor's permission and every precondition the catalogue declares for it.
+    """
     items = list(permission_unmet(lab, spec, subject, by, {}))
-    target = lab.stage
-    if subject is not None:
-        inn = lab.innovation(subject)
-        target = inn.stage
-        if spec.name == "reinstate" and inn.active:
-            items.append(
-                unmet(
-                    "innovation.not_withdrawn",
-                    f"{inn.id} is not withdrawn.",
-                    f"{inn.id} tidak sedang ditarik.",
-                )
-            )
-        elif spec.name != "reinstate" and not inn.active:
-            items.append(
-                unmet(
-                    "innovation.withdrawn",
-                    "The innovation is withdrawn; reinstate it first.",
-                    "Inovasi sudah ditarik; aktifkan kembali terlebih dahulu.",
-                )
-            )
+    items.extend(preconditions_unmet(lab, spec, subject))
+    target = lab.stage if subject is None else lab.innovation(subject).stage
     return Verdict(subject or lab.id, spec.name, target, tuple(items))
 
 
@@ -104,7 +87,7 @@ def dry_run(
     except GateRefused as exc:
         target = exc.verdict.target
         found.extend(exc.verdict.unmet)
-    except CommandError as exc:
+    except (CommandError, ConflictError) as exc:  # a stale ``expect=`` is a reason too
         item = unmet_of(exc)
         if all(f.code != item.code for f in found):
             found.append(item)
@@ -112,17 +95,7 @@ def dry_run(
 
 
 def shadow(lab: Lab, spec: CommandSpec, subject: str | None, now: datetime) -> Lab:
-    """A copy the command can change without touching this lab: what it could change, copied."""
-    shadow = copy.copy(lab)
-    shadow._dry = True
-    shadow.clock = lambda: now
-    shadow.units = dict(lab.units)
-    shadow.actors = dict(lab.actors)
-    shadow.history = list(lab.history)
-    shadow.innovations = dict(lab.innovations)
-    chosen = list(lab.innovations) if spec.name == "launch_cohort" else [subject]
-    for ident in chosen:
-        inn = lab.innovations.get(ident) if ident is not None else None
-        if inn is not None:
-            shadow.innovations[inn.id] = attrs.evolve(inn, history=list(inn.history))
-    return shadow
+    """A copy the command can change without touching ``lab``, at the moment ``now``."""
+    copy_ = lab._copy(lambda: now)
+    copy_._dry = True
+    return copy_

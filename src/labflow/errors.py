@@ -12,12 +12,14 @@ re-raised as one of these with ``raise ... from exc``, so a host can catch
     ├── DocumentError            document.malformed   a serialised document is malformed
     ├── HistoryError             history.*            a history does not verify or replay
     ├── ConflictError            store.conflict       a writer's expected version is stale
+    │                            conflict.stage       a command's expected stage is stale
     ├── StoreError               store.error          storage cannot be used as asked
     │   ├── StoreMissing         store.missing        no database at that path
     │   ├── StoreCorrupt         store.corrupt        not a sound labflow database
     │   ├── StoreTooNew          store.too_new        written by a newer labflow
     │   └── StoreLocked          store.locked         another writer holds it
     ├── UsageError               cli.usage            the command line was used wrongly
+    │                            usage.lab_constructor  Lab(...) built by hand
     ├── InvariantViolation       invariant.N          (labflow.testing) a run broke invariant N
     └── CommandError             command.*            a command was refused; nothing changed
         ├── GateRefused          gate.refused         unmet requirements (carries the verdict)
@@ -211,20 +213,35 @@ class HistoryError(LabflowError):
 
 
 class ConflictError(LabflowError):
-    """Another writer moved ``subject`` on: it was expected at `expected`, found at `found`."""
+    """Another writer moved ``subject`` on: it was expected at `expected`, found at `found`.
+
+    ``expected`` and ``found`` are versions (a store's commit), or stages (a command
+    given the stage its caller saw, ``Lab.advance_lab(expect=...)``).
+    """
 
     default_code = "store.conflict"
 
-    def __init__(self, subject: str, expected: int, found: int) -> None:
+    def __init__(self, subject: str, expected: int | str, found: int | str) -> None:
         self.subject = subject
         self.expected = expected
         self.found = found
+        data = {"subject": subject, "expected": expected, "found": found}
+        if isinstance(expected, str):
+            super().__init__(
+                f"{subject} has moved on: expected at stage {expected}, found at {found}. "
+                "Reload it and try again; nothing was changed.",
+                f"{subject} sudah berpindah: diharapkan di tahap {expected}, ditemukan di "
+                f"{found}. Muat ulang lalu coba lagi; tidak ada yang diubah.",
+                code="conflict.stage",
+                data=data,
+            )
+            return
         super().__init__(
             f"{subject} was changed by another writer: expected version {expected}, "
             f"found version {found}. Reload it and try again; nothing was written.",
             f"{subject} telah diubah oleh penulis lain: diharapkan versi {expected}, "
             f"ditemukan versi {found}. Muat ulang lalu coba lagi; tidak ada yang ditulis.",
-            data={"subject": subject, "expected": expected, "found": found},
+            data=data,
         )
 
 
@@ -259,7 +276,12 @@ class StoreLocked(StoreError):
 
 
 class UsageError(LabflowError):
-    """The ``labflow`` command was used in a way its parser could not see (exit code 2)."""
+    """labflow was used in a way it does not support.
+
+    The ``labflow`` command used in a way its parser could not see (exit code 2), or a
+    ``Lab(...)`` built by hand (code ``usage.lab_constructor``: labs come from
+    `Lab.create`, `replay_lab`, a store or a document).
+    """
 
     default_code = "cli.usage"
 

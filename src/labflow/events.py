@@ -22,6 +22,7 @@ from typing import Any, Final
 
 import attrs
 
+from labflow._frozen import freeze
 from labflow.errors import HistoryError, InvalidCommand
 
 __all__ = [
@@ -84,7 +85,8 @@ class Event:
     at: datetime
     actor: str
     kind: str  #: e.g. ``innovation.advanced``; the audit event is ``labflow.`` + kind
-    payload: Mapping[str, Any]  #: JSON values only: str, int, bool, None, lists, dicts
+    #: JSON values only: str, int, bool, None, lists, dicts -- held read-only (`FrozenMap`)
+    payload: Mapping[str, Any] = attrs.field(converter=freeze)
     prev: str
     hash: str
 

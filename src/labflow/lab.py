@@ -12,7 +12,9 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from operator import attrgetter
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 import attrs
 
@@ -34,6 +36,7 @@ from labflow._gates import (
     launch_verdict,
     past_agreement,
 )
+from labflow._guards import need
 from labflow._hooks import Hooks, Subscriptions
 from labflow._hosting import dry_run, invoke, spec_of, standing
 from labflow._inputs import check_new_actor, check_new_unit
@@ -47,6 +50,7 @@ from labflow.errors import (
     HistoryError,
     InvalidCommand,
     NotFound,
+    UsageError,
 )
 from labflow.events import GENESIS, Event, Verification, make_event, verify
 from labflow.model import (
@@ -116,33 +120,193 @@ class CeremonyResult:
     events: tuple[Event, ...]
 
 
-@attrs.define(eq=True)
 class Lab:
     """One region's innovation lab: its policy, stage, units, actors and cohort.
 
-    Create one with `Lab.create`; rebuild one from its histories with `replay_lab`.
-    Every command takes the acting actor's id as ``by=``.
+    Create one with `Lab.create`; rebuild one from its histories with `replay_lab`
+    (or load one from a store or a document). Every command takes the acting
+    actor's id as ``by=``. A lab changes only through its commands: its
+    queries return read-only values (its units, actors and innovations as
+    read-only mappings of frozen records, its history as a tuple), and
+    ``Lab(...)`` builds nothing -- a lab at a stage no event led to cannot exist.
     """
 
-    id: str
-    region: str
-    policy: Policy
-    stage: str
-    units: dict[str, Unit] = attrs.field(factory=dict)
-    actors: dict[str, Actor] = attrs.field(factory=dict)
-    innovations: dict[str, Innovation] = attrs.field(factory=dict)
-    history: list[Event] = attrs.field(factory=list, repr=False)
-    clock: Clock = attrs.field(default=system_clock, eq=False, repr=False, kw_only=True)
-    _engine: Engine = attrs.field(init=False, eq=False, repr=False)
-    _hooks: Hooks = attrs.field(init=False, factory=Hooks, eq=False, repr=False)
-    _gates: dict[tuple[str, UnitKind | None], list[str]] = attrs.field(
-        init=False, eq=False, repr=False, factory=dict
+    __slots__ = (
+        "_actors",
+        "_actors_view",
+        "_dry",
+        "_engine",
+        "_gates",
+        "_history",
+        "_hooks",
+        "_id",
+        "_innovations",
+        "_innovations_view",
+        "_policy",
+        "_region",
+        "_stage",
+        "_units",
+        "_units_view",
+        "clock",
     )
-    #: a throwaway copy that `check` runs a command on: it emits nothing, skips the role check
-    _dry: bool = attrs.field(init=False, default=False, eq=False, repr=False)
 
-    def __attrs_post_init__(self) -> None:
-        self._engine = engine_for(self.policy)
+    _id: str
+    _region: str
+    _policy: Policy
+    _stage: str
+    _units: dict[str, Unit]
+    _actors: dict[str, Actor]
+    _innovations: dict[str, Innovation]
+    _units_view: Mapping[str, Unit]
+    _actors_view: Mapping[str, Actor]
+    _innovations_view: Mapping[str, Innovation]
+    _history: tuple[Event, ...]
+    #: where the lab reads the time from; a host may swap it (it is not the lab's state)
+    clock: Clock
+    _engine: Engine
+    _hooks: Hooks
+    _gates: dict[tuple[str, UnitKind | None], list[str]]
+    #: a throwaway copy that `check` runs a command on: it emits nothing, skips the role check
+    _dry: bool
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        raise UsageError(
+            "A lab is made by Lab.create, by replay_lab, or by loading a store or a document; "
+            "Lab(...) builds none.",
+            "Laboratorium dibuat dengan Lab.create, replay_lab, atau dengan memuat store atau "
+            "dokumen; Lab(...) tidak membuatnya.",
+            code="usage.lab_constructor",
+        )
+
+    @classmethod
+    def _make(cls, id: str, region: str, policy: Policy, stage: str, clock: Clock) -> Lab:
+        """An empty lab at ``stage``: only creation and replay call this, then fold into it."""
+        lab = object.__new__(cls)
+        lab._id, lab._region, lab._policy, lab._stage = id, region, policy, stage
+        lab._set_maps({}, {}, {})
+        lab._history = ()
+        lab.clock = clock
+        lab._engine = engine_for(policy)
+        lab._hooks = Hooks()
+        lab._gates = {}
+        lab._dry = False
+        return lab
+
+    def _set_maps(
+        self,
+        units: dict[str, Unit],
+        actors: dict[str, Actor],
+        innovations: dict[str, Innovation],
+    ) -> None:
+        self._units, self._actors, self._innovations = units, actors, innovations
+        self._units_view = MappingProxyType(units)
+        self._actors_view = MappingProxyType(actors)
+        self._innovations_view = MappingProxyType(innovations)
+
+    def _copy(self, clock: Clock) -> Lab:
+        """The lab as it is now, reading ``clock``: its own maps, the same frozen records.
+
+        What `check` runs a command on, and what reports read at a fixed moment; a
+        command on the copy changes nothing here.
+        """
+        other = object.__new__(type(self))
+        other._id, other._region, other._policy = self._id, self._region, self._policy
+        other._stage = self._stage
+        other._set_maps(dict(self._units), dict(self._actors), dict(self._innovations))
+        other._history = self._history
+        other.clock = clock
+        other._engine = self._engine
+        other._hooks = self._hooks
+        other._gates = self._gates
+        other._dry = self._dry
+        return other
+
+    def _put(self, innovation: Innovation) -> Innovation:
+        """Keep ``innovation`` as the lab's record of its id (after an event was applied)."""
+        self._innovations[innovation.id] = innovation
+        return innovation
+
+    # --- the lab's state, read-only -----------------------------------------------------
+    # Properties with C-level getters (`operator.attrgetter`): the hot path reads them on
+    # every command; type checkers see the typed properties.
+
+    if TYPE_CHECKING:
+
+        @property
+        def id(self) -> str:
+            """The lab's id."""
+            ...
+
+        @property
+        def region(self) -> str:
+            """The region whose programme this lab is."""
+            ...
+
+        @property
+        def policy(self) -> Policy:
+            """The policy the lab was created with."""
+            ...
+
+        @property
+        def stage(self) -> str:
+            """The lab's current stage."""
+            ...
+
+        @property
+        def units(self) -> Mapping[str, Unit]:
+            """The lab's units by id (read-only)."""
+            ...
+
+        @property
+        def actors(self) -> Mapping[str, Actor]:
+            """The lab's actors by id (read-only)."""
+            ...
+
+        @property
+        def innovations(self) -> Mapping[str, Innovation]:
+            """The lab's innovations by id (read-only; each a frozen record)."""
+            ...
+
+        @property
+        def history(self) -> tuple[Event, ...]:
+            """The lab's own events, oldest first."""
+            ...
+
+    else:
+        id = property(attrgetter("_id"), doc="The lab's id.")
+        region = property(attrgetter("_region"), doc="The region whose programme this lab is.")
+        policy = property(attrgetter("_policy"), doc="The policy the lab was created with.")
+        stage = property(attrgetter("_stage"), doc="The lab's current stage.")
+        units = property(attrgetter("_units_view"), doc="The lab's units by id (read-only).")
+        actors = property(attrgetter("_actors_view"), doc="The lab's actors by id (read-only).")
+        innovations = property(
+            attrgetter("_innovations_view"),
+            doc="The lab's innovations by id (read-only; each a frozen record).",
+        )
+        history = property(attrgetter("_history"), doc="The lab's own events, oldest first.")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Lab):
+            return NotImplemented
+        return (
+            self._id == other._id
+            and self._region == other._region
+            and self._policy == other._policy
+            and self._stage == other._stage
+            and self._units == other._units
+            and self._actors == other._actors
+            and self._innovations == other._innovations
+            and self._history == other._history
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # equal labs may differ later: unhashable
+
+    def __repr__(self) -> str:
+        return (
+            f"Lab(id={self._id!r}, region={self._region!r}, policy={self._policy!r}, "
+            f"stage={self._stage!r}, units={self._units!r}, actors={self._actors!r}, "
+            f"innovations={self._innovations!r})"
+        )
 
     # --- creation ---------------------------------------------------------------------
 
@@ -169,15 +333,15 @@ class Lab:
                 code="input.not_policy",
             )
         units, actors = list(units), list(actors)
-        lab = cls(id, region, policy, policy.stages[0].id, clock=clock)
+        lab = cls._make(id, region, policy, policy.stages[0].id, clock)
         for unit in units:
             check_new_unit(lab, unit)
-            lab.units[unit.id] = unit
+            lab._units[unit.id] = unit
         for actor in actors:
             check_new_actor(lab, actor)
-            lab.actors[actor.id] = actor
-        lab.units.clear()
-        lab.actors.clear()
+            lab._actors[actor.id] = actor
+        lab._units.clear()
+        lab._actors.clear()
         payload = {
             "id": id,
             "region": region,
@@ -217,9 +381,6 @@ class Lab:
             return self.innovations[innovation_id]
         except (KeyError, TypeError):
             raise NotFound("innovation", str(innovation_id), where=f"lab {self.id!r}") from None
-
-    def _stage(self, stage: str) -> Stage:
-        return self.policy.stage(stage)
 
     def gate_unmet(self, innovation: Innovation, stage: Stage, now: datetime) -> tuple[Unmet, ...]:
         """Every unmet requirement of ``stage``'s gate for ``innovation``, the gate alone."""
@@ -275,7 +436,9 @@ class Lab:
         A command that needs no arguments of its own (``advance``, ``approve_plan``,
         ``sign_agreement``, ``advance_lab``) is judged whole, as `check` does; one that
         needs arguments is judged on what does not depend on them: the actor's permission
-        and the subject's status.
+        and every precondition the command declares (``record_launch`` only for an active
+        innovation not yet launched, at the launch stage; ``register_exhibit`` only at
+        the display stage...), each unmet one listed.
         """
         level = "lab" if subject is None else "innovation"
         found: dict[str, Verdict] = {}
@@ -343,7 +506,7 @@ class Lab:
         event = _next_event(
             inn.id, inn.history, self.now() if now is None else now, by, kind, payload
         )
-        apply_innovation(inn, event)
+        inn = self._put(apply_innovation(inn, event))
         audit.applied(self, event, inn)
         if not self._dry:  # a check's throwaway copy moves nothing a host watches
             self._hooks.applied(event, inn.stage)
@@ -393,9 +556,14 @@ class Lab:
         return _commands.set_roles(self, actor_id, roles, by=by)
 
     @_command("advance_lab")
-    def advance_lab(self, *, by: str) -> Event:
-        """Move the whole lab to its next stage, if the cohort conditions hold."""
-        return _commands.advance_lab(self, by=by)
+    def advance_lab(self, *, by: str, expect: str | None = None) -> Event:
+        """Move the whole lab to its next stage, if the cohort conditions hold.
+
+        ``expect`` is the stage the caller saw the lab at (a form's hidden field, say): if
+        the lab is no longer there -- the same form submitted twice, or another user was
+        quicker -- the command raises `ConflictError` and the lab does not move again.
+        """
+        return _commands.advance_lab(self, by=by, expect=expect)
 
     @_command("launch_cohort")
     def launch_cohort(
@@ -410,15 +578,7 @@ class Lab:
         """
         self._authorize("launch_cohort", by, None)
         _text(ceremony, "ceremony", empty=False)
-        if not self._engine.hold_ceremony(self.stage):
-            raise InvalidCommand(
-                f"A launch ceremony is held when the lab is at the deliver stage, "
-                f"not at {self.stage}.",
-                f"Upacara peluncuran diadakan saat laboratorium di tahap deliveri, "
-                f"bukan di {self.stage}.",
-                code="launch.wrong_stage",
-                data={"stage": self.stage},
-            )
+        _commands.require(self, "launch_cohort")
         if innovations is None:
             candidates = [i for i in self.innovations.values() if i.active and i.launch is None]
         else:
@@ -442,8 +602,8 @@ class Lab:
         ]
         held = _next_event(self.id, self.history, now, by, "lab.ceremony_held", summary)
         for inn, event in launches:
-            apply_innovation(inn, event)
-            audit.applied(self, event, inn)
+            applied = self._put(apply_innovation(inn, event))
+            audit.applied(self, event, applied)
         _apply_lab(self, held)
         audit.applied(self, held)
         events = (*(event for _, event in launches), held)
@@ -485,8 +645,7 @@ class Lab:
     def _open(self, innovation_id: str, by: str, kind: str, payload: dict[str, Any]) -> Event:
         payload["lab_v"] = len(self.history)
         event = _next_event(innovation_id, (), self.now(), by, kind, payload)
-        inn = apply_innovation(None, event)
-        self.innovations[inn.id] = inn
+        inn = self._put(apply_innovation(None, event))
         audit.applied(self, event, inn)
         return event
 
@@ -667,6 +826,7 @@ def _next_event(
 
 def replay_innovation(history: Sequence[Event]) -> Innovation:
     """Rebuild an innovation from its history alone (verify the history first)."""
+    history = _events(history, "an innovation")
     if not history:
         raise HistoryError(
             "an innovation",
@@ -716,11 +876,54 @@ def replay_lab(
     `PolicyError` naming a custom requirement the recorded policy uses that
     ``registry`` does not hold.
     """
-    folded = fold_lab(history, innovations, registry=registry)
+    own = _events(history, "a lab")
+    given: object = innovations  # a host's value, typed or not
+    if isinstance(given, str | bytes) or not isinstance(given, Iterable):
+        raise HistoryError(
+            "a lab",
+            None,
+            f"its innovations' histories must be a list of histories, not {type(given).__name__}",
+            f"riwayat inovasinya harus berupa daftar riwayat, bukan {type(given).__name__}",
+            code="history.not_events",
+        )
+    streams = [_events(stream, "an innovation") for stream in given]
+    if registry is not None:
+        need(registry, Registry, "a labflow.Registry", "replay_lab")
+    given_clock: object = clock
+    if not callable(given_clock):
+        need(
+            given_clock, type(system_clock), "a clock (a function returning the time)", "replay_lab"
+        )
+    folded = fold_lab(own, streams, registry=registry)
     view = folded.view
-    lab = Lab(view.id, view.region, folded.policy, view.stage, clock=clock)
-    lab.units.update(view.units)
-    lab.actors.update(view.actors)
-    lab.innovations.update(folded.innovations)
-    lab.history.extend(history)
+    lab = Lab._make(view.id, view.region, folded.policy, view.stage, clock)
+    lab._set_maps(dict(view.units), dict(view.actors), dict(folded.innovations))
+    lab._history = own
     return lab
+
+
+def _events(history: object, whose: str) -> tuple[Event, ...]:
+    """``history`` as a tuple of events; `HistoryError` if it is anything else."""
+    if isinstance(history, str | bytes) or not isinstance(history, Sequence):
+        got = type(history).__name__
+        raise HistoryError(
+            whose,
+            None,
+            f"a history is a list of events, not {got}",
+            f"riwayat adalah daftar peristiwa, bukan {got}",
+            code="history.not_events",
+            data={"got": got},
+        )
+    events = tuple(history)
+    for position, event in enumerate(events, start=1):
+        if not isinstance(event, Event):
+            got = type(event).__name__
+            raise HistoryError(
+                whose,
+                position,
+                f"it is a {got}, not a labflow.Event",
+                f"isinya {got}, bukan labflow.Event",
+                code="history.not_events",
+                data={"got": got},
+            )
+    return events

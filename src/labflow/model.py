@@ -4,9 +4,9 @@ Values (a signature, an action plan, a launch record) are frozen: an artefact
 is replaced, never edited. What their converters cannot convert (roles that are
 not texts, a unit kind labflow does not know) is an `InvalidCommand`, never a raw
 ``TypeError``: hosts build these records from their users' input. An
-`Innovation` changes, but only by folding the events of its history
-(`labflow.lab`), so it is a plain mutable record with no behaviour attached --
-and nothing from the state machine is ever set on it.
+`Innovation` is frozen too: folding an event of its history (`labflow.lab`)
+makes the next record, so nothing a host holds changes under it -- and nothing
+from the state machine is ever set on it.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any, Final, TypeVar
 
 import attrs
 
+from labflow._frozen import FrozenMap, freeze
 from labflow.errors import InvalidCommand
 from labflow.events import Event
 
@@ -286,12 +287,13 @@ class Replication:
     origin_title: str = ""
 
 
-@attrs.define
+@attrs.frozen
 class Innovation:
     """One innovation of one unit, and everything the lab has recorded about it.
 
-    Its state is the fold of `history`: never set the fields by hand; use the
-    commands of `labflow.Lab`, which append an event and apply it.
+    A frozen record: its state is the fold of `history`, and each event the lab
+    applies makes a new `Innovation` (the lab's commands are the only way to change
+    one; hold on to a record and it stays as it was).
     """
 
     id: str
@@ -311,8 +313,8 @@ class Innovation:
     exhibit: Exhibit | None = None
     replication: Replication | None = None
     #: the attributes the policy declares (``Policy.attributes``): jenis, bentuk, ...
-    attributes: Mapping[str, Any] = attrs.field(factory=dict)
-    history: list[Event] = attrs.field(factory=list, repr=False)
+    attributes: Mapping[str, Any] = attrs.field(factory=FrozenMap, converter=freeze)
+    history: tuple[Event, ...] = attrs.field(default=(), repr=False)
 
     @property
     def version(self) -> int:

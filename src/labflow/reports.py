@@ -313,7 +313,7 @@ def blocked(lab: Lab, now: datetime | None = None) -> list[Blocked]:
     if now is not None:
         # The same lab, read at ``now``: a view with a fixed clock, not a changed lab.
         moment = _moment(lab, now)
-        lab = attrs.evolve(lab, clock=lambda: moment)
+        lab = lab._copy(lambda: moment)
     found: list[Blocked] = []
     for inn in sorted(lab.innovations.values(), key=lambda i: i.id):
         if not inn.active:

@@ -44,6 +44,7 @@ from cattrs.errors import (
 from cattrs.gen import make_dict_structure_fn, override
 
 from labflow import _limits
+from labflow._frozen import thaw
 from labflow._schema import document_schema
 from labflow._text import find_forbidden as _find_forbidden
 from labflow._text import ident_problem, is_text, text_problem
@@ -477,7 +478,7 @@ def configure_converter(converter: cattrs.Converter) -> None:
         converter.register_structure_hook(base, _enum)
         converter.register_unstructure_hook(base, _enum_value)
     converter.register_structure_hook_func(_is_payload, _payload)
-    converter.register_unstructure_hook_func(_is_payload, dict)
+    converter.register_unstructure_hook_func(_is_payload, thaw)  # plain data, the reader's own
     converter.register_structure_hook_factory(is_frozenset, _frozenset_factory)
     converter.register_unstructure_hook_factory(is_frozenset, _frozenset_unstructure_factory)
     converter.register_structure_hook_factory(

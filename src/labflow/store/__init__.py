@@ -284,10 +284,7 @@ class _Watched(dict[str, Innovation]):
 def _watch(lab: Lab) -> _Watched | None:
     """Put a `_Watched` in place of ``lab.innovations``; ``None`` if the lab will not take it."""
     watched = _Watched(lab.innovations)
-    try:
-        lab.innovations = watched
-    except AttributeError:  # a frozen lab: commits fall back to scanning every innovation
-        return None
+    lab._set_maps(lab._units, lab._actors, watched)  # the lab's own map, read-only outside
     return watched
 
 
@@ -295,7 +292,7 @@ def _changed(
     lab: Lab, before: Mapping[tuple[bool, str], int], watched: _Watched | None
 ) -> list[Append]:
     """`changes`, looking only at the innovations the commands reached when that is known."""
-    if watched is None or lab.innovations is not watched or watched.whole:
+    if watched is None or lab._innovations is not watched or watched.whole:
         return changes(lab, before)
     found: list[Append] = []
     start = before.get((True, lab.id), 0)

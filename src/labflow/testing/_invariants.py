@@ -65,7 +65,7 @@ class Snapshot:
             dict(lab.units),
             dict(lab.actors),
             tuple(lab.history),
-            {k: attrs.evolve(i, history=list(i.history)) for k, i in lab.innovations.items()},
+            dict(lab.innovations),  # frozen records: holding them keeps them as they were
         )
 
 
@@ -101,7 +101,7 @@ def appended(before: Snapshot, lab: Lab) -> dict[str, list[Event]]:
     old_lab = len(before.history)
     require(tuple(lab.history[:old_lab]) == before.history, 2, "the lab's history was rewritten")
     if len(lab.history) > old_lab:
-        new[lab.id] = lab.history[old_lab:]
+        new[lab.id] = list(lab.history[old_lab:])
     for key, old in before.innovations.items():
         inn = lab.innovations.get(key)
         require(inn is not None, 2, f"the innovation {key} vanished")
@@ -110,7 +110,7 @@ def appended(before: Snapshot, lab: Lab) -> dict[str, list[Event]]:
             inn.history[: len(old.history)] == old.history, 2, f"the history of {key} was rewritten"
         )
         if len(inn.history) > len(old.history):
-            new[key] = inn.history[len(old.history) :]
+            new[key] = list(inn.history[len(old.history) :])
     for key in lab.innovations.keys() - before.innovations.keys():
         new[key] = list(lab.innovations[key].history)
     return new
