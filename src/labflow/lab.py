@@ -362,7 +362,7 @@ class Lab:
     @property
     def entered(self) -> Mapping[str, datetime]:
         """When the lab entered each stage it has reached (deadlines may count from it)."""
-        return lab_entered(self.history)
+        return MappingProxyType(lab_entered(self.history))
 
     def now(self) -> datetime:
         """The lab clock's time; it must be timezone-aware."""
