@@ -78,6 +78,22 @@ def advance_lab(lab: Lab, *, by: str, expect: str | None = None) -> Event:
     return lab._commit_lab(by, "lab.advanced", payload, now)
 
 
+def _check_opening(lab: Lab, command: str, innovation_id: str, unit: str, by: str) -> None:
+    """What every command that opens an innovation checks first: a new id, an allowed actor,
+    a unit of the lab."""
+    _ident(innovation_id, "innovation id")
+    lab._authorize(command, by, _ident(unit, "unit id"))
+    if innovation_id in lab.innovations:
+        raise InvalidCommand(
+            f"The innovation {innovation_id!r} is already registered.",
+            f"Inovasi {innovation_id!r} sudah terdaftar.",
+            code="innovation.exists",
+            data={"innovation": innovation_id},
+        )
+    if unit not in lab.units:
+        raise NotFound("unit", str(unit), where=f"lab {lab.id!r}")
+
+
 def register(
     lab: Lab,
     innovation_id: str,
@@ -90,17 +106,7 @@ def register(
     by: str,
     attributes: Mapping[str, Any] | None = None,
 ) -> Event:
-    _ident(innovation_id, "innovation id")
-    lab._authorize("register", by, _ident(unit, "unit id"))
-    if innovation_id in lab.innovations:
-        raise InvalidCommand(
-            f"The innovation {innovation_id!r} is already registered.",
-            f"Inovasi {innovation_id!r} sudah terdaftar.",
-            code="innovation.exists",
-            data={"innovation": innovation_id},
-        )
-    if unit not in lab.units:
-        raise NotFound("unit", str(unit), where=f"lab {lab.id!r}")
+    _check_opening(lab, "register", innovation_id, unit, by)
     payload: dict[str, Any] = {
         "lab": lab.id,
         "title": _text(title, "title"),
@@ -130,17 +136,7 @@ def replicate(
     problem: str | None = None,
     initiator: Initiator | str = Initiator.ASN,
 ) -> Event:
-    _ident(innovation_id, "innovation id")
-    lab._authorize("replicate", by, _ident(unit, "unit id"))
-    if innovation_id in lab.innovations:
-        raise InvalidCommand(
-            f"The innovation {innovation_id!r} is already registered.",
-            f"Inovasi {innovation_id!r} sudah terdaftar.",
-            code="innovation.exists",
-            data={"innovation": innovation_id},
-        )
-    if unit not in lab.units:
-        raise NotFound("unit", str(unit), where=f"lab {lab.id!r}")
+    _check_opening(lab, "replicate", innovation_id, unit, by)
     _text(origin, "origin", empty=False)
     _text(adaptation, "adaptation")
     if origin_region is None or origin_region == lab.region:
