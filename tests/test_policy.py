@@ -10,7 +10,7 @@ import pytest
 
 import labflow as lf
 from helpers import cohort, make_lab
-from labflow import policy as policy_module
+from labflow import _policy_load as policy_loading
 from labflow import serde
 from labflow.requirements import RegistrationError
 
@@ -721,7 +721,7 @@ class TestPolicyFiles:
     ) -> None:
         path = tmp_path / "besar.toml"
         path.write_text(PARENT, encoding="utf-8")
-        monkeypatch.setattr(policy_module, "MAX_POLICY_BYTES", len(PARENT) - 1)
+        monkeypatch.setattr(policy_loading, "MAX_POLICY_BYTES", len(PARENT) - 1)
         with pytest.raises(lf.PolicyError, match="larger than"):
             lf.load_policy(path)
         with pytest.raises(lf.PolicyError, match="larger than"):
