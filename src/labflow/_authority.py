@@ -16,12 +16,13 @@ from labflow._gates import permitted
 from labflow._inputs import text as _text
 from labflow.errors import CommandError, LabflowError, NotFound, PermissionDenied
 from labflow.model import Actor
-from labflow.requirements import Unmet
+from labflow.requirements import Unmet, role_labels
 
 if TYPE_CHECKING:
     from labflow.lab import Lab
+    from labflow.policy import ApprovalStep, Policy
 
-__all__ = ["authorize", "permission_unmet", "unmet_of"]
+__all__ = ["authorize", "permission_unmet", "step_refused", "unmet_of"]
 
 
 def authorize(lab: Lab, command: str, by: object, unit: str | None) -> Actor:
@@ -73,3 +74,22 @@ def permission_unmet(
 def unmet_of(error: LabflowError) -> Unmet:
     """A refusal as one unmet item: its code, its two messages, its data."""
     return Unmet(error.code, error.message_en, error.message_id, dict(error.data))
+
+
+def step_refused(
+    policy: Policy, step: ApprovalStep, actor: Actor, unit: str
+) -> tuple[str, str] | None:
+    """Why ``actor`` may not approve ``step`` of a plan of ``unit`` (English, Indonesian), if so."""
+    number = policy.approval.index(step) + 1
+    if actor.roles.isdisjoint(step.roles):
+        en, id_ = role_labels(policy, sorted(step.roles))
+        return (
+            f"step {number} ({step.label('en')}) is approved by the {en}",
+            f"langkah {number} ({step.label('id')}) disetujui oleh {id_}",
+        )
+    if step.same_unit and actor.unit != unit:
+        return (
+            f"step {number} ({step.label('en')}) is approved within {unit}, the owning unit",
+            f"langkah {number} ({step.label('id')}) disetujui di dalam {unit}, unit pemilik",
+        )
+    return None

@@ -62,6 +62,10 @@ class Facts(Protocol):
         """Whether the lab, at its stage, may hold its launch ceremony."""
         ...
 
+    def plan_approved(self) -> bool:
+        """Whether the innovation's action plan has every approval step the policy asks for."""
+        ...
+
 
 @attrs.frozen
 class Precondition:
@@ -84,8 +88,7 @@ def _inn(facts: Facts) -> Innovation:
 
 
 def _plan_approved(facts: Facts) -> bool:
-    plan = _inn(facts).action_plan
-    return plan is not None and plan.approved
+    return facts.plan_approved()
 
 
 def _agreement_complete(facts: Facts) -> bool:

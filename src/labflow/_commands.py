@@ -13,6 +13,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from labflow._attributes import attribute_problems
+from labflow._authority import step_refused
 from labflow._catalogue import CommandSpec, Precondition, by_name
 from labflow._fold import (
     actor_payload,
@@ -257,7 +258,19 @@ def approve_plan(lab: Lab, innovation_id: str, *, by: str) -> Event:
             "mereka sendiri yang mengajukan rencana aksi ini",
             code="permission.own_plan",
         )
-    payload = {"roles": sorted(actor.roles)}
+    payload: dict[str, Any] = {"roles": sorted(actor.roles)}
+    if lab.policy.approval:  # declared steps: this approval is the next one's, if it fits
+        step = lab.policy.approval[len(plan.approvals)]
+        refused = step_refused(lab.policy, step, actor, inn.unit)
+        if refused is not None:
+            raise PermissionDenied(
+                actor.id,
+                "approve_plan",
+                *refused,
+                code="permission.approval_step",
+                data={"step": step.id},
+            )
+        payload["step"] = step.id
     return lab._commit(inn, actor.id, "innovation.plan_approved", payload)
 
 
@@ -466,6 +479,10 @@ class _Facts:
 
     def ceremony(self) -> bool:
         return self.lab._engine.hold_ceremony(self.stage)
+
+    def plan_approved(self) -> bool:
+        assert self.innovation is not None
+        return self.lab.policy.plan_approved(self.innovation.action_plan)
 
 
 def _refusal(spec: CommandSpec, pre: Precondition, facts: _Facts, subject: str) -> Unmet:

@@ -12,6 +12,8 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
 from labflow.events import Event
 from labflow.model import (
     ActionPlan,
@@ -24,6 +26,7 @@ from labflow.model import (
     Launch,
     PerformanceAgreement,
     Permission,
+    PlanApproval,
     PlanStep,
     Replication,
     Signature,
@@ -180,6 +183,11 @@ def _plan_submitted(inn: Innovation, event: Event) -> Innovation:
 def _plan_approved(inn: Innovation, event: Event) -> Innovation:
     plan = inn.action_plan
     assert plan is not None
+    if plan.approved_by is not None:  # a later step of the policy's approval steps
+        roles = frozenset(event.payload["roles"])
+        step = PlanApproval(len(plan.approvals) + 1, event.actor, event.at, roles)
+        further = attrs.evolve(plan, further_approvals=(*plan.further_approvals, step))
+        return _then(inn, event, action_plan=further)
     approved = ActionPlan(
         plan.steps,
         plan.submitted_by,

@@ -23,6 +23,7 @@ from labflow._limits import MAX_INT, MAX_PROBLEMS, MIN_INT
 from labflow._policy_records import (
     DEFAULT_ROLES,
     METHODS,
+    ApprovalStep,
     RequirementSpec,
     RoleDef,
     Settings,
@@ -39,9 +40,6 @@ from labflow.requirements import (
     StageRef,
 )
 
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
-
-
 _SETTINGS_KEYS = tuple(f.name for f in attrs.fields(Settings))
 _DEADLINE_KEYS = (
     "by",
@@ -55,6 +53,9 @@ _DEADLINE_KEYS = (
 _METHOD_NAME: Final = {"5d": "5D", "iid": "innovation-index"}
 _STAGE_KEYS = ("id", "label_id", "label_en", "covers", "description")
 _ROLE_KEYS = ("label_id", "label_en", "scope", "description")
+_APPROVAL_KEYS = ("id", "roles", "same_unit", "label_en", "label_id")
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 
 
 class _Builder:
@@ -535,6 +536,56 @@ class _Builder:
             self.problem(path, f"{after!r} must be 'launch', 'stage:<id>' or 'lab:<id>'")
         elif ident not in self.stage_ids:
             self.problem(path, f"{ident!r} is not a stage of this policy")
+
+    # approval steps ----------------------------------------------------------------------
+
+    def approval(self, raw: Any) -> tuple[ApprovalStep, ...]:
+        """The ``[[approval]]`` steps, in order (none given: one step, as before steps)."""
+        if raw is None:
+            return ()
+        path = "$.approval"
+        if not isinstance(raw, list) or not raw:
+            self.problem(path, "must be an array of tables ([[approval]]), one per step, in order")
+            return ()
+        steps: list[ApprovalStep] = []
+        seen: set[str] = set()
+        for i, item in enumerate(raw):
+            at = f"{path}[{i}]"
+            if not isinstance(item, dict):
+                self.problem(at, "must be a table")
+                continue
+            self.unknown_keys(item, _APPROVAL_KEYS, at)
+            ident = self.string(item, "id", at, None)
+            if ident and not _SLUG.match(ident):
+                self.problem(f"{at}.id", f"{ident!r} must be lowercase letters, digits, _ . -")
+            if ident in seen:
+                self.problem(f"{at}.id", f"the step id {ident!r} is used twice")
+            seen.add(ident)
+            roles = item.get("roles")
+            if (
+                not isinstance(roles, list)
+                or not roles
+                or not all(isinstance(r, str) for r in roles)
+            ):
+                self.problem(f"{at}.roles", "must list the roles that may approve this step")
+                roles = []
+            for j, role in enumerate(roles):
+                if role not in self.role_ids:
+                    self.problem(f"{at}.roles[{j}]", f"{role!r} is not a role of this policy")
+            same_unit = item.get("same_unit", True)
+            if not isinstance(same_unit, bool):
+                self.problem(f"{at}.same_unit", "must be true or false")
+                same_unit = True
+            steps.append(
+                ApprovalStep(
+                    ident,
+                    frozenset(roles),
+                    same_unit,
+                    self.string(item, "label_en", at, ""),
+                    self.string(item, "label_id", at, ""),
+                )
+            )
+        return tuple(steps)
 
 
 class _Bad:

@@ -7,9 +7,11 @@ counterparty who may not sign) are found here, every one listed, before a `Polic
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any, Final
+
+import attrs
 
 from labflow._attributes import (
     parse_attributes,
@@ -19,6 +21,7 @@ from labflow._policy_build import _SLUG, _Builder
 from labflow._policy_records import (
     _LAUNCH_COVER,
     _TOP_KEYS,
+    ApprovalStep,
     Policy,
     RequirementSpec,
     RoleDef,
@@ -181,9 +184,11 @@ def _approvals_agree(
 ) -> None:
     """Gates, cohort conditions and the launch rule judge an action plan's approval alike;
     a cohort condition's ``meeting`` asks what the gate of its stage asks."""
-    definition = b.registry.find("gate", _APPROVAL)
-    if definition is None:
+    found = b.registry.find("gate", _APPROVAL)
+    if found is None:
         return
+    # Who approves is compared here; how far (``step``) may differ from stage to stage.
+    definition = attrs.evolve(found, params={k: v for k, v in found.params.items() if k != "step"})
     uses: list[tuple[str, tuple[Any, ...]]] = []
     for stage, specs in gates.items():
         for i, spec in enumerate(specs):
@@ -220,6 +225,95 @@ def _approvals_agree(
             "give 'action_plan_approved' the same parameters in the gates, the cohort "
             "conditions' 'meeting' and 'launch'",
         )
+
+
+def _approval_uses(
+    gates: Mapping[str, tuple[RequirementSpec, ...]],
+    cohort: Mapping[str, tuple[RequirementSpec, ...]],
+    launch: tuple[RequirementSpec, ...],
+) -> Iterable[tuple[str, str | None, Mapping[str, Any]]]:
+    """Every place ``action_plan_approved`` is asked for: its path, its stage, its parameters."""
+    for stage, specs in gates.items():
+        for i, spec in enumerate(specs):
+            if spec.name == _APPROVAL:
+                yield f"$.gates.{stage}[{i}]", stage, spec.params
+    for stage, specs in cohort.items():
+        for i, spec in enumerate(specs):
+            meeting = spec.params.get("meeting")
+            if isinstance(meeting, RequirementCall) and meeting.name == _APPROVAL:
+                yield f"$.cohort.{stage}[{i}].meeting", stage, meeting.params
+            elif meeting == _APPROVAL:
+                yield f"$.cohort.{stage}[{i}].meeting", stage, {}
+    for i, spec in enumerate(launch):
+        if spec.name == _APPROVAL:
+            yield f"$.launch[{i}]", None, spec.params
+
+
+def _approval_steps(
+    b: _Builder,
+    steps: tuple[ApprovalStep, ...],
+    permissions: dict[str, frozenset[str]],
+    stated: bool,
+    gates: Mapping[str, tuple[RequirementSpec, ...]],
+    cohort: Mapping[str, tuple[RequirementSpec, ...]],
+    launch: tuple[RequirementSpec, ...],
+) -> None:
+    """The approval steps and the places that ask for an approved plan agree.
+
+    Declared steps say who approves: ``action_plan_approved`` then takes no
+    ``approver_roles`` / ``same_unit`` of its own, only which step it waits for
+    (``step``, every step when not given). Unless ``permissions.approve_plan`` is
+    ``stated``, the steps' roles are the ones allowed to approve; when it is, every
+    step needs a role it allows. A cohort condition counts by the step its stage's
+    gate asks for, and a launch waits for every step.
+    """
+    ids = [s.id for s in steps]
+    if steps and not stated:
+        permissions["approve_plan"] = frozenset().union(*(s.roles for s in steps))
+    elif steps:
+        allowed = permissions.get("approve_plan", frozenset())
+        for i, step in enumerate(steps):
+            if step.roles and step.roles.isdisjoint(allowed):
+                b.problem(
+                    f"$.approval[{i}].roles",
+                    f"none of these roles may run approve_plan, so step {step.id!r} could never "
+                    "be approved: add one to permissions.approve_plan",
+                )
+    asked: dict[str, str | None] = {}
+    for path, stage, params in _approval_uses(gates, cohort, launch):
+        wanted = params.get("step")
+        at = f"{path}.{_APPROVAL}" if path.endswith("meeting") else path
+        if steps:
+            for key in ("approver_roles", "same_unit"):
+                if key in params:
+                    b.problem(
+                        f"{at}.{key}",
+                        f"the [[approval]] steps say who approves: drop {key!r} here (name a "
+                        "step with 'step' to wait for that step only)",
+                    )
+        if wanted is None:
+            pass
+        elif not steps:
+            b.problem(f"{at}.step", f"{wanted!r}: this policy declares no [[approval]] steps")
+            continue
+        elif wanted not in ids:
+            b.problem(f"{at}.step", f"{wanted!r} is not an approval step (one of {', '.join(ids)})")
+            continue
+        if stage is None:
+            if wanted is not None and wanted != ids[-1]:
+                b.problem(
+                    f"{at}.step",
+                    f"a launch waits for every approval step; {wanted!r} is not the last "
+                    f"({ids[-1]!r})",
+                )
+        elif path.startswith("$.gates."):
+            asked[stage] = wanted
+        elif stage in asked and asked[stage] != wanted:
+            b.problem(
+                path,
+                f"counts plans approved up to step {wanted or 'the last'!r}, but the gate of "
+                f"{stage!r} waits for step {asked[stage] or 'the last'!r}",
+            )
 
 
 def _counterparty(
@@ -274,6 +368,7 @@ def _build(raw: dict[str, Any], source: str, registry: Registry) -> Policy:
     gates = b.per_stage_specs(b.table(raw, "gates"), "gates", "gate", first)
     cohort = b.per_stage_specs(b.table(raw, "cohort"), "cohort", "cohort", first)
     launch = b.specs(raw.get("launch", []), "$.launch", "gate")
+    approval = b.approval(raw.get("approval"))
     deadlines = b.deadlines(b.table(raw, "deadlines"), offset)
     attributes = parse_attributes(raw.get("attributes"), b.problem)
     national_index = parse_national_index(
@@ -282,6 +377,8 @@ def _build(raw: dict[str, Any], source: str, registry: Registry) -> Policy:
 
     _unreachable_gates(b, stages, gates, launch, launch_at)
     _approvals_agree(b, gates, cohort, launch)
+    stated = isinstance(raw.get("permissions"), dict) and "approve_plan" in raw["permissions"]
+    _approval_steps(b, approval, permissions, stated, gates, cohort, launch)
     _counterparty(b, settings, roles, permissions)
     timing = _timing(b, stages, gates, deadlines, launch_at)
     agreed = any(s.name == "agreement_signed" for specs in gates.values() for s in specs)
@@ -312,5 +409,6 @@ def _build(raw: dict[str, Any], source: str, registry: Registry) -> Policy:
         attributes=attributes,
         national_index=national_index,
         settings=settings,
+        approval=approval,
         registry=registry,
     )

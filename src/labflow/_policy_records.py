@@ -27,7 +27,7 @@ from labflow._policy_time import (
     _plain_deadline,
 )
 from labflow.errors import NotFound, PolicyError, Problem
-from labflow.model import FIVE_D, GOVERNMENT_KINDS, Initiator, Role, UnitKind
+from labflow.model import FIVE_D, GOVERNMENT_KINDS, ActionPlan, Initiator, Role, UnitKind
 from labflow.requirements import (
     DEFAULT_REGISTRY,
     Registry,
@@ -159,6 +159,34 @@ DEFAULT_ROLES: Final[Mapping[str, RoleDef]] = {
 
 
 @attrs.frozen
+class ApprovalStep:
+    """One step of an action plan's approval, in the policy's order (``[[approval]]``).
+
+    Whoever approves a step must hold one of its ``roles``; with ``same_unit`` they must
+    belong to the innovation's own unit. No step is approved by the plan's author.
+    """
+
+    id: str
+    roles: frozenset[str]
+    same_unit: bool = True
+    label_en: str = ""
+    label_id: str = ""
+
+    def label(self, lang: str = "en") -> str:
+        """The step's label in ``"en"`` or ``"id"`` (its id when it has none)."""
+        return (self.label_id if lang == "id" else self.label_en) or self.id
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"id": self.id, "roles": sorted(self.roles)}
+        data["same_unit"] = self.same_unit
+        if self.label_en:
+            data["label_en"] = self.label_en
+        if self.label_id:
+            data["label_id"] = self.label_id
+        return data
+
+
+@attrs.frozen
 class Policy:
     """A validated, self-contained policy (any ``extends`` already applied).
 
@@ -190,6 +218,9 @@ class Policy:
     national_index: NationalIndex | None = None
     #: the choices earlier versions made for every region (method, launch stage, kinds, ...)
     settings: Settings = Settings()
+    #: the steps of an action plan's approval, in order (empty: one step, judged by the
+    #: gates' ``action_plan_approved`` as before there were steps)
+    approval: tuple[ApprovalStep, ...] = ()
     registry: Registry = attrs.field(default=DEFAULT_REGISTRY, eq=False, repr=False)
     _index: dict[str, int] = attrs.field(init=False, eq=False, repr=False)
     _compiled: Any = attrs.field(init=False, default=None, eq=False, repr=False)
@@ -272,6 +303,20 @@ class Policy:
             return f"{local.day} {month} {local.year} pukul {local:%H.%M} ({offset})"
         return f"{local.day} {_MONTHS_EN[local.month - 1]} {local.year}, {local:%H:%M} ({offset})"
 
+    @property
+    def approval_count(self) -> int:
+        """How many approvals an action plan needs: its steps (one when none are declared)."""
+        return len(self.approval) or 1
+
+    def plan_approved(self, plan: ActionPlan | None, step: str | None = None) -> bool:
+        """Whether ``plan`` has every approval step done (or every step up to ``step``)."""
+        if plan is None:
+            return False
+        needed = self.approval_count
+        if step is not None and self.approval:
+            needed = 1 + next((i for i, s in enumerate(self.approval) if s.id == step), needed - 1)
+        return len(plan.approvals) >= needed
+
     def allowed(self, command: str) -> frozenset[str]:
         """The roles that may perform ``command``."""
         return self.permissions.get(command, frozenset())
@@ -320,6 +365,8 @@ class Policy:
             data["attributes"] = {k: a.to_dict() for k, a in self.attributes.items()}
         if self.national_index is not None:
             data["national_index"] = self.national_index.to_dict(self.stage_ids)
+        if self.approval:
+            data["approval"] = [step.to_dict() for step in self.approval]
         if self.settings != Settings():
             data["settings"] = self.settings.to_dict()
         return data
@@ -360,4 +407,5 @@ _TOP_KEYS = (
     "attributes",
     "national_index",
     "settings",
+    "approval",
 )

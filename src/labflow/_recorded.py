@@ -24,7 +24,15 @@ from typing import Any, Literal
 from labflow._attributes import parse_attributes, parse_national_index
 from labflow.errors import PolicyError, Problem
 from labflow.model import Initiator, UnitKind
-from labflow.policy import Deadline, Policy, RequirementSpec, RoleDef, Settings, Stage
+from labflow.policy import (
+    ApprovalStep,
+    Deadline,
+    Policy,
+    RequirementSpec,
+    RoleDef,
+    Settings,
+    Stage,
+)
 from labflow.requirements import (
     DEFAULT_REGISTRY,
     Registry,
@@ -188,6 +196,9 @@ def policy_from_record(
     settings = _settings(data.get("settings"))
     if settings.launch_stage is not None and settings.launch_stage not in ids:
         raise ValueError(f"its launch stage {settings.launch_stage!r} is not one of its stages")
+    approval = tuple(_approval_step(s, roles) for s in data.get("approval", ()))
+    if len({s.id for s in approval}) != len(approval):
+        raise ValueError("its approval steps are not distinct ids")
     return Policy(
         id=str(data["id"]),
         name=str(data.get("name", data["id"])),
@@ -206,6 +217,7 @@ def policy_from_record(
         attributes=attributes,
         national_index=national_index,
         settings=settings,
+        approval=approval,
         registry=registry,
     )
 
@@ -269,3 +281,18 @@ def _settings(raw: Any) -> Settings:
         initiators=frozenset(map(Initiator, raw.get("initiators", default.initiators))),
         min_adaptation_words=words,
     )
+
+
+def _approval_step(raw: Any, roles: Mapping[str, RoleDef]) -> ApprovalStep:
+    """A recorded approval step (absent from labs recorded before there were steps)."""
+    if not isinstance(raw, Mapping):
+        raise TypeError("an approval step is a table")
+    ident, held, same_unit = raw["id"], raw["roles"], raw.get("same_unit", True)
+    if not isinstance(ident, str) or not isinstance(same_unit, bool):
+        raise TypeError("an approval step's id is text and its same_unit true or false")
+    if not isinstance(held, list) or not held or not all(r in roles for r in held):
+        raise ValueError(f"approval step {ident!r} names no roles, or roles it does not define")
+    labels = (raw.get("label_en", ""), raw.get("label_id", ""))
+    if not all(isinstance(label, str) for label in labels):
+        raise TypeError("an approval step's labels are text")
+    return ApprovalStep(ident, frozenset(held), same_unit, *labels)

@@ -38,6 +38,7 @@ from typing import Any, Final, NoReturn
 
 import attrs
 
+from labflow._authority import step_refused
 from labflow._catalogue import KIND_COMMAND
 from labflow._engine import Engine, engine_for
 from labflow._fold import INNOVATION_KINDS, OPENING_KINDS, actor_from, apply_innovation, unit_from
@@ -52,7 +53,7 @@ from labflow._gates import (
 from labflow._recorded import builtin, policy_from_record
 from labflow.errors import HistoryError, LabflowError, PolicyError
 from labflow.events import GENESIS, Event, verify
-from labflow.model import Actor, Innovation, Role, Unit
+from labflow.model import ActionPlan, Actor, Innovation, Role, Unit
 from labflow.policy import Policy, RequirementSpec
 from labflow.requirements import Registry
 
@@ -688,7 +689,7 @@ class Fold:
 
     def approved(self, inn: Innovation, event: Event, view: View) -> None:
         plan = inn.action_plan
-        if plan is None or plan.approved:
+        if plan is None or self.policy.plan_approved(plan):
             _refuse(
                 event,
                 "history.no_plan",
@@ -710,6 +711,41 @@ class Fold:
                 "history.roles",
                 f"it records roles {event.payload['roles']!r} that {event.actor} did not hold",
                 f"mencatat peran {event.payload['roles']!r} yang tidak dipegang {event.actor}",
+            )
+        self.approval_step(inn, plan, event, actor)
+
+    def approval_step(self, inn: Innovation, plan: ActionPlan, event: Event, actor: Actor) -> None:
+        """An approval is the next of the policy's declared steps, by someone that step allows
+        (a policy without steps records none: its one approval is judged by the gates)."""
+        steps = self.policy.approval
+        named = event.payload.get("step")
+        if not steps:
+            if named is not None:
+                _refuse(
+                    event,
+                    "history.approval_step",
+                    f"it approves step {named!r}, but the policy declares no approval steps",
+                    f"menyetujui langkah {named!r}, padahal kebijakan tidak memuat langkah "
+                    "persetujuan",
+                )
+            return
+        step = steps[len(plan.approvals)]
+        if named != step.id:
+            _refuse(
+                event,
+                "history.approval_step",
+                f"it approves step {named!r}, but the plan awaited step {step.id!r}",
+                f"menyetujui langkah {named!r}, padahal rencana menunggu langkah {step.id!r}",
+                step=step.id,
+            )
+        refused = step_refused(self.policy, step, actor, inn.unit)
+        if refused is not None:
+            _refuse(
+                event,
+                "history.approval_step",
+                f"{event.actor} may not approve it: {refused[0]}",
+                f"{event.actor} tidak boleh menyetujuinya: {refused[1]}",
+                step=step.id,
             )
 
     def drawn_up(self, inn: Innovation, event: Event, view: View) -> None:

@@ -28,6 +28,7 @@ from labflow.model import (
     Launch,
     PerformanceAgreement,
     Permission,
+    PlanApproval,
     PlanStep,
     Replication,
     Signature,
@@ -46,6 +47,7 @@ _RECORDS: Final = (
     Event,
     Diagnosis,
     PlanStep,
+    PlanApproval,
     ActionPlan,
     Signature,
     PerformanceAgreement,
@@ -194,6 +196,22 @@ def _policy_schema() -> dict[str, Any]:
         },
         "additionalProperties": False,
     }
+    approval = {
+        "type": "array",
+        "minItems": 1,
+        "items": {
+            "type": "object",
+            "properties": {
+                "id": {"type": "string"},
+                "roles": {**strings, "minItems": 1},
+                "same_unit": {"type": "boolean"},
+                "label_en": {"type": "string"},
+                "label_id": {"type": "string"},
+            },
+            "required": ["id", "roles"],
+            "additionalProperties": False,
+        },
+    }
     return {
         "type": "object",
         "description": "A policy in the shape of its TOML (see docs/policies.md).",
@@ -214,6 +232,7 @@ def _policy_schema() -> dict[str, Any]:
             "attributes": {"type": "object", "additionalProperties": attribute},
             "national_index": national_index,
             "settings": settings,
+            "approval": approval,
         },
         "required": ["id", "stages"],
         "additionalProperties": False,

@@ -37,6 +37,7 @@ __all__ = [
     "Launch",
     "PerformanceAgreement",
     "Permission",
+    "PlanApproval",
     "PlanStep",
     "Replication",
     "Role",
@@ -187,8 +188,40 @@ class PlanStep:
 
 
 @attrs.frozen
+class PlanApproval:
+    """One step of an action plan's approval: which step, by whom, when, holding what roles.
+
+    The steps are the policy's (``[[approval]]``: e.g. the unit head approves, then the
+    LAN facilitator reviews); ``step`` is its position, 1 for the first.
+    """
+
+    step: int
+    by: str
+    at: datetime
+    #: the roles the approver held when approving
+    roles: frozenset[str] = attrs.field(default=frozenset(), converter=_roles)
+
+
+def _approvals(value: Iterable[PlanApproval]) -> tuple[PlanApproval, ...]:
+    approvals = tuple(value)
+    if not all(isinstance(a, PlanApproval) for a in approvals):
+        raise InvalidCommand(
+            "Further approvals must be labflow.PlanApproval records.",
+            "Persetujuan lanjutan harus berupa rekaman labflow.PlanApproval.",
+            code="input.not_approvals",
+        )
+    return approvals
+
+
+@attrs.frozen
 class ActionPlan:
-    """A *rencana aksi*: submitted by one actor, approved by another."""
+    """A *rencana aksi*: submitted by one actor, approved by another (or by several, in steps).
+
+    The first step's approval is ``approved_by`` / ``approved_at`` / ``approver_roles`` (a
+    policy of one step, like every policy before steps, has only that one); the later steps'
+    are `further_approvals`, in order. `approvals` lists them all. Resubmitting a plan makes
+    a new `ActionPlan`, so every approval of the old one is gone.
+    """
 
     steps: tuple[PlanStep, ...] = attrs.field(converter=_steps)
     submitted_by: str
@@ -200,10 +233,21 @@ class ActionPlan:
     approved_at: datetime | None = None
     #: the roles the approver held when approving
     approver_roles: frozenset[str] = attrs.field(default=frozenset(), converter=_roles)
+    #: the approvals of the policy's second and later steps, in order
+    further_approvals: tuple[PlanApproval, ...] = attrs.field(default=(), converter=_approvals)
 
     @property
     def approved(self) -> bool:
+        """Whether the first step is done (for a policy of one step: the plan is approved)."""
         return self.approved_by is not None
+
+    @property
+    def approvals(self) -> tuple[PlanApproval, ...]:
+        """Every step's approval so far, the first step's first."""
+        if self.approved_by is None or self.approved_at is None:
+            return ()
+        first = PlanApproval(1, self.approved_by, self.approved_at, self.approver_roles)
+        return (first, *self.further_approvals)
 
 
 @attrs.frozen

@@ -30,6 +30,7 @@ from labflow._policy_load import available_presets, load_policy, parse_policy, p
 from labflow._policy_records import (
     DEFAULT_ROLES,
     METHODS,
+    ApprovalStep,
     Policy,
     RequirementSpec,
     RoleDef,
@@ -43,6 +44,7 @@ __all__ = [
     "DEFAULT_PERMISSIONS",
     "DEFAULT_ROLES",
     "METHODS",
+    "ApprovalStep",
     "Deadline",
     "Policy",
     "RequirementSpec",

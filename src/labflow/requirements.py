@@ -465,12 +465,18 @@ def action_plan_approved(
     *,
     approver_roles: tuple[str, ...] = ("unit_head",),
     same_unit: bool = True,
+    step: str | None = None,
 ) -> list[Unmet]:
     """The action plan is approved, not by its author, by a holder of ``approver_roles``.
 
     With ``same_unit`` (the default) the approver must belong to the innovation's own unit.
+    A policy that declares approval steps (``[[approval]]``) says who approves in each
+    step instead: then every step must be done (or every step up to ``step``), each by a
+    holder of that step's roles, in the owning unit if the step says so.
     """
     plan = ctx.innovation.action_plan
+    if ctx.lab.policy.approval:
+        return _approval_steps_unmet(ctx, step)
     if plan is None or plan.approved_by is None:
         return [
             unmet(
@@ -512,6 +518,76 @@ def action_plan_approved(
                 unit=ctx.innovation.unit,
             )
         )
+    return found
+
+
+def _approval_steps_unmet(ctx: GateContext, upto: str | None) -> list[Unmet]:
+    """What keeps a plan from being approved at every declared step (or up to ``upto``)."""
+    policy = ctx.lab.policy
+    plan = ctx.innovation.action_plan
+    steps = policy.approval
+    ids = [s.id for s in steps]
+    needed = steps[: ids.index(upto) + 1] if upto in ids else steps
+    done = plan.approvals if plan is not None else ()
+    found: list[Unmet] = []
+    for number, step in enumerate(needed, 1):
+        if number > len(done):
+            en, id_ = role_labels(policy, sorted(step.roles))
+            found.append(
+                unmet(
+                    "action_plan.step_pending",
+                    f"The action plan awaits step {number} of {len(steps)}, "
+                    f"{step.label('en')} (by the {en})."
+                    if plan is not None
+                    else "The action plan is not approved.",
+                    f"Rencana aksi menunggu langkah {number} dari {len(steps)}, "
+                    f"{step.label('id')} (oleh {id_})."
+                    if plan is not None
+                    else "Rencana aksi belum disetujui.",
+                    step=step.id,
+                    number=number,
+                )
+            )
+            break  # later steps wait for this one
+        approval = done[number - 1]
+        if plan is not None and approval.by == plan.submitted_by:
+            found.append(
+                unmet(
+                    "action_plan.self_approved",
+                    f"Step {number} of the action plan was approved by its own author.",
+                    f"Langkah {number} rencana aksi disetujui oleh penyusunnya sendiri.",
+                    actor=approval.by,
+                    step=step.id,
+                )
+            )
+        if approval.roles.isdisjoint(step.roles):
+            en, id_ = role_labels(policy, sorted(step.roles))
+            found.append(
+                unmet(
+                    "action_plan.approver_lacks_role",
+                    f"Step {number} of the action plan was approved by someone who held none "
+                    f"of the roles it needs ({en}).",
+                    f"Langkah {number} rencana aksi disetujui oleh pihak yang tidak memegang "
+                    f"peran yang dibutuhkan ({id_}).",
+                    actor=approval.by,
+                    step=step.id,
+                    roles=sorted(approval.roles),
+                    needed=sorted(step.roles),
+                )
+            )
+        approver = ctx.lab.actors.get(approval.by)
+        if step.same_unit and (approver is None or approver.unit != ctx.innovation.unit):
+            found.append(
+                unmet(
+                    "action_plan.approver_outside_unit",
+                    f"Step {number} of the action plan was approved by someone outside the "
+                    "owning unit.",
+                    f"Langkah {number} rencana aksi disetujui oleh pihak di luar unit pemilik.",
+                    actor=approval.by,
+                    step=step.id,
+                    unit=ctx.innovation.unit,
+                )
+            )
     return found
 
 

@@ -41,7 +41,7 @@ from cattrs.errors import (
     IterableValidationError,
     IterableValidationNote,
 )
-from cattrs.gen import make_dict_structure_fn, override
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from labflow import _limits
 from labflow._frozen import thaw
@@ -51,7 +51,7 @@ from labflow._text import ident_problem, is_text, text_problem
 from labflow.errors import DocumentError, HistoryError, LabflowError, PolicyError, Problem
 from labflow.events import Event, expected_hash, verify
 from labflow.lab import Clock, Lab, replay_innovation, replay_lab, system_clock
-from labflow.model import Actor, Innovation, Unit
+from labflow.model import ActionPlan, Actor, Innovation, Unit
 from labflow.policy import Policy, policy_from_dict
 from labflow.requirements import Registry
 
@@ -489,6 +489,14 @@ def configure_converter(converter: cattrs.Converter) -> None:
     converter.register_structure_hook(Policy, _policy_structure)
     converter.register_unstructure_hook(Policy, Policy.to_dict)
     converter.register_unstructure_hook(Lab, lambda lab: _lab_body(lab, converter))
+    # Written only once a policy's later approval steps are taken: documents of one-step
+    # policies stay exactly as they were before there were steps.
+    converter.register_unstructure_hook(
+        ActionPlan,
+        make_dict_unstructure_fn(
+            ActionPlan, converter, further_approvals=override(omit_if_default=True)
+        ),
+    )
 
 
 def make_converter() -> cattrs.Converter:

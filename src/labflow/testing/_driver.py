@@ -89,6 +89,20 @@ def helpful_moves(lab: Lab, inn: Innovation) -> list[Move]:
             head: str | None = head_of(inn.unit)
             if head == author or not permitted(lab, "approve_plan", head, inn.unit):
                 head = first_allowed(lab, "approve_plan", inn.unit, avoid=author)
+            done, approval = len(inn.action_plan.approvals), lab.policy.approval
+            if done < len(approval):  # the policy's next approval step names who approves
+                next_step = approval[done]
+                head = next(
+                    (
+                        a.id
+                        for a in sorted(lab.actors.values(), key=lambda a: a.id)
+                        if a.id != author
+                        and not a.roles.isdisjoint(next_step.roles)
+                        and (not next_step.same_unit or a.unit == inn.unit)
+                        and permitted(lab, "approve_plan", a.id, inn.unit)
+                    ),
+                    None,
+                )
             if head is not None:
                 add("approve_plan", "approve_plan", inn.id, by=head)
             elif inn.launch is None and author != innovator_of(inn.unit):

@@ -287,6 +287,18 @@ class Checks:
             3,
             f"{inn.id} was launched without an action plan approved by someone else: {plan!r}",
         )
+        steps = self.policy.approval
+        require(
+            plan is not None
+            and len(plan.approvals) >= len(steps)
+            and all(
+                a.by != plan.submitted_by and not a.roles.isdisjoint(s.roles)
+                for a, s in zip(plan.approvals, steps, strict=False)
+            ),
+            3,
+            f"{inn.id} was launched before every approval step was done by someone it names: "
+            f"{plan!r}",
+        )
         require(
             self.policy.launches_at(inn.stage),
             3,
