@@ -45,6 +45,8 @@ def lifecycle() -> tuple[lf.Lab, list[Log]]:
         lab.return_to("ino-dinkes", "display", reason="Dokumentasi kurang", by="fasilitator")
         lab.withdraw("ino-desa", reason="Kades diganti", by="sekretariat")
         lab.reinstate("ino-desa", reason="Kades baru setuju", by="sekretariat")
+        lab.review_agreement("ino-dinkes", finding="Ubah target", outcome="amend", by="fasilitator")
+        lab.amend_agreement("ino-dinkes", terms="Target baru", by="sekretariat")
     return lab, logs
 
 

@@ -1046,6 +1046,8 @@ CALLS: dict[str, Callable[[lf.Lab, str, str], Any]] = {
     "return": lambda lab, i, by: lab.return_to(i, "drum_up", reason="Ulang", by=by),
     "withdraw": lambda lab, i, by: lab.withdraw(i, reason="Tunda", by=by),
     "reinstate": lambda lab, i, by: lab.reinstate(i, reason="Lanjut", by=by),
+    "review_agreement": lambda lab, i, by: lab.review_agreement(i, finding="Sesuai", by=by),
+    "amend_agreement": lambda lab, i, by: lab.amend_agreement(i, terms="Baru", by=by),
 }
 #: The commands an unscoped actor may not perform under the presets, and one such actor.
 OUTSIDER = {
@@ -1062,6 +1064,8 @@ OUTSIDER = {
     "return": "staf-dinkes",
     "withdraw": "fasilitator",
     "reinstate": "kadinkes",
+    "review_agreement": "bupati",
+    "amend_agreement": "fasilitator",
 }
 #: The unit-scoped actor of *another* unit whose role would otherwise allow the command.
 OTHER_UNIT = {
@@ -1163,6 +1167,8 @@ CLOCKED = sorted(
 def test_naive_clock_is_refused(busy_lab: lf.Lab, command: str) -> None:
     if command == "reinstate":
         busy_lab.withdraw(INO, reason="Tunda", by="sekretariat")
+    if command == "amend_agreement":  # an amendment follows a review calling for one
+        busy_lab.review_agreement(INO, finding="Ubah target", outcome="amend", by="sekretariat")
     busy_lab.clock = lambda: datetime(2016, 5, 1, 8)
     with refused(busy_lab, lf.InvalidCommand, match="timezone-aware"):
         CALLS[command](busy_lab, INO, _able(busy_lab, command))

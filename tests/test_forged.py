@@ -282,6 +282,10 @@ def _call(lab: lf.Lab, e: Event) -> list[Event]:
         return [lab.withdraw(s, reason=p["reason"], by=by)]
     if kind == "innovation.reinstated":
         return [lab.reinstate(s, reason=p["reason"], by=by)]
+    if kind == "innovation.agreement_reviewed":
+        return [lab.review_agreement(s, finding=p["finding"], outcome=p["outcome"], by=by)]
+    if kind == "innovation.agreement_amended":
+        return [lab.amend_agreement(s, terms=p["terms"], by=by)]
     raise AssertionError(kind)
 
 

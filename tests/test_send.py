@@ -116,6 +116,8 @@ def _arguments(command: str, lab: lf.Lab, subject: str | None) -> dict[str, Any]
         "reinstate": {"reason": "Dilanjutkan"},
         "launch_cohort": {"ceremony": "Peluncuran"},
         "set_roles": {"roles": ["secretariat"]},
+        "review_agreement": {"finding": "Sesuai target", "outcome": "amend"},
+        "amend_agreement": {"terms": "Target disesuaikan"},
     }.get(command, {})
 
 

@@ -461,6 +461,8 @@ def _every_kind() -> lf.Lab:
     lab.return_to("ino-dinkes", "display", reason="Dokumentasi kurang", by="fasilitator")
     lab.withdraw("ino-bag-tapem", reason="Ditunda", by="sekretariat")
     lab.reinstate("ino-bag-tapem", reason="Dilanjutkan", by="sekretariat")
+    lab.review_agreement("ino-dinkes", finding="Target diubah", outcome="amend", by="sekretariat")
+    lab.amend_agreement("ino-dinkes", terms="Target baru", by="sekretariat")
     lab.withdraw("ino-pkm-gombong", reason="Digabung", by="sekretariat")
     return lab
 

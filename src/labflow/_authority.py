@@ -19,10 +19,11 @@ from labflow.model import Actor
 from labflow.requirements import Unmet, role_labels
 
 if TYPE_CHECKING:
+    from labflow._policy_time import ReviewCycle
     from labflow.lab import Lab
     from labflow.policy import ApprovalStep, Policy
 
-__all__ = ["authorize", "permission_unmet", "step_refused", "unmet_of"]
+__all__ = ["authorize", "permission_unmet", "reviewer_refused", "step_refused", "unmet_of"]
 
 
 def authorize(lab: Lab, command: str, by: object, unit: str | None) -> Actor:
@@ -91,5 +92,23 @@ def step_refused(
         return (
             f"step {number} ({step.label('en')}) is approved within {unit}, the owning unit",
             f"langkah {number} ({step.label('id')}) disetujui di dalam {unit}, unit pemilik",
+        )
+    return None
+
+
+def reviewer_refused(
+    policy: Policy, cycle: ReviewCycle, actor: Actor, unit: str
+) -> tuple[str, str] | None:
+    """Why ``actor`` may not review an agreement of ``unit`` under ``cycle``, if so."""
+    if cycle.roles and actor.roles.isdisjoint(cycle.roles):
+        en, id_ = role_labels(policy, sorted(cycle.roles))
+        return (
+            f"performance agreements are reviewed by the {en}",
+            f"perjanjian kinerja direviu oleh {id_}",
+        )
+    if cycle.same_unit and actor.unit != unit:
+        return (
+            f"performance agreements are reviewed within {unit}, the owning unit",
+            f"perjanjian kinerja direviu di dalam {unit}, unit pemilik",
         )
     return None

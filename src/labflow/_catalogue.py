@@ -96,6 +96,11 @@ def _agreement_complete(facts: Facts) -> bool:
     return agreement is not None and agreement.complete
 
 
+def _amended(facts: Facts) -> bool:
+    agreement = _inn(facts).agreement
+    return agreement is not None and agreement.version > 1
+
+
 ACTIVE: Final = Precondition(
     "innovation.withdrawn",
     "{subject} is withdrawn; reinstate it first.",
@@ -130,13 +135,26 @@ AGREEMENT_OPEN: Final = Precondition(
     "agreement.binding",
     "{subject} has passed the agreement gate; its signed agreement is binding.",
     "{subject} sudah melewati gerbang perjanjian; perjanjian yang ditandatangani mengikat.",
-    lambda f: not (_agreement_complete(f) and f.binding()),
+    # An amendment under way is binding too: it is signed, not drawn up afresh.
+    lambda f: not ((_agreement_complete(f) or _amended(f)) and f.binding()),
 )
 AGREEMENT_DRAWN: Final = Precondition(
     "agreement.missing",
     "{subject} has no performance agreement to sign.",
     "{subject} belum memiliki perjanjian kinerja untuk ditandatangani.",
     lambda f: _inn(f).agreement is not None,
+)
+AGREEMENT_SIGNED: Final = Precondition(
+    "agreement.not_signed",
+    "{subject} has no performance agreement signed by both parties.",
+    "{subject} belum memiliki perjanjian kinerja yang ditandatangani kedua pihak.",
+    _agreement_complete,
+)
+AMENDMENT_CALLED: Final = Precondition(
+    "agreement.no_amendment_called",
+    "No review of the agreement of {subject} calls for an amendment.",
+    "Belum ada reviu perjanjian {subject} yang meminta perubahan.",
+    lambda f: (a := _inn(f).agreement) is not None and a.amendment_called,
 )
 NOT_LAUNCHED: Final = Precondition(
     "launch.already",
@@ -317,6 +335,22 @@ CATALOGUE: Final = (
         _r(_R.SECRETARIAT),
         "reinstate",
         preconditions=(WITHDRAWN,),
+    ),
+    CommandSpec(
+        "review_agreement",
+        "innovation.agreement_reviewed",
+        _I,
+        _r(_R.FACILITATOR, _R.SECRETARIAT),
+        "review_agreement",
+        preconditions=(ACTIVE, AGREEMENT_SIGNED),
+    ),
+    CommandSpec(
+        "amend_agreement",
+        "innovation.agreement_amended",
+        _I,
+        _r(_R.SECRETARIAT),
+        "amend_agreement",
+        preconditions=(ACTIVE, AGREEMENT_SIGNED, AMENDMENT_CALLED),
     ),
     CommandSpec(
         "replicate",

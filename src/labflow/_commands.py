@@ -13,7 +13,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from labflow._attributes import attribute_problems
-from labflow._authority import step_refused
+from labflow._authority import reviewer_refused, step_refused
 from labflow._catalogue import CommandSpec, Precondition, by_name
 from labflow._fold import (
     actor_payload,
@@ -32,7 +32,17 @@ from labflow._limits import MAX_INT
 from labflow._replay import gate_record
 from labflow.errors import ConflictError, GateRefused, InvalidCommand, NotFound, PermissionDenied
 from labflow.events import Event
-from labflow.model import Actor, Diagnosis, Initiator, Innovation, PlanStep, Replication, Role, Unit
+from labflow.model import (
+    Actor,
+    Diagnosis,
+    Initiator,
+    Innovation,
+    PlanStep,
+    Replication,
+    ReviewOutcome,
+    Role,
+    Unit,
+)
 from labflow.requirements import CohortContext, Unmet, Verdict, run_all
 
 if TYPE_CHECKING:
@@ -449,6 +459,42 @@ def gate(lab: Lab, stage: str, unit: str) -> list[str]:
     if names is None:
         names = lab._gates[(stage, kind)] = gate_record(lab.policy, stage, kind)
     return list(names)
+
+
+def review_agreement(
+    lab: Lab,
+    innovation_id: str,
+    *,
+    finding: str,
+    outcome: ReviewOutcome | str = ReviewOutcome.CONTINUE,
+    by: str,
+) -> Event:
+    inn = lab._active(innovation_id)
+    actor = lab._authorize("review_agreement", by, inn.unit)
+    require(lab, "review_agreement", inn)
+    cycle = lab.policy.review
+    refused = None if cycle is None else reviewer_refused(lab.policy, cycle, actor, inn.unit)
+    if refused is not None:
+        raise PermissionDenied(actor.id, "review_agreement", *refused, code="permission.reviewer")
+    try:
+        chosen = ReviewOutcome(outcome)
+    except ValueError:
+        allowed = ", ".join(repr(o.value) for o in ReviewOutcome)
+        raise InvalidCommand(
+            f"A review's outcome is one of {allowed}, not {str(outcome)[:40]!r}.",
+            f"Hasil reviu adalah salah satu dari {allowed}, bukan {str(outcome)[:40]!r}.",
+            code="input.outcome",
+        ) from None
+    payload = {"finding": _text(finding, "finding", empty=False), "outcome": chosen.value}
+    return lab._commit(inn, actor.id, "innovation.agreement_reviewed", payload)
+
+
+def amend_agreement(lab: Lab, innovation_id: str, *, terms: str, by: str) -> Event:
+    inn = lab._active(innovation_id)
+    lab._authorize("amend_agreement", by, inn.unit)
+    require(lab, "amend_agreement", inn)
+    payload = {"terms": _text(terms, "terms", empty=False)}
+    return lab._commit(inn, by, "innovation.agreement_amended", payload)
 
 
 # --- Preconditions: the catalogue's, judged on a lab ------------------------------------------

@@ -18,6 +18,8 @@ from labflow.events import Event
 from labflow.model import (
     ActionPlan,
     Actor,
+    AgreementReview,
+    AgreementVersion,
     Diagnosis,
     Evidence,
     Exhibit,
@@ -29,6 +31,7 @@ from labflow.model import (
     PlanApproval,
     PlanStep,
     Replication,
+    ReviewOutcome,
     Signature,
     Status,
     Unit,
@@ -214,15 +217,39 @@ def _agreement_signed(inn: Innovation, event: Event) -> Innovation:
     drawn = inn.agreement
     assert drawn is not None
     signature = Signature(event.actor, event.payload["role"], event.at)
-    signed = PerformanceAgreement(
-        drawn.regional_head,
-        drawn.unit_head,
-        drawn.drawn_up_by,
-        drawn.drawn_up_at,
-        drawn.terms,
-        (*drawn.signatures, signature),
-    )
+    signed = attrs.evolve(drawn, signatures=(*drawn.signatures, signature))
     return _then(inn, event, agreement=signed)
+
+
+def _agreement_reviewed(inn: Innovation, event: Event) -> Innovation:
+    agreement = inn.agreement
+    assert agreement is not None
+    p = event.payload
+    review = AgreementReview(
+        p["finding"], ReviewOutcome(p["outcome"]), event.actor, event.at, agreement.version
+    )
+    reviewed = attrs.evolve(agreement, reviews=(*agreement.reviews, review))
+    return _then(inn, event, agreement=reviewed)
+
+
+def _agreement_amended(inn: Innovation, event: Event) -> Innovation:
+    old = inn.agreement
+    assert old is not None
+    kept = AgreementVersion(
+        old.version, old.terms, old.drawn_up_by, old.drawn_up_at, old.signatures
+    )
+    amended = PerformanceAgreement(
+        old.regional_head,
+        old.unit_head,
+        event.actor,
+        event.at,
+        event.payload["terms"],
+        (),
+        old.version + 1,
+        (*old.earlier, kept),
+        old.reviews,
+    )
+    return _then(inn, event, agreement=amended)
 
 
 def _permission(inn: Innovation, event: Event) -> Innovation:
@@ -271,6 +298,8 @@ _INNOVATION: dict[str, _Apply] = {
     "innovation.returned": _moved,
     "innovation.withdrawn": _withdrawn,
     "innovation.reinstated": _reinstated,
+    "innovation.agreement_reviewed": _agreement_reviewed,
+    "innovation.agreement_amended": _agreement_amended,
 }
 #: The kinds that open an innovation's history.
 OPENING_KINDS = frozenset({"innovation.registered", "innovation.replicated"})

@@ -29,7 +29,7 @@ from labflow._policy_records import (
     Settings,
     Stage,
 )
-from labflow._policy_time import Deadline, _moment
+from labflow._policy_time import Deadline, ReviewCycle, _moment
 from labflow.errors import PolicyError, Problem
 from labflow.model import Initiator, UnitKind
 from labflow.requirements import (
@@ -54,6 +54,8 @@ _METHOD_NAME: Final = {"5d": "5D", "iid": "innovation-index"}
 _STAGE_KEYS = ("id", "label_id", "label_en", "covers", "description")
 _ROLE_KEYS = ("label_id", "label_en", "scope", "description")
 _APPROVAL_KEYS = ("id", "roles", "same_unit", "label_en", "label_id")
+_AGREEMENT_KEYS = ("review",)
+_REVIEW_KEYS = ("every_months", "after", "times", "until", "roles", "same_unit", "enforce")
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 
@@ -586,6 +588,80 @@ class _Builder:
                 )
             )
         return tuple(steps)
+
+    # agreements ---------------------------------------------------------------------------
+
+    def agreement(self, raw: Any, offset: timezone) -> ReviewCycle | None:
+        """The ``[agreement]`` table: its review cycle (``[agreement.review]``), if any."""
+        if raw is None:
+            return None
+        if not isinstance(raw, dict):
+            self.problem("$.agreement", f"must be a table, not {type(raw).__name__}")
+            return None
+        self.unknown_keys(raw, _AGREEMENT_KEYS, "$.agreement")
+        review = raw.get("review")
+        if review is None:
+            return None
+        path = "$.agreement.review"
+        if not isinstance(review, dict):
+            self.problem(path, f"must be a table, not {type(review).__name__}")
+            return None
+        self.unknown_keys(review, _REVIEW_KEYS, path)
+        bad = len(self.problems)
+        every = review.get("every_months")
+        if isinstance(every, bool) or not isinstance(every, int) or not 1 <= every <= 120:
+            self.problem(f"{path}.every_months", "must be a whole number of months from 1 to 120")
+        after = review.get("after")
+        if after is None:
+            self.problem(f"{path}.after", "is required: 'launch', 'stage:<id>' or 'lab:<id>'")
+        else:
+            self.event(after, "", f"{path}.after")
+        times = review.get("times")
+        if times is not None and (
+            isinstance(times, bool) or not isinstance(times, int) or not 1 <= times <= 1000
+        ):
+            self.problem(f"{path}.times", "must be a whole number of reviews from 1 to 1000")
+        until_stage, until = None, None
+        end = review.get("until")
+        if isinstance(end, str) and end.startswith("stage:"):
+            until_stage = end.partition(":")[2]
+            if until_stage not in self.stage_ids:
+                self.problem(f"{path}.until", f"{until_stage!r} is not a stage of this policy")
+        elif end is not None:
+            until = _moment(end, offset)
+            if until is None:
+                self.problem(f"{path}.until", f"{end!r} is not 'stage:<id>', a date or a date-time")
+        if times is not None and end is not None:
+            self.problem(path, "give at most one end: 'times' (a number of reviews) or 'until'")
+        roles = review.get("roles", [])
+        if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+            self.problem(f"{path}.roles", "must be an array of role ids")
+            roles = []
+        for j, role in enumerate(roles):
+            if role not in self.role_ids:
+                self.problem(f"{path}.roles[{j}]", f"{role!r} is not a role of this policy")
+        same_unit = review.get("same_unit", False)
+        if not isinstance(same_unit, bool):
+            self.problem(f"{path}.same_unit", "must be true or false")
+        enforce = review.get("enforce")
+        if enforce not in ("gate", "report"):
+            self.problem(
+                f"{path}.enforce",
+                "must say 'gate' (an overdue review holds the innovation at its next gate) or "
+                "'report' (reports list it)",
+            )
+        if len(self.problems) > bad or not isinstance(every, int) or not isinstance(after, str):
+            return None
+        return ReviewCycle(
+            every,
+            after,
+            "gate" if enforce == "gate" else "report",
+            frozenset(roles),
+            same_unit,
+            times,
+            until_stage,
+            until,
+        )
 
 
 class _Bad:

@@ -29,7 +29,7 @@ from labflow._policy_records import (
     Stage,
     _plain,
 )
-from labflow._policy_time import _DEADLINE_CHECK, Deadline, _offset
+from labflow._policy_time import _DEADLINE_CHECK, Deadline, ReviewCycle, _offset
 from labflow.requirements import (
     Registry,
     RequirementCall,
@@ -316,6 +316,65 @@ def _approval_steps(
             )
 
 
+_REVIEW_CHECK: Final = "agreement_reviews_current"
+
+
+def _review_cycle(
+    b: _Builder,
+    review: ReviewCycle | None,
+    stages: tuple[Stage, ...],
+    gates: dict[str, tuple[RequirementSpec, ...]],
+    permissions: dict[str, frozenset[str]],
+    stated: bool,
+    launch_at: str | None,
+) -> None:
+    """The review cycle counts from an event that comes before its end, who reviews may run
+    ``review_agreement``, and an enforced cycle is checked at every gate it spans."""
+    position = {s.id: i for i, s in enumerate(stages)}
+    path = "$.agreement.review"
+    if review is None:
+        for stage, specs in gates.items():
+            if any(spec.name == _REVIEW_CHECK for spec in specs):
+                b.problem(
+                    f"$.gates.{stage}",
+                    f"{_REVIEW_CHECK!r} checks the agreement's reviews, but no "
+                    "[agreement.review] cycle is given",
+                )
+        return
+    if review.after == "launch":
+        if launch_at is None:
+            b.problem(f"{path}.after", "this policy launches nothing: no launch to count from")
+            return
+        start = launch_at
+    else:
+        start = review.after.partition(":")[2]
+    if review.until_stage is not None and position[review.until_stage] <= position[start]:
+        b.problem(
+            f"{path}.until",
+            f"{review.until_stage!r} comes before the reviews start ({review.after!r})",
+        )
+        return
+    if review.roles and not stated:
+        permissions["review_agreement"] = review.roles
+    elif review.roles and review.roles.isdisjoint(permissions.get("review_agreement", ())):
+        b.problem(
+            f"{path}.roles",
+            "none of these roles may run review_agreement, so no review could ever be "
+            "recorded: add one to permissions.review_agreement",
+        )
+    if review.enforce != "gate":
+        return
+    found = b.registry.find("gate", _REVIEW_CHECK)
+    if found is None:
+        return
+    last = position[review.until_stage] if review.until_stage is not None else len(stages) - 1
+    for spanned in stages[position[start] + 1 : last + 1]:
+        specs = gates.get(spanned.id, ())
+        if not any(spec.name == _REVIEW_CHECK for spec in specs):
+            check = RequirementSpec(_REVIEW_CHECK, {}, None, func=found.func)
+            gates[spanned.id] = (*specs, check)
+
+
 def _counterparty(
     b: _Builder,
     settings: Settings,
@@ -369,6 +428,7 @@ def _build(raw: dict[str, Any], source: str, registry: Registry) -> Policy:
     cohort = b.per_stage_specs(b.table(raw, "cohort"), "cohort", "cohort", first)
     launch = b.specs(raw.get("launch", []), "$.launch", "gate")
     approval = b.approval(raw.get("approval"))
+    review = b.agreement(raw.get("agreement"), offset)
     deadlines = b.deadlines(b.table(raw, "deadlines"), offset)
     attributes = parse_attributes(raw.get("attributes"), b.problem)
     national_index = parse_national_index(
@@ -379,6 +439,10 @@ def _build(raw: dict[str, Any], source: str, registry: Registry) -> Policy:
     _approvals_agree(b, gates, cohort, launch)
     stated = isinstance(raw.get("permissions"), dict) and "approve_plan" in raw["permissions"]
     _approval_steps(b, approval, permissions, stated, gates, cohort, launch)
+    reviewers = (
+        isinstance(raw.get("permissions"), dict) and "review_agreement" in raw["permissions"]
+    )
+    _review_cycle(b, review, stages, gates, permissions, reviewers, launch_at)
     _counterparty(b, settings, roles, permissions)
     timing = _timing(b, stages, gates, deadlines, launch_at)
     agreed = any(s.name == "agreement_signed" for specs in gates.values() for s in specs)
@@ -410,5 +474,6 @@ def _build(raw: dict[str, Any], source: str, registry: Registry) -> Policy:
         national_index=national_index,
         settings=settings,
         approval=approval,
+        review=review,
         registry=registry,
     )

@@ -22,6 +22,7 @@ from labflow._policy_time import (
     _MONTHS_EN,
     _MONTHS_ID,
     Deadline,
+    ReviewCycle,
     _checks_deadline,
     _offset,
     _plain_deadline,
@@ -221,6 +222,8 @@ class Policy:
     #: the steps of an action plan's approval, in order (empty: one step, judged by the
     #: gates' ``action_plan_approved`` as before there were steps)
     approval: tuple[ApprovalStep, ...] = ()
+    #: how often each performance agreement is reviewed (``[agreement.review]``), if at all
+    review: ReviewCycle | None = None
     registry: Registry = attrs.field(default=DEFAULT_REGISTRY, eq=False, repr=False)
     _index: dict[str, int] = attrs.field(init=False, eq=False, repr=False)
     _compiled: Any = attrs.field(init=False, default=None, eq=False, repr=False)
@@ -367,6 +370,8 @@ class Policy:
             data["national_index"] = self.national_index.to_dict(self.stage_ids)
         if self.approval:
             data["approval"] = [step.to_dict() for step in self.approval]
+        if self.review is not None:
+            data["agreement"] = {"review": self.review.to_dict()}
         if self.settings != Settings():
             data["settings"] = self.settings.to_dict()
         return data
@@ -408,4 +413,5 @@ _TOP_KEYS = (
     "national_index",
     "settings",
     "approval",
+    "agreement",
 )

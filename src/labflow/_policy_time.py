@@ -7,17 +7,15 @@ policy records and the loader import it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from labflow._policy_records import RequirementSpec
-
 import re
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta, timezone
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import attrs
+
+if TYPE_CHECKING:
+    from labflow._policy_records import RequirementSpec
 
 _MONTHS_EN: Final = (
     "January", "February", "March", "April", "May", "June",
@@ -139,3 +137,50 @@ def _plain_deadline(deadline: Deadline, gate: Iterable[RequirementSpec]) -> bool
         and deadline.enforce == "gate"
         and any(spec.name == _DEADLINE_CHECK for spec in gate)
     )
+
+
+@attrs.frozen
+class ReviewCycle:
+    """How often each performance agreement is reviewed (``[agreement.review]``).
+
+    A review is due every ``every_months`` calendar months after an event: the
+    innovation's launch (``"launch"``), the innovation entering a stage (``"stage:<id>"``)
+    or the lab entering one (``"lab:<id>"``) -- the *k*-th review by the *k*-th due date,
+    counting the reviews recorded since that event -- until an end: ``times`` reviews, a
+    stage the innovation enters (``until_stage``), or a moment (``until``). Only holders
+    of ``roles`` review, within the owning unit if ``same_unit``. ``enforce`` says whether
+    an overdue review holds the innovation at its next gate (``"gate"``) or is listed by
+    the reports only (``"report"``).
+    """
+
+    every_months: int
+    after: str
+    enforce: Literal["gate", "report"]
+    roles: frozenset[str] = frozenset()
+    same_unit: bool = False
+    times: int | None = None
+    until_stage: str | None = None
+    until: datetime | None = None
+
+    def due(self, number: int, start: datetime) -> datetime | None:
+        """When review ``number`` (1 for the first) is due, or ``None`` past the cycle's end."""
+        if self.times is not None and number > self.times:
+            return None
+        moment = add_months(start, number * self.every_months)
+        if self.until is not None and moment > self.until:
+            return None
+        return moment
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"every_months": self.every_months, "after": self.after}
+        if self.times is not None:
+            data["times"] = self.times
+        if self.until_stage is not None:
+            data["until"] = f"stage:{self.until_stage}"
+        if self.until is not None:
+            data["until"] = self.until.isoformat()
+        if self.roles:
+            data["roles"] = sorted(self.roles)
+        data["same_unit"] = self.same_unit
+        data["enforce"] = self.enforce
+        return data

@@ -22,6 +22,7 @@ from enum import Enum
 from typing import Any, Literal
 
 from labflow._attributes import parse_attributes, parse_national_index
+from labflow._catalogue import DEFAULT_PERMISSIONS
 from labflow.errors import PolicyError, Problem
 from labflow.model import Initiator, UnitKind
 from labflow.policy import (
@@ -29,6 +30,7 @@ from labflow.policy import (
     Deadline,
     Policy,
     RequirementSpec,
+    ReviewCycle,
     RoleDef,
     Settings,
     Stage,
@@ -150,7 +152,10 @@ def policy_from_record(
         )
         for k, r in data["roles"].items()
     }
-    permissions = {str(c): frozenset(map(str, r)) for c, r in data["permissions"].items()}
+    # A command added to labflow after the lab was recorded keeps its default roles: the
+    # recorded policy names every command that existed then, and none of the others.
+    permissions = dict(DEFAULT_PERMISSIONS)
+    permissions.update({str(c): frozenset(map(str, r)) for c, r in data["permissions"].items()})
 
     def per_stage(
         table: Mapping[str, Any], kind: Literal["gate", "cohort"]
@@ -196,6 +201,10 @@ def policy_from_record(
     settings = _settings(data.get("settings"))
     if settings.launch_stage is not None and settings.launch_stage not in ids:
         raise ValueError(f"its launch stage {settings.launch_stage!r} is not one of its stages")
+    agreement = data.get("agreement", {})
+    if not isinstance(agreement, Mapping):
+        raise TypeError("agreement is a table")
+    review = None if agreement.get("review") is None else _review(agreement["review"], ids)
     approval = tuple(_approval_step(s, roles) for s in data.get("approval", ()))
     if len({s.id for s in approval}) != len(approval):
         raise ValueError("its approval steps are not distinct ids")
@@ -218,6 +227,7 @@ def policy_from_record(
         national_index=national_index,
         settings=settings,
         approval=approval,
+        review=review,
         registry=registry,
     )
 
@@ -296,3 +306,40 @@ def _approval_step(raw: Any, roles: Mapping[str, RoleDef]) -> ApprovalStep:
     if not all(isinstance(label, str) for label in labels):
         raise TypeError("an approval step's labels are text")
     return ApprovalStep(ident, frozenset(held), same_unit, *labels)
+
+
+def _review(raw: Any, stages: list[str]) -> ReviewCycle:
+    """A recorded review cycle (absent from labs recorded before there were any)."""
+    if not isinstance(raw, Mapping):
+        raise TypeError("a review cycle is a table")
+    every, after, enforce = raw["every_months"], raw["after"], raw["enforce"]
+    times, until, same_unit = raw.get("times"), raw.get("until"), raw.get("same_unit", False)
+    roles = raw.get("roles", [])
+    if type(every) is not int or not isinstance(after, str) or not isinstance(same_unit, bool):
+        raise TypeError("a review cycle's every_months is a number and its after an event")
+    if not 1 <= every <= 120 or enforce not in ("gate", "report"):
+        raise ValueError("a review cycle's every_months is 1 to 120, its enforce gate or report")
+    if times is not None and type(times) is not int:
+        raise TypeError("a review cycle's times is a whole number")
+    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+        raise TypeError("a review cycle's roles are role ids")
+    until_stage, moment = None, None
+    if isinstance(until, str) and until.startswith("stage:"):
+        until_stage = until.partition(":")[2]
+        if until_stage not in stages:
+            raise ValueError(f"its review cycle ends at {until_stage!r}, not one of its stages")
+    elif until is not None:
+        moment = datetime.fromisoformat(until)
+    for name in (after.partition(":")[2],) if after != "launch" else ():
+        if name not in stages:
+            raise ValueError(f"its review cycle counts from {after!r}, not one of its stages")
+    return ReviewCycle(
+        every,
+        after,
+        "gate" if enforce == "gate" else "report",
+        frozenset(roles),
+        same_unit,
+        times,
+        until_stage,
+        moment,
+    )

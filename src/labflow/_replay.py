@@ -38,7 +38,7 @@ from typing import Any, Final, NoReturn
 
 import attrs
 
-from labflow._authority import step_refused
+from labflow._authority import reviewer_refused, step_refused
 from labflow._catalogue import KIND_COMMAND
 from labflow._engine import Engine, engine_for
 from labflow._fold import INNOVATION_KINDS, OPENING_KINDS, actor_from, apply_innovation, unit_from
@@ -53,7 +53,7 @@ from labflow._gates import (
 from labflow._recorded import builtin, policy_from_record
 from labflow.errors import HistoryError, LabflowError, PolicyError
 from labflow.events import GENESIS, Event, verify
-from labflow.model import ActionPlan, Actor, Innovation, Role, Unit
+from labflow.model import ActionPlan, Actor, Innovation, ReviewOutcome, Role, Unit
 from labflow.policy import Policy, RequirementSpec
 from labflow.requirements import Registry
 
@@ -93,6 +93,8 @@ _NEEDS_ACTIVE: Final = frozenset(
         "innovation.advanced",
         "innovation.returned",
         "innovation.withdrawn",
+        "innovation.agreement_reviewed",
+        "innovation.agreement_amended",
     }
 )
 #: What a fold step may raise on a payload it cannot read.
@@ -641,6 +643,10 @@ class Fold:
             self.drawn_up(inn, event, view)
         elif kind == "innovation.agreement_signed":
             self.signed(inn, event)
+        elif kind == "innovation.agreement_reviewed":
+            self.reviewed(inn, event, view)
+        elif kind == "innovation.agreement_amended":
+            self.amended(inn, event)
         elif kind == "innovation.launched":
             verdict = launch_verdict(view, inn, event.at)
             if not verdict.ok:
@@ -750,7 +756,9 @@ class Fold:
 
     def drawn_up(self, inn: Innovation, event: Event, view: View) -> None:
         p = event.payload
-        if inn.agreement is not None and inn.agreement.complete and past_agreement(view, inn):
+        agreement = inn.agreement
+        binding = agreement is not None and (agreement.complete or agreement.version > 1)
+        if binding and past_agreement(view, inn):
             _refuse(
                 event,
                 "history.agreement_binding",
@@ -799,6 +807,49 @@ class Fold:
                 f"{event.actor} signed the agreement twice",
                 f"{event.actor} menandatangani perjanjian dua kali",
                 actor=event.actor,
+            )
+
+    def reviewed(self, inn: Innovation, event: Event, view: View) -> None:
+        """A review is of a signed agreement, by someone the policy's review cycle names."""
+        agreement = inn.agreement
+        if agreement is None or not agreement.complete:
+            _refuse(
+                event,
+                "history.agreement_review",
+                "it reviews an agreement that was not signed by both parties",
+                "mereviu perjanjian yang belum ditandatangani kedua pihak",
+            )
+        outcome = event.payload["outcome"]
+        if outcome not in {o.value for o in ReviewOutcome}:
+            _refuse(
+                event,
+                "history.agreement_review",
+                f"it records the outcome {outcome!r}, which is none of labflow's",
+                f"mencatat hasil {outcome!r}, yang tidak dikenal labflow",
+            )
+        cycle = self.policy.review
+        refused = (
+            None
+            if cycle is None
+            else reviewer_refused(self.policy, cycle, view.actors[event.actor], inn.unit)
+        )
+        if refused is not None:
+            _refuse(
+                event,
+                "history.agreement_review",
+                f"{event.actor} may not review it: {refused[0]}",
+                f"{event.actor} tidak boleh mereviunya: {refused[1]}",
+            )
+
+    def amended(self, inn: Innovation, event: Event) -> None:
+        """An amendment follows a review of the signed version that called for it."""
+        agreement = inn.agreement
+        if agreement is None or not agreement.complete or not agreement.amendment_called:
+            _refuse(
+                event,
+                "history.agreement_amendment",
+                "it amends an agreement no review of its signed version called to amend",
+                "mengubah perjanjian tanpa reviu atas versi yang ditandatangani yang memintanya",
             )
 
     # --- shared checks -------------------------------------------------------------------

@@ -21,6 +21,8 @@ from labflow.events import Event
 from labflow.model import (
     ActionPlan,
     Actor,
+    AgreementReview,
+    AgreementVersion,
     Diagnosis,
     Evidence,
     Exhibit,
@@ -50,6 +52,8 @@ _RECORDS: Final = (
     PlanApproval,
     ActionPlan,
     Signature,
+    AgreementVersion,
+    AgreementReview,
     PerformanceAgreement,
     Permission,
     Launch,
@@ -233,6 +237,26 @@ def _policy_schema() -> dict[str, Any]:
             "national_index": national_index,
             "settings": settings,
             "approval": approval,
+            "agreement": {
+                "type": "object",
+                "properties": {
+                    "review": {
+                        "type": "object",
+                        "properties": {
+                            "every_months": {"type": "integer", "minimum": 1, "maximum": 120},
+                            "after": {"type": "string"},
+                            "times": {"type": "integer", "minimum": 1, "maximum": 1000},
+                            "until": {"type": "string"},
+                            "roles": strings,
+                            "same_unit": {"type": "boolean"},
+                            "enforce": {"enum": ["gate", "report"]},
+                        },
+                        "required": ["every_months", "after", "enforce"],
+                        "additionalProperties": False,
+                    }
+                },
+                "additionalProperties": False,
+            },
         },
         "required": ["id", "stages"],
         "additionalProperties": False,

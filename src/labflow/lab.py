@@ -59,6 +59,7 @@ from labflow.model import (
     Initiator,
     Innovation,
     PlanStep,
+    ReviewOutcome,
     Unit,
     UnitKind,
 )
@@ -781,6 +782,27 @@ class Lab:
     def reinstate(self, innovation_id: str, *, reason: str, by: str) -> Event:
         """Bring a withdrawn innovation back, at the stage it was withdrawn from."""
         return _commands.reinstate(self, innovation_id, reason=reason, by=by)
+
+    @_command("review_agreement")
+    def review_agreement(
+        self,
+        innovation_id: str,
+        *,
+        finding: str,
+        outcome: ReviewOutcome | str = ReviewOutcome.CONTINUE,
+        by: str,
+    ) -> Event:
+        """Record a review of the signed performance agreement: the finding and its outcome
+        (``"continue"``, or ``"amend"`` to have its terms amended)."""
+        return _commands.review_agreement(
+            self, innovation_id, finding=finding, outcome=outcome, by=by
+        )
+
+    @_command("amend_agreement")
+    def amend_agreement(self, innovation_id: str, *, terms: str, by: str) -> Event:
+        """Draw up a new version of the agreement's terms after a review called for it; the
+        parties sign it again, and every earlier version is kept."""
+        return _commands.amend_agreement(self, innovation_id, terms=terms, by=by)
 
 
 def _next_event(

@@ -29,6 +29,8 @@ __all__ = [
     "GOVERNMENT_KINDS",
     "ActionPlan",
     "Actor",
+    "AgreementReview",
+    "AgreementVersion",
     "Diagnosis",
     "Evidence",
     "Exhibit",
@@ -40,6 +42,7 @@ __all__ = [
     "PlanApproval",
     "PlanStep",
     "Replication",
+    "ReviewOutcome",
     "Role",
     "Signature",
     "Status",
@@ -103,6 +106,13 @@ class Initiator(StrEnum):
     REGIONAL_HEAD = "regional_head"
     DPRD = "dprd"  #: the regional parliament
     PERANGKAT_DAERAH = "perangkat_daerah"  #: a regional-government body as such
+
+
+class ReviewOutcome(StrEnum):
+    """What a review of a performance agreement concludes."""
+
+    CONTINUE = "continue"  #: the agreement stands as it is
+    AMEND = "amend"  #: its terms are to be amended (``amend_agreement``)
 
 
 class Status(StrEnum):
@@ -203,14 +213,7 @@ class PlanApproval:
 
 
 def _approvals(value: Iterable[PlanApproval]) -> tuple[PlanApproval, ...]:
-    approvals = tuple(value)
-    if not all(isinstance(a, PlanApproval) for a in approvals):
-        raise InvalidCommand(
-            "Further approvals must be labflow.PlanApproval records.",
-            "Persetujuan lanjutan harus berupa rekaman labflow.PlanApproval.",
-            code="input.not_approvals",
-        )
-    return approvals
+    return _items(value, PlanApproval, "further approvals")
 
 
 @attrs.frozen
@@ -260,8 +263,45 @@ class Signature:
 
 
 @attrs.frozen
+class AgreementReview:
+    """A review of a performance agreement (the policy's ``[agreement.review]`` cycle)."""
+
+    finding: str
+    outcome: ReviewOutcome
+    by: str
+    at: datetime
+    #: the version of the agreement reviewed
+    version: int = 1
+
+
+@attrs.frozen
+class AgreementVersion:
+    """An earlier version of a performance agreement, superseded by an amendment."""
+
+    version: int
+    terms: str
+    drawn_up_by: str
+    drawn_up_at: datetime
+    signatures: tuple[Signature, ...] = attrs.field(default=(), converter=_signatures)
+
+
+def _reviews(value: Iterable[AgreementReview]) -> tuple[AgreementReview, ...]:
+    return _items(value, AgreementReview, "reviews")
+
+
+def _versions(value: Iterable[AgreementVersion]) -> tuple[AgreementVersion, ...]:
+    return _items(value, AgreementVersion, "earlier versions")
+
+
+@attrs.frozen
 class PerformanceAgreement:
-    """A *perjanjian kinerja inovasi* between the regional head and the head of the owning unit."""
+    """A *perjanjian kinerja inovasi* between the regional head and the head of the owning unit.
+
+    After a review calls for it, an amendment draws up a new version of the terms
+    (``version`` counts them), signed by the same parties again; the newest version is the
+    one that binds, and every earlier one is kept in ``earlier`` with its signatures.
+    ``reviews`` holds every review, of any version, in order.
+    """
 
     regional_head: str
     unit_head: str
@@ -269,6 +309,9 @@ class PerformanceAgreement:
     drawn_up_at: datetime
     terms: str = ""
     signatures: tuple[Signature, ...] = attrs.field(default=(), converter=_signatures)
+    version: int = 1
+    earlier: tuple[AgreementVersion, ...] = attrs.field(default=(), converter=_versions)
+    reviews: tuple[AgreementReview, ...] = attrs.field(default=(), converter=_reviews)
 
     def signed_by(self, actor: str) -> bool:
         """Whether ``actor`` has signed."""
@@ -281,6 +324,12 @@ class PerformanceAgreement:
     def complete(self) -> bool:
         """Whether both named parties have signed."""
         return self.signed_by(self.regional_head) and self.signed_by(self.unit_head)
+
+    @property
+    def amendment_called(self) -> bool:
+        """Whether the latest review of the current version asks for its terms to be amended."""
+        mine = [r for r in self.reviews if r.version == self.version]
+        return bool(mine) and mine[-1].outcome is ReviewOutcome.AMEND
 
 
 @attrs.frozen

@@ -37,7 +37,7 @@ from labflow._policy_records import (
     Settings,
     Stage,
 )
-from labflow._policy_time import Deadline
+from labflow._policy_time import Deadline, ReviewCycle
 
 __all__ = [
     "COMMANDS",
@@ -48,6 +48,7 @@ __all__ = [
     "Deadline",
     "Policy",
     "RequirementSpec",
+    "ReviewCycle",
     "RoleDef",
     "Settings",
     "Stage",

@@ -24,7 +24,7 @@ from labflow.errors import InvalidCommand, NotFound, StoreError
 from labflow.events import Verification
 from labflow.lab import Lab
 from labflow.model import Innovation, Unit
-from labflow.requirements import Verdict, latest_entry
+from labflow.requirements import Verdict, latest_entry, review_overdue
 from labflow.store import InnovationRow, Store
 from labflow.store._common import stage_ids
 
@@ -32,6 +32,7 @@ __all__ = [
     "Blocked",
     "Funnel",
     "Overdue",
+    "OverdueReview",
     "Report",
     "blocked",
     "funnel",
@@ -40,6 +41,7 @@ __all__ = [
     "innovations_csv",
     "merge_funnels",
     "overdue",
+    "overdue_reviews",
     "registry_funnel",
     "report",
     "units_without",
@@ -431,3 +433,44 @@ def innovations_csv(lab: Lab) -> str:
             ]
         )
     return buffer.getvalue()
+
+
+@attrs.frozen
+class OverdueReview:
+    """An active innovation whose performance agreement owes review ``number`` since ``due``."""
+
+    innovation: str
+    unit: str
+    stage: str
+    number: int
+    due: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "innovation": self.innovation,
+            "unit": self.unit,
+            "stage": self.stage,
+            "number": self.number,
+            "due": self.due.isoformat(),
+        }
+
+
+def overdue_reviews(lab: Lab, now: datetime | None = None) -> list[OverdueReview]:
+    """Every active innovation whose agreement review is overdue under the policy's review
+    cycle (``[agreement.review]``), the longest overdue first; empty for a policy with none.
+
+    Listed whether the cycle is enforced at the gates or by reports only: after the last
+    stage no gate is left to hold an innovation, and a report is where it shows.
+    """
+    moment = _moment(lab, now)
+    if lab.policy.review is None:
+        return []
+    found: list[OverdueReview] = []
+    for inn in lab.innovations.values():
+        if not inn.active:
+            continue
+        owed = review_overdue(lab, inn, moment)
+        if owed is not None:
+            found.append(OverdueReview(inn.id, inn.unit, inn.stage, *owed))
+    found.sort(key=lambda o: (o.due, o.innovation))
+    return found

@@ -842,6 +842,68 @@ def deadline_not_passed(ctx: GateContext) -> list[Unmet]:
     return found
 
 
+def review_overdue(
+    lab: LabView, innovation: Innovation, now: datetime
+) -> tuple[int, datetime] | None:
+    """The first review of ``innovation``'s performance agreement that is overdue at ``now``
+    under the policy's review cycle: its number and when it was due (``None``: none is).
+
+    The cycle runs from its event (the launch, the innovation or the lab entering a stage)
+    for an innovation with a signed agreement, until its end; an innovation that has
+    entered the cycle's last stage owes nothing more.
+    """
+    policy = lab.policy
+    cycle = policy.review
+    agreement = innovation.agreement
+    if cycle is None or agreement is None or not (agreement.complete or agreement.earlier):
+        return None
+    if cycle.until_stage is not None and policy.index(innovation.stage) >= policy.index(
+        cycle.until_stage
+    ):
+        return None
+    ctx = GateContext(innovation, lab, policy.stage(innovation.stage), now)
+    start = _started(ctx, cycle.after)
+    if start is None:
+        return None
+    done = sum(1 for review in agreement.reviews if review.at >= start)
+    due = cycle.due(done + 1, start)
+    if due is None or due >= now:
+        return None
+    return done + 1, due
+
+
+@requirement("agreement_reviews_current")
+def agreement_reviews_current(ctx: GateContext) -> list[Unmet]:
+    """No review of the performance agreement is overdue under the policy's review cycle
+    (``[agreement.review]``: every N months after an event, until an end)."""
+    policy = ctx.lab.policy
+    cycle = policy.review
+    if cycle is None:
+        return []
+    if cycle.until_stage is not None and policy.index(ctx.stage.id) > policy.index(
+        cycle.until_stage
+    ):
+        return []
+    found = review_overdue(ctx.lab, ctx.innovation, ctx.now)
+    if found is None:
+        return []
+    number, due = found
+    en, id_ = _event_words(ctx, cycle.after)
+    return [
+        unmet(
+            "agreement.review_overdue",
+            f"Review {number} of the performance agreement was due on {policy.show_time(due)} "
+            f"(every {_n(cycle.every_months, 'month', 'months')} after {en}) and is not recorded.",
+            f"Reviu ke-{number} perjanjian kinerja jatuh tempo pada "
+            f"{policy.show_time(due, 'id')} (setiap {cycle.every_months} bulan sejak {id_}) "
+            "dan belum dicatat.",
+            number=number,
+            due=due.isoformat(),
+            now=ctx.now.isoformat(),
+        )
+    ]
+
+
 @requirement("unit_head_on_record")
 def unit_head_on_record(ctx: GateContext) -> list[Unmet]:
     """The owning unit has exactly one head on record in the lab.

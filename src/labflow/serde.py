@@ -51,7 +51,7 @@ from labflow._text import ident_problem, is_text, text_problem
 from labflow.errors import DocumentError, HistoryError, LabflowError, PolicyError, Problem
 from labflow.events import Event, expected_hash, verify
 from labflow.lab import Clock, Lab, replay_innovation, replay_lab, system_clock
-from labflow.model import ActionPlan, Actor, Innovation, Unit
+from labflow.model import ActionPlan, Actor, Innovation, PerformanceAgreement, Unit
 from labflow.policy import Policy, policy_from_dict
 from labflow.requirements import Registry
 
@@ -495,6 +495,17 @@ def configure_converter(converter: cattrs.Converter) -> None:
         ActionPlan,
         make_dict_unstructure_fn(
             ActionPlan, converter, further_approvals=override(omit_if_default=True)
+        ),
+    )
+    # Likewise an agreement's versions and reviews, once there are any.
+    converter.register_unstructure_hook(
+        PerformanceAgreement,
+        make_dict_unstructure_fn(
+            PerformanceAgreement,
+            converter,
+            version=override(omit_if_default=True),
+            earlier=override(omit_if_default=True),
+            reviews=override(omit_if_default=True),
         ),
     )
 

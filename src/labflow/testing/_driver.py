@@ -133,6 +133,8 @@ def helpful_moves(lab: Lab, inn: Innovation) -> list[Move]:
                 moves.append(
                     call(lab, "launch_cohort", "launch_cohort", actor, None, ceremony="Peluncuran")
                 )
+        elif code == "agreement.review_overdue":
+            add("review_agreement", "review_agreement", inn.id, finding="Sesuai target")
         elif group == "evidence":
             add("attach_evidence", "attach_evidence", inn.id, title="Laporan", reference="dok-1")
         elif code == "exhibit.missing" and "display" in stage.covers:
@@ -169,6 +171,42 @@ def detours(lab: Lab) -> list[Move]:
                     unit_head=inn.agreement.unit_head,
                 )
             )
+        agreement = inn.agreement
+        if agreement is not None and agreement.complete:
+            # A review that calls for an amendment, the amendment, and then its signatures.
+            actor = first_allowed(lab, "review_agreement", inn.unit)
+            if actor is not None:
+                moves.append(
+                    call(
+                        lab,
+                        "review_agreement",
+                        "review_agreement",
+                        actor,
+                        inn.unit,
+                        inn.id,
+                        finding="Target perlu disesuaikan",
+                        outcome="amend",
+                    )
+                )
+            actor = first_allowed(lab, "amend_agreement", inn.unit)
+            if actor is not None and agreement.amendment_called:
+                moves.append(
+                    call(
+                        lab,
+                        "amend_agreement",
+                        "amend_agreement",
+                        actor,
+                        inn.unit,
+                        inn.id,
+                        terms="Target kinerja disesuaikan",
+                    )
+                )
+        elif agreement is not None and agreement.version > 1:
+            for party in (agreement.regional_head, agreement.unit_head):
+                if not agreement.signed_by(party):
+                    moves.append(
+                        call(lab, "sign_agreement", "sign_agreement", party, inn.unit, inn.id)
+                    )
         actor = first_allowed(lab, "withdraw", inn.unit)
         if actor is not None:
             moves.append(call(lab, "withdraw", "withdraw", actor, inn.unit, inn.id, reason=REASON))

@@ -212,6 +212,11 @@ def random_move(lab: Lab, draw: Draw) -> Move:
         kw["reason"] = maybe_bad(draw, REASON)
     elif command in ("withdraw", "reinstate"):
         kw["reason"] = maybe_bad(draw, REASON)
+    elif command == "review_agreement":
+        kw["finding"] = maybe_bad(draw, "Target kinerja tercapai sebagian")
+        kw["outcome"] = draw(st.sampled_from(["continue", "amend", "amend", "batal"]))
+    elif command == "amend_agreement":
+        kw["terms"] = maybe_bad(draw, "Target kinerja disesuaikan")
     return call(lab, command, method, by, unit, *args, **kw)
 
 
