@@ -330,6 +330,11 @@ class TestTheGates:
         codes = lab.check_launch(ident).codes
         assert "action_plan.step_pending" in codes
 
+    def test_without_a_plan_nothing_is_approved(self) -> None:
+        lab = make_lab(policy())
+        cohort(lab)
+        assert "action_plan.not_approved" in lab.check_launch("ino-dinkes").codes
+
     def test_a_gate_waiting_for_step_one_passes_after_it(self) -> None:
         """``step = "kepala_unit"`` is met once the first step is done."""
         lab = make_lab(policy())
@@ -427,3 +432,15 @@ class TestReplay:
         streams = [list(i.history) for i in lab.innovations.values() if i.id != ident]
         error = self.refused_on_replay(lab, [*streams, events])
         assert error.code == "history.no_plan"
+
+
+def test_a_policy_diff_names_the_steps_and_the_review_cycle() -> None:
+    """`labflow.diff.compare` shows what the facilitated example changes of lan-5d."""
+    from labflow import diff
+
+    found = {s.setting: s for s in diff.compare(lf.load_policy("lan-5d"), policy()).settings}
+    assert found["approval steps"].variant == (
+        "kepala_unit (unit_head) -> reviu_fasilitator (facilitator)"
+    )
+    assert found["approval steps"].base is None
+    assert found["agreement review"].variant == "every 4 months after launch, 3 times (report)"

@@ -314,6 +314,29 @@ def _setting_changes(base: Policy, variant: Policy) -> list[SettingChange]:
     for d in FIVE_D:
         if b.get(d) != v.get(d):
             out.append(SettingChange(f"deadline into {d}", b.get(d), v.get(d)))
+
+    def steps(policy: Policy) -> str | None:
+        shown = [f"{s.id} ({', '.join(sorted(s.roles))})" for s in policy.approval]
+        return " -> ".join(shown) or None
+
+    if base.approval != variant.approval:
+        out.append(SettingChange("approval steps", steps(base), steps(variant)))
+
+    def cycle(policy: Policy) -> str | None:
+        review = policy.review
+        if review is None:
+            return None
+        end = (
+            f", {review.times} times"
+            if review.times is not None
+            else f", until {review.until_stage or review.until}"
+            if review.until_stage or review.until
+            else ""
+        )
+        return f"every {review.every_months} months after {review.after}{end} ({review.enforce})"
+
+    if base.review != variant.review:
+        out.append(SettingChange("agreement review", cycle(base), cycle(variant)))
     return out
 
 

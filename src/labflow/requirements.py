@@ -528,7 +528,15 @@ def _approval_steps_unmet(ctx: GateContext, upto: str | None) -> list[Unmet]:
     steps = policy.approval
     ids = [s.id for s in steps]
     needed = steps[: ids.index(upto) + 1] if upto in ids else steps
-    done = plan.approvals if plan is not None else ()
+    if plan is None:
+        return [
+            unmet(
+                "action_plan.not_approved",
+                "The action plan is not approved.",
+                "Rencana aksi belum disetujui.",
+            )
+        ]
+    done = plan.approvals
     found: list[Unmet] = []
     for number, step in enumerate(needed, 1):
         if number > len(done):
@@ -537,20 +545,16 @@ def _approval_steps_unmet(ctx: GateContext, upto: str | None) -> list[Unmet]:
                 unmet(
                     "action_plan.step_pending",
                     f"The action plan awaits step {number} of {len(steps)}, "
-                    f"{step.label('en')} (by the {en})."
-                    if plan is not None
-                    else "The action plan is not approved.",
+                    f"{step.label('en')} (by the {en}).",
                     f"Rencana aksi menunggu langkah {number} dari {len(steps)}, "
-                    f"{step.label('id')} (oleh {id_})."
-                    if plan is not None
-                    else "Rencana aksi belum disetujui.",
+                    f"{step.label('id')} (oleh {id_}).",
                     step=step.id,
                     number=number,
                 )
             )
             break  # later steps wait for this one
         approval = done[number - 1]
-        if plan is not None and approval.by == plan.submitted_by:
+        if approval.by == plan.submitted_by:
             found.append(
                 unmet(
                     "action_plan.self_approved",
