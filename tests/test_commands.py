@@ -845,8 +845,9 @@ def test_register_exhibit(lab: lf.Lab) -> None:
 
 def test_register_exhibit_refused_before_display(lab: lf.Lab) -> None:
     bring_to(lab, "deliver")
-    with refused(lab, lf.InvalidCommand, match="display stage"):
+    with refused(lab, lf.InvalidCommand, match="exhibition stage") as info:
         lab.register_exhibit(INO, event="Expo", by="staf-dinkes")
+    assert info.value.code == "exhibit.wrong_stage"
 
 
 @pytest.mark.parametrize(
@@ -1046,6 +1047,9 @@ CALLS: dict[str, Callable[[lf.Lab, str, str], Any]] = {
     "return": lambda lab, i, by: lab.return_to(i, "drum_up", reason="Ulang", by=by),
     "withdraw": lambda lab, i, by: lab.withdraw(i, reason="Tunda", by=by),
     "reinstate": lambda lab, i, by: lab.reinstate(i, reason="Lanjut", by=by),
+    "record_monev": lambda lab, i, by: lab.record_monev(
+        i, period="2016-Q3", indicators={"pengguna": 1}, findings="ok", by=by
+    ),
 }
 #: The commands an unscoped actor may not perform under the presets, and one such actor.
 OUTSIDER = {
@@ -1062,6 +1066,7 @@ OUTSIDER = {
     "return": "staf-dinkes",
     "withdraw": "fasilitator",
     "reinstate": "kadinkes",
+    "record_monev": "staf-dinkes",
 }
 #: The unit-scoped actor of *another* unit whose role would otherwise allow the command.
 OTHER_UNIT = {
@@ -1073,6 +1078,7 @@ OTHER_UNIT = {
     "attach_evidence": "staf-pkm",
     "register_exhibit": "kapus",
     "withdraw": "kapus",
+    "record_monev": "kabag-tapem",
 }
 
 
@@ -1094,6 +1100,10 @@ def test_the_tables_cover_every_innovation_command() -> None:
         "set_roles",
         "advance_lab",
         "launch_cohort",
+        "open_exhibition",
+        "register_exhibitor",
+        "add_booth",
+        "close_exhibition",
     }
     assert set(CALLS) == innovation_commands == set(OUTSIDER)
 

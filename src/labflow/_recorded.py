@@ -22,9 +22,20 @@ from enum import Enum
 from typing import Any, Literal
 
 from labflow._attributes import parse_attributes, parse_national_index
+from labflow._catalogue import DEFAULT_PERMISSIONS
+from labflow._exhibit_rules import parse_exhibitions
+from labflow._monev_rules import parse_monev
 from labflow.errors import PolicyError, Problem
 from labflow.model import Initiator, UnitKind
-from labflow.policy import Deadline, Policy, RequirementSpec, RoleDef, Settings, Stage
+from labflow.policy import (
+    _LAUNCH_COVER,
+    Deadline,
+    Policy,
+    RequirementSpec,
+    RoleDef,
+    Settings,
+    Stage,
+)
 from labflow.requirements import (
     DEFAULT_REGISTRY,
     Registry,
@@ -143,6 +154,10 @@ def policy_from_record(
         for k, r in data["roles"].items()
     }
     permissions = {str(c): frozenset(map(str, r)) for c, r in data["permissions"].items()}
+    # A command newer than the record (exhibitions, monev) gets its default roles, as a
+    # policy document that does not list it does.
+    for command, default in DEFAULT_PERMISSIONS.items():
+        permissions.setdefault(command, default)
 
     def per_stage(
         table: Mapping[str, Any], kind: Literal["gate", "cohort"]
@@ -186,6 +201,12 @@ def policy_from_record(
     if shape:
         raise ValueError(f"its attributes are not a policy's ({shape[0]})")
     settings = _settings(data.get("settings"))
+    launch_at = settings.launch_stage or _launch_cover(stages, settings.method)
+    shows = parse_exhibitions(data.get("exhibitions"), ids, settings.government_kinds, report)
+    named = {k: [x.name for x in v] for k, v in gates.items()}
+    monev = parse_monev(data.get("monev"), ids, named, launch_at, report)
+    if shape:
+        raise ValueError(f"its exhibitions or monev are not a policy's ({shape[0]})")
     if settings.launch_stage is not None and settings.launch_stage not in ids:
         raise ValueError(f"its launch stage {settings.launch_stage!r} is not one of its stages")
     return Policy(
@@ -207,7 +228,15 @@ def policy_from_record(
         national_index=national_index,
         settings=settings,
         registry=registry,
+        exhibitions=shows,
+        monev=monev,
     )
+
+
+def _launch_cover(stages: Iterable[Stage], method: str) -> str | None:
+    """The stage a recorded policy launches at when its settings do not name one."""
+    cover = _LAUNCH_COVER.get(method, "deliver")
+    return next((s.id for s in stages if cover in s.covers), None)
 
 
 def _deadline(stage: str, raw: Any, gate: Iterable[RequirementSpec]) -> Deadline:

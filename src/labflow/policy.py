@@ -43,7 +43,9 @@ from labflow._attributes import (
     parse_national_index,
 )
 from labflow._catalogue import COMMANDS, DEFAULT_PERMISSIONS
+from labflow._exhibit_rules import ExhibitionRules, parse_exhibitions
 from labflow._limits import MAX_INT, MAX_POLICY_BYTES, MAX_PROBLEMS, MIN_INT
+from labflow._monev_rules import MonevRules, parse_monev
 from labflow.errors import NotFound, PolicyError, Problem
 from labflow.model import FIVE_D, GOVERNMENT_KINDS, Initiator, Role, UnitKind
 from labflow.requirements import (
@@ -306,6 +308,10 @@ class Policy:
     #: the choices earlier versions made for every region (method, launch stage, kinds, ...)
     settings: Settings = Settings()
     registry: Registry = attrs.field(default=DEFAULT_REGISTRY, eq=False, repr=False)
+    #: where exhibitions are held, whether launches happen there, who exhibits from outside
+    exhibitions: ExhibitionRules = attrs.field(factory=ExhibitionRules)
+    #: the monitoring (monev) obligation after the launch, if the policy has one
+    monev: MonevRules | None = None
     _index: dict[str, int] = attrs.field(init=False, eq=False, repr=False)
     _compiled: Any = attrs.field(init=False, default=None, eq=False, repr=False)
 
@@ -437,6 +443,10 @@ class Policy:
             data["national_index"] = self.national_index.to_dict(self.stage_ids)
         if self.settings != Settings():
             data["settings"] = self.settings.to_dict()
+        if self.exhibitions != ExhibitionRules():
+            data["exhibitions"] = self.exhibitions.to_dict()
+        if self.monev is not None:
+            data["monev"] = self.monev.to_dict()
         return data
 
 
@@ -783,6 +793,8 @@ _TOP_KEYS = (
     "attributes",
     "national_index",
     "settings",
+    "exhibitions",
+    "monev",
 )
 _SETTINGS_KEYS = tuple(f.name for f in attrs.fields(Settings))
 _DEADLINE_KEYS = (
@@ -1580,6 +1592,10 @@ def _build(raw: dict[str, Any], source: str, registry: Registry) -> Policy:
     _approvals_agree(b, gates, cohort, launch)
     _counterparty(b, settings, roles, permissions)
     timing = _timing(b, stages, gates, deadlines, launch_at)
+    ids = [s.id for s in stages]
+    shows = parse_exhibitions(raw.get("exhibitions"), ids, settings.government_kinds, b.problem)
+    named = {s: [x.name for x in specs] for s, specs in gates.items()}
+    monev = parse_monev(raw.get("monev"), ids, named, launch_at, b.problem)
     agreed = any(s.name == "agreement_signed" for specs in gates.values() for s in specs)
     if stages and settings.agreement_required and not agreed:
         b.problem(
@@ -1609,4 +1625,6 @@ def _build(raw: dict[str, Any], source: str, registry: Registry) -> Policy:
         national_index=national_index,
         settings=settings,
         registry=registry,
+        exhibitions=shows,
+        monev=monev,
     )
