@@ -123,7 +123,23 @@ def helpful_moves(lab: Lab, inn: Innovation) -> list[Move]:
         elif group == "evidence":
             add("attach_evidence", "attach_evidence", inn.id, title="Laporan", reference="dok-1")
         elif code == "exhibit.missing" and "display" in stage.covers:
-            add("register_exhibit", "register_exhibit", inn.id, event="Gelar Inovasi", booth="A1")
+            held = {
+                b.holder: (show.id, b.id)
+                for show in lab.exhibitions.values()
+                if show.open
+                for b in show.booths.values()
+            }
+            if inn.unit in held:  # at its unit's booth of an open exhibition
+                where, booth = held[inn.unit]
+                add("register_exhibit", "register_exhibit", inn.id, exhibition=where, booth=booth)
+            else:
+                add(
+                    "register_exhibit",
+                    "register_exhibit",
+                    inn.id,
+                    event="Gelar Inovasi",
+                    booth="A1",
+                )
     return moves
 
 
@@ -176,6 +192,7 @@ def detours(lab: Lab) -> list[Move]:
                 )
             )
     moves.extend(exhibition_moves(lab))
+    moves.extend(monev_moves(lab))
     return moves
 
 
@@ -183,9 +200,8 @@ def detours(lab: Lab) -> list[Move]:
 SHOW = "pameran"
 
 
-def exhibition_moves(lab: Lab) -> list[Move]:
-    """At the exhibition stage: open an exhibition, give each unit a booth, bring an outside
-    exhibitor, exhibit innovations at their unit's booth; monev for launched innovations."""
+def monev_moves(lab: Lab) -> list[Move]:
+    """A monev record for each launched innovation, by someone allowed to record it."""
     moves: list[Move] = []
     for inn in sorted(lab.innovations.values(), key=lambda i: i.id):
         actor = first_allowed(lab, "record_monev", inn.unit)
@@ -203,6 +219,13 @@ def exhibition_moves(lab: Lab) -> list[Move]:
                     findings="Layanan berjalan",
                 )
             )
+    return moves
+
+
+def exhibition_moves(lab: Lab) -> list[Move]:
+    """At the exhibition stage: open an exhibition, give each unit a booth, bring an outside
+    exhibitor, exhibit innovations at their unit's booth."""
+    moves: list[Move] = []
     stage = exhibit_stage(lab.policy)
     secretariat = first_allowed(lab, "open_exhibition", None)
     if stage is None or secretariat is None:
@@ -367,6 +390,8 @@ def guided_move(lab: Lab, draw: Draw) -> Move:
         moves = helpful_moves(lab, lab.innovations[focus]) if focus is not None else []
         if focus is None or not moves or "lab.behind" in lab.check(focus).codes:
             moves.extend(cohort_moves(lab, draw))
+        if focus is None:  # the lab's own work includes its exhibition and the monev rounds
+            moves.extend(exhibition_moves(lab))
     elif roll == 14:
         moves = [registration(lab, draw(st.sampled_from(sorted(lab.units))), draw)]
     else:
