@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import MutableMapping
+from datetime import date
 from typing import Any, ClassVar
 
 import pytest
@@ -42,6 +43,19 @@ def lifecycle() -> tuple[lf.Lab, list[Log]]:
             adaptation="Disesuaikan dengan layanan administrasi",
             by="staf-tapem",
         )
+        lab.open_exhibition(
+            "pameran",
+            name="Pameran",
+            venue="Pendopo",
+            starts=date(2016, 12, 21),
+            ends=date(2016, 12, 21),
+            by="sekretariat",
+        )
+        pt = lf.Exhibitor("pt-swasta", "PT Swasta", "private")
+        lab.register_exhibitor("pameran", exhibitor=pt, by="sekretariat")
+        lab.add_booth("pameran", booth="A", holder="pt-swasta", showcases=["CSR"], by="sekretariat")
+        lab.close_exhibition("pameran", by="sekretariat")
+        lab.record_monev("ino-dinkes", period="Q1", indicators={"n": 1}, findings="", by="kadinkes")
         lab.return_to("ino-dinkes", "display", reason="Dokumentasi kurang", by="fasilitator")
         lab.withdraw("ino-desa", reason="Kades diganti", by="sekretariat")
         lab.reinstate("ino-desa", reason="Kades baru setuju", by="sekretariat")

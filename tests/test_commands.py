@@ -845,8 +845,9 @@ def test_register_exhibit(lab: lf.Lab) -> None:
 
 def test_register_exhibit_refused_before_display(lab: lf.Lab) -> None:
     bring_to(lab, "deliver")
-    with refused(lab, lf.InvalidCommand, match="display stage"):
+    with refused(lab, lf.InvalidCommand, match="exhibition stage") as info:
         lab.register_exhibit(INO, event="Expo", by="staf-dinkes")
+    assert info.value.code == "exhibit.wrong_stage"
 
 
 @pytest.mark.parametrize(
@@ -1048,6 +1049,9 @@ CALLS: dict[str, Callable[[lf.Lab, str, str], Any]] = {
     "reinstate": lambda lab, i, by: lab.reinstate(i, reason="Lanjut", by=by),
     "review_agreement": lambda lab, i, by: lab.review_agreement(i, finding="Sesuai", by=by),
     "amend_agreement": lambda lab, i, by: lab.amend_agreement(i, terms="Baru", by=by),
+    "record_monev": lambda lab, i, by: lab.record_monev(
+        i, period="2016-Q3", indicators={"pengguna": 1}, findings="ok", by=by
+    ),
 }
 #: The commands an unscoped actor may not perform under the presets, and one such actor.
 OUTSIDER = {
@@ -1066,6 +1070,7 @@ OUTSIDER = {
     "reinstate": "kadinkes",
     "review_agreement": "bupati",
     "amend_agreement": "fasilitator",
+    "record_monev": "staf-dinkes",
 }
 #: The unit-scoped actor of *another* unit whose role would otherwise allow the command.
 OTHER_UNIT = {
@@ -1077,6 +1082,7 @@ OTHER_UNIT = {
     "attach_evidence": "staf-pkm",
     "register_exhibit": "kapus",
     "withdraw": "kapus",
+    "record_monev": "kabag-tapem",
 }
 
 
@@ -1098,6 +1104,10 @@ def test_the_tables_cover_every_innovation_command() -> None:
         "set_roles",
         "advance_lab",
         "launch_cohort",
+        "open_exhibition",
+        "register_exhibitor",
+        "add_booth",
+        "close_exhibition",
     }
     assert set(CALLS) == innovation_commands == set(OUTSIDER)
 

@@ -71,13 +71,14 @@ def test_kebumen_nothing_exhibited_without_both_signatures() -> None:
 
 
 def test_kudus_outcome() -> None:
-    """2016-17 under the 2017 rules: 30 booths; the exhibitors owe no agreement, no launch."""
+    """2016-17 under the 2017 rules: 30 booths; the exhibitors take part in the exhibition
+    only (no unit, no innovation, no agreement, no launch)."""
     result = outcome("kudus")
     assert result.lab.policy.extends == "kudus-2017"
-    assert len(result.lab.innovations) == 36
+    assert len(result.lab.innovations) == 25
     assert len(result.launched) == 21
     assert result.launched_at_exhibition == ("desa-cerdas", "command-center")
-    assert len(result.exhibited) == 33
+    assert len(result.exhibited) == 22
     assert len(result.booths) == 30
     assert codes(result) == {
         "akta-sebelum-pulang": ("evidence.too_few",),
@@ -85,10 +86,13 @@ def test_kudus_outcome() -> None:
         "dukcapil-jemput-bola": ("kudus.not_adapted",),
     }
     lab = result.lab
-    non_government = [i for i in lab.innovations.values() if not lab.units[i.unit].kind.government]
-    assert len(non_government) == 11
-    assert all(i.agreement is None and i.launch is None for i in non_government)
-    assert all(i.stage == "display" for i in non_government)
+    assert all(u.kind.government for u in lab.units.values())
+    (exhibition,) = lab.exhibitions.values()
+    assert len(exhibition.exhibitors) == 11
+    assert not exhibition.open  # closed on the Friday afternoon
+    outside = [b for b in exhibition.booths.values() if b.holder in exhibition.exhibitors]
+    assert len(outside) == 11
+    assert all(result.booths[b.id] == b.showcases for b in outside)
 
 
 def test_kudus_2019_outcome() -> None:

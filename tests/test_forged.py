@@ -203,6 +203,35 @@ def _call(lab: lf.Lab, e: Event) -> list[Event]:
         return [lab.set_roles(p["actor"], p["roles"], by=by)]
     if kind == "lab.advanced":
         return [lab.advance_lab(by=by)]
+    if kind == "lab.exhibition_opened":
+        return [
+            lab.open_exhibition(
+                p["id"],
+                name=p["name"],
+                venue=p["venue"],
+                starts=date.fromisoformat(p["starts"]),
+                ends=date.fromisoformat(p["ends"]),
+                by=by,
+            )
+        ]
+    if kind == "lab.exhibitor_registered":
+        e = p["exhibitor"]
+        exhibitor = lf.Exhibitor(e["id"], e["name"], e["kind"])
+        return [lab.register_exhibitor(p["exhibition"], exhibitor=exhibitor, by=by)]
+    if kind == "lab.booth_added":
+        b = p["booth"]
+        return [
+            lab.add_booth(
+                p["exhibition"],
+                booth=b["id"],
+                holder=b["holder"],
+                services=b["services"],
+                showcases=b["showcases"],
+                by=by,
+            )
+        ]
+    if kind == "lab.exhibition_closed":
+        return [lab.close_exhibition(p["exhibition"], by=by)]
     if kind == "lab.ceremony_held":
         ids = [*p["launched"], *p["refused"]]
         return list(lab.launch_cohort(ceremony=p["ceremony"], by=by, innovations=ids).events)
@@ -269,11 +298,25 @@ def _call(lab: lf.Lab, e: Event) -> list[Event]:
     if kind == "innovation.permission_granted":
         return [lab.grant_permission(s, reference=p["reference"], by=by)]
     if kind == "innovation.launched":
-        return [lab.record_launch(s, ceremony=p["ceremony"], by=by)]
+        return [lab.record_launch(s, ceremony=p["ceremony"], exhibition=p.get("exhibition"), by=by)]
     if kind == "innovation.evidence_attached":
         return [lab.attach_evidence(s, title=p["title"], reference=p["reference"], by=by)]
     if kind == "innovation.exhibit_registered":
-        return [lab.register_exhibit(s, event=p["event"], booth=p["booth"], by=by)]
+        where = p.get("exhibition")
+        return [
+            lab.register_exhibit(s, event=p["event"], booth=p["booth"], exhibition=where, by=by)
+        ]
+    if kind == "innovation.monitored":
+        return [
+            lab.record_monev(
+                s,
+                period=p["period"],
+                indicators=p["indicators"],
+                findings=p["findings"],
+                follow_up=p["follow_up"],
+                by=by,
+            )
+        ]
     if kind == "innovation.advanced":
         return [lab.advance(s, by=by)]
     if kind == "innovation.returned":

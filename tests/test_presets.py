@@ -61,8 +61,11 @@ everything a policy needs. What the presets assume, and how to change it:
   gates the way *into display*; the baseline's idea check moves to the way into design,
   because drum-up and diagnose are one stage. The example adds a local rule that the
   signatures date from the launch week.
-- **Kudus 2017** -- non-government exhibitors (community, private, academia, vertical)
-  are units of their own kind. The gates only the regional government can meet (the
+- **Kudus 2017** -- exhibitors from outside government (community, private, academia,
+  vertical) are registered for the exhibition only (`[exhibitions]`, see
+  [Exhibitions](exhibitions.md)), and innovations may be launched at the exhibition
+  (`launches = true`). A non-government body that enters the lab as a unit of its own
+  kind meets only the gates it can: the gates only the regional government can meet (the
   diagnosis of a unit's readiness, the ASN permission, the action plan and its approval
   by the unit head, the performance agreement with the Bupati, the launch at the
   regency's ceremony) carry `applies_to` with the government kinds, so an exhibitor's

@@ -34,6 +34,9 @@ import labflow as lf
 from labflow._samples import WIB, WORKING_HOURS, load_booths, load_cohort, run_demo
 from labflow.store.memory import MemoryStore
 
+#: The unit kinds of the regional government, as the CSV files write them.
+GOVERNMENT = {k.value for k in lf.GOVERNMENT_KINDS}
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 
@@ -124,6 +127,12 @@ def booths(lab: lf.Lab) -> dict[str, set[str]]:
     for ident, exhibit in exhibits(lab).items():
         found.setdefault(exhibit.booth, set()).add(ident)
     return found
+
+
+def show(lab: lf.Lab) -> lf.views.ExhibitionView:
+    """The one exhibition of a sample lab, as `labflow.views.exhibition` shows it."""
+    (ident,) = lab.exhibitions
+    return lf.views.exhibition(lab, ident)
 
 
 def government(lab: lf.Lab, ident: str) -> bool:
@@ -273,8 +282,9 @@ def _() -> None:
     assert len(table) == 30
     assert len({r["unit"] for r in table}) == 30
     assert len(example("kudus").booths) == 30
-    assert len(booths(example("kudus").lab)) == 30
-    assert len(booths(demo("kudus"))) == 30
+    for lab in (example("kudus").lab, demo("kudus")):
+        assert len(show(lab).booths) == 30
+        assert all(b.innovations or b.showcases for b in show(lab).booths)  # each shows some
 
 
 @fact(
@@ -293,6 +303,9 @@ def _() -> None:
     booth = load_booths("kudus")["rsud-loekmono-hadi"]
     for lab in (example("kudus").lab, demo("kudus")):
         assert booths(lab)[booth] == set(RSUD)
+        (gerai,) = [b for b in show(lab).booths if b.id == booth]
+        assert gerai.holder == "rsud-loekmono-hadi"
+        assert set(gerai.innovations) == set(RSUD)
 
 
 @fact(
@@ -304,9 +317,13 @@ def _() -> None:
     days = {date(2017, 12, 21), date(2017, 12, 22)}
     assert date(2017, 12, 21).strftime("%A") == "Thursday"  # the article's "Kamis"
     for lab in (example("kudus").lab, demo("kudus")):
+        view = show(lab)
+        assert (view.starts, view.ends) == ("2017-12-21", "2017-12-22")
+        assert "Pendopo Kabupaten Kudus" in view.venue  # GNFI: "di halaman pendopo"
         for exhibit in exhibits(lab).values():
             assert local(exhibit.registered_at).date() in days
             assert "21-22 Desember 2017" in exhibit.event
+            assert exhibit.exhibition == view.id
 
 
 @fact(
@@ -322,7 +339,9 @@ def _() -> None:
             assert launch is not None
             assert local(launch.at).date() == date(2017, 12, 21)
             assert "Pameran" in launch.ceremony
+            assert launch.exhibition == show(lab).id
             assert lab.innovation(ident).exhibit is not None
+        assert set(show(lab).launched) == {"desa-cerdas", "command-center"}
 
 
 @fact(
@@ -350,14 +369,22 @@ def _() -> None:
 def _() -> None:
     kinds = {r["kind"] for r in rows("kudus", "units")}
     assert {"community", "private", "academia", "vertical"} <= kinds
+    outside_units = {r["id"] for r in rows("kudus", "units") if r["kind"] not in GOVERNMENT}
+    outside_titles = {
+        r["title"] for r in rows("kudus", "innovations") if r["unit"] in outside_units
+    }
+    assert len(outside_units) == 11
     for lab in (example("kudus").lab, demo("kudus")):
-        outside = [i for i in lab.innovations.values() if not government(lab, i.id)]
-        assert len(outside) == 11
-        for inn in outside:
-            assert inn.launch is None, inn.id
-            assert inn.agreement is None, inn.id
-            assert inn.exhibit is not None, inn.id
-            assert inn.history[0].at >= datetime(2017, 12, 21, tzinfo=WIB)  # joined for it
+        (exhibition,) = lab.exhibitions.values()
+        # registered for the exhibition only: no unit of the lab, no innovation lifecycle
+        assert set(exhibition.exhibitors) == outside_units
+        assert not outside_units & set(lab.units)
+        assert all(inn.unit not in outside_units for inn in lab.innovations.values())
+        held = [b for b in show(lab).booths if b.outside]
+        assert {b.holder for b in held} == outside_units
+        assert {t for b in held for t in b.showcases} == outside_titles
+        assert all(not b.innovations for b in held)
+        assert lab.history[0].at < exhibition.opened_at  # they join for the exhibition only
         (ceremony,) = events(lab, "lab.ceremony_held")
         assert all(government(lab, i) for i in ceremony.payload["launched"])
 
@@ -368,9 +395,9 @@ def _() -> None:
     "Peserta pameran mulai dari OPD (Organisasi Perangkat Daerah), instansi vertikal dan swasta",
 )
 def _() -> None:
-    lab = example("kudus").lab
-    shown = {lab.units[lab.innovation(i).unit].kind for i in exhibits(lab)}
-    assert {"agency", "vertical", "private"} <= shown
+    for lab in (example("kudus").lab, demo("kudus")):
+        kinds = {b.holder_kind for b in show(lab).booths}
+        assert {"agency", "vertical", "private"} <= kinds
 
 
 SERVICES = {
@@ -398,8 +425,13 @@ def _() -> None:
     offered = {s for ss in example("kudus").services.values() for s in ss}
     assert offered == SERVICES  # every booth offering a service was shown
     for lab in (example("kudus").lab, demo("kudus")):
-        assert lab.innovation("sim-online").exhibit is not None
-        assert "SIM Online" in lab.innovation("sim-online").title
+        offered_there = {s for b in show(lab).booths for s in b.services}
+        assert offered_there == SERVICES
+        (police,) = [b for b in show(lab).booths if "pelayanan SIM online" in b.services]
+        assert police.holder == "polres-kudus"
+        assert police.outside
+        assert idea("kudus", "sim-online")["title"] in police.showcases
+    assert "SIM Online" in idea("kudus", "sim-online")["title"]
     assert idea("kudus", "sim-online")["source"] == "named"
 
 
@@ -592,9 +624,17 @@ def _() -> None:
     for lab in (example("banyumas").lab, demo("banyumas")):
         shown = exhibits(lab)
         assert len(shown) == 92
+        view = show(lab)
+        assert (view.starts, view.ends, view.venue) == (
+            "2017-11-26",
+            "2017-11-26",
+            "Alun-alun Purwokerto",
+        )
+        assert sum(len(b.innovations) for b in view.booths) == 92
         for exhibit in shown.values():
             assert local(exhibit.registered_at).date() == date(2017, 11, 26)
             assert "Alun-alun Purwokerto" in exhibit.event
+            assert exhibit.exhibition == view.id
 
 
 @fact(

@@ -118,6 +118,20 @@ def _arguments(command: str, lab: lf.Lab, subject: str | None) -> dict[str, Any]
         "set_roles": {"roles": ["secretariat"]},
         "review_agreement": {"finding": "Sesuai target", "outcome": "amend"},
         "amend_agreement": {"terms": "Target disesuaikan"},
+        "open_exhibition": {
+            "exhibition": "pameran",
+            "name": "Pameran Inovasi",
+            "venue": "Pendopo",
+            "starts": date(2016, 12, 21),
+            "ends": date(2016, 12, 22),
+        },
+        "register_exhibitor": {
+            "exhibition": "pameran",
+            "exhibitor": lf.Exhibitor("pt-swasta", "PT Swasta", "private"),
+        },
+        "add_booth": {"exhibition": "pameran", "booth": "A1", "holder": sorted(lab.units)[0]},
+        "close_exhibition": {"exhibition": "pameran"},
+        "record_monev": {"period": "2016-Q3", "indicators": {"pengguna": 1}, "findings": "ok"},
     }.get(command, {})
 
 

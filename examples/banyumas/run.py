@@ -50,6 +50,7 @@ PROMOTED_UNIT = "dindukcapil"
 NO_BUDGET = "kompos-sekolah"
 WITHDRAWN = "pbb-desa-online"
 FESTIVAL = "Festival Kinerja Pembangunan Kabupaten Banyumas, Alun-alun Purwokerto"
+FESTIVAL_ID = "festival-kinerja-2017"
 
 
 class Clock:
@@ -253,16 +254,46 @@ def run(clock: Clock | None = None, folder: Path = HERE) -> Outcome:
         refusals.append(str(exc))
     facilitator = "tim-daerah"
 
+    # The first monev round, October 2017: the region's team records each launched
+    # innovation's progress (the policy's obligation: every three months after the launch).
+    clock.jump(datetime(2017, 10, 2, 8, 0, tzinfo=WIB))
+    for ident in ceremony.launched:
+        plan = lab.innovation(ident).action_plan
+        steps = len(plan.steps) if plan is not None else 0
+        lab.record_monev(
+            ident,
+            period="Agustus-Oktober 2017",
+            indicators={"langkah_selesai": steps},
+            findings="Rencana aksi berjalan sesuai jadwal.",
+            follow_up="Sosialisasi kepada warga sebelum festival.",
+            by=facilitator,
+        )
+
     # Display: the festival, Sunday 26 November 2017.
     clock.jump(datetime(2017, 11, 26, 8, 0, tzinfo=WIB))
     lab.advance_lab(by="sekretariat")
     advance_ready(lab, facilitator)
+    lab.open_exhibition(
+        FESTIVAL_ID,
+        name=FESTIVAL,
+        venue="Alun-alun Purwokerto",
+        starts=date(2017, 11, 26),
+        ends=date(2017, 11, 26),
+        by="sekretariat",
+    )
+    shown = [inn for inn in lab.innovations.values() if inn.stage == "display"]
+    # One booth per agency showing its innovations (illustrative: the article names no booths).
+    booth_of: dict[str, str] = {}
+    for inn in shown:
+        if inn.unit not in booth_of:
+            booth_of[inn.unit] = f"Stan {len(booth_of) + 1:02d}"
+            lab.add_booth(FESTIVAL_ID, booth=booth_of[inn.unit], holder=inn.unit, by="sekretariat")
     exhibited = []
-    for inn in lab.innovations.values():
-        if inn.stage == "display":
-            booth = f"{len(exhibited) + 1:02d}"
-            lab.register_exhibit(inn.id, event=FESTIVAL, booth=booth, by="sekretariat")
-            exhibited.append(inn.id)
+    for inn in shown:
+        lab.register_exhibit(
+            inn.id, exhibition=FESTIVAL_ID, booth=booth_of[inn.unit], by="sekretariat"
+        )
+        exhibited.append(inn.id)
 
     last = lab.policy.stages[-1].id
     blocked = {

@@ -16,10 +16,12 @@ how it was adapted to Kudus (the Head of LAN praised Kudus for exactly that):
   each unit still has its booth, with its other innovations;
 - Desa Cerdas and the Command Center are launched at the exhibition itself, as the
   sources announce;
-- the exhibition fills 30 booths (RSUD Loekmono Hadi's shows K-119, hemodialysis and
-  mental-health care); the community, private, academic and vertical exhibitors join only
-  for the exhibition and are never launched by the Bupati; the live services the sources
-  list (SIM online among them) are offered at the booths of ``booths.csv``.
+- the exhibition (an exhibition of the lab, held at the pendopo's grounds) fills 30 booths
+  (RSUD Loekmono Hadi's shows K-119, hemodialysis and mental-health care); the community,
+  private, academic and vertical exhibitors are registered for the exhibition only -- no
+  lab lifecycle, never launched by the Bupati -- and show their work at their booths; the
+  live services the sources list (SIM online, at the police's booth, among them) are
+  offered at the booths of ``booths.csv``.
 
 ``run_2019()`` -- the rules announced on Monday 2 December 2019 (preset ``kudus-2019``):
 every agency enters its innovation data, and "one public official, one innovation". Satpol
@@ -42,7 +44,18 @@ import attrs
 import structlog
 
 import labflow
-from labflow import GOVERNMENT_KINDS, Actor, Diagnosis, Lab, PlanStep, Role, Unit, Verdict
+import labflow.views
+from labflow import (
+    GOVERNMENT_KINDS,
+    Actor,
+    Diagnosis,
+    Exhibitor,
+    Lab,
+    PlanStep,
+    Role,
+    Unit,
+    Verdict,
+)
 
 HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:  # run as a script or loaded by path: find kudus_rules beside us
@@ -60,6 +73,8 @@ NO_EVIDENCE = "akta-sebelum-pulang"
 LAUNCHED_AT_EXHIBITION = ("desa-cerdas", "command-center")
 WORKSHOP = "Workshop dan Peluncuran Inovasi Kabupaten Kudus"
 EXHIBITION = "Pameran Inovasi Pelayanan Publik Kabupaten Kudus, 21-22 Desember 2017"
+EXHIBITION_ID = "pameran-inovasi-2017"
+VENUE = "Halaman Pendopo Kabupaten Kudus"
 EXHIBITION_LAUNCH = "Peluncuran Desa Cerdas dan Command Center, Pameran Inovasi Kudus"
 
 #: 2019: units with a second public official (a sekretaris dinas) besides their head.
@@ -91,7 +106,9 @@ class Outcome:
     ceremony: labflow.CeremonyResult
     launched_at_exhibition: tuple[str, ...]
     exhibited: tuple[str, ...]
-    booths: Mapping[str, tuple[str, ...]]  #: each booth shown and the innovations at it
+    #: each booth and what it shows: the lab's innovations exhibited at it, then the titles
+    #: an outside exhibitor shows there
+    booths: Mapping[str, tuple[str, ...]]
     services: Mapping[str, tuple[str, ...]]  #: each booth and the live services offered there
     blocked: Mapping[str, Verdict]  #: active innovations short of the last stage
 
@@ -203,8 +220,10 @@ def replicate_smart_service(lab: Lab) -> None:
 def run(clock: Clock | None = None, folder: Path = HERE) -> Outcome:
     """Run Kudus's 2016-17 lab from the MoU to the exhibition; see the module docstring."""
     clock = clock or Clock(datetime(2016, 8, 15, 8, 0, tzinfo=WIB))
-    units = load_units(folder)
-    kinds = {u.id: u.kind for u in units}
+    every = load_units(folder)
+    kinds = {u.id: u.kind for u in every}
+    units = [u for u in every if u.kind in GOVERNMENT_KINDS]
+    outside = [u for u in every if u.kind not in GOVERNMENT_KINDS]
     lab = Lab.create(
         kudus_rules.load_policy(),
         id="labinov-kudus",
@@ -282,39 +301,54 @@ def run(clock: Clock | None = None, folder: Path = HERE) -> Outcome:
     # Display: the exhibition opens on Thursday 21 December 2017 in the pendopo's grounds.
     clock.jump(datetime(2017, 12, 21, 8, 0, tzinfo=WIB))
     lab.advance_lab(by="sekretariat")
+    lab.open_exhibition(
+        EXHIBITION_ID,
+        name=EXHIBITION,
+        venue=VENUE,
+        starts=date(2017, 12, 21),
+        ends=date(2017, 12, 22),
+        by="sekretariat",
+    )
+    # The exhibitors from outside government take part in the exhibition only: registered
+    # for it, each with a booth showing its work and offering its live services; they have
+    # no lab lifecycle (no stages, no launch, no agreement).
+    for unit in outside:
+        lab.register_exhibitor(
+            EXHIBITION_ID, exhibitor=Exhibitor(unit.id, unit.name, unit.kind), by="sekretariat"
+        )
+    shown_by = {}
+    for row in exhibitors:
+        shown_by.setdefault(row["unit"], []).append(row["title"])
+    booth_rows = read_csv(folder / "booths.csv")
+    for row in booth_rows:
+        lab.add_booth(
+            EXHIBITION_ID,
+            booth=row["booth"],
+            holder=row["unit"],
+            services=[s.strip() for s in row["services"].split(";") if s.strip()],
+            showcases=shown_by.get(row["unit"], []),
+            by="sekretariat",
+        )
     for ident in LAUNCHED_AT_EXHIBITION:
-        lab.record_launch(ident, ceremony=EXHIBITION_LAUNCH, by="bupati")
+        lab.record_launch(ident, ceremony=EXHIBITION_LAUNCH, exhibition=EXHIBITION_ID, by="bupati")
         unit = lab.innovation(ident).unit
         lab.attach_evidence(
             ident, title="Berita acara peluncuran", reference=f"ba/{ident}", by=innovator_of(unit)
         )
-    # The exhibitors from outside government take part in the exhibition only: labflow has
-    # no exhibitor without a lab lifecycle yet, so their entries are registered now and
-    # walk the stages at once, needing only evidence; no launch, no agreement.
-    for row in exhibitors:
-        register(lab, row)
-        lab.attach_evidence(
-            row["id"],
-            title="Dokumentasi layanan",
-            reference=f"foto/{row['id']}",
-            by=innovator_of(row["unit"]),
-        )
-    for _ in lab.policy.stages:
-        advance_ready(lab, "fasilitator-lan")
-    booth_of = {row["unit"]: row["booth"] for row in read_csv(folder / "booths.csv")}
+    advance_ready(lab, "fasilitator-lan")
+    booth_of = {row["unit"]: row["booth"] for row in booth_rows}
     exhibited = []
-    booths: dict[str, list[str]] = {}
     for inn in lab.innovations.values():
         if inn.stage == "display":
             booth = booth_of[inn.unit]
-            lab.register_exhibit(inn.id, event=EXHIBITION, booth=booth, by="sekretariat")
+            lab.register_exhibit(inn.id, exhibition=EXHIBITION_ID, booth=booth, by="sekretariat")
             exhibited.append(inn.id)
-            booths.setdefault(booth, []).append(inn.id)
-    services = {
-        row["booth"]: tuple(s.strip() for s in row["services"].split(";") if s.strip())
-        for row in read_csv(folder / "booths.csv")
-        if row["services"].strip() and row["booth"] in booths
-    }
+    view = labflow.views.exhibition(lab, EXHIBITION_ID)
+    booths = {b.id: (*b.innovations, *b.showcases) for b in view.booths}
+    services = {b.id: b.services for b in view.booths if b.services}
+    # Friday 22 December 2017, end of the afternoon: the exhibition closes.
+    clock.jump(datetime(2017, 12, 22, 16, 0, tzinfo=WIB))
+    lab.close_exhibition(EXHIBITION_ID, by="sekretariat")
 
     last = lab.policy.stages[-1].id
     blocked = {
@@ -325,7 +359,7 @@ def run(clock: Clock | None = None, folder: Path = HERE) -> Outcome:
         ceremony,
         LAUNCHED_AT_EXHIBITION,
         tuple(exhibited),
-        {booth: tuple(ids) for booth, ids in sorted(booths.items())},
+        dict(sorted(booths.items())),
         services,
         blocked,
     )

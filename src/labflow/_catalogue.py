@@ -66,6 +66,11 @@ class Facts(Protocol):
         """Whether the innovation's action plan has every approval step the policy asks for."""
         ...
 
+    def exhibiting(self) -> bool:
+        """Whether the subject is where the policy exhibits: an innovation at the exhibit
+        stage, the lab at it or past it."""
+        ...
+
 
 @attrs.frozen
 class Precondition:
@@ -168,12 +173,6 @@ LAUNCH_STAGE: Final = Precondition(
     "Inovasi diluncurkan pada tahap deliveri, bukan {stage}.",
     lambda f: f.covers("deliver"),
 )
-DISPLAY_STAGE: Final = Precondition(
-    "exhibit.wrong_stage",
-    "Exhibits are registered at the display stage; {subject} is at {stage}.",
-    "Stan pameran didaftarkan pada tahap display; {subject} berada di {stage}.",
-    lambda f: f.covers("display"),
-)
 EARLIER_STAGE: Final = Precondition(
     "return.not_earlier",
     "{subject} is at {stage}; it can only return to an earlier stage.",
@@ -191,6 +190,25 @@ CEREMONY_STAGE: Final = Precondition(
     "A launch ceremony is held when the lab is at the deliver stage, not at {stage}.",
     "Upacara peluncuran diadakan saat laboratorium di tahap deliveri, bukan di {stage}.",
     lambda f: f.ceremony(),
+)
+
+EXHIBIT_STAGE: Final = Precondition(
+    "exhibit.wrong_stage",
+    "Exhibits are registered at the policy's exhibition stage; {subject} is at {stage}.",
+    "Stan pameran didaftarkan pada tahap pameran kebijakan; {subject} berada di {stage}.",
+    lambda f: f.exhibiting(),
+)
+EXHIBITION_STAGE: Final = Precondition(
+    "exhibition.wrong_stage",
+    "The lab holds exhibitions from the policy's exhibition stage on, not at {stage}.",
+    "Laboratorium mengadakan pameran mulai tahap pameran kebijakan, bukan di {stage}.",
+    lambda f: f.exhibiting(),
+)
+LAUNCHED: Final = Precondition(
+    "monev.not_launched",
+    "{subject} has not been launched; monev follows the launch.",
+    "{subject} belum diluncurkan; monev dilakukan setelah peluncuran.",
+    lambda f: _inn(f).launch is not None,
 )
 
 
@@ -301,7 +319,7 @@ CATALOGUE: Final = (
         _I,
         _r(_R.INNOVATOR, _R.UNIT_HEAD, _R.SECRETARIAT),
         "register_exhibit",
-        preconditions=(ACTIVE, DISPLAY_STAGE),
+        preconditions=(ACTIVE, EXHIBIT_STAGE),
     ),
     CommandSpec(
         "advance",
@@ -379,6 +397,46 @@ CATALOGUE: Final = (
         _r(_R.REGIONAL_HEAD, _R.SECRETARIAT),
         "launch_cohort",
         preconditions=(CEREMONY_STAGE,),
+    ),
+    CommandSpec(
+        "open_exhibition",
+        "lab.exhibition_opened",
+        _L,
+        _r(_R.SECRETARIAT),
+        "open_exhibition",
+        preconditions=(EXHIBITION_STAGE,),
+    ),
+    CommandSpec(
+        "register_exhibitor",
+        "lab.exhibitor_registered",
+        _L,
+        _r(_R.SECRETARIAT),
+        "register_exhibitor",
+        preconditions=(EXHIBITION_STAGE,),
+    ),
+    CommandSpec(
+        "add_booth",
+        "lab.booth_added",
+        _L,
+        _r(_R.SECRETARIAT),
+        "add_booth",
+        preconditions=(EXHIBITION_STAGE,),
+    ),
+    CommandSpec(
+        "close_exhibition",
+        "lab.exhibition_closed",
+        _L,
+        _r(_R.SECRETARIAT),
+        "close_exhibition",
+        preconditions=(EXHIBITION_STAGE,),
+    ),
+    CommandSpec(
+        "record_monev",
+        "innovation.monitored",
+        _I,
+        _r(_R.FACILITATOR, _R.SECRETARIAT, _R.UNIT_HEAD),
+        "record_monev",
+        preconditions=(ACTIVE, LAUNCHED),
     ),
 )
 

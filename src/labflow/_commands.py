@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from labflow._attributes import attribute_problems
 from labflow._authority import reviewer_refused, step_refused
 from labflow._catalogue import CommandSpec, Precondition, by_name
+from labflow._exhibitions import check_exhibit, check_launch_at, exhibit_stage, exhibitions_of
 from labflow._fold import (
     actor_payload,
     diagnosis_payload,
@@ -355,15 +356,21 @@ def grant_permission(lab: Lab, innovation_id: str, *, reference: str, by: str) -
     return lab._commit(inn, by, "innovation.permission_granted", payload)
 
 
-def record_launch(lab: Lab, innovation_id: str, *, ceremony: str, by: str) -> Event:
+def record_launch(
+    lab: Lab, innovation_id: str, *, ceremony: str, by: str, exhibition: str | None = None
+) -> Event:
     inn = lab.innovation(innovation_id)
     lab._authorize("record_launch", by, inn.unit)
     _text(ceremony, "ceremony", empty=False)
+    payload: dict[str, Any] = {"ceremony": ceremony}
+    if exhibition is not None:
+        payload["exhibition"] = _ident(exhibition, "exhibition id")
+        check_launch_at(lab, exhibition)
     now = lab.now()
     verdict = lab._check_launch(inn, now)
     if not verdict.ok:
         raise GateRefused(verdict)
-    return lab._commit(inn, by, "innovation.launched", {"ceremony": ceremony}, now)
+    return lab._commit(inn, by, "innovation.launched", payload, now)
 
 
 def attach_evidence(lab: Lab, innovation_id: str, *, title: str, reference: str, by: str) -> Event:
@@ -378,12 +385,26 @@ def attach_evidence(lab: Lab, innovation_id: str, *, title: str, reference: str,
 
 
 def register_exhibit(
-    lab: Lab, innovation_id: str, *, event: str, by: str, booth: str = ""
+    lab: Lab,
+    innovation_id: str,
+    *,
+    event: str = "",
+    by: str,
+    booth: str = "",
+    exhibition: str | None = None,
 ) -> Event:
     inn = lab._active(innovation_id)
     lab._authorize("register_exhibit", by, inn.unit)
     require(lab, "register_exhibit", inn)
-    payload = {"event": _text(event, "event", empty=False), "booth": _text(booth, "booth")}
+    payload: dict[str, Any] = {"event": _text(event, "event"), "booth": _text(booth, "booth")}
+    if exhibition is not None:
+        show = exhibitions_of(lab).get(_ident(exhibition, "exhibition id"))
+        if not event and show is not None:
+            payload["event"] = show.name  # the exhibition's own name, unless the host gives it
+        payload["exhibition"] = exhibition
+        check_exhibit(lab, inn, payload)
+    elif not event:
+        _text(event, "event", empty=False)  # an exhibit elsewhere names its event
     return lab._commit(inn, by, "innovation.exhibit_registered", payload)
 
 
@@ -529,6 +550,13 @@ class _Facts:
     def plan_approved(self) -> bool:
         assert self.innovation is not None
         return self.lab.policy.plan_approved(self.innovation.action_plan)
+    def exhibiting(self) -> bool:
+        stage = exhibit_stage(self.lab.policy)
+        if stage is None:
+            return False
+        if self.innovation is not None:
+            return self.stage == stage
+        return self.lab.policy.index(self.stage) >= self.lab.policy.index(stage)
 
 
 def _refusal(spec: CommandSpec, pre: Precondition, facts: _Facts, subject: str) -> Unmet:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from labflow._exhibitions import EXHIBITION_KINDS
 from labflow.events import Event
 from labflow.model import (
     ActionPlan,
@@ -258,7 +259,10 @@ def _permission(inn: Innovation, event: Event) -> Innovation:
 
 
 def _launched(inn: Innovation, event: Event) -> Innovation:
-    return _then(inn, event, launch=Launch(event.at, event.payload["ceremony"], event.actor))
+    p = event.payload
+    return _then(
+        inn, event, launch=Launch(event.at, p["ceremony"], event.actor, p.get("exhibition"))
+    )
 
 
 def _evidence(inn: Innovation, event: Event) -> Innovation:
@@ -269,7 +273,16 @@ def _evidence(inn: Innovation, event: Event) -> Innovation:
 
 def _exhibit(inn: Innovation, event: Event) -> Innovation:
     p = event.payload
-    return _then(inn, event, exhibit=Exhibit(p["event"], p["booth"], event.actor, event.at))
+    exhibit = Exhibit(p["event"], p["booth"], event.actor, event.at, p.get("exhibition"))
+    return _then(inn, event, exhibit=exhibit)
+
+
+def _monitored(inn: Innovation, event: Event) -> Innovation:
+    p = event.payload
+    texts = (p["period"], p["findings"], p["follow_up"])
+    if not all(isinstance(t, str) for t in texts) or not isinstance(p["indicators"], Mapping):
+        raise TypeError("a monev record holds its period, findings, follow-up and indicators")
+    return _then(inn, event)
 
 
 def _moved(inn: Innovation, event: Event) -> Innovation:
@@ -300,6 +313,8 @@ _INNOVATION: dict[str, _Apply] = {
     "innovation.reinstated": _reinstated,
     "innovation.agreement_reviewed": _agreement_reviewed,
     "innovation.agreement_amended": _agreement_amended,
+    # a monev record is read from the history itself (`labflow._monev_rules.monev_records`)
+    "innovation.monitored": _monitored,
 }
 #: The kinds that open an innovation's history.
 OPENING_KINDS = frozenset({"innovation.registered", "innovation.replicated"})
@@ -342,6 +357,7 @@ def apply_lab(lab: Lab, event: Event) -> None:
         lab._actors[was.id] = Actor(was.id, was.name, frozenset(p["roles"]), was.unit)
     elif kind == "lab.advanced":
         lab._stage = lab.policy.stage(p["to"]).id  # a forged history may name no stage
-    elif kind != "lab.ceremony_held":
+    elif kind != "lab.ceremony_held" and kind not in EXHIBITION_KINDS:
+        # an exhibition's events are folded from the history (`labflow._exhibitions`)
         raise ValueError(f"{kind!r} is not an event a lab can apply")
     lab._history = (*lab._history, event)

@@ -17,6 +17,8 @@ from labflow._attributes import (
     parse_attributes,
     parse_national_index,
 )
+from labflow._exhibit_rules import parse_exhibitions
+from labflow._monev_rules import parse_monev
 from labflow._policy_build import _SLUG, _Builder
 from labflow._policy_records import (
     _LAUNCH_COVER,
@@ -445,6 +447,10 @@ def _build(raw: dict[str, Any], source: str, registry: Registry) -> Policy:
     _review_cycle(b, review, stages, gates, permissions, reviewers, launch_at)
     _counterparty(b, settings, roles, permissions)
     timing = _timing(b, stages, gates, deadlines, launch_at)
+    ids = [s.id for s in stages]
+    shows = parse_exhibitions(raw.get("exhibitions"), ids, settings.government_kinds, b.problem)
+    named = {s: [x.name for x in specs] for s, specs in gates.items()}
+    monev = parse_monev(raw.get("monev"), ids, named, launch_at, b.problem)
     agreed = any(s.name == "agreement_signed" for specs in gates.values() for s in specs)
     if stages and settings.agreement_required and not agreed:
         b.problem(
@@ -476,4 +482,6 @@ def _build(raw: dict[str, Any], source: str, registry: Registry) -> Policy:
         approval=approval,
         review=review,
         registry=registry,
+        exhibitions=shows,
+        monev=monev,
     )

@@ -18,6 +18,8 @@ from labflow._attributes import (
     NationalIndex,
 )
 from labflow._catalogue import DEFAULT_PERMISSIONS
+from labflow._exhibit_rules import ExhibitionRules
+from labflow._monev_rules import MonevRules
 from labflow._policy_time import (
     _MONTHS_EN,
     _MONTHS_ID,
@@ -225,6 +227,10 @@ class Policy:
     #: how often each performance agreement is reviewed (``[agreement.review]``), if at all
     review: ReviewCycle | None = None
     registry: Registry = attrs.field(default=DEFAULT_REGISTRY, eq=False, repr=False)
+    #: where exhibitions are held, whether launches happen there, who exhibits from outside
+    exhibitions: ExhibitionRules = attrs.field(factory=ExhibitionRules)
+    #: the monitoring (monev) obligation after the launch, if the policy has one
+    monev: MonevRules | None = None
     _index: dict[str, int] = attrs.field(init=False, eq=False, repr=False)
     _compiled: Any = attrs.field(init=False, default=None, eq=False, repr=False)
 
@@ -374,6 +380,10 @@ class Policy:
             data["agreement"] = {"review": self.review.to_dict()}
         if self.settings != Settings():
             data["settings"] = self.settings.to_dict()
+        if self.exhibitions != ExhibitionRules():
+            data["exhibitions"] = self.exhibitions.to_dict()
+        if self.monev is not None:
+            data["monev"] = self.monev.to_dict()
         return data
 
 
@@ -414,4 +424,6 @@ _TOP_KEYS = (
     "settings",
     "approval",
     "agreement",
+    "exhibitions",
+    "monev",
 )

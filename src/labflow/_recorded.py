@@ -23,7 +23,10 @@ from typing import Any, Literal
 
 from labflow._attributes import parse_attributes, parse_national_index
 from labflow._catalogue import DEFAULT_PERMISSIONS
+from labflow._exhibit_rules import parse_exhibitions
+from labflow._monev_rules import parse_monev
 from labflow.errors import PolicyError, Problem
+from labflow._policy_records import _LAUNCH_COVER
 from labflow.model import Initiator, UnitKind
 from labflow.policy import (
     ApprovalStep,
@@ -199,6 +202,12 @@ def policy_from_record(
     if shape:
         raise ValueError(f"its attributes are not a policy's ({shape[0]})")
     settings = _settings(data.get("settings"))
+    launch_at = settings.launch_stage or _launch_cover(stages, settings.method)
+    shows = parse_exhibitions(data.get("exhibitions"), ids, settings.government_kinds, report)
+    named = {k: [x.name for x in v] for k, v in gates.items()}
+    monev = parse_monev(data.get("monev"), ids, named, launch_at, report)
+    if shape:
+        raise ValueError(f"its exhibitions or monev are not a policy's ({shape[0]})")
     if settings.launch_stage is not None and settings.launch_stage not in ids:
         raise ValueError(f"its launch stage {settings.launch_stage!r} is not one of its stages")
     agreement = data.get("agreement", {})
@@ -229,7 +238,15 @@ def policy_from_record(
         approval=approval,
         review=review,
         registry=registry,
+        exhibitions=shows,
+        monev=monev,
     )
+
+
+def _launch_cover(stages: Iterable[Stage], method: str) -> str | None:
+    """The stage a recorded policy launches at when its settings do not name one."""
+    cover = _LAUNCH_COVER.get(method, "deliver")
+    return next((s.id for s in stages if cover in s.covers), None)
 
 
 def _deadline(stage: str, raw: Any, gate: Iterable[RequirementSpec]) -> Deadline:

@@ -41,6 +41,14 @@ import attrs
 from labflow._authority import reviewer_refused, step_refused
 from labflow._catalogue import KIND_COMMAND
 from labflow._engine import Engine, engine_for
+from labflow._exhibitions import (
+    EXHIBITION_KINDS,
+    apply_exhibition,
+    exhibit_refusal,
+    exhibit_stage,
+    exhibition_refusal,
+    launch_refusal,
+)
 from labflow._fold import INNOVATION_KINDS, OPENING_KINDS, actor_from, apply_innovation, unit_from
 from labflow._gates import (
     advance_unmet,
@@ -50,12 +58,13 @@ from labflow._gates import (
     permitted,
     unit_kind_refused,
 )
+from labflow._monev_rules import MONEV_KIND, MONEV_REQUIREMENT, monev_refusal, monev_up_to_date
 from labflow._recorded import builtin, policy_from_record
 from labflow.errors import HistoryError, LabflowError, PolicyError
 from labflow.events import GENESIS, Event, verify
-from labflow.model import ActionPlan, Actor, Innovation, ReviewOutcome, Role, Unit
+from labflow.model import ActionPlan, Actor, Exhibition, Innovation, ReviewOutcome, Role, Unit
 from labflow.policy import Policy, RequirementSpec
-from labflow.requirements import Registry
+from labflow.requirements import GateContext, Registry
 
 __all__ = [
     "LAB_KINDS",
@@ -95,6 +104,7 @@ _NEEDS_ACTIVE: Final = frozenset(
         "innovation.withdrawn",
         "innovation.agreement_reviewed",
         "innovation.agreement_amended",
+        "innovation.monitored",
     }
 )
 #: What a fold step may raise on a payload it cannot read.
@@ -120,6 +130,8 @@ class View:
     innovations: Mapping[str, Innovation] = MappingProxyType({})
     #: when the lab entered each stage it has reached (for deadlines counted from it)
     entered: Mapping[str, datetime] = MappingProxyType({})
+    #: the lab's exhibitions as they stood (`labflow._exhibitions`)
+    exhibitions: Mapping[str, Exhibition] = MappingProxyType({})
 
 
 @attrs.frozen
@@ -391,6 +403,8 @@ class Fold:
                 self.cohort_held(event, view, p["cohort"])
             entered = MappingProxyType({**view.entered, nxt: event.at})
             return attrs.evolve(view, stage=nxt, entered=entered)
+        if kind in EXHIBITION_KINDS:
+            return self.exhibition_event(event, view, check)
         # lab.ceremony_held
         if check and not self.policy.launches_at(view.stage):
             _refuse(
@@ -403,6 +417,16 @@ class Fold:
             raise TypeError("a ceremony lists the innovations it launched")
         self.held.update((subject, event.at, event.actor) for subject in p["launched"])
         return view
+
+    def exhibition_event(self, event: Event, view: View, check: bool) -> View:
+        """An exhibition's lab event, refused for exactly what its command refuses."""
+        if check and isinstance(event.payload, Mapping):
+            refusal = exhibition_refusal(
+                view.exhibitions, view.units, self.policy, view.stage, event.kind, event.payload
+            )
+            if refusal is not None:
+                _refuse(event, "history.exhibition", refusal[1], refusal[2], refusal=refusal[0])
+        return attrs.evolve(view, exhibitions=apply_exhibition(view.exhibitions, event))
 
     def new_units(
         self, event: Event, units: Mapping[str, Unit], new: Iterable[Unit]
@@ -648,6 +672,9 @@ class Fold:
         elif kind == "innovation.agreement_amended":
             self.amended(inn, event)
         elif kind == "innovation.launched":
+            refusal = launch_refusal(view.exhibitions, policy, p.get("exhibition"))
+            if refusal is not None:
+                _refuse(event, "history.exhibition", refusal[1], refusal[2], refusal=refusal[0])
             verdict = launch_verdict(view, inn, event.at)
             if not verdict.ok:
                 _refuse(
@@ -657,22 +684,33 @@ class Fold:
                     f"diluncurkan padahal {', '.join(verdict.codes)} belum terpenuhi",
                     codes=list(verdict.codes),
                 )
-        elif (
-            kind == "innovation.exhibit_registered"
-            and "display" not in policy.stage(inn.stage).covers
-        ):
+        elif kind == "innovation.exhibit_registered" and inn.stage != exhibit_stage(policy):
             _refuse(
                 event,
                 "history.exhibit_stage",
-                f"an exhibit was registered at {inn.stage!r}, not at the display stage",
-                f"stan didaftarkan di {inn.stage!r}, bukan di tahap display",
+                f"an exhibit was registered at {inn.stage!r}, not at the exhibition stage",
+                f"stan didaftarkan di {inn.stage!r}, bukan di tahap pameran",
             )
+        elif kind == "innovation.exhibit_registered":
+            refusal = exhibit_refusal(view.exhibitions, inn, p)
+            if refusal is not None:
+                _refuse(event, "history.exhibition", refusal[1], refusal[2], refusal=refusal[0])
+        elif kind == MONEV_KIND:
+            refusal = monev_refusal(policy, inn, p)
+            if refusal is not None:
+                _refuse(event, "history.monev", refusal[1], refusal[2], refusal=refusal[0])
 
     def advanced(self, inn: Innovation, event: Event, view: View, schema: int) -> None:
         p = event.payload
         if p["from"] != inn.stage or p["to"] != self.engine.next[inn.stage]:
             self.bad_move(event, inn, "advance")
         target, found = advance_unmet(view, self.engine, inn, None, event.at)
+        if any(s.name == MONEV_REQUIREMENT for s in self.policy.gates.get(target, ())):
+            # a requirement of labflow's own outside the trusted set: judged here too
+            found = [
+                *found,
+                *monev_up_to_date(GateContext(inn, view, self.policy.stage(target), event.at)),
+            ]
         if found:
             codes = [u.code for u in found]
             _refuse(

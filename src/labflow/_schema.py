@@ -257,6 +257,27 @@ def _policy_schema() -> dict[str, Any]:
                 },
                 "additionalProperties": False,
             },
+            "exhibitions": {
+                "type": "object",
+                "properties": {
+                    "stage": {"type": "string"},
+                    "launches": {"type": "boolean"},
+                    "outside_kinds": strings,
+                },
+                "additionalProperties": False,
+            },
+            "monev": {
+                "type": "object",
+                "properties": {
+                    "every_months": {"type": "integer", "minimum": 1, "maximum": 1200},
+                    "until_months": {"type": "integer", "minimum": 1, "maximum": 1200},
+                    "indicators": strings,
+                    "enforce": {"enum": ["gate", "report"]},
+                    "stage": {"type": "string"},
+                },
+                "required": ["every_months", "enforce"],
+                "additionalProperties": False,
+            },
         },
         "required": ["id", "stages"],
         "additionalProperties": False,

@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from operator import attrgetter
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 import attrs
 
-from labflow import _commands, audit
+from labflow import _commands, _exhibitions, _monev, audit
 from labflow._authority import authorize
 from labflow._catalogue import CATALOGUE
 from labflow._engine import Engine, engine_for
+from labflow._exhibitions import exhibitions_of
 from labflow._fold import (
     INNOVATION_KINDS,
     actor_payload,
@@ -43,6 +44,7 @@ from labflow._inputs import check_new_actor, check_new_unit
 from labflow._inputs import ident as _ident
 from labflow._inputs import text as _text
 from labflow._inputs import texts as _texts
+from labflow._monev_rules import monev_records
 from labflow._replay import SCHEMA, fold_lab
 from labflow.errors import (
     CommandError,
@@ -56,8 +58,11 @@ from labflow.events import GENESIS, Event, Verification, make_event, verify
 from labflow.model import (
     Actor,
     Diagnosis,
+    Exhibition,
+    Exhibitor,
     Initiator,
     Innovation,
+    Monev,
     PlanStep,
     ReviewOutcome,
     Unit,
@@ -745,9 +750,17 @@ class Lab:
         return _commands.grant_permission(self, innovation_id, reference=reference, by=by)
 
     @_command("record_launch")
-    def record_launch(self, innovation_id: str, *, ceremony: str, by: str) -> Event:
-        """Launch one innovation (see `check_launch`); `launch_cohort` does a whole ceremony."""
-        return _commands.record_launch(self, innovation_id, ceremony=ceremony, by=by)
+    def record_launch(
+        self, innovation_id: str, *, ceremony: str, by: str, exhibition: str | None = None
+    ) -> Event:
+        """Launch one innovation (see `check_launch`); `launch_cohort` does a whole ceremony.
+
+        ``exhibition`` names an open exhibition of the lab it is launched at, where the
+        policy allows launches at exhibitions (``[exhibitions] launches = true``).
+        """
+        return _commands.record_launch(
+            self, innovation_id, ceremony=ceremony, by=by, exhibition=exhibition
+        )
 
     @_command("attach_evidence")
     def attach_evidence(self, innovation_id: str, *, title: str, reference: str, by: str) -> Event:
@@ -758,10 +771,23 @@ class Lab:
 
     @_command("register_exhibit")
     def register_exhibit(
-        self, innovation_id: str, *, event: str, by: str, booth: str = ""
+        self,
+        innovation_id: str,
+        *,
+        event: str = "",
+        by: str,
+        booth: str = "",
+        exhibition: str | None = None,
     ) -> Event:
-        """Register the innovation's exhibit (booth) at the display stage."""
-        return _commands.register_exhibit(self, innovation_id, event=event, by=by, booth=booth)
+        """Register the innovation's exhibit at the policy's exhibition stage.
+
+        With ``exhibition`` it is shown at that open exhibition of the lab, at ``booth``
+        (a booth of its own unit there; ``event`` defaults to the exhibition's name);
+        without, ``event`` names where it is shown (an expo the lab does not record).
+        """
+        return _commands.register_exhibit(
+            self, innovation_id, event=event, by=by, booth=booth, exhibition=exhibition
+        )
 
     @_command("advance")
     def advance(self, innovation_id: str, *, by: str) -> Event:
@@ -803,6 +829,80 @@ class Lab:
         """Draw up a new version of the agreement's terms after a review called for it; the
         parties sign it again, and every earlier version is kept."""
         return _commands.amend_agreement(self, innovation_id, terms=terms, by=by)
+
+    # --- exhibitions and monev ----------------------------------------------------------
+
+    @property
+    def exhibitions(self) -> Mapping[str, Exhibition]:
+        """The lab's exhibitions by id, with their exhibitors and booths (read-only)."""
+        return exhibitions_of(self)
+
+    def monev(self, innovation_id: str) -> tuple[Monev, ...]:
+        """The monev records of an innovation, oldest first."""
+        return monev_records(self.innovation(innovation_id))
+
+    @_command("open_exhibition")
+    def open_exhibition(
+        self, exhibition: str, *, name: str, venue: str, starts: date, ends: date, by: str
+    ) -> Event:
+        """Open an exhibition of the lab (*pameran*): its id, name, venue and days."""
+        return _exhibitions.open_exhibition(
+            self, exhibition, name=name, venue=venue, starts=starts, ends=ends, by=by
+        )
+
+    @_command("register_exhibitor")
+    def register_exhibitor(self, exhibition: str, *, exhibitor: Exhibitor, by: str) -> Event:
+        """Register an exhibitor from outside government for that exhibition only."""
+        return _exhibitions.register_exhibitor(self, exhibition, exhibitor=exhibitor, by=by)
+
+    @_command("add_booth")
+    def add_booth(
+        self,
+        exhibition: str,
+        *,
+        booth: str,
+        holder: str,
+        by: str,
+        services: Sequence[str] = (),
+        showcases: Sequence[str] = (),
+    ) -> Event:
+        """Add a booth held by a unit or an exhibitor, with its live services and showcases."""
+        return _exhibitions.add_booth(
+            self,
+            exhibition,
+            booth=booth,
+            holder=holder,
+            by=by,
+            services=services,
+            showcases=showcases,
+        )
+
+    @_command("close_exhibition")
+    def close_exhibition(self, exhibition: str, *, by: str) -> Event:
+        """Close an exhibition: no booth, exhibit or launch is recorded at it after."""
+        return _exhibitions.close_exhibition(self, exhibition, by=by)
+
+    @_command("record_monev")
+    def record_monev(
+        self,
+        innovation_id: str,
+        *,
+        period: str,
+        indicators: Mapping[str, float],
+        findings: str,
+        by: str,
+        follow_up: str = "",
+    ) -> Event:
+        """Record the monitoring and evaluation (monev) of a launched innovation for a period."""
+        return _monev.record_monev(
+            self,
+            innovation_id,
+            period=period,
+            indicators=indicators,
+            findings=findings,
+            by=by,
+            follow_up=follow_up,
+        )
 
 
 def _next_event(

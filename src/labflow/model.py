@@ -31,12 +31,16 @@ __all__ = [
     "Actor",
     "AgreementReview",
     "AgreementVersion",
+    "Booth",
     "Diagnosis",
     "Evidence",
     "Exhibit",
+    "Exhibition",
+    "Exhibitor",
     "Initiator",
     "Innovation",
     "Launch",
+    "Monev",
     "PerformanceAgreement",
     "Permission",
     "PlanApproval",
@@ -348,6 +352,8 @@ class Launch:
     at: datetime
     ceremony: str
     launched_by: str
+    #: the exhibition it was launched at (`Exhibition.id`), if the policy allows launches there
+    exhibition: str | None = None
 
 
 @attrs.frozen
@@ -368,6 +374,8 @@ class Exhibit:
     booth: str
     registered_by: str
     registered_at: datetime
+    #: the lab's exhibition it is shown at (`Exhibition.id`; ``booth`` is then a `Booth.id`)
+    exhibition: str | None = None
 
 
 @attrs.frozen
@@ -417,3 +425,68 @@ class Innovation:
     @property
     def active(self) -> bool:
         return self.status is Status.ACTIVE
+
+
+# --- Exhibitions and monitoring (appended) ----------------------------------------------------
+
+
+@attrs.frozen
+class Exhibitor:
+    """A body outside the regional government that takes part in one exhibition only.
+
+    Community groups, the private sector, academia and vertical agencies show their work
+    beside the agencies (Kudus, December 2017) without a lab lifecycle: no stages, no
+    launch, no agreement.
+    """
+
+    id: str
+    name: str
+    kind: UnitKind = attrs.field(converter=_unit_kind)
+
+
+@attrs.frozen
+class Booth:
+    """A booth (*gerai*, *stan*) at an exhibition, held by a unit of the lab or an exhibitor.
+
+    The lab's innovations shown at it are those whose `Exhibit` names it; ``showcases`` are
+    what it shows besides (an exhibitor's innovations, by title); ``services`` the live
+    services offered there (*pelayanan SIM online*).
+    """
+
+    id: str
+    holder: str  #: a `Unit.id` of the lab or an `Exhibitor.id` of the exhibition
+    services: tuple[str, ...] = attrs.field(default=(), converter=_strs)
+    showcases: tuple[str, ...] = attrs.field(default=(), converter=_strs)
+
+
+@attrs.frozen
+class Exhibition:
+    """A lab's exhibition (*pameran*, *festival*): when, where, its exhibitors and booths."""
+
+    id: str
+    name: str
+    venue: str
+    starts: date
+    ends: date
+    opened_by: str
+    opened_at: datetime
+    exhibitors: Mapping[str, Exhibitor] = attrs.field(factory=FrozenMap, converter=freeze)
+    booths: Mapping[str, Booth] = attrs.field(factory=FrozenMap, converter=freeze)
+    closed_at: datetime | None = None
+
+    @property
+    def open(self) -> bool:
+        """Whether booths, exhibits and launches may still be recorded at it."""
+        return self.closed_at is None
+
+
+@attrs.frozen
+class Monev:
+    """A monitoring-and-evaluation record (*monev*) of a launched innovation for one period."""
+
+    period: str  #: the period it covers, as the region names it (``2018-Q1``, ``Juli 2018``)
+    indicators: Mapping[str, float] = attrs.field(converter=freeze)
+    findings: str
+    follow_up: str
+    recorded_by: str
+    recorded_at: datetime

@@ -18,7 +18,9 @@ from typing import Any
 
 import attrs
 
+from labflow._exhibition_view import exhibition_report
 from labflow._guards import need
+from labflow._monev import MonevDue, MonevReport, monev_report
 from labflow._text import neutral_cell
 from labflow.errors import InvalidCommand, NotFound, StoreError
 from labflow.events import Verification
@@ -31,15 +33,19 @@ from labflow.store._common import stage_ids
 __all__ = [
     "Blocked",
     "Funnel",
+    "MonevDue",
+    "MonevReport",
     "Overdue",
     "OverdueReview",
     "Report",
     "blocked",
+    "exhibition",
     "funnel",
     "funnel_of_rows",
     "html",
     "innovations_csv",
     "merge_funnels",
+    "monev",
     "overdue",
     "overdue_reviews",
     "registry_funnel",
@@ -474,3 +480,15 @@ def overdue_reviews(lab: Lab, now: datetime | None = None) -> list[OverdueReview
             found.append(OverdueReview(inn.id, inn.unit, inn.stage, *owed))
     found.sort(key=lambda o: (o.due, o.innovation))
     return found
+def exhibition(lab: Lab, exhibition_id: str, lang: str = "en") -> str:
+    """An exhibition's booths as a secretariat lists them: each booth's holder (an outside
+    exhibitor marked so), what it shows and its live services (``lang``: ``en`` or ``id``)."""
+    _need_lab(lab)
+    return exhibition_report(lab, exhibition_id, lang)
+
+
+def monev(lab: Lab, now: datetime | None = None) -> MonevReport:
+    """Monitoring (monev) of every active launched innovation at one moment: the records so
+    far, the windows of the policy's ``[monev]`` obligation that closed without one
+    (overdue), the one due next, and the latest findings and follow-up."""
+    return monev_report(lab, now)

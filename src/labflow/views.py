@@ -22,6 +22,7 @@ from typing import Any, Final
 
 import attrs
 
+from labflow._exhibition_view import BoothView, ExhibitionView, exhibition_view
 from labflow._guards import need
 from labflow._schema import _record_schema
 from labflow.errors import GateRefused, InvalidCommand, LabflowError
@@ -32,9 +33,11 @@ from labflow.policy import Stage
 from labflow.requirements import Unmet, Verdict
 
 __all__ = [
+    "BoothView",
     "CommandView",
     "ErrorView",
     "EventView",
+    "ExhibitionView",
     "InnovationSummary",
     "InnovationView",
     "LabView",
@@ -42,6 +45,7 @@ __all__ = [
     "UnmetView",
     "VerdictView",
     "error",
+    "exhibition",
     "innovation",
     "json_schema",
     "lab",
@@ -314,6 +318,8 @@ _VIEWS: Final = (
     InnovationSummary,
     LabView,
     ErrorView,
+    ExhibitionView,
+    BoothView,
 )
 
 
@@ -360,3 +366,11 @@ def json_schema(view: type[Any]) -> dict[str, Any]:
         "$ref": f"#/$defs/{view.__name__}",
         "$defs": {name: _record_schema(cls) for name, cls in sorted(found.items())},
     }
+
+
+def exhibition(subject: Lab, exhibition_id: str) -> ExhibitionView:
+    """An exhibition of the lab: its dates, venue, whether it is open, and every booth --
+    who holds it (a unit, or an exhibitor from outside government), the lab's innovations
+    exhibited at it, what else it shows and the live services offered there."""
+    need(subject, Lab, "a labflow.Lab", "views.exhibition")
+    return exhibition_view(subject, exhibition_id)

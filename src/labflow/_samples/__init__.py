@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -34,7 +34,7 @@ import attrs
 
 from labflow.cohort import IdeaRow, read_innovations, read_units
 from labflow.lab import CeremonyResult, Lab
-from labflow.model import Actor, Diagnosis, PlanStep, Role, Unit
+from labflow.model import Actor, Diagnosis, Exhibitor, PlanStep, Role, Unit
 from labflow.policy import Policy, available_presets, load_policy
 from labflow.store import Append, Store
 
@@ -89,6 +89,10 @@ class Region:
     ceremony_at: datetime
     ceremony: str
     exhibition: str
+    #: the exhibition's id, venue and days (first, last) as the lab records it
+    exhibition_id: str
+    venue: str
+    days: tuple[date, date]
     faults: Mapping[str, str] = attrs.field(factory=dict)
     launched_at_exhibition: tuple[str, ...] = ()
     exhibition_launch: str = ""
@@ -108,6 +112,9 @@ REGIONS: dict[str, Region] = {
             _wib(2016, 6, 8, 9),
             "Peluncuran 182 Inovasi Kabupaten Kebumen, Pendopo Rumah Dinas Bupati",
             "Pameran Inovik Kabupaten Kebumen",
+            "pameran-inovik-2016",
+            "Kabupaten Kebumen",  # the sources name no venue
+            (date(2016, 9, 1), date(2016, 9, 1)),
             faults={"kredit-musim-tanam": "unsigned", "aset-tertib": "no_evidence"},
             agreements_at_launch=True,
         ),
@@ -125,6 +132,9 @@ REGIONS: dict[str, Region] = {
             _wib(2017, 7, 26, 9),
             "Workshop dan Peluncuran Inovasi Kabupaten Kudus",
             "Pameran Inovasi Pelayanan Publik Kabupaten Kudus, 21-22 Desember 2017",
+            "pameran-inovasi-2017",
+            "Halaman Pendopo Kabupaten Kudus",
+            (date(2017, 12, 21), date(2017, 12, 22)),
             faults={"bus-sekolah": "unsigned", "akta-sebelum-pulang": "no_evidence"},
             launched_at_exhibition=("desa-cerdas", "command-center"),
             exhibition_launch="Peluncuran Desa Cerdas dan Command Center, Pameran Inovasi Kudus",
@@ -144,6 +154,9 @@ REGIONS: dict[str, Region] = {
             _wib(2017, 8, 8, 9),
             "Peluncuran Inovasi Kabupaten Banyumas",
             "Festival Kinerja Pembangunan Kabupaten Banyumas, Alun-alun Purwokerto",
+            "festival-kinerja-2017",
+            "Alun-alun Purwokerto",
+            (date(2017, 11, 26), date(2017, 11, 26)),
             faults={
                 "pbb-desa-online": "withdrawn",
                 "kompos-sekolah": "unapproved",
@@ -187,17 +200,25 @@ def load_cohort(region: str) -> Cohort:
 
 
 def load_booths(region: str) -> dict[str, str]:
-    """Each unit's booth at the region's exhibition, where ``booths.csv`` lists them.
+    """Each holder's booth at the region's exhibition, where ``booths.csv`` lists them.
 
-    A booth belongs to one unit and shows all of that unit's exhibited innovations (Kudus:
-    RSUD Loekmono Hadi's booth showed K-119, hemodialysis and mental-health care). Empty
-    for a region whose sources say nothing about its booths.
+    A booth belongs to one unit or outside exhibitor and shows all of its exhibited work
+    (Kudus: RSUD Loekmono Hadi's booth showed K-119, hemodialysis and mental-health care).
+    Empty for a region whose sources say nothing about its booths.
     """
+    return {holder: booth for holder, (booth, _) in _booth_rows(region).items()}
+
+
+def _booth_rows(region: str) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Each holder's booth and the live services offered at it, in ``booths.csv`` order."""
     path = _folder(region) / "booths.csv"
     if not path.is_file():
         return {}
     rows = csv.DictReader(path.read_text(encoding="utf-8").splitlines())
-    return {row["unit"]: row["booth"] for row in rows}
+    return {
+        row["unit"]: (row["booth"], tuple(x.strip() for x in row["services"].split(";") if x))
+        for row in rows
+    }
 
 
 def head_of(unit: str) -> str:
@@ -260,25 +281,27 @@ def run_demo(
     """Create the region's lab in ``store`` and run it from registration to display."""
     where = REGIONS[region]
     cohort = load_cohort(region)
-    booths = load_booths(region)
+    booths = _booth_rows(region)
     policy = load_policy(where.preset if where.preset in available_presets() else "lan-5d")
     clock = _PhaseClock(where.start)
+    # Exhibitors from outside government take part in the exhibition only: not units of the lab.
+    outside = [
+        u for u in cohort.units if where.exhibitors_join_at_display and not u.kind.government
+    ]
+    members = [u for u in cohort.units if u not in outside]
     lab = Lab.create(
         policy,
         id=region,
         region=where.name,
         by="sekretariat",
-        units=cohort.units,
-        actors=cast(cohort.units, where.name.replace("Kabupaten ", "")),
+        units=members,
+        actors=cast(members, where.name.replace("Kabupaten ", "")),
         clock=clock,
     )
     store.commit(lab.id, [Append(lab.id, 0, lab.history, lab=True)])
     faults = dict(where.faults)
     ideas = {i.id: i for i in cohort.ideas}
-    government = {u.id for u in cohort.units if u.kind.government}
-    late = [
-        i for i in cohort.ideas if where.exhibitors_join_at_display and i.unit not in government
-    ]
+    late = [i for i in cohort.ideas if i.unit in {u.id for u in outside}]
     session = store.session(lab.id, clock=clock, registry=policy.registry)
     ceremony: CeremonyResult | None = None
     with session as lab:
@@ -396,27 +419,58 @@ def run_demo(
                     for ident in progress("Signing the agreements", ceremony.launched):
                         codes = lab.check(ident).codes
                         fulfil(ident, [c for c in codes if c.startswith("agreement.")])
-        # The exhibition opens: what is launched there, and the exhibitors from outside
-        # government, who take part in the exhibition only (never launched by the regent).
+        # The exhibition opens: its booths, what is launched there, and the exhibitors from
+        # outside government, who take part in the exhibition only (never launched by the
+        # regent, no lab lifecycle).
+        clock.jump(datetime.combine(where.days[0], WORKING_HOURS[0], WIB))
+        show = where.exhibition_id
+        lab.open_exhibition(
+            show,
+            name=where.exhibition,
+            venue=where.venue,
+            starts=where.days[0],
+            ends=where.days[1],
+            by="sekretariat",
+        )
+        done()
+        for unit in progress("Registering exhibitors", outside):
+            exhibitor = Exhibitor(unit.id, unit.name, unit.kind)
+            lab.register_exhibitor(show, exhibitor=exhibitor, by="sekretariat")
+            done()
+        shown_by: dict[str, list[str]] = {}
+        for idea in late:
+            shown_by.setdefault(idea.unit, []).append(idea.title)
+        holders = {**dict.fromkeys(booths), **dict.fromkeys(u.id for u in members)}
+        shown_units = {lab.innovation(i).unit for i in active()}
+        for holder in progress("Adding booths", list(holders)):
+            if holder not in booths and holder not in shown_units:
+                continue  # a unit with nothing to show has no booth
+            booth, services = booths.get(holder, (f"Stan {holder}", ()))
+            lab.add_booth(
+                show,
+                booth=booth,
+                holder=holder,
+                services=services,
+                showcases=shown_by.get(holder, ()),
+                by="sekretariat",
+            )
+            done()
         for ident in where.launched_at_exhibition:
             fulfil(ident, lab.check_launch(ident).codes)
-            lab.record_launch(ident, ceremony=where.exhibition_launch, by="bupati")
+            lab.record_launch(ident, ceremony=where.exhibition_launch, exhibition=show, by="bupati")
             done()
             fulfil(ident, lab.check(ident).codes)
             lab.advance(ident, by="sekretariat")
             done()
-        register(late, "Registering exhibitors")
-        for ident in progress("Exhibitors joining", [i.id for i in late]):
-            while lab.innovation(ident).stage != lab.stage:
-                fulfil(ident, lab.check(ident).codes)
-                lab.advance(ident, by="sekretariat")
-                done()
+        stands = {holder: booth for holder, (booth, _) in booths.items()}
         for ident in progress("Registering exhibits", active()):
             inn = lab.innovation(ident)
             if "display" in policy.stage(inn.stage).covers and inn.exhibit is None:
-                booth = booths.get(inn.unit) or f"Stan {len(lab.history) % 97 + 1}"
                 lab.register_exhibit(
-                    ident, event=where.exhibition, booth=booth, by=innovator_of(inn.unit)
+                    ident,
+                    exhibition=show,
+                    booth=stands.get(inn.unit, f"Stan {inn.unit}"),
+                    by=innovator_of(inn.unit),
                 )
                 done()
     return DemoResult(lab, policy, ceremony, faults)

@@ -16,9 +16,10 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from labflow._exhibitions import exhibit_stage
 from labflow.errors import CommandError, InvalidCommand
 from labflow.lab import Lab
-from labflow.model import Diagnosis, Innovation, PlanStep, Unit
+from labflow.model import Diagnosis, Exhibitor, Innovation, PlanStep, Unit
 from labflow.policy import Policy, available_presets, load_policy
 from labflow.testing._cast import (
     LAB_ID,
@@ -138,7 +139,23 @@ def helpful_moves(lab: Lab, inn: Innovation) -> list[Move]:
         elif group == "evidence":
             add("attach_evidence", "attach_evidence", inn.id, title="Laporan", reference="dok-1")
         elif code == "exhibit.missing" and "display" in stage.covers:
-            add("register_exhibit", "register_exhibit", inn.id, event="Gelar Inovasi", booth="A1")
+            held = {
+                b.holder: (show.id, b.id)
+                for show in lab.exhibitions.values()
+                if show.open
+                for b in show.booths.values()
+            }
+            if inn.unit in held:  # at its unit's booth of an open exhibition
+                where, booth = held[inn.unit]
+                add("register_exhibit", "register_exhibit", inn.id, exhibition=where, booth=booth)
+            else:
+                add(
+                    "register_exhibit",
+                    "register_exhibit",
+                    inn.id,
+                    event="Gelar Inovasi",
+                    booth="A1",
+                )
     return moves
 
 
@@ -224,6 +241,109 @@ def detours(lab: Lab) -> list[Move]:
                     origin=inn.id,
                     unit=others[0],
                     adaptation="disesuaikan dengan kondisi desa dan warga",
+                )
+            )
+    moves.extend(exhibition_moves(lab))
+    moves.extend(monev_moves(lab))
+    return moves
+
+
+#: The exhibition the driver opens at the exhibition stage.
+SHOW = "pameran"
+
+
+def monev_moves(lab: Lab) -> list[Move]:
+    """A monev record for each launched innovation, by someone allowed to record it."""
+    moves: list[Move] = []
+    for inn in sorted(lab.innovations.values(), key=lambda i: i.id):
+        actor = first_allowed(lab, "record_monev", inn.unit)
+        if inn.active and inn.launch is not None and actor is not None:
+            moves.append(
+                call(
+                    lab,
+                    "record_monev",
+                    "record_monev",
+                    actor,
+                    inn.unit,
+                    inn.id,
+                    period=f"Periode {len(inn.history)}",
+                    indicators={"pengguna": len(inn.history)},
+                    findings="Layanan berjalan",
+                )
+            )
+    return moves
+
+
+def exhibition_moves(lab: Lab) -> list[Move]:
+    """At the exhibition stage: open an exhibition, give each unit a booth, bring an outside
+    exhibitor, exhibit innovations at their unit's booth."""
+    moves: list[Move] = []
+    stage = exhibit_stage(lab.policy)
+    secretariat = first_allowed(lab, "open_exhibition", None)
+    if stage is None or secretariat is None:
+        return moves
+    if lab.policy.index(lab.stage) < lab.policy.index(stage):
+        return moves
+    open_ = [s for s in lab.exhibitions.values() if s.open]
+    if not open_:
+        if SHOW not in lab.exhibitions:
+            moves.append(
+                call(
+                    lab,
+                    "open_exhibition",
+                    "open_exhibition",
+                    secretariat,
+                    None,
+                    SHOW,
+                    name="Pameran Inovasi",
+                    venue="Pendopo",
+                    starts=date(2016, 12, 21),
+                    ends=date(2016, 12, 22),
+                )
+            )
+        return moves
+    show = open_[0]
+    held = {b.holder: b.id for b in show.booths.values()}
+    for unit in sorted(lab.units):
+        if unit not in held:
+            moves.append(
+                call(
+                    lab,
+                    "add_booth",
+                    "add_booth",
+                    secretariat,
+                    None,
+                    show.id,
+                    booth=f"Stan {unit}",
+                    holder=unit,
+                )
+            )
+    if "pt-swasta" not in show.exhibitors:
+        exhibitor = Exhibitor("pt-swasta", "PT Swasta", "private")
+        moves.append(
+            call(
+                lab,
+                "register_exhibitor",
+                "register_exhibitor",
+                secretariat,
+                None,
+                show.id,
+                exhibitor=exhibitor,
+            )
+        )
+    for inn in sorted(lab.innovations.values(), key=lambda i: i.id):
+        actor = first_allowed(lab, "register_exhibit", inn.unit)
+        if inn.exhibit is None and inn.stage == stage and inn.unit in held and actor:
+            moves.append(
+                call(
+                    lab,
+                    "register_exhibit",
+                    "register_exhibit",
+                    actor,
+                    inn.unit,
+                    inn.id,
+                    exhibition=show.id,
+                    booth=held[inn.unit],
                 )
             )
     return moves
@@ -322,6 +442,8 @@ def guided_move(lab: Lab, draw: Draw) -> Move:
         moves = helpful_moves(lab, lab.innovations[focus]) if focus is not None else []
         if focus is None or not moves or "lab.behind" in lab.check(focus).codes:
             moves.extend(cohort_moves(lab, draw))
+        if focus is None:  # the lab's own work includes its exhibition and the monev rounds
+            moves.extend(exhibition_moves(lab))
     elif roll == 14:
         moves = [registration(lab, draw(st.sampled_from(sorted(lab.units))), draw)]
     else:

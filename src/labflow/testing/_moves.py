@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
+from datetime import date, timedelta
 from typing import Any, Final, TypeVar
 
 import attrs
 from hypothesis import strategies as st
 
 from labflow.lab import Lab
-from labflow.model import Actor, Diagnosis, Initiator, Unit
+from labflow.model import Actor, Diagnosis, Exhibitor, Initiator, Unit, UnitKind
 from labflow.policy import COMMANDS
 from labflow.testing._cast import REGIONAL_HEAD, head_of, permitted
 from labflow.testing._values import actors, diagnoses, plans, texts, units
@@ -165,6 +166,8 @@ def random_move(lab: Lab, draw: Draw) -> Move:
             return call(lab, command, "set_roles", by, None, target, sorted(roles))
         if command == "advance_lab":
             return call(lab, command, "advance_lab", by, None)
+        if command in EXHIBITION_COMMANDS:
+            return exhibition_move(lab, draw, command, by)
         chosen = draw(st.sampled_from([None, sorted(lab.innovations), ["tidak-ada"], "teks"]))
         return call(
             lab,
@@ -201,12 +204,27 @@ def random_move(lab: Lab, draw: Draw) -> Move:
         kw["reference"] = maybe_bad(draw, "800/123/2016")
     elif command == "record_launch":
         kw["ceremony"] = maybe_bad(draw, "Peluncuran inovasi")
+        if draw(st.integers(0, 3)) == 0:
+            kw["exhibition"] = draw(st.sampled_from([*sorted(lab.exhibitions), "tidak-ada"]))
     elif command == "attach_evidence":
         kw["title"] = maybe_bad(draw, "SK Bupati")
         kw["reference"] = maybe_bad(draw, "dokumen-1")
     elif command == "register_exhibit":
         kw["event"] = maybe_bad(draw, "Gelar Inovasi")
         kw["booth"] = maybe_bad(draw, "A1", (None, 1))
+        if lab.exhibitions and draw(st.booleans()):
+            show = lab.exhibitions[draw(st.sampled_from(sorted(lab.exhibitions)))]
+            kw["exhibition"] = show.id
+            kw["event"] = ""
+            kw["booth"] = draw(st.sampled_from([*sorted(show.booths), "A1"]))
+    elif command == "record_monev":
+        kw["period"] = maybe_bad(draw, "2016-Q3")
+        kw["indicators"] = maybe_bad(
+            draw,
+            draw(st.dictionaries(st.sampled_from(["pengguna", "menit"]), st.integers(0, 999))),
+            ({"pengguna": float("nan")}, {"pengguna": "banyak"}, "teks"),
+        )
+        kw["findings"] = maybe_bad(draw, "Antrean berkurang", (None, 5))
     elif command == "return":
         args.append(draw(st.sampled_from([*lab.policy.stage_ids, "tidak-ada", None])))
         kw["reason"] = maybe_bad(draw, REASON)
@@ -220,6 +238,63 @@ def random_move(lab: Lab, draw: Draw) -> Move:
     return call(lab, command, method, by, unit, *args, **kw)
 
 
-LAB_COMMANDS: Final = ("add_unit", "add_actor", "set_roles", "advance_lab", "launch_cohort")
+def exhibition_move(lab: Lab, draw: Draw, command: str, by: object) -> Move:
+    """A drawn exhibition command: an opening (dates sometimes reversed), an exhibitor of any
+    kind, a booth of a unit, an exhibitor or nobody, a closing; ids sometimes unknown."""
+    shows = [*sorted(lab.exhibitions), "pameran", "tidak-ada"]
+    show = maybe_bad(draw, draw(st.sampled_from(shows)), BAD_IDS)
+    if command == "open_exhibition":
+        starts = date(2016, 12, 21)
+        ends = starts + timedelta(days=draw(st.sampled_from([1, 0, -1])))
+        return call(
+            lab,
+            command,
+            command,
+            by,
+            None,
+            show,
+            name=maybe_bad(draw, "Pameran Inovasi"),
+            venue=maybe_bad(draw, "Pendopo"),
+            starts=maybe_bad(draw, starts, ("2016-12-21", None)),
+            ends=ends,
+        )
+    if command == "register_exhibitor":
+        kind = draw(st.sampled_from(sorted(UnitKind)))
+        ident = draw(st.sampled_from(["pt-swasta", "komunitas-x", *sorted(lab.units)[:1]]))
+        exhibitor = maybe_bad(draw, Exhibitor(ident, "Peserta", kind), ("bukan peserta", None))
+        return call(lab, command, command, by, None, show, exhibitor=exhibitor)
+    if command == "add_booth":
+        known = lab.exhibitions.get(show) if isinstance(show, str) else None
+        holders = [*sorted(lab.units), *(sorted(known.exhibitors) if known else []), "tidak-ada"]
+        return call(
+            lab,
+            command,
+            command,
+            by,
+            None,
+            show,
+            booth=maybe_bad(draw, f"Gerai {draw(st.integers(1, 3))}", (None, 3)),
+            holder=draw(st.sampled_from(holders)),
+            services=maybe_bad(draw, draw(st.sampled_from([[], ["donor darah"]])), ("teks",)),
+            showcases=draw(st.sampled_from([[], ["Produk unggulan"]])),
+        )
+    return call(lab, command, command, by, None, show)
+
+
+#: The lab commands of exhibitions.
+EXHIBITION_COMMANDS: Final = (
+    "open_exhibition",
+    "register_exhibitor",
+    "add_booth",
+    "close_exhibition",
+)
+LAB_COMMANDS: Final = (
+    "add_unit",
+    "add_actor",
+    "set_roles",
+    "advance_lab",
+    "launch_cohort",
+    *EXHIBITION_COMMANDS,
+)
 #: Every command a policy can grant: the random moves try each of them.
 RANDOM_COMMANDS: Final = COMMANDS
