@@ -91,6 +91,8 @@ CATALOGUE: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
         "metavar.initiator": ("INITIATOR", "INISIATOR"),
         "metavar.base": ("BASE", "DASAR"),
         "metavar.variant": ("VARIANT", "VARIAN"),
+        "metavar.date": ("YYYY-MM-DD", "TTTT-BB-HH"),
+        "metavar.pair": ("KEY=VALUE", "KUNCI=NILAI"),
         # --- commands (help lines) ----------------------------------------------------------
         "cmd.demo": (
             "create and run a sample lab (Kebumen by default) in seconds",
@@ -197,6 +199,15 @@ CATALOGUE: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
         "cmd.policy-diff": (
             "what a variant changes from a base",
             "apa yang diubah sebuah varian dari kebijakan dasarnya",
+        ),
+        "cmd.set-attributes": (
+            "set or change an innovation's attributes (KEY= clears one)",
+            "tetapkan atau ubah atribut inovasi (KUNCI= mengosongkannya)",
+        ),
+        # A command of the catalogue whose help line is not written yet.
+        "cmd.missing": (
+            "the {name} command (no help text yet)",
+            "perintah {name} (belum ada teks bantuan)",
         ),
         "cmd.completion": (
             "print a shell completion script",
@@ -358,6 +369,27 @@ CATALOGUE: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
         ),
         "arg.base": ("the base policy", "kebijakan dasar"),
         "arg.variant": ("the variant policy", "kebijakan varian"),
+        "arg.attributes": (
+            "an attribute the policy declares, as KEY=VALUE",
+            "atribut yang dinyatakan kebijakan, sebagai KUNCI=NILAI",
+        ),
+        "arg.stakeholders": (
+            "a stakeholder of the plan (repeatable)",
+            "pemangku kepentingan rencana (boleh diulang)",
+        ),
+        "arg.documents": (
+            "a supporting document of the plan (repeatable)",
+            "dokumen pendukung rencana (boleh diulang)",
+        ),
+        "arg.expect": (
+            "the stage you saw the lab at; refused if it has moved since",
+            "tahap laboratorium yang Anda lihat; ditolak bila sudah berpindah",
+        ),
+        # An argument of a catalogue command whose help line is not written yet.
+        "arg.missing": (
+            "the {name} argument (no help text yet)",
+            "argumen {name} (belum ada teks bantuan)",
+        ),
         "arg.shell": (
             "the shell: bash or zsh (ids: the lab's ids, for the completion script)",
             "shell: bash atau zsh (ids: id laboratorium, untuk skrip pelengkapan)",
@@ -829,6 +861,14 @@ CATALOGUE: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
         "error.hand_to_self": (
             "{actor} cannot both give up and take on the role.",
             "{actor} tidak dapat sekaligus melepas dan menerima peran.",
+        ),
+        "error.bad_pair": (
+            "'{pair}' must read KEY=VALUE.",
+            "'{pair}' harus berbentuk KUNCI=NILAI.",
+        ),
+        "error.unsupported_argument": (
+            "The command {command} cannot take its argument {name} from the command line.",
+            "Perintah {command} tidak dapat menerima argumen {name} dari baris perintah.",
         ),
         "error.bad_step": (
             "The step '{step}' must read DESCRIPTION|RESPONSIBLE|YYYY-MM-DD.",

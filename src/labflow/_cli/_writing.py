@@ -26,17 +26,15 @@ from labflow._cli._common import (
     open_store,
     parse_at,
     read_text,
-    reasoned,
     refuse_existing,
     session_at,
-    simple,
     unmet_json,
     write_lab,
 )
 from labflow._cli._parser import suggest
 from labflow.errors import DocumentError, NotFound, Problem
 from labflow.lab import Lab
-from labflow.model import Actor, Diagnosis, PlanStep, Unit
+from labflow.model import Actor, PlanStep, Unit
 from labflow.policy import Policy, load_policy
 from labflow.store import Append
 
@@ -187,26 +185,11 @@ def _import(args: argparse.Namespace, out: CommandOutput) -> int:
     return EXIT_OK
 
 
-def _add_unit(args: argparse.Namespace, out: CommandOutput) -> int:
-    unit = Unit(args.unit, args.name, args.kind)
-    return write_lab(args, out, lambda lab: lab.add_unit(unit, by=args.by))
-
-
-def _known_roles(lab: Lab, *roles: Iterable[str]) -> None:
+def known_roles(lab: Lab, *roles: Iterable[str]) -> None:
     """A mistyped role is an unknown id, with "did you mean" (not a list of every role)."""
     for role in sorted({r for group in roles for r in group}):
         if role not in lab.policy.roles:
             raise NotFound("role", role, where=f"policy {lab.policy.id!r}")
-
-
-def _add_actor(args: argparse.Namespace, out: CommandOutput) -> int:
-    actor = Actor(args.actor, args.name, frozenset(args.roles), args.unit)
-
-    def work(lab: Lab) -> None:
-        _known_roles(lab, args.roles)
-        lab.add_actor(actor, by=args.by)
-
-    return write_lab(args, out, work)
 
 
 def _set_roles(args: argparse.Namespace, out: CommandOutput) -> int:
@@ -215,7 +198,7 @@ def _set_roles(args: argparse.Namespace, out: CommandOutput) -> int:
 
     def work(lab: Lab) -> None:
         actor = actor_of(lab, args.actor)
-        _known_roles(lab, args.roles or (), args.add, args.remove)
+        known_roles(lab, args.roles or (), args.add, args.remove)
         roles = set(actor.roles if args.roles is None else args.roles)
         roles = (roles | set(args.add)) - set(args.remove)
         if roles == set(actor.roles):
@@ -248,42 +231,8 @@ def _hand_over(args: argparse.Namespace, out: CommandOutput) -> int:
     return write_lab(args, out, work)
 
 
-def _register(args: argparse.Namespace, out: CommandOutput) -> int:
-    return write_lab(
-        args,
-        out,
-        lambda lab: lab.register(
-            args.innovation,
-            title=args.title,
-            unit=args.unit,
-            innovators=args.innovators,
-            problem=args.problem,
-            initiator=args.initiator,
-            by=args.by,
-        ),
-    )
-
-
-def _diagnose(args: argparse.Namespace, out: CommandOutput) -> int:
-    diagnosis = Diagnosis(args.problem, args.causes, args.readiness)
-    return write_lab(
-        args,
-        out,
-        lambda lab: lab.record_diagnosis(args.innovation, diagnosis, by=args.by),
-        [args.innovation],
-    )
-
-
-def _permit(args: argparse.Namespace, out: CommandOutput) -> int:
-    return write_lab(
-        args,
-        out,
-        lambda lab: lab.grant_permission(args.innovation, reference=args.reference, by=args.by),
-        [args.innovation],
-    )
-
-
-def _step(text: str) -> PlanStep:
+def plan_step(text: str) -> PlanStep:
+    """A plan step written ``DESCRIPTION|RESPONSIBLE|YYYY-MM-DD`` (``--step``)."""
     parts = text.split("|")
     if len(parts) != 3:
         raise Usage("error.bad_step", step=text)
@@ -292,93 +241,6 @@ def _step(text: str) -> PlanStep:
     except ValueError:
         raise Usage("error.bad_step_date", step=text) from None
     return PlanStep(parts[0].strip(), parts[1].strip(), due)
-
-
-def _submit_plan(args: argparse.Namespace, out: CommandOutput) -> int:
-    steps = [_step(s) for s in args.steps]
-    return write_lab(
-        args,
-        out,
-        lambda lab: lab.submit_plan(args.innovation, steps=steps, budget=args.budget, by=args.by),
-        [args.innovation],
-    )
-
-
-def _draw_up(args: argparse.Namespace, out: CommandOutput) -> int:
-    return write_lab(
-        args,
-        out,
-        lambda lab: lab.draw_up_agreement(
-            args.innovation,
-            regional_head=args.regional_head,
-            unit_head=args.unit_head,
-            terms=args.terms,
-            by=args.by,
-        ),
-        [args.innovation],
-    )
-
-
-def _launch(args: argparse.Namespace, out: CommandOutput) -> int:
-    return write_lab(
-        args,
-        out,
-        lambda lab: lab.record_launch(args.innovation, ceremony=args.ceremony, by=args.by),
-        [args.innovation],
-    )
-
-
-def _evidence(args: argparse.Namespace, out: CommandOutput) -> int:
-    return write_lab(
-        args,
-        out,
-        lambda lab: lab.attach_evidence(
-            args.innovation, title=args.title, reference=args.reference, by=args.by
-        ),
-        [args.innovation],
-    )
-
-
-def _exhibit(args: argparse.Namespace, out: CommandOutput) -> int:
-    return write_lab(
-        args,
-        out,
-        lambda lab: lab.register_exhibit(
-            args.innovation, event=args.event, booth=args.booth, by=args.by
-        ),
-        [args.innovation],
-    )
-
-
-def _return(args: argparse.Namespace, out: CommandOutput) -> int:
-    return write_lab(
-        args,
-        out,
-        lambda lab: lab.return_to(args.innovation, args.stage, reason=args.reason, by=args.by),
-        [args.innovation],
-    )
-
-
-def _replicate(args: argparse.Namespace, out: CommandOutput) -> int:
-    return write_lab(
-        args,
-        out,
-        lambda lab: lab.replicate(
-            args.innovation,
-            origin=args.origin,
-            unit=args.unit,
-            adaptation=args.adaptation,
-            origin_region=args.origin_region,
-            title=args.title,
-            problem=args.problem,
-            by=args.by,
-        ),
-        [args.origin],
-    )
-
-
-def _advance_lab(args: argparse.Namespace, out: CommandOutput) -> int:
-    return write_lab(args, out, lambda lab: lab.advance_lab(by=args.by))
 
 
 def _ceremony(args: argparse.Namespace, out: CommandOutput) -> int:
@@ -410,29 +272,12 @@ def _ceremony(args: argparse.Namespace, out: CommandOutput) -> int:
     return EXIT_OK
 
 
-#: The commands of this module, by the name the parser gives them (``run``).
+#: The commands of this module, by the name the parser gives them (``run``); the others
+#: that write are derived from the command catalogue (`labflow._cli._derived`).
 COMMANDS: Final[dict[str, Callable[[argparse.Namespace, CommandOutput], int]]] = {
     "create": _create,
     "import": _import,
-    "add-unit": _add_unit,
-    "add-actor": _add_actor,
     "set-roles": _set_roles,
     "hand-over": _hand_over,
-    "register": _register,
-    "diagnose": _diagnose,
-    "permit": _permit,
-    "submit-plan": _submit_plan,
-    "approve-plan": simple("approve_plan"),
-    "draw-up-agreement": _draw_up,
-    "sign": simple("sign_agreement"),
-    "launch": _launch,
-    "evidence": _evidence,
-    "exhibit": _exhibit,
-    "advance": simple("advance"),
-    "return": _return,
-    "withdraw": reasoned("withdraw"),
-    "reinstate": reasoned("reinstate"),
-    "replicate": _replicate,
-    "advance-lab": _advance_lab,
     "ceremony": _ceremony,
 }
