@@ -45,6 +45,7 @@ def lifecycle() -> tuple[lf.Lab, list[Log]]:
         lab.return_to("ino-dinkes", "display", reason="Dokumentasi kurang", by="fasilitator")
         lab.withdraw("ino-desa", reason="Kades diganti", by="sekretariat")
         lab.reinstate("ino-desa", reason="Kades baru setuju", by="sekretariat")
+        lab.set_attributes("ino-desa", attributes={"jenis": "digital"}, by="sekretariat")
     return lab, logs
 
 

@@ -1046,6 +1046,9 @@ CALLS: dict[str, Callable[[lf.Lab, str, str], Any]] = {
     "return": lambda lab, i, by: lab.return_to(i, "drum_up", reason="Ulang", by=by),
     "withdraw": lambda lab, i, by: lab.withdraw(i, reason="Tunda", by=by),
     "reinstate": lambda lab, i, by: lab.reinstate(i, reason="Lanjut", by=by),
+    "set_attributes": lambda lab, i, by: lab.set_attributes(
+        i, attributes={"jenis": "digital"}, by=by
+    ),
 }
 #: The commands an unscoped actor may not perform under the presets, and one such actor.
 OUTSIDER = {
@@ -1062,6 +1065,7 @@ OUTSIDER = {
     "return": "staf-dinkes",
     "withdraw": "fasilitator",
     "reinstate": "kadinkes",
+    "set_attributes": "fasilitator",
 }
 #: The unit-scoped actor of *another* unit whose role would otherwise allow the command.
 OTHER_UNIT = {

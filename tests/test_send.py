@@ -116,6 +116,7 @@ def _arguments(command: str, lab: lf.Lab, subject: str | None) -> dict[str, Any]
         "reinstate": {"reason": "Dilanjutkan"},
         "launch_cohort": {"ceremony": "Peluncuran"},
         "set_roles": {"roles": ["secretariat"]},
+        "set_attributes": {"attributes": {"jenis": "digital"}},
     }.get(command, {})
 
 

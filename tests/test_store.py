@@ -461,6 +461,7 @@ def _every_kind() -> lf.Lab:
     lab.return_to("ino-dinkes", "display", reason="Dokumentasi kurang", by="fasilitator")
     lab.withdraw("ino-bag-tapem", reason="Ditunda", by="sekretariat")
     lab.reinstate("ino-bag-tapem", reason="Dilanjutkan", by="sekretariat")
+    lab.set_attributes("ino-bag-tapem", attributes={"jenis": "digital"}, by="sekretariat")
     lab.withdraw("ino-pkm-gombong", reason="Digabung", by="sekretariat")
     return lab
 

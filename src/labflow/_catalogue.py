@@ -316,6 +316,14 @@ CATALOGUE: Final = (
         preconditions=(WITHDRAWN,),
     ),
     CommandSpec(
+        "set_attributes",
+        "innovation.attributes_set",
+        _I,
+        _r(_R.INNOVATOR, _R.UNIT_HEAD, _R.SECRETARIAT),
+        "set_attributes",
+        preconditions=(ACTIVE,),
+    ),
+    CommandSpec(
         "replicate",
         "innovation.replicated",
         _I,

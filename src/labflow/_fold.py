@@ -12,6 +12,8 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
 from labflow.events import Event
 from labflow.model import (
     ActionPlan,
@@ -249,6 +251,13 @@ def _reinstated(inn: Innovation, event: Event) -> Innovation:
     return _then(inn, event, status=Status.ACTIVE)
 
 
+def _attributes_set(inn: Innovation, event: Event) -> Innovation:
+    """The attributes given replace the ones of the same name; ``None`` clears one."""
+    values = {**inn.attributes, **event.payload["attributes"]}
+    kept = {k: v for k, v in values.items() if v is not None}
+    return attrs.evolve(inn, attributes=kept, history=(*inn.history, event))
+
+
 _INNOVATION: dict[str, _Apply] = {
     "innovation.diagnosis_recorded": _diagnosis,
     "innovation.plan_submitted": _plan_submitted,
@@ -263,6 +272,7 @@ _INNOVATION: dict[str, _Apply] = {
     "innovation.returned": _moved,
     "innovation.withdrawn": _withdrawn,
     "innovation.reinstated": _reinstated,
+    "innovation.attributes_set": _attributes_set,
 }
 #: The kinds that open an innovation's history.
 OPENING_KINDS = frozenset({"innovation.registered", "innovation.replicated"})

@@ -22,6 +22,7 @@ from enum import Enum
 from typing import Any, Literal
 
 from labflow._attributes import parse_attributes, parse_national_index
+from labflow._catalogue import DEFAULT_PERMISSIONS
 from labflow.errors import PolicyError, Problem
 from labflow.model import Initiator, UnitKind
 from labflow.policy import Deadline, Policy, RequirementSpec, RoleDef, Settings, Stage
@@ -142,7 +143,10 @@ def policy_from_record(
         )
         for k, r in data["roles"].items()
     }
-    permissions = {str(c): frozenset(map(str, r)) for c, r in data["permissions"].items()}
+    # A command added to labflow after the lab was created takes its default roles, as a
+    # policy read today would give it.
+    permissions = dict(DEFAULT_PERMISSIONS)
+    permissions.update((str(c), frozenset(map(str, r))) for c, r in data["permissions"].items())
 
     def per_stage(
         table: Mapping[str, Any], kind: Literal["gate", "cohort"]

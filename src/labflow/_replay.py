@@ -38,6 +38,7 @@ from typing import Any, Final, NoReturn
 
 import attrs
 
+from labflow._attributes import attribute_problems
 from labflow._catalogue import KIND_COMMAND
 from labflow._engine import Engine, engine_for
 from labflow._fold import INNOVATION_KINDS, OPENING_KINDS, actor_from, apply_innovation, unit_from
@@ -92,6 +93,7 @@ _NEEDS_ACTIVE: Final = frozenset(
         "innovation.advanced",
         "innovation.returned",
         "innovation.withdrawn",
+        "innovation.attributes_set",
     }
 )
 #: What a fold step may raise on a payload it cannot read.
@@ -634,6 +636,8 @@ class Fold:
                     "the action plan changed after the launch",
                     "rencana aksi berubah setelah peluncuran",
                 )
+        elif kind == "innovation.attributes_set":
+            self.attributes_valid(event)
         elif kind == "innovation.plan_approved":
             self.approved(inn, event, view)
         elif kind == "innovation.agreement_drawn_up":
@@ -659,6 +663,21 @@ class Fold:
                 "history.exhibit_stage",
                 f"an exhibit was registered at {inn.stage!r}, not at the display stage",
                 f"stan didaftarkan di {inn.stage!r}, bukan di tahap display",
+            )
+
+    def attributes_valid(self, event: Event) -> None:
+        """Set attributes are ones the policy declares, of their type and allowed values."""
+        values = event.payload["attributes"]
+        clean, problems = attribute_problems(self.policy.attributes, values)
+        if problems or not clean:
+            found = [key for key, _, _ in problems]
+            named = ", ".join(found)
+            _refuse(
+                event,
+                "history.attributes",
+                f"it sets attributes the policy does not allow ({named or 'none'})",
+                f"menetapkan atribut yang tidak diizinkan kebijakan ({named or 'tidak ada'})",
+                attributes=found,
             )
 
     def advanced(self, inn: Innovation, event: Event, view: View, schema: int) -> None:

@@ -212,6 +212,13 @@ def random_move(lab: Lab, draw: Draw) -> Move:
         kw["reason"] = maybe_bad(draw, REASON)
     elif command in ("withdraw", "reinstate"):
         kw["reason"] = maybe_bad(draw, REASON)
+    elif command == "set_attributes":
+        # A declared attribute's allowed value, a clearing None, or what the policy refuses.
+        declared = sorted(lab.policy.attributes)
+        name = draw(st.sampled_from([*declared, "tidak-ada"]))
+        choices = lab.policy.attributes[name].choices if name in lab.policy.attributes else ()
+        value = draw(st.sampled_from([*choices, "teks", None, 5]))
+        kw["attributes"] = maybe_bad(draw, {name: value}, ("teks", {}))
     return call(lab, command, method, by, unit, *args, **kw)
 
 
