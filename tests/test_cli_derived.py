@@ -124,6 +124,17 @@ class TestArguments:
         assert payload["steps"][0]["due"] == "2024-03-01"  # type: ignore[index]
 
 
+class TestRegisterAttributes:
+    def test_register_takes_declared_attributes(self, db: Path) -> None:
+        code, _, err = run(
+            "register", "ide-2", "--title", "T", "--unit", "dinkes", "--problem", "P",
+            "--attribute", "jenis=digital", "--by", "sek", "--db", str(db),
+        )  # fmt: skip
+        assert code == cli.EXIT_OK, err
+        payload = history(db, "ide-2")[0]["payload"]
+        assert payload["attributes"] == {"jenis": "digital"}  # type: ignore[index]
+
+
 class TestSetAttributes:
     def test_sets_typed_values_and_clears_one(self, db: Path) -> None:
         code, _, err = run(

@@ -291,9 +291,12 @@ def _dispatch(
         return _fail(out, undecodable.say(lang), EXIT_USAGE)
     try:
         with _audit_kept_off_the_terminal():
-            if args.rules:  # the host requirements the policy names, before anything loads it
-                from labflow._cli._rules import load_rules
+            # The host requirements the policy names, before anything loads it: the installed
+            # plugins, then the modules ``--rules`` names.
+            from labflow._cli._rules import load_plugins, load_rules
 
+            load_plugins()
+            if args.rules:
                 load_rules(args.rules)
             return int(_command(args)(args, out))
     except Said as exc:

@@ -818,6 +818,10 @@ CATALOGUE: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
             "The rules module {module} could not be loaded: {reason}.",
             "Modul aturan {module} tidak dapat dimuat: {reason}.",
         ),
+        "error.plugin": (
+            "The rules plugin {plugin} (installed by {dist}) could not be loaded: {reason}.",
+            "Plugin aturan {plugin} (dipasang oleh {dist}) tidak dapat dimuat: {reason}.",
+        ),
         "error.rules_missing": (
             "The rules module {module} was not found: it is neither a file nor a module "
             "Python can import.",
