@@ -1015,6 +1015,22 @@ CATALOGUE: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
             "'{role}' is not a role of the policy {policy} ({roles})",
             "'{role}' bukan peran dalam kebijakan {policy} ({roles})",
         ),
+        "csv.unit_kind": (
+            "the unit kind '{kind}' is not one the policy {policy} allows ({kinds})",
+            "jenis unit '{kind}' tidak diizinkan kebijakan {policy} ({kinds})",
+        ),
+        "csv.unit_exists": (
+            "the unit '{unit}' is already in the lab",
+            "unit '{unit}' sudah ada di laboratorium",
+        ),
+        "csv.initiator": (
+            "the initiator '{initiator}' is not one the policy {policy} allows ({kinds})",
+            "inisiator '{initiator}' tidak diizinkan kebijakan {policy} ({kinds})",
+        ),
+        "csv.innovation_exists": (
+            "the innovation '{innovation}' is already registered in the lab",
+            "inovasi '{innovation}' sudah terdaftar di laboratorium",
+        ),
         "csv.unknown_unit": (
             "the unit '{unit}' is not among the lab's units",
             "unit '{unit}' tidak termasuk unit laboratorium",

@@ -13,6 +13,7 @@ from datetime import date
 from typing import Final
 
 from labflow import cohort, serde
+from labflow._attributes import attribute_problems
 from labflow._cli._catalogue import message
 from labflow._cli._common import (
     EXIT_OK,
@@ -69,6 +70,64 @@ def _actors(path: str, policy: Policy, units: Sequence[Unit]) -> list[Actor]:
     return actors
 
 
+def _unit_problems(
+    path: str, text: str, units: Sequence[Unit], policy: Policy, known: Iterable[str] = ()
+) -> list[Problem]:
+    """Every row of a units CSV whose kind the policy does not allow, or whose id is taken."""
+    allowed = policy.settings.unit_kinds
+    kinds = ", ".join(sorted(k.value for k in allowed))
+    taken = set(known)
+    problems = []
+    for unit, line in zip(units, _data_lines(text), strict=False):
+        if unit.kind not in allowed:
+            problems.append(
+                Problem(
+                    f"{path}:{line}:kind",
+                    message(
+                        "csv.unit_kind", "en", kind=unit.kind.value, policy=policy.id, kinds=kinds
+                    ),
+                )
+            )
+        if unit.id in taken:
+            problems.append(
+                Problem(f"{path}:{line}:id", message("csv.unit_exists", "en", unit=unit.id))
+            )
+    return problems
+
+
+def _idea_problems(
+    path: str,
+    text: str,
+    ideas: Sequence[cohort.IdeaRow],
+    policy: Policy,
+    units: Iterable[str],
+    registered: Iterable[str],
+) -> list[Problem]:
+    """Every row of an innovations CSV the lab would refuse: its initiator, unit, id or
+    attributes, judged by the policy's settings and the lab's units (and the file's own)."""
+    allowed = policy.settings.initiators
+    initiators = ", ".join(sorted(i.value for i in allowed))
+    known_units = set(units)
+    taken = set(registered)
+    problems = []
+    for idea, line in zip(ideas, _data_lines(text), strict=False):
+        where = f"{path}:{line}"
+        if idea.initiator not in allowed:
+            params = {"initiator": idea.initiator.value, "policy": policy.id, "kinds": initiators}
+            problems.append(Problem(f"{where}:initiator", message("csv.initiator", "en", **params)))
+        if idea.unit not in known_units:
+            problems.append(
+                Problem(f"{where}:unit", message("csv.unknown_unit", "en", unit=idea.unit))
+            )
+        if idea.id in taken:
+            problems.append(
+                Problem(f"{where}:id", message("csv.innovation_exists", "en", innovation=idea.id))
+            )
+        _, bad = attribute_problems(policy.attributes, idea.attributes(policy))
+        problems += [Problem(f"{where}:{key}", en) for key, en, _ in bad]
+    return problems
+
+
 def _data_lines(text: str) -> list[int]:
     """The line number of each data row of a CSV text (blank rows are skipped, as cohort does)."""
     numbers = []
@@ -91,7 +150,11 @@ def _able(policy: Policy, actors: Sequence[Actor]) -> bool:
 
 def _create(args: argparse.Namespace, out: CommandOutput) -> int:
     policy = load_policy(args.policy)
-    units = cohort.read_units(read_text(args.units), args.units) if args.units else []
+    units_text = read_text(args.units) if args.units else ""
+    units = cohort.read_units(units_text, args.units) if args.units else []
+    problems = _unit_problems(args.units, units_text, units, policy) if args.units else []
+    if problems:
+        raise DocumentError(problems, kind="units CSV")
     actors = _actors(args.actors, policy, units) if args.actors else []
     if not _able(policy, actors):
         roles = sorted(policy.allowed("add_actor"))
@@ -146,14 +209,27 @@ def _import(args: argparse.Namespace, out: CommandOutput) -> int:
     if not (args.units or args.innovations):
         raise Usage("error.nothing_to_import")
     # Parse everything first: a malformed file changes nothing.
-    units = cohort.read_units(read_text(args.units), args.units) if args.units else []
-    ideas = (
-        cohort.read_innovations(read_text(args.innovations), args.innovations)
-        if args.innovations
-        else []
-    )
+    units_text = read_text(args.units) if args.units else ""
+    units = cohort.read_units(units_text, args.units) if args.units else []
+    ideas_text = read_text(args.innovations) if args.innovations else ""
+    ideas = cohort.read_innovations(ideas_text, args.innovations) if args.innovations else []
+
+    def check(lab: Lab) -> None:
+        """Every row the lab would refuse, listed before anything is written."""
+        problems = []
+        if units:
+            problems += _unit_problems(args.units, units_text, units, lab.policy, lab.units)
+        if ideas:
+            known = [*lab.units, *(u.id for u in units)]
+            problems += _idea_problems(
+                args.innovations, ideas_text, ideas, lab.policy, known, lab.innovations
+            )
+        if problems:
+            kind = "innovations CSV" if not units else "units CSV" if not ideas else "CSV files"
+            raise DocumentError(problems, kind=kind)
 
     def work(lab: Lab) -> None:
+        check(lab)
         for unit in out.progress(out.word("adding_units"), units):
             lab.add_unit(unit, by=args.by)
         for idea in out.progress(out.word("registering_ideas"), ideas):
@@ -165,6 +241,7 @@ def _import(args: argparse.Namespace, out: CommandOutput) -> int:
                 problem=idea.problem,
                 initiator=idea.initiator,
                 by=args.by,
+                attributes=idea.attributes(lab.policy) or None,
             )
 
     at = parse_at(args.at) if args.at else None
