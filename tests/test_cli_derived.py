@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
+import attrs
 import pytest
 
 import labflow as lf
@@ -181,6 +182,23 @@ def note_visit(
     return self.attach_evidence(innovation_id, title=f"Visit: {place}", reference=reference, by=by)
 
 
+@attrs.frozen
+class Meeting:
+    """A record a new command might take: given as one option per field."""
+
+    place: str
+    on: date
+    attendees: tuple[str, ...] = ()
+
+
+def note_meeting(
+    self: lf.Lab, innovation_id: str, *, meeting: Meeting, place: str, by: str
+) -> lf.Event:
+    """A command with a record parameter, one of whose fields clashes with a parameter."""
+    reference = f"{meeting.place}/{place} {meeting.on} {';'.join(meeting.attendees)}"
+    return self.attach_evidence(innovation_id, title="Meeting", reference=reference, by=by)
+
+
 class TestANewCommand:
     """A command added to the catalogue with a Lab method runs with no edit to the CLI."""
 
@@ -227,6 +245,24 @@ class TestANewCommand:
         code, out, _ = run("--help", "--lang", lang)
         assert "note-visit" in out
         assert line in out
+
+    def test_a_record_parameter_is_one_option_per_field(
+        self, db: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        spec = CommandSpec(
+            "note_meeting", "innovation.evidence_attached", "innovation",
+            frozenset({"secretariat"}), "note_meeting",
+        )  # fmt: skip
+        monkeypatch.setattr(_catalogue, "CATALOGUE", (*CATALOGUE, spec))
+        monkeypatch.setattr(lf.Lab, "note_meeting", note_meeting, raising=False)
+        code, out, err = run(
+            "note-meeting", "ide", "--place", "Kantor", "--meeting-place", "Balai Desa",
+            "--on", "2024-02-01", "--attendee", "LAN", "--attendee", "Camat",
+            "--by", "sek", "--db", str(db), "--json",
+        )  # fmt: skip
+        assert code == cli.EXIT_OK, err
+        [recorded] = json.loads(out)["recorded"]
+        assert recorded["payload"]["reference"] == "Balai Desa/Kantor 2024-02-01 LAN;Camat"
 
     @pytest.mark.usefixtures("added")
     def test_missing_help_lists_its_keys(self) -> None:

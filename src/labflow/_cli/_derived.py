@@ -23,7 +23,8 @@ its annotation:
   jenis=digital``), else a repeatable ``--attribute KEY=VALUE``; an ``attributes`` mapping
   is typed as the policy declares each attribute (``KEY=`` clears one);
 - the records `Diagnosis`, `Unit`, `Actor` and `PlanStep` (``DESC|RESPONSIBLE|DATE``):
-  the options in `_composite`.
+  the options in `_composite`; any other attrs record: one option per field, as above
+  (``--PARAM-FIELD`` where a field's option is already taken).
 
 A parameter of any other type cannot be given on the command line: the command then says
 so (exit 2), and ``tests/test_cli_derived.py`` lists it.
@@ -48,6 +49,8 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
+
+import attrs
 
 from labflow import _catalogue
 from labflow._cli._catalogue import has, message
@@ -143,6 +146,8 @@ class Argument(NamedTuple):
     flags: tuple[str, ...]
     options: dict[str, Any]
     help: str  #: the CLI catalogue key of its help line
+    #: the record parameter whose field it gives (``""``: a parameter of its own)
+    within: str = ""
 
 
 class Param(NamedTuple):
@@ -225,15 +230,18 @@ def _enum(dest: str, kind: type[enum.Enum]) -> Callable[[argparse.Namespace, Lab
     return build
 
 
-def _param(spec: CommandSpec, p: inspect.Parameter, annotation: Any) -> Param:
-    """The arguments and builder of one parameter of ``spec``'s method."""
+def _param(
+    spec: CommandSpec, name: str, annotation: Any, default: bool, *, within: str = ""
+) -> Param:
+    """The arguments and builder of the parameter ``name`` of ``spec``'s method (or of the
+    field ``name`` of its record parameter ``within``); ``default``: whether it has one."""
     composite = _composite(annotation)
-    if composite is not None:
-        return composite(spec, p.name)
+    if composite is not None and not within:
+        return composite(spec, name)
     kind, optional = _unwrap(annotation)
-    required = p.default is inspect.Parameter.empty and not optional
-    dest = _dest(p.name)
-    help_key = _help_key(spec, p.name)
+    required = not default and not optional
+    dest = _dest(f"{within}__{name}" if within else name)
+    help_key = _help_key(spec, name)
     origin = typing.get_origin(kind)
     scalar = _scalar(kind)
     if scalar is not None:
@@ -245,19 +253,47 @@ def _param(spec: CommandSpec, p: inspect.Parameter, annotation: Any) -> Param:
         build = _get(dest)
         if isinstance(kind, type) and issubclass(kind, enum.Enum):
             build = _enum(dest, kind)
-        return Param(p.name, (Argument((_flag(spec, p.name),), options, help_key),), build)
+        return Param(name, (Argument((_flag(spec, name),), options, help_key),), build)
     if origin is not None and isinstance(origin, type):
-        items = typing.get_args(kind)
+        items = [i for i in typing.get_args(kind) if i is not Ellipsis]
         if issubclass(origin, Mapping):
-            return _mapping(spec, p.name, required)
+            return _mapping(spec, name, required, dest)
         if issubclass(origin, Iterable) and len(items) == 1:
-            return _sequence(spec, p.name, items[0], required)
-    return _unsupported(p.name)
+            return _sequence(spec, name, items[0], required, dest)
+    if not within and isinstance(kind, type) and attrs.has(kind):
+        return _record(spec, name, kind)
+    return _unsupported(name)
 
 
-def _sequence(spec: CommandSpec, name: str, item: Any, required: bool) -> Param:
+def _record(spec: CommandSpec, name: str, kind: type) -> Param:
+    """A record (an attrs class) given as one option per field, built from them."""
+    try:
+        attrs.resolve_types(kind)
+    except Exception:  # an annotation that names what its module cannot resolve
+        return _unsupported(name)
+    parts = []
+    for field in attrs.fields(kind):
+        if not field.init:
+            continue
+        part = _param(spec, field.name, field.type, field.default is not attrs.NOTHING, within=name)
+        if not part.supported:
+            return _unsupported(name)
+        parts.append(part)
+
+    def build(args: argparse.Namespace, lab: Lab) -> Any:
+        values = {}
+        for part in parts:
+            value = part.build(args, lab)
+            if value is not _OMIT:
+                values[part.name] = value
+        return kind(**values)
+
+    fields = tuple(a._replace(within=name) for part in parts for a in part.arguments)
+    return Param(name, fields, build)
+
+
+def _sequence(spec: CommandSpec, name: str, item: Any, required: bool, dest: str) -> Param:
     """A repeatable option, never required: none given is an empty list."""
-    dest = _dest(name)
     none: Any = [] if required else _OMIT
     flag = _flag(spec, _singular(name))
     help_key = _help_key(spec, name)
@@ -285,8 +321,7 @@ def _sequence(spec: CommandSpec, name: str, item: Any, required: bool) -> Param:
     return Param(name, (Argument((flag,), options, help_key),), items)
 
 
-def _mapping(spec: CommandSpec, name: str, required: bool) -> Param:
-    dest = _dest(name)
+def _mapping(spec: CommandSpec, name: str, required: bool, dest: str) -> Param:
     help_key = _help_key(spec, name)
     if required:
         argument = Argument((), {"dest": dest, "nargs": "+", "metavar_key": "pair"}, help_key)
@@ -428,7 +463,8 @@ def parameters(spec: CommandSpec) -> tuple[Param, ...]:
     for p in params:
         if p.name == "by" or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
             continue
-        found.append(_param(spec, p, hints.get(p.name, Any)))
+        has_default = p.default is not inspect.Parameter.empty
+        found.append(_param(spec, p.name, hints.get(p.name, Any), has_default))
     return tuple(found)
 
 
@@ -444,22 +480,31 @@ def fill(parser: Any, *, spec: CommandSpec, lang: str) -> None:
         parser.add_argument(
             "innovation", metavar=message("metavar.innovation", lang), help=message(key, lang)
         )
-    for param in parameters(spec):
+    params = parameters(spec)
+    # A record's field gives way to a parameter of the same name: ``--meeting-place``.
+    own = {f for p in params for a in p.arguments if not a.within for f in a.flags}
+    for param in params:
         for argument in param.arguments:
             options = dict(argument.options)
             metavar_key = options.pop("metavar_key", None)
             if metavar_key is not None:
                 options["metavar"] = message(f"metavar.{metavar_key}", lang)
             elif "metavar" not in options and options.get("action") != "store_true":
-                options["metavar"] = _metavar(options["dest"].removeprefix("p_"), options, lang)
+                dest = options["dest"].removeprefix("p_").rpartition("__")[2]
+                options["metavar"] = _metavar(dest, options, lang)
             if "choices" in options:
                 options.pop("metavar", None)
             text = (
                 message(argument.help, lang)
                 if has(argument.help)
-                else message("arg.missing", lang, name=param.name.replace("_", "-"))
+                else message("arg.missing", lang, name=argument.help[4:].replace("_", "-"))
             )
-            parser.add_argument(*argument.flags, help=text, **options)
+            flags = argument.flags
+            if argument.within and any(
+                f in own or f in parser._option_string_actions for f in flags
+            ):
+                flags = tuple(f"--{argument.within.replace('_', '-')}-{f[2:]}" for f in flags)
+            parser.add_argument(*flags, help=text, **options)
 
 
 def _metavar(param: str, options: Mapping[str, Any], lang: str) -> str:
