@@ -282,6 +282,8 @@ def _call(lab: lf.Lab, e: Event) -> list[Event]:
         return [lab.withdraw(s, reason=p["reason"], by=by)]
     if kind == "innovation.reinstated":
         return [lab.reinstate(s, reason=p["reason"], by=by)]
+    if kind == "innovation.attributes_set":
+        return [lab.set_attributes(s, attributes=p["attributes"], by=by)]
     raise AssertionError(kind)
 
 
