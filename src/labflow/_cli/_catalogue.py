@@ -94,6 +94,9 @@ CATALOGUE: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
         "metavar.date": ("YYYY-MM-DD", "TTTT-BB-HH"),
         "metavar.pair": ("KEY=VALUE", "KUNCI=NILAI"),
         # --- commands (help lines) ----------------------------------------------------------
+        # A command of the command catalogue needs ``cmd.<its CLI name>`` here and
+        # ``arg.<parameter>`` for each parameter of its Lab method (labflow._cli._derived);
+        # tests/test_cli_derived.py lists the keys that are missing.
         "cmd.demo": (
             "create and run a sample lab (Kebumen by default) in seconds",
             "buat dan jalankan laboratorium contoh (bawaan: Kebumen) dalam hitungan detik",
