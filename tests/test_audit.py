@@ -61,6 +61,7 @@ def lifecycle() -> tuple[lf.Lab, list[Log]]:
         lab.reinstate("ino-desa", reason="Kades baru setuju", by="sekretariat")
         lab.review_agreement("ino-dinkes", finding="Ubah target", outcome="amend", by="fasilitator")
         lab.amend_agreement("ino-dinkes", terms="Target baru", by="sekretariat")
+        lab.set_attributes("ino-desa", attributes={"jenis": "digital"}, by="sekretariat")
     return lab, logs
 
 

@@ -1052,6 +1052,9 @@ CALLS: dict[str, Callable[[lf.Lab, str, str], Any]] = {
     "record_monev": lambda lab, i, by: lab.record_monev(
         i, period="2016-Q3", indicators={"pengguna": 1}, findings="ok", by=by
     ),
+    "set_attributes": lambda lab, i, by: lab.set_attributes(
+        i, attributes={"jenis": "digital"}, by=by
+    ),
 }
 #: The commands an unscoped actor may not perform under the presets, and one such actor.
 OUTSIDER = {
@@ -1071,6 +1074,7 @@ OUTSIDER = {
     "review_agreement": "bupati",
     "amend_agreement": "fasilitator",
     "record_monev": "staf-dinkes",
+    "set_attributes": "fasilitator",
 }
 #: The unit-scoped actor of *another* unit whose role would otherwise allow the command.
 OTHER_UNIT = {

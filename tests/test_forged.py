@@ -329,6 +329,8 @@ def _call(lab: lf.Lab, e: Event) -> list[Event]:
         return [lab.review_agreement(s, finding=p["finding"], outcome=p["outcome"], by=by)]
     if kind == "innovation.agreement_amended":
         return [lab.amend_agreement(s, terms=p["terms"], by=by)]
+    if kind == "innovation.attributes_set":
+        return [lab.set_attributes(s, attributes=p["attributes"], by=by)]
     raise AssertionError(kind)
 
 

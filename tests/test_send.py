@@ -132,6 +132,7 @@ def _arguments(command: str, lab: lf.Lab, subject: str | None) -> dict[str, Any]
         "add_booth": {"exhibition": "pameran", "booth": "A1", "holder": sorted(lab.units)[0]},
         "close_exhibition": {"exhibition": "pameran"},
         "record_monev": {"period": "2016-Q3", "indicators": {"pengguna": 1}, "findings": "ok"},
+        "set_attributes": {"attributes": {"jenis": "digital"}},
     }.get(command, {})
 
 

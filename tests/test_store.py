@@ -463,6 +463,7 @@ def _every_kind() -> lf.Lab:
     lab.reinstate("ino-bag-tapem", reason="Dilanjutkan", by="sekretariat")
     lab.review_agreement("ino-dinkes", finding="Target diubah", outcome="amend", by="sekretariat")
     lab.amend_agreement("ino-dinkes", terms="Target baru", by="sekretariat")
+    lab.set_attributes("ino-bag-tapem", attributes={"jenis": "digital"}, by="sekretariat")
     lab.withdraw("ino-pkm-gombong", reason="Digabung", by="sekretariat")
     return lab
 

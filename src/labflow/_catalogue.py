@@ -371,6 +371,14 @@ CATALOGUE: Final = (
         preconditions=(ACTIVE, AGREEMENT_SIGNED, AMENDMENT_CALLED),
     ),
     CommandSpec(
+        "set_attributes",
+        "innovation.attributes_set",
+        _I,
+        _r(_R.INNOVATOR, _R.UNIT_HEAD, _R.SECRETARIAT),
+        "set_attributes",
+        preconditions=(ACTIVE,),
+    ),
+    CommandSpec(
         "replicate",
         "innovation.replicated",
         _I,

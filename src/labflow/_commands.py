@@ -455,6 +455,29 @@ def reinstate(lab: Lab, innovation_id: str, *, reason: str, by: str) -> Event:
     return lab._commit(inn, by, "innovation.reinstated", payload)
 
 
+def set_attributes(
+    lab: Lab, innovation_id: str, *, attributes: Mapping[str, Any], by: str
+) -> Event:
+    """Set or change attributes the policy declares; ``None`` clears one."""
+    inn = lab.innovation(innovation_id)
+    lab._authorize("set_attributes", by, inn.unit)
+    require(lab, "set_attributes", inn)
+    clean, problems = attribute_problems(lab.policy.attributes, attributes)
+    if not problems and not clean:
+        problems = [("", "Name at least one attribute to set.", "Sebutkan minimal satu atribut.")]
+    if problems:
+        raise InvalidCommand(
+            " ".join(en for _, en, _ in problems),
+            " ".join(id_ for _, _, id_ in problems),
+            code="command.attributes",
+            data={"attributes": [key for key, _, _ in problems]},
+        )
+    for key, value in clean.items():
+        if isinstance(value, str):
+            _text(value, f"attribute {key}")
+    return lab._commit(inn, by, "innovation.attributes_set", {"attributes": clean})
+
+
 def attribute_values(lab: Lab, values: Mapping[str, Any] | None) -> dict[str, Any]:
     """``values`` checked against the policy's declared attributes; `InvalidCommand` if not."""
     if values is None:

@@ -297,6 +297,13 @@ def _reinstated(inn: Innovation, event: Event) -> Innovation:
     return _then(inn, event, status=Status.ACTIVE)
 
 
+def _attributes_set(inn: Innovation, event: Event) -> Innovation:
+    """The attributes given replace the ones of the same name; ``None`` clears one."""
+    values = {**inn.attributes, **event.payload["attributes"]}
+    kept = {k: v for k, v in values.items() if v is not None}
+    return attrs.evolve(inn, attributes=kept, history=(*inn.history, event))
+
+
 _INNOVATION: dict[str, _Apply] = {
     "innovation.diagnosis_recorded": _diagnosis,
     "innovation.plan_submitted": _plan_submitted,
@@ -315,6 +322,7 @@ _INNOVATION: dict[str, _Apply] = {
     "innovation.agreement_amended": _agreement_amended,
     # a monev record is read from the history itself (`labflow._monev_rules.monev_records`)
     "innovation.monitored": _monitored,
+    "innovation.attributes_set": _attributes_set,
 }
 #: The kinds that open an innovation's history.
 OPENING_KINDS = frozenset({"innovation.registered", "innovation.replicated"})

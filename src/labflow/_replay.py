@@ -39,6 +39,7 @@ from typing import Any, Final, NoReturn
 import attrs
 
 from labflow._authority import reviewer_refused, step_refused
+from labflow._attributes import attribute_problems
 from labflow._catalogue import KIND_COMMAND
 from labflow._engine import Engine, engine_for
 from labflow._exhibitions import (
@@ -105,6 +106,7 @@ _NEEDS_ACTIVE: Final = frozenset(
         "innovation.agreement_reviewed",
         "innovation.agreement_amended",
         "innovation.monitored",
+        "innovation.attributes_set",
     }
 )
 #: What a fold step may raise on a payload it cannot read.
@@ -661,6 +663,8 @@ class Fold:
                     "the action plan changed after the launch",
                     "rencana aksi berubah setelah peluncuran",
                 )
+        elif kind == "innovation.attributes_set":
+            self.attributes_valid(event)
         elif kind == "innovation.plan_approved":
             self.approved(inn, event, view)
         elif kind == "innovation.agreement_drawn_up":
@@ -699,6 +703,21 @@ class Fold:
             refusal = monev_refusal(policy, inn, p)
             if refusal is not None:
                 _refuse(event, "history.monev", refusal[1], refusal[2], refusal=refusal[0])
+
+    def attributes_valid(self, event: Event) -> None:
+        """Set attributes are ones the policy declares, of their type and allowed values."""
+        values = event.payload["attributes"]
+        clean, problems = attribute_problems(self.policy.attributes, values)
+        if problems or not clean:
+            found = [key for key, _, _ in problems]
+            named = ", ".join(found)
+            _refuse(
+                event,
+                "history.attributes",
+                f"it sets attributes the policy does not allow ({named or 'none'})",
+                f"menetapkan atribut yang tidak diizinkan kebijakan ({named or 'tidak ada'})",
+                attributes=found,
+            )
 
     def advanced(self, inn: Innovation, event: Event, view: View, schema: int) -> None:
         p = event.payload

@@ -124,6 +124,16 @@ def _commands() -> dict[str, Callable[[argparse.Namespace, CommandOutput], int]]
     return {**_writing.COMMANDS, **_reading.COMMANDS}
 
 
+def _command(args: argparse.Namespace) -> Callable[[argparse.Namespace, CommandOutput], int]:
+    """The body that runs the parsed command: its own, or the catalogue's generic one."""
+    own = _commands().get(args.run)
+    if own is not None:
+        return own
+    from labflow._cli import _derived
+
+    return _derived.run
+
+
 # --- Entry point ---------------------------------------------------------------------------------
 
 
@@ -281,11 +291,14 @@ def _dispatch(
         return _fail(out, undecodable.say(lang), EXIT_USAGE)
     try:
         with _audit_kept_off_the_terminal():
-            if args.rules:  # the host requirements the policy names, before anything loads it
-                from labflow._cli._rules import load_rules
+            # The host requirements the policy names, before anything loads it: the installed
+            # plugins, then the modules ``--rules`` names.
+            from labflow._cli._rules import load_plugins, load_rules
 
+            load_plugins()
+            if args.rules:
                 load_rules(args.rules)
-            return int(_commands()[args.run](args, out))
+            return int(_command(args)(args, out))
     except Said as exc:
         return _fail(out, exc.say(lang), exc.exit_code)
     except CommandError as exc:

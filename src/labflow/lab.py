@@ -904,6 +904,17 @@ class Lab:
             follow_up=follow_up,
         )
 
+    @_command("set_attributes")
+    def set_attributes(
+        self, innovation_id: str, *, attributes: Mapping[str, Any], by: str
+    ) -> Event:
+        """Set or change the innovation's attributes the policy declares; ``None`` clears one.
+
+        Each value must be of its attribute's type and among its allowed values
+        (`Policy.attributes`); an undeclared name is refused.
+        """
+        return _commands.set_attributes(self, innovation_id, attributes=attributes, by=by)
+
 
 def _next_event(
     subject: str,

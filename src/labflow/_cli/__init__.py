@@ -4,5 +4,8 @@
 package holds the rest: the message catalogue (`_catalogue`: every word the command
 prints, in English and Indonesian), the argument parser built from it and the shell
 completion derived from that parser (`_parser`), what every command shares (`_common`),
-and the commands that write (`_writing`) and read (`_reading`).
+the writing commands derived from the command catalogue with their one generic body
+(`_derived`), the few that write with a body of their own (`_writing`), those that read
+(`_reading`), and the host rules a policy names, from ``--rules`` or installed plugins
+(`_rules`).
 """

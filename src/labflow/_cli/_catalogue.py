@@ -91,7 +91,12 @@ CATALOGUE: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
         "metavar.initiator": ("INITIATOR", "INISIATOR"),
         "metavar.base": ("BASE", "DASAR"),
         "metavar.variant": ("VARIANT", "VARIAN"),
+        "metavar.date": ("YYYY-MM-DD", "TTTT-BB-HH"),
+        "metavar.pair": ("KEY=VALUE", "KUNCI=NILAI"),
         # --- commands (help lines) ----------------------------------------------------------
+        # A command of the command catalogue needs ``cmd.<its CLI name>`` here and
+        # ``arg.<parameter>`` for each parameter of its Lab method (labflow._cli._derived);
+        # tests/test_cli_derived.py lists the keys that are missing.
         "cmd.demo": (
             "create and run a sample lab (Kebumen by default) in seconds",
             "buat dan jalankan laboratorium contoh (bawaan: Kebumen) dalam hitungan detik",
@@ -197,6 +202,15 @@ CATALOGUE: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
         "cmd.policy-diff": (
             "what a variant changes from a base",
             "apa yang diubah sebuah varian dari kebijakan dasarnya",
+        ),
+        "cmd.set-attributes": (
+            "set or change an innovation's attributes (KEY= clears one)",
+            "tetapkan atau ubah atribut inovasi (KUNCI= mengosongkannya)",
+        ),
+        # A command of the catalogue whose help line is not written yet.
+        "cmd.missing": (
+            "the {name} command (no help text yet)",
+            "perintah {name} (belum ada teks bantuan)",
         ),
         "cmd.completion": (
             "print a shell completion script",
@@ -358,6 +372,27 @@ CATALOGUE: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
         ),
         "arg.base": ("the base policy", "kebijakan dasar"),
         "arg.variant": ("the variant policy", "kebijakan varian"),
+        "arg.attributes": (
+            "an attribute the policy declares, as KEY=VALUE",
+            "atribut yang dinyatakan kebijakan, sebagai KUNCI=NILAI",
+        ),
+        "arg.stakeholders": (
+            "a stakeholder of the plan (repeatable)",
+            "pemangku kepentingan rencana (boleh diulang)",
+        ),
+        "arg.documents": (
+            "a supporting document of the plan (repeatable)",
+            "dokumen pendukung rencana (boleh diulang)",
+        ),
+        "arg.expect": (
+            "the stage you saw the lab at; refused if it has moved since",
+            "tahap laboratorium yang Anda lihat; ditolak bila sudah berpindah",
+        ),
+        # An argument of a catalogue command whose help line is not written yet.
+        "arg.missing": (
+            "the {name} argument (no help text yet)",
+            "argumen {name} (belum ada teks bantuan)",
+        ),
         "arg.shell": (
             "the shell: bash or zsh (ids: the lab's ids, for the completion script)",
             "shell: bash atau zsh (ids: id laboratorium, untuk skrip pelengkapan)",
@@ -786,6 +821,10 @@ CATALOGUE: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
             "The rules module {module} could not be loaded: {reason}.",
             "Modul aturan {module} tidak dapat dimuat: {reason}.",
         ),
+        "error.plugin": (
+            "The rules plugin {plugin} (installed by {dist}) could not be loaded: {reason}.",
+            "Plugin aturan {plugin} (dipasang oleh {dist}) tidak dapat dimuat: {reason}.",
+        ),
         "error.rules_missing": (
             "The rules module {module} was not found: it is neither a file nor a module "
             "Python can import.",
@@ -829,6 +868,14 @@ CATALOGUE: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
         "error.hand_to_self": (
             "{actor} cannot both give up and take on the role.",
             "{actor} tidak dapat sekaligus melepas dan menerima peran.",
+        ),
+        "error.bad_pair": (
+            "'{pair}' must read KEY=VALUE.",
+            "'{pair}' harus berbentuk KUNCI=NILAI.",
+        ),
+        "error.unsupported_argument": (
+            "The command {command} cannot take its argument {name} from the command line.",
+            "Perintah {command} tidak dapat menerima argumen {name} dari baris perintah.",
         ),
         "error.bad_step": (
             "The step '{step}' must read DESCRIPTION|RESPONSIBLE|YYYY-MM-DD.",
@@ -970,6 +1017,22 @@ CATALOGUE: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
         "csv.unknown_role": (
             "'{role}' is not a role of the policy {policy} ({roles})",
             "'{role}' bukan peran dalam kebijakan {policy} ({roles})",
+        ),
+        "csv.unit_kind": (
+            "the unit kind '{kind}' is not one the policy {policy} allows ({kinds})",
+            "jenis unit '{kind}' tidak diizinkan kebijakan {policy} ({kinds})",
+        ),
+        "csv.unit_exists": (
+            "the unit '{unit}' is already in the lab",
+            "unit '{unit}' sudah ada di laboratorium",
+        ),
+        "csv.initiator": (
+            "the initiator '{initiator}' is not one the policy {policy} allows ({kinds})",
+            "inisiator '{initiator}' tidak diizinkan kebijakan {policy} ({kinds})",
+        ),
+        "csv.innovation_exists": (
+            "the innovation '{innovation}' is already registered in the lab",
+            "inovasi '{innovation}' sudah terdaftar di laboratorium",
         ),
         "csv.unknown_unit": (
             "the unit '{unit}' is not among the lab's units",

@@ -381,30 +381,6 @@ def event_json(event: Event, *, hashes: bool = False) -> dict[str, Any]:
     return data
 
 
-def simple(method: str) -> Callable[[argparse.Namespace, CommandOutput], int]:
-    def run(args: argparse.Namespace, out: CommandOutput) -> int:
-        return write_lab(
-            args,
-            out,
-            lambda lab: getattr(lab, method)(args.innovation, by=args.by),
-            [args.innovation],
-        )
-
-    return run
-
-
-def reasoned(method: str) -> Callable[[argparse.Namespace, CommandOutput], int]:
-    def run(args: argparse.Namespace, out: CommandOutput) -> int:
-        return write_lab(
-            args,
-            out,
-            lambda lab: getattr(lab, method)(args.innovation, reason=args.reason, by=args.by),
-            [args.innovation],
-        )
-
-    return run
-
-
 #: The most a CSV file may hold in bytes: `labflow.cohort` counts its limit in characters,
 #: and a character is at most four bytes in UTF-8.
 CSV_BYTES: Final = 4 * _limits.MAX_CSV_BYTES

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import functools
 import re
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Final, NoReturn
 
+from labflow import _catalogue
+from labflow._cli import _derived
 from labflow._cli._catalogue import message
 from labflow._version import __version__
 from labflow.model import UnitKind
@@ -30,12 +33,9 @@ LANGS: Final = ("en", "id")
 
 #: What ``labflow completion ids`` lists (for the completion script: ids of the lab).
 ID_KINDS: Final = ("innovation", "actor", "unit")
-#: Commands whose positional argument is an innovation already in the lab.
-_INNOVATION_COMMANDS: Final = (
-    "status", "history", "diagnose", "permit", "submit-plan", "approve-plan",
-    "draw-up-agreement", "sign", "launch", "evidence", "exhibit", "advance", "return",
-    "withdraw", "reinstate",
-)  # fmt: skip
+#: Reading commands whose positional argument is an innovation already in the lab (the
+#: writing ones are the catalogue's: `labflow._cli._derived.innovation_commands`).
+_INNOVATION_READS: Final = ("status", "history")
 #: Options whose value is an id of the lab, by the kind of id.
 _ID_OPTIONS: Final = {
     "actor": ("--by", "--from", "--to", "--regional-head", "--unit-head"),
@@ -126,10 +126,27 @@ _METAVARS: Final = {
 }
 
 
-class _Parser(argparse.ArgumentParser):
-    """An `argparse.ArgumentParser` that speaks the catalogue's language."""
+def metavar_of(dest: str, lang: str) -> str:
+    """The placeholder of an option's value (``ID``, ``TEXT``...), by its destination."""
+    return message(f"metavar.{_METAVARS.get(dest, 'text')}", lang)
 
-    def __init__(self, *args: Any, lang: str = "en", helps: bool = True, **kwargs: Any) -> None:
+
+class _Parser(argparse.ArgumentParser):
+    """An `argparse.ArgumentParser` that speaks the catalogue's language.
+
+    ``fill``, if given, adds the parser's arguments when it is first used (parsed, or its
+    help or usage shown): a derived command's arguments come from its `labflow.Lab`
+    method, which ``labflow --help`` never needs to import.
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        lang: str = "en",
+        helps: bool = True,
+        fill: Callable[[_Parser], None] | None = None,
+        **kwargs: Any,
+    ) -> None:
         kwargs.setdefault("formatter_class", _Formatter)
         kwargs["add_help"] = False  # added below, in the user's language
         parents = kwargs.pop("parents", [])
@@ -144,6 +161,25 @@ class _Parser(argparse.ArgumentParser):
         for parent in parents:
             self._add_container_actions(parent)
             self._defaults.update(parent._defaults)
+        self._fill = fill
+
+    def filled(self) -> _Parser:
+        """This parser with all its arguments (a derived command's, added now if not yet)."""
+        fill, self._fill = self._fill, None
+        if fill is not None:
+            fill(self)
+        return self
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        return super(_Parser, self.filled()).parse_known_args(args, namespace)
+
+    def format_usage(self) -> str:
+        return super(_Parser, self.filled()).format_usage()
+
+    def format_help(self) -> str:
+        return super(_Parser, self.filled()).format_help()
 
     def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
         """An argument whose placeholder (``TEXT``, ``ID``, ...) is in the parser's language."""
@@ -151,7 +187,7 @@ class _Parser(argparse.ArgumentParser):
         takes_value = kwargs.get("action") in (None, "append") and "choices" not in kwargs
         if optional and takes_value and "metavar" not in kwargs:
             dest = kwargs.get("dest") or str(args[-1]).lstrip("-").replace("-", "_")
-            kwargs["metavar"] = message(f"metavar.{_METAVARS.get(dest, 'text')}", self.lang)
+            kwargs["metavar"] = metavar_of(dest, self.lang)
         return super().add_argument(*args, **kwargs)
 
     def _get_formatter(self) -> argparse.HelpFormatter:
@@ -261,25 +297,33 @@ def build(lang: str = "en") -> argparse.ArgumentParser:
         dest="command", metavar=t("metavar.command"), required=True, parser_class=_Parser
     )
 
-    def command(name: str, *, writes: bool = False, run: str | None = None) -> argparse.Namespace:
+    def command(
+        name: str,
+        *,
+        writes: bool = False,
+        run: str | None = None,
+        aliases: Sequence[str] = (),
+        text: str | None = None,
+        fill: Callable[[_Parser], None] | None = None,
+    ) -> Any:
         parents = [shared, acting] if writes else [shared]
+        text = text if text is not None else t(f"cmd.{name}")
         p = sub.add_parser(
             name,
-            help=t(f"cmd.{name}"),
-            description=t(f"cmd.{name}"),
+            aliases=list(aliases),
+            help=text,
+            description=text,
             parents=parents,
             lang=lang,
+            fill=fill,
         )
         p.set_defaults(run=run or name)
-        return p  # type: ignore[return-value]
+        return p
 
     def keys(p: Any) -> None:
         where = p.add_mutually_exclusive_group()
         where.add_argument("--key", metavar=t("metavar.path"), help=t("arg.key"))
         where.add_argument("--key-env", metavar=t("metavar.name"), help=t("arg.key_env"))
-
-    def innovation(p: Any, key: str = "arg.innovation") -> None:
-        p.add_argument("innovation", metavar=t("metavar.innovation"), help=t(key))
 
     p: Any = command("demo")
     p.add_argument("--region", choices=("kebumen", "kudus", "banyumas"), default="kebumen")
@@ -296,135 +340,27 @@ def build(lang: str = "en") -> argparse.ArgumentParser:
     p.add_argument("--innovations", metavar="CSV", help=t("arg.innovations_csv"))
     p.add_argument("--lab-json", metavar="JSON", help=t("arg.lab_json"))
 
-    # --- operators: units, actors, roles -------------------------------------------------
-    p = command("add-unit", writes=True)
-    p.add_argument("unit", metavar=t("metavar.unit"), help=t("arg.unit_id"))
-    p.add_argument("--name", required=True, help=t("arg.unit_name"))
-    p.add_argument(
-        "--kind", required=True, choices=[k.value for k in UnitKind], help=t("arg.unit_kind")
-    )
-
-    p = command("add-actor", writes=True)
-    p.add_argument("actor", metavar=t("metavar.actor"), help=t("arg.actor_id"))
-    p.add_argument("--name", required=True, help=t("arg.actor_name"))
-    p.add_argument(
-        "--role", action="append", default=[], dest="roles", required=True, help=t("arg.role")
-    )
-    p.add_argument("--unit", help=t("arg.actor_unit"))
-
-    p = command("set-roles", writes=True)
-    p.add_argument("actor", metavar=t("metavar.actor"), help=t("arg.actor_id"))
-    p.add_argument("--role", action="append", dest="roles", help=t("arg.roles_set"))
-    p.add_argument("--add", action="append", default=[], help=t("arg.roles_add"))
-    p.add_argument("--remove", action="append", default=[], help=t("arg.roles_remove"))
-
-    p = command("hand-over", writes=True)
-    p.add_argument(
-        "--from",
-        action="append",
-        required=True,
-        dest="giver",
-        metavar=t("metavar.actor"),
-        help=t("arg.hand_from"),
-    )
-    p.add_argument(
-        "--to",
-        action="append",
-        required=True,
-        dest="taker",
-        metavar=t("metavar.actor"),
-        help=t("arg.hand_to"),
-    )
-    p.add_argument("--role", default="facilitator", help=t("arg.hand_role"))
+    # --- the catalogue's commands, in its order: derived, but for a few bodies of their own --
+    for spec in _catalogue.CATALOGUE:
+        name = _derived.cli_name(spec)
+        if spec.name == "set_roles":
+            _set_roles(command(name, writes=True), t)
+            _hand_over(command("hand-over", writes=True), t)
+        elif spec.name == "launch_cohort":
+            p = command(name, writes=True, aliases=_derived.aliases(spec))
+            p.add_argument("--name", required=True, help=t("arg.ceremony"))
+        else:
+            p = command(
+                name,
+                writes=True,
+                aliases=_derived.aliases(spec),
+                text=_derived.command_help(spec, lang),
+                fill=functools.partial(_derived.fill, spec=spec, lang=lang),
+            )
+            p.set_defaults(catalogue=spec.name)
 
     command("actors")
     command("units")
-
-    # --- an innovation's life -------------------------------------------------------------
-    p = command("register", writes=True)
-    innovation(p, "arg.new_innovation")
-    p.add_argument("--title", required=True, help=t("arg.title"))
-    p.add_argument("--unit", required=True, help=t("arg.owning_unit"))
-    p.add_argument(
-        "--innovator", action="append", default=[], dest="innovators", help=t("arg.innovator")
-    )
-    p.add_argument("--problem", required=True, help=t("arg.problem"))
-    p.add_argument("--initiator", default="asn", help=t("arg.initiator"))
-
-    p = command("diagnose", writes=True)
-    innovation(p)
-    p.add_argument("--problem", required=True, help=t("arg.problem"))
-    p.add_argument("--cause", action="append", default=[], dest="causes", help=t("arg.cause"))
-    p.add_argument("--readiness", default="", help=t("arg.readiness"))
-
-    p = command("permit", writes=True)
-    innovation(p)
-    p.add_argument("--reference", required=True, help=t("arg.reference"))
-
-    p = command("submit-plan", writes=True)
-    innovation(p)
-    p.add_argument(
-        "--step",
-        action="append",
-        default=[],
-        dest="steps",
-        metavar=t("metavar.step"),
-        help=t("arg.step"),
-    )
-    p.add_argument("--budget", type=int, help=t("arg.budget"))
-
-    p = command("approve-plan", writes=True)
-    innovation(p)
-
-    p = command("draw-up-agreement", writes=True)
-    innovation(p)
-    p.add_argument("--regional-head", required=True, help=t("arg.regional_head"))
-    p.add_argument("--unit-head", required=True, help=t("arg.unit_head"))
-    p.add_argument("--terms", default="", help=t("arg.terms"))
-
-    p = command("sign", writes=True)
-    innovation(p)
-
-    p = command("launch", writes=True)
-    innovation(p)
-    p.add_argument("--ceremony", required=True, help=t("arg.ceremony"))
-
-    p = command("evidence", writes=True)
-    innovation(p)
-    p.add_argument("--title", required=True, help=t("arg.evidence_title"))
-    p.add_argument("--reference", required=True, help=t("arg.reference"))
-
-    p = command("exhibit", writes=True)
-    innovation(p)
-    p.add_argument("--event", required=True, help=t("arg.exhibition"))
-    p.add_argument("--booth", default="", help=t("arg.booth"))
-
-    p = command("advance", writes=True)
-    innovation(p)
-
-    p = command("return", writes=True)
-    innovation(p)
-    p.add_argument("--to", required=True, dest="stage", help=t("arg.return_to"))
-    p.add_argument("--reason", required=True, help=t("arg.reason"))
-
-    for name in ("withdraw", "reinstate"):
-        p = command(name, writes=True)
-        innovation(p)
-        p.add_argument("--reason", required=True, help=t("arg.reason"))
-
-    p = command("replicate", writes=True)
-    innovation(p, "arg.new_innovation")
-    p.add_argument("--origin", required=True, help=t("arg.origin"))
-    p.add_argument("--unit", required=True, help=t("arg.owning_unit"))
-    p.add_argument("--adaptation", required=True, help=t("arg.adaptation"))
-    p.add_argument("--origin-region", help=t("arg.origin_region"))
-    p.add_argument("--title", help=t("arg.title"))
-    p.add_argument("--problem", help=t("arg.problem"))
-
-    command("advance-lab", writes=True)
-
-    p = command("ceremony", writes=True)
-    p.add_argument("--name", required=True, help=t("arg.ceremony"))
 
     # --- reading --------------------------------------------------------------------------
     p = command("status")
@@ -502,13 +438,40 @@ def build(lang: str = "en") -> argparse.ArgumentParser:
     return parser
 
 
+def _set_roles(p: Any, t: Callable[..., str]) -> None:
+    p.add_argument("actor", metavar=t("metavar.actor"), help=t("arg.actor_id"))
+    p.add_argument("--role", action="append", dest="roles", help=t("arg.roles_set"))
+    p.add_argument("--add", action="append", default=[], help=t("arg.roles_add"))
+    p.add_argument("--remove", action="append", default=[], help=t("arg.roles_remove"))
+
+
+def _hand_over(p: Any, t: Callable[..., str]) -> None:
+    p.add_argument(
+        "--from",
+        action="append",
+        required=True,
+        dest="giver",
+        metavar=t("metavar.actor"),
+        help=t("arg.hand_from"),
+    )
+    p.add_argument(
+        "--to",
+        action="append",
+        required=True,
+        dest="taker",
+        metavar=t("metavar.actor"),
+        help=t("arg.hand_to"),
+    )
+    p.add_argument("--role", default="facilitator", help=t("arg.hand_role"))
+
+
 # --- shell completion ------------------------------------------------------------------------
 
 
 def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
-            return dict(action.choices)
+            return {name: child.filled() for name, child in action.choices.items()}
     return {}
 
 
@@ -541,7 +504,7 @@ def completion_script(shell: str) -> str:
         f'            COMPREPLY=($(compgen -W "$(_labflow_ids {kind})" -- "$cur")); return ;;'
         for kind, options in _ID_OPTIONS.items()
     )
-    innovation_commands = "|".join(_INNOVATION_COMMANDS)
+    innovation_commands = "|".join([*_INNOVATION_READS, *_derived.innovation_commands()])
     body = "\n".join(cases)
     script = f"""\
 # labflow completion for {shell}: eval "$(labflow completion {shell})"

@@ -7,6 +7,12 @@ names that module -- a file (``examples/kudus/kudus_rules.py``) or an importable
 `labflow.requirement` (into `labflow.DEFAULT_REGISTRY`), or keeps them in a
 `labflow.Registry` of its own named ``REGISTRY``, whose names the command then adds to the
 default registry for this run. Running a module runs its code: name only modules you trust.
+
+Installed plugins need no ``--rules``: a distribution that declares an entry point in the
+group ``labflow.rules`` (`ENTRY_POINTS`) is loaded by every ``labflow`` command. The entry
+point names a `labflow.Registry` (``kudus_rules:REGISTRY``), or a module that registers into
+the default registry or holds a ``REGISTRY`` (``kudus_rules``). A plugin that cannot be
+loaded stops the command with exit code 2, naming the plugin and its distribution.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import importlib
 import importlib.util
 import sys
 from collections.abc import Iterable
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from types import ModuleType
 
@@ -24,7 +31,10 @@ from labflow._terminal import printable
 from labflow.errors import RegistrationError
 from labflow.requirements import DEFAULT_REGISTRY, Registry
 
-__all__ = ["load_rules"]
+__all__ = ["ENTRY_POINTS", "load_plugins", "load_rules"]
+
+#: The entry-point group of installed rules plugins.
+ENTRY_POINTS = "labflow.rules"
 
 
 def _is_file(name: str) -> bool:
@@ -83,3 +93,40 @@ def load_rules(names: Iterable[str]) -> None:
             except RegistrationError as exc:
                 reason = printable(str(exc), newlines=False)
                 raise Usage("error.rules", module=shown, reason=reason) from None
+
+
+def load_plugins() -> list[str]:
+    """Load every installed plugin of the ``labflow.rules`` group; their names, sorted.
+
+    Each one's registry joins `DEFAULT_REGISTRY` for this run. One that fails to import,
+    holds no registry, or clashes with a name already registered is a usage error (exit 2)
+    naming it, in the user's language.
+    """
+    found = sorted(entry_points(group=ENTRY_POINTS), key=lambda e: (e.name, e.value))
+    for point in found:
+        try:
+            loaded = point.load()
+        except Exception as exc:  # the plugin's own code or packaging failed
+            raise _broken(point, f"{type(exc).__name__}: {exc}") from None
+        registry = getattr(loaded, "REGISTRY", None) if isinstance(loaded, ModuleType) else loaded
+        if isinstance(loaded, ModuleType) and registry is None:
+            continue  # a module that registered into the default registry as it ran
+        if not isinstance(registry, Registry):
+            kind = type(registry).__name__
+            raise _broken(point, f"{point.value} is a {kind}, not a labflow.Registry")
+        if registry is not DEFAULT_REGISTRY:
+            try:
+                DEFAULT_REGISTRY.include(registry)
+            except RegistrationError as exc:
+                raise _broken(point, str(exc)) from None
+    return [p.name for p in found]
+
+
+def _broken(point: EntryPoint, reason: str) -> Usage:
+    dist = point.dist.name if point.dist is not None else "?"
+    return Usage(
+        "error.plugin",
+        plugin=printable(point.name, newlines=False),
+        dist=printable(dist, newlines=False),
+        reason=printable(reason, newlines=False),
+    )

@@ -13,6 +13,7 @@ from datetime import date
 from typing import Final
 
 from labflow import cohort, serde
+from labflow._attributes import attribute_problems
 from labflow._cli._catalogue import message
 from labflow._cli._common import (
     EXIT_OK,
@@ -26,17 +27,15 @@ from labflow._cli._common import (
     open_store,
     parse_at,
     read_text,
-    reasoned,
     refuse_existing,
     session_at,
-    simple,
     unmet_json,
     write_lab,
 )
 from labflow._cli._parser import suggest
 from labflow.errors import DocumentError, NotFound, Problem
 from labflow.lab import Lab
-from labflow.model import Actor, Diagnosis, PlanStep, Unit
+from labflow.model import Actor, PlanStep, Unit
 from labflow.policy import Policy, load_policy
 from labflow.store import Append
 
@@ -71,6 +70,64 @@ def _actors(path: str, policy: Policy, units: Sequence[Unit]) -> list[Actor]:
     return actors
 
 
+def _unit_problems(
+    path: str, text: str, units: Sequence[Unit], policy: Policy, known: Iterable[str] = ()
+) -> list[Problem]:
+    """Every row of a units CSV whose kind the policy does not allow, or whose id is taken."""
+    allowed = policy.settings.unit_kinds
+    kinds = ", ".join(sorted(k.value for k in allowed))
+    taken = set(known)
+    problems = []
+    for unit, line in zip(units, _data_lines(text), strict=False):
+        if unit.kind not in allowed:
+            problems.append(
+                Problem(
+                    f"{path}:{line}:kind",
+                    message(
+                        "csv.unit_kind", "en", kind=unit.kind.value, policy=policy.id, kinds=kinds
+                    ),
+                )
+            )
+        if unit.id in taken:
+            problems.append(
+                Problem(f"{path}:{line}:id", message("csv.unit_exists", "en", unit=unit.id))
+            )
+    return problems
+
+
+def _idea_problems(
+    path: str,
+    text: str,
+    ideas: Sequence[cohort.IdeaRow],
+    policy: Policy,
+    units: Iterable[str],
+    registered: Iterable[str],
+) -> list[Problem]:
+    """Every row of an innovations CSV the lab would refuse: its initiator, unit, id or
+    attributes, judged by the policy's settings and the lab's units (and the file's own)."""
+    allowed = policy.settings.initiators
+    initiators = ", ".join(sorted(i.value for i in allowed))
+    known_units = set(units)
+    taken = set(registered)
+    problems = []
+    for idea, line in zip(ideas, _data_lines(text), strict=False):
+        where = f"{path}:{line}"
+        if idea.initiator not in allowed:
+            params = {"initiator": idea.initiator.value, "policy": policy.id, "kinds": initiators}
+            problems.append(Problem(f"{where}:initiator", message("csv.initiator", "en", **params)))
+        if idea.unit not in known_units:
+            problems.append(
+                Problem(f"{where}:unit", message("csv.unknown_unit", "en", unit=idea.unit))
+            )
+        if idea.id in taken:
+            problems.append(
+                Problem(f"{where}:id", message("csv.innovation_exists", "en", innovation=idea.id))
+            )
+        _, bad = attribute_problems(policy.attributes, idea.attributes(policy))
+        problems += [Problem(f"{where}:{key}", en) for key, en, _ in bad]
+    return problems
+
+
 def _data_lines(text: str) -> list[int]:
     """The line number of each data row of a CSV text (blank rows are skipped, as cohort does)."""
     numbers = []
@@ -93,7 +150,11 @@ def _able(policy: Policy, actors: Sequence[Actor]) -> bool:
 
 def _create(args: argparse.Namespace, out: CommandOutput) -> int:
     policy = load_policy(args.policy)
-    units = cohort.read_units(read_text(args.units), args.units) if args.units else []
+    units_text = read_text(args.units) if args.units else ""
+    units = cohort.read_units(units_text, args.units) if args.units else []
+    problems = _unit_problems(args.units, units_text, units, policy) if args.units else []
+    if problems:
+        raise DocumentError(problems, kind="units CSV")
     actors = _actors(args.actors, policy, units) if args.actors else []
     if not _able(policy, actors):
         roles = sorted(policy.allowed("add_actor"))
@@ -148,14 +209,27 @@ def _import(args: argparse.Namespace, out: CommandOutput) -> int:
     if not (args.units or args.innovations):
         raise Usage("error.nothing_to_import")
     # Parse everything first: a malformed file changes nothing.
-    units = cohort.read_units(read_text(args.units), args.units) if args.units else []
-    ideas = (
-        cohort.read_innovations(read_text(args.innovations), args.innovations)
-        if args.innovations
-        else []
-    )
+    units_text = read_text(args.units) if args.units else ""
+    units = cohort.read_units(units_text, args.units) if args.units else []
+    ideas_text = read_text(args.innovations) if args.innovations else ""
+    ideas = cohort.read_innovations(ideas_text, args.innovations) if args.innovations else []
+
+    def check(lab: Lab) -> None:
+        """Every row the lab would refuse, listed before anything is written."""
+        problems = []
+        if units:
+            problems += _unit_problems(args.units, units_text, units, lab.policy, lab.units)
+        if ideas:
+            known = [*lab.units, *(u.id for u in units)]
+            problems += _idea_problems(
+                args.innovations, ideas_text, ideas, lab.policy, known, lab.innovations
+            )
+        if problems:
+            kind = "innovations CSV" if not units else "units CSV" if not ideas else "CSV files"
+            raise DocumentError(problems, kind=kind)
 
     def work(lab: Lab) -> None:
+        check(lab)
         for unit in out.progress(out.word("adding_units"), units):
             lab.add_unit(unit, by=args.by)
         for idea in out.progress(out.word("registering_ideas"), ideas):
@@ -167,6 +241,7 @@ def _import(args: argparse.Namespace, out: CommandOutput) -> int:
                 problem=idea.problem,
                 initiator=idea.initiator,
                 by=args.by,
+                attributes=idea.attributes(lab.policy) or None,
             )
 
     at = parse_at(args.at) if args.at else None
@@ -187,26 +262,11 @@ def _import(args: argparse.Namespace, out: CommandOutput) -> int:
     return EXIT_OK
 
 
-def _add_unit(args: argparse.Namespace, out: CommandOutput) -> int:
-    unit = Unit(args.unit, args.name, args.kind)
-    return write_lab(args, out, lambda lab: lab.add_unit(unit, by=args.by))
-
-
-def _known_roles(lab: Lab, *roles: Iterable[str]) -> None:
+def known_roles(lab: Lab, *roles: Iterable[str]) -> None:
     """A mistyped role is an unknown id, with "did you mean" (not a list of every role)."""
     for role in sorted({r for group in roles for r in group}):
         if role not in lab.policy.roles:
             raise NotFound("role", role, where=f"policy {lab.policy.id!r}")
-
-
-def _add_actor(args: argparse.Namespace, out: CommandOutput) -> int:
-    actor = Actor(args.actor, args.name, frozenset(args.roles), args.unit)
-
-    def work(lab: Lab) -> None:
-        _known_roles(lab, args.roles)
-        lab.add_actor(actor, by=args.by)
-
-    return write_lab(args, out, work)
 
 
 def _set_roles(args: argparse.Namespace, out: CommandOutput) -> int:
@@ -215,7 +275,7 @@ def _set_roles(args: argparse.Namespace, out: CommandOutput) -> int:
 
     def work(lab: Lab) -> None:
         actor = actor_of(lab, args.actor)
-        _known_roles(lab, args.roles or (), args.add, args.remove)
+        known_roles(lab, args.roles or (), args.add, args.remove)
         roles = set(actor.roles if args.roles is None else args.roles)
         roles = (roles | set(args.add)) - set(args.remove)
         if roles == set(actor.roles):
@@ -248,42 +308,8 @@ def _hand_over(args: argparse.Namespace, out: CommandOutput) -> int:
     return write_lab(args, out, work)
 
 
-def _register(args: argparse.Namespace, out: CommandOutput) -> int:
-    return write_lab(
-        args,
-        out,
-        lambda lab: lab.register(
-            args.innovation,
-            title=args.title,
-            unit=args.unit,
-            innovators=args.innovators,
-            problem=args.problem,
-            initiator=args.initiator,
-            by=args.by,
-        ),
-    )
-
-
-def _diagnose(args: argparse.Namespace, out: CommandOutput) -> int:
-    diagnosis = Diagnosis(args.problem, args.causes, args.readiness)
-    return write_lab(
-        args,
-        out,
-        lambda lab: lab.record_diagnosis(args.innovation, diagnosis, by=args.by),
-        [args.innovation],
-    )
-
-
-def _permit(args: argparse.Namespace, out: CommandOutput) -> int:
-    return write_lab(
-        args,
-        out,
-        lambda lab: lab.grant_permission(args.innovation, reference=args.reference, by=args.by),
-        [args.innovation],
-    )
-
-
-def _step(text: str) -> PlanStep:
+def plan_step(text: str) -> PlanStep:
+    """A plan step written ``DESCRIPTION|RESPONSIBLE|YYYY-MM-DD`` (``--step``)."""
     parts = text.split("|")
     if len(parts) != 3:
         raise Usage("error.bad_step", step=text)
@@ -292,93 +318,6 @@ def _step(text: str) -> PlanStep:
     except ValueError:
         raise Usage("error.bad_step_date", step=text) from None
     return PlanStep(parts[0].strip(), parts[1].strip(), due)
-
-
-def _submit_plan(args: argparse.Namespace, out: CommandOutput) -> int:
-    steps = [_step(s) for s in args.steps]
-    return write_lab(
-        args,
-        out,
-        lambda lab: lab.submit_plan(args.innovation, steps=steps, budget=args.budget, by=args.by),
-        [args.innovation],
-    )
-
-
-def _draw_up(args: argparse.Namespace, out: CommandOutput) -> int:
-    return write_lab(
-        args,
-        out,
-        lambda lab: lab.draw_up_agreement(
-            args.innovation,
-            regional_head=args.regional_head,
-            unit_head=args.unit_head,
-            terms=args.terms,
-            by=args.by,
-        ),
-        [args.innovation],
-    )
-
-
-def _launch(args: argparse.Namespace, out: CommandOutput) -> int:
-    return write_lab(
-        args,
-        out,
-        lambda lab: lab.record_launch(args.innovation, ceremony=args.ceremony, by=args.by),
-        [args.innovation],
-    )
-
-
-def _evidence(args: argparse.Namespace, out: CommandOutput) -> int:
-    return write_lab(
-        args,
-        out,
-        lambda lab: lab.attach_evidence(
-            args.innovation, title=args.title, reference=args.reference, by=args.by
-        ),
-        [args.innovation],
-    )
-
-
-def _exhibit(args: argparse.Namespace, out: CommandOutput) -> int:
-    return write_lab(
-        args,
-        out,
-        lambda lab: lab.register_exhibit(
-            args.innovation, event=args.event, booth=args.booth, by=args.by
-        ),
-        [args.innovation],
-    )
-
-
-def _return(args: argparse.Namespace, out: CommandOutput) -> int:
-    return write_lab(
-        args,
-        out,
-        lambda lab: lab.return_to(args.innovation, args.stage, reason=args.reason, by=args.by),
-        [args.innovation],
-    )
-
-
-def _replicate(args: argparse.Namespace, out: CommandOutput) -> int:
-    return write_lab(
-        args,
-        out,
-        lambda lab: lab.replicate(
-            args.innovation,
-            origin=args.origin,
-            unit=args.unit,
-            adaptation=args.adaptation,
-            origin_region=args.origin_region,
-            title=args.title,
-            problem=args.problem,
-            by=args.by,
-        ),
-        [args.origin],
-    )
-
-
-def _advance_lab(args: argparse.Namespace, out: CommandOutput) -> int:
-    return write_lab(args, out, lambda lab: lab.advance_lab(by=args.by))
 
 
 def _ceremony(args: argparse.Namespace, out: CommandOutput) -> int:
@@ -410,29 +349,12 @@ def _ceremony(args: argparse.Namespace, out: CommandOutput) -> int:
     return EXIT_OK
 
 
-#: The commands of this module, by the name the parser gives them (``run``).
+#: The commands of this module, by the name the parser gives them (``run``); the others
+#: that write are derived from the command catalogue (`labflow._cli._derived`).
 COMMANDS: Final[dict[str, Callable[[argparse.Namespace, CommandOutput], int]]] = {
     "create": _create,
     "import": _import,
-    "add-unit": _add_unit,
-    "add-actor": _add_actor,
     "set-roles": _set_roles,
     "hand-over": _hand_over,
-    "register": _register,
-    "diagnose": _diagnose,
-    "permit": _permit,
-    "submit-plan": _submit_plan,
-    "approve-plan": simple("approve_plan"),
-    "draw-up-agreement": _draw_up,
-    "sign": simple("sign_agreement"),
-    "launch": _launch,
-    "evidence": _evidence,
-    "exhibit": _exhibit,
-    "advance": simple("advance"),
-    "return": _return,
-    "withdraw": reasoned("withdraw"),
-    "reinstate": reasoned("reinstate"),
-    "replicate": _replicate,
-    "advance-lab": _advance_lab,
     "ceremony": _ceremony,
 }

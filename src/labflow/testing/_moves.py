@@ -235,6 +235,13 @@ def random_move(lab: Lab, draw: Draw) -> Move:
         kw["outcome"] = draw(st.sampled_from(["continue", "amend", "amend", "batal"]))
     elif command == "amend_agreement":
         kw["terms"] = maybe_bad(draw, "Target kinerja disesuaikan")
+    elif command == "set_attributes":
+        # A declared attribute's allowed value, a clearing None, or what the policy refuses.
+        declared = sorted(lab.policy.attributes)
+        name = draw(st.sampled_from([*declared, "tidak-ada"]))
+        choices = lab.policy.attributes[name].choices if name in lab.policy.attributes else ()
+        value = draw(st.sampled_from([*choices, "teks", None, 5]))
+        kw["attributes"] = maybe_bad(draw, {name: value}, ("teks", {}))
     return call(lab, command, method, by, unit, *args, **kw)
 
 
