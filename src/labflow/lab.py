@@ -29,6 +29,7 @@ from labflow._fold import (
     unit_payload,
 )
 from labflow._fold import apply_lab as _apply_lab
+from labflow._frozen import freeze
 from labflow._gates import (
     advance_unmet,
     lab_entered,
@@ -804,6 +805,7 @@ def _next_event(
             code="clock.backwards",
             data={"subject": subject},
         )
+    payload["v"] = SCHEMA  # the command's own dict, frozen once below (never copied twice)
     try:
         return make_event(
             subject,
@@ -811,7 +813,7 @@ def _next_event(
             at,
             by,
             kind,
-            {**payload, "v": SCHEMA},
+            freeze(payload),
             history[-1].hash if history else GENESIS,
         )
     except (TypeError, ValueError, RecursionError) as exc:
