@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from labflow import _limits
@@ -42,7 +42,7 @@ from labflow.serde._convert import _lab_body as _lab_body
 from labflow.serde._convert import configure_converter, make_converter
 from labflow.serde._dump import kind_of, unstructure
 from labflow.serde._envelope import KINDS, VERSIONS, _refuse, json_schema, migrate
-from labflow.serde._load import structure
+from labflow.serde._load import structure, structure_parsed
 
 _fast: Any  # orjson, when the ``json`` extra is installed
 try:  # pragma: no cover - which branch runs depends on the environment
@@ -169,7 +169,7 @@ def loads(
     See `structure`; in addition refuses input larger than `MAX_DOCUMENT_BYTES`,
     bytes that are not UTF-8 and text that is not JSON.
     """
-    return structure(_parse(data), registry=registry, clock=clock)
+    return structure_parsed(_parse(data), registry, clock, _strict_dumps())
 
 
 #: What the typed loaders take: JSON (bytes or text) or a document as plain data.
@@ -178,12 +178,22 @@ _Input = bytes | bytearray | memoryview | str | Mapping[str, Any]
 
 def _load_kind(kind: str, data: _Input, registry: Registry | None, clock: Clock) -> object:
     """Load ``data`` as `structure` does, refusing a document of any kind but ``kind`` first."""
-    document = data if isinstance(data, Mapping) else _parse(data)
+    parsed = not isinstance(data, Mapping)
+    document = _parse(data) if parsed else data
     if isinstance(document, dict) and document.get("kind") != kind:
         found = document.get("kind")
         problem = Problem("$.kind", f"expected a {kind} document, not {found!r}")
         raise _refuse([problem], kind)
-    return structure(document, registry=registry, clock=clock)
+    return structure_parsed(document, registry, clock, _strict_dumps() if parsed else None)
+
+
+def _sorted_json(value: Any) -> bytes:
+    return typing.cast(bytes, _fast.dumps(value, option=_fast.OPT_SORT_KEYS))
+
+
+def _strict_dumps() -> Callable[[Any], bytes] | None:
+    """What compares a parsed record with its fold as JSON (orjson only: see `_load`)."""
+    return _sorted_json if _fast is not None else None
 
 
 def load_lab(data: _Input, *, registry: Registry | None = None, clock: Clock = system_clock) -> Lab:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from enum import Enum, StrEnum
 from typing import Any, Final
@@ -24,7 +24,7 @@ from cattrs.errors import IterableValidationError, IterableValidationNote
 from cattrs.gen import make_dict_structure_fn, override
 
 from labflow import _limits
-from labflow._frozen import thaw
+from labflow._frozen import FrozenList, FrozenMap, thaw
 from labflow._limits import MAX_DEPTH, MAX_PROBLEMS
 from labflow._text import find_forbidden as _find_forbidden
 from labflow._text import ident_problem, is_text, text_problem
@@ -48,9 +48,11 @@ _INT_RANGE: Final = f"outside the signed 64-bit range ({_MIN_INT} to {_MAX_INT})
 
 
 def _json_value(value: Any, depth: int = 0) -> Any:
-    """Check a free-form value is JSON (and not too deep); return it unchanged.
+    """Check a free-form value is JSON (and not too deep); return it read-only.
 
     Its strings follow the free-text rule and its integers are 64-bit, as everywhere.
+    Objects and arrays come back as `FrozenMap` / `FrozenList` (equal to what was given),
+    made in the same walk that checks them: an event's payload is frozen once, here.
     """
     kind = type(value)
     if kind is str:
@@ -77,16 +79,20 @@ def _json_value(value: Any, depth: int = 0) -> Any:
             for key in value:
                 if not is_text(key):
                     raise _Invalid(f"has a key that {text_problem(key)}")
-        items = value.values()
+        out: Any = FrozenMap(value)
+        items: Iterable[tuple[Any, Any]] = value.items()
+        put: Callable[[Any, Any, Any], None] = _put_key
     elif kind is list:
         if len(value) > _MAX_ITEMS:
             raise _Invalid(f"has more than {_MAX_ITEMS} items")
-        items = value
+        out = FrozenList(value)
+        items = enumerate(value)
+        put = _put_index
     elif isinstance(value, str | int):  # a str-based enum member (`Role`) is its value
         return value
     else:
         raise _Invalid(f"expected a JSON value, not {type(value).__name__}")
-    for item in items:
+    for where, item in items:
         item_kind = type(item)
         if item_kind is str:  # inlined: payload strings are most of a document's values
             if len(item) > _MAX_TEXT or _find_forbidden(item) is not None:
@@ -95,8 +101,12 @@ def _json_value(value: Any, depth: int = 0) -> Any:
             if not _MIN_INT <= item <= _MAX_INT:
                 raise _Invalid(f"holds the integer {_short(item)}, {_INT_RANGE}")
         elif item_kind not in _SCALARS:
-            _json_value(item, depth + 1)
-    return value
+            put(out, where, _json_value(item, depth + 1))
+    return out
+
+
+_put_key: Final = dict.__setitem__  # a frozen container's own setters, to build one
+_put_index: Final = list.__setitem__
 
 
 def _all_text(joined: str) -> bool:

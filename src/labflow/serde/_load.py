@@ -8,12 +8,15 @@ equal the fold of its history.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Final
 
 import attrs
 from cattrs.errors import BaseValidationError
+from cattrs.gen import make_dict_unstructure_fn, override
 
 from labflow._limits import MAX_DEPTH, MAX_PROBLEMS
+from labflow._text import ident_problem
 from labflow.errors import HistoryError, LabflowError, Problem
 from labflow.events import Event, expected_hash, verify
 from labflow.lab import Clock, Lab, replay_innovation, replay_lab, system_clock
@@ -23,7 +26,12 @@ from labflow.requirements import Registry
 from labflow.serde._convert import _converter, _fast_structure, _Located, _policy
 from labflow.serde._envelope import _few, _Invalid, _name, _problems, _refuse, _short, migrate
 
-__all__ = ["structure"]
+__all__ = ["structure", "structure_parsed"]
+
+#: An innovation as plain data without its history (what `_as_folded` compares).
+_unstructure_rest: Final = make_dict_unstructure_fn(
+    Innovation, _converter, history=override(omit=True)
+)
 
 
 def _structure(data: Any, type_: Any, path: str, problems: list[Problem]) -> Any:
@@ -75,7 +83,45 @@ def _why(exc: Exception) -> str:
     return str(exc) or type(exc).__name__
 
 
-def _innovation(data: Any, path: str, problems: list[Problem]) -> Innovation | None:
+_HISTORY: Final = tuple[Event, ...]
+#: Writes plain data as JSON text, strictly typed (``1``, ``1.0`` and ``true`` differ).
+Dumps = Callable[[Any], bytes]
+
+
+def _as_folded(data: Any, dumps: Dumps) -> Innovation | None:
+    """The innovation ``data`` states when it is exactly the fold of its history, else ``None``.
+
+    The fast path of a well-formed document parsed from JSON: only the history is
+    structured (with every check), verified and folded; the rest of the stated record
+    must then be, as JSON, exactly what the folded record unstructures to -- which is
+    what structuring it would have checked, since a record round-trips -- and its unit an
+    identifier. Anything else (``None``) goes through `_innovation`'s detailed path,
+    which finds and words every problem; nothing is accepted here that it would refuse.
+    """
+    if type(data) is not dict or "history" not in data:
+        return None
+    try:
+        history = _fast_structure(data["history"], _HISTORY)
+        if not history or not verify(history).ok:
+            return None
+        folded = replay_innovation(history)
+        if ident_problem(folded.unit) is not None:
+            return None
+        rest = _unstructure_rest(folded)
+        stated = {k: v for k, v in data.items() if k != "history"}
+        same = dumps(stated) == dumps(rest)
+    except Exception:  # any refusal: the detailed path says what and where
+        return None
+    return folded if same else None
+
+
+def _innovation(
+    data: Any, path: str, problems: list[Problem], dumps: Dumps | None = None
+) -> Innovation | None:
+    if dumps is not None:  # parsed from JSON: plain JSON types only, the fast path applies
+        folded = _as_folded(data, dumps)
+        if folded is not None:
+            return folded
     stated = _structure(data, Innovation, path, problems)
     if stated is None:
         return None
@@ -113,7 +159,11 @@ def _load_event(data: Any, problems: list[Problem]) -> Event | None:
 
 
 def _load_lab(
-    data: Any, problems: list[Problem], registry: Registry | None, clock: Clock
+    data: Any,
+    problems: list[Problem],
+    registry: Registry | None,
+    clock: Clock,
+    dumps: Dumps | None = None,
 ) -> Lab | None:
     path = "$.data"
     if type(data) is not dict:
@@ -149,7 +199,7 @@ def _load_lab(
                 unchecked = f"... and {len(raw) - i} more innovations were not checked"
                 problems.append(Problem(f"{path}.innovations[{i}]", unchecked))
                 break
-            inn = _innovation(item, f"{path}.innovations[{i}]", problems)
+            inn = _innovation(item, f"{path}.innovations[{i}]", problems, dumps)
             if inn is not None:
                 innovations.append(inn)
     if len(problems) > before or policy is None:
@@ -215,20 +265,32 @@ def structure(
     requirements a policy names; ``clock`` is given to a loaded lab. Raises
     `DocumentError` listing every problem; the input is never changed.
     """
+    return structure_parsed(document, registry, clock, None)
+
+
+def structure_parsed(
+    document: Any, registry: Registry | None, clock: Clock, dumps: Dumps | None
+) -> object:
+    """`structure`; given ``dumps``, ``document`` is fresh from a JSON parser (JSON types only).
+
+    Such a document may take the fast path of a well-formed innovation (`_as_folded`).
+    """
     try:
-        return _structure_document(document, registry, clock)
+        return _structure_document(document, registry, clock, dumps)
     except RecursionError:
         problem = Problem("$", f"is nested too deeply (more than {MAX_DEPTH} levels)")
         raise _refuse([problem], None) from None
 
 
-def _structure_document(document: Any, registry: Registry | None, clock: Clock) -> object:
+def _structure_document(
+    document: Any, registry: Registry | None, clock: Clock, dumps: Dumps | None
+) -> object:
     document = migrate(document)
     kind, data = document["kind"], document["data"]
     problems: list[Problem] = []
     result: object = None
     if kind == "innovation":
-        result = _innovation(data, "$.data", problems)
+        result = _innovation(data, "$.data", problems, dumps)
     elif kind == "event":
         result = _load_event(data, problems)
     elif kind == "history":
@@ -241,7 +303,7 @@ def _structure_document(document: Any, registry: Registry | None, clock: Clock) 
         except _Located as exc:
             problems.extend(exc.problems)
     else:
-        result = _load_lab(data, problems, registry, clock)
+        result = _load_lab(data, problems, registry, clock, dumps)
     if problems or result is None:
         raise _refuse(problems or [Problem("$.data", "is invalid")], kind)
     return result
