@@ -414,7 +414,7 @@ class Lab:
 
     def _advance_verdict(self, innovation_id: str, to: str | None) -> Verdict:
         inn = self.innovation(innovation_id)
-        target, found = self._check(inn, to, self.now())
+        target, found = advance_unmet(self, self._engine, inn, to, self.now())
         return Verdict(inn.id, "advance", target, tuple(found))
 
     # --- send, check, allowed -------------------------------------------------------------
