@@ -40,6 +40,7 @@ from labflow.serde._convert import _converter as _converter  # the tests compare
 from labflow.serde._convert import _fast_converter as _fast_converter
 from labflow.serde._convert import _lab_body as _lab_body
 from labflow.serde._convert import configure_converter, make_converter
+from labflow.serde._dump import document as _document
 from labflow.serde._dump import kind_of, unstructure
 from labflow.serde._envelope import KINDS, VERSIONS, _refuse, json_schema, migrate
 from labflow.serde._load import structure, structure_parsed
@@ -148,7 +149,7 @@ def _parse(data: object) -> Any:
 
 def dumps(obj: object) -> bytes:
     """``obj`` as a JSON document (UTF-8 bytes); see `unstructure` for what can be dumped."""
-    document = unstructure(obj)
+    document = _document(obj)  # payloads as held: only the text leaves
     try:
         if _fast is not None:
             return typing.cast(bytes, _fast.dumps(document))
