@@ -446,17 +446,19 @@ def containers(value: object) -> int:
 
 
 def retained(action: Callable[[int], object], n: int) -> float:
-    """Bytes kept per call of ``action(k)``, k in range(n), as tracemalloc counts them."""
+    """Bytes kept per call of ``action(k)``, k in range(n), as tracemalloc counts them.
+
+    Called while tracemalloc traces, from before the objects the calls replace were made:
+    a record an advance replaces was allocated when its innovation was registered, and
+    only a trace that saw it made sees it freed (a trace started afterwards counted the
+    new record and never the old one's release).
+    """
     gc.collect()
-    tracemalloc.start()
-    try:
-        before = tracemalloc.get_traced_memory()[0]
-        for k in range(n):
-            action(k)
-        gc.collect()
-        return (tracemalloc.get_traced_memory()[0] - before) / n
-    finally:
-        tracemalloc.stop()
+    before = tracemalloc.get_traced_memory()[0]
+    for k in range(n):
+        action(k)
+    gc.collect()
+    return (tracemalloc.get_traced_memory()[0] - before) / n
 
 
 def memory(n: int, repeats: int) -> list[Result]:
@@ -492,8 +494,12 @@ def memory(n: int, repeats: int) -> list[Result]:
         def advance(k: int, lab: Lab = lab, ids: list[str] = ids) -> None:
             lab.advance(ids[k], by="sekretariat")
 
-        registering = retained(register, n)
-        advancing = retained(advance, n)
+        tracemalloc.start()
+        try:
+            registering = retained(register, n)
+            advancing = retained(advance, n)
+        finally:
+            tracemalloc.stop()
         inn = lab.innovation(ids[0])
         expect(inn.stage == "diagnose" and len(inn.history) == 2, "each innovation moved once")
         first, second = inn.history

@@ -141,3 +141,25 @@ def test_a_ready_innovation_passes_every_compiled_gate(preset: str) -> None:
     inn = attrs.evolve(lab.innovation("ino-bag-tapem"), action_plan=plan, agreement=agreement)
     for stage in lab.policy.stages:
         assert compiled(lab, inn, stage) == list(gate_unmet(lab, inn, stage, NOW))
+
+
+def test_a_shared_reason_cannot_be_changed_by_one_refusal_for_the_next() -> None:
+    """The items built once for a missing plan or agreement are read-only, and stay as built."""
+    lab = LABS["lan-5d"]
+    inn = attrs.evolve(lab.innovation("ino-bag-tapem"), action_plan=None, agreement=None)
+    for stage in lab.policy.stages:
+        first = compiled(lab, inn, stage)
+        for item in first:
+            if item.code in (
+                "action_plan.missing",
+                "action_plan.not_approved",
+                "agreement.missing",
+            ):
+                with pytest.raises(TypeError):
+                    item.data["planted"] = True  # type: ignore[index]
+        assert compiled(lab, inn, stage) == first == list(gate_unmet(lab, inn, stage, NOW))
+    assert any(
+        item.code == "agreement.missing"
+        for stage in lab.policy.stages
+        for item in compiled(lab, inn, stage)
+    )

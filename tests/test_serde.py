@@ -402,3 +402,61 @@ def test_lone_surrogates_are_refused(backend: str, monkeypatch: pytest.MonkeyPat
 def test_std_json_refuses_what_orjson_refuses(std_json: None) -> None:
     assert "is not valid JSON" in str(refusal(b'{"kind": Infinity}'))
     assert "is not UTF-8" in str(refusal('{"a": 1}'.encode("utf-16")))
+
+
+# --- The fast path of a well-formed document -----------------------------------------------
+
+
+def _outcome(load: Any, data: Any) -> object:
+    try:
+        return load(data)
+    except DocumentError as exc:
+        return sorted((p.path, p.message) for p in exc.problems)
+
+
+def _edits(doc: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """The document as written, and edits that only the checks of its stated fields catch."""
+    yield doc
+    yield {"data": dict(reversed(list(doc["data"].items())))}  # the same fields, reordered
+    for field, value in (
+        ("stage", "deliver"),
+        ("title", 7),
+        ("unit", "bukan id"),
+        ("innovators", "Sri"),
+        ("attributes", {"x": 1}),
+        ("status", "gone"),
+        ("extra", 1),
+    ):
+        yield {"data": {**doc["data"], field: value}}
+    budget = copy.deepcopy(doc)
+    budget["data"]["action_plan"]["budget"] = float(budget["data"]["action_plan"]["budget"])
+    yield budget
+    missing = copy.deepcopy(doc)
+    del missing["data"]["permission"]
+    yield missing
+
+
+@pytest.mark.parametrize("lang", ["orjson", "json"])
+def test_json_loads_decides_as_the_detailed_path(
+    lab: Lab, lang: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Loading JSON (which may skip re-structuring a record equal to its fold) accepts and
+    refuses exactly what loading the same plain data does, with the same problems."""
+    if lang == "json":
+        monkeypatch.setattr(serde, "_fast", None)
+    doc = serde.unstructure(lab.innovation("muttu-1000"))
+    assert doc["data"]["action_plan"]["budget"] is not None
+    outcomes = []
+    for edit in _edits(doc):
+        edited = {**doc, **edit}
+        text = json.dumps(edited)
+        fast, detailed = _outcome(serde.loads, text), _outcome(serde.structure, edited)
+        assert fast == detailed
+        outcomes.append(fast)
+    assert outcomes[0] == outcomes[1] == lab.innovation("muttu-1000")
+    assert all(isinstance(o, list) and o for o in outcomes[2:])
+    lab_text = serde.dumps(lab)
+    assert serde.loads(lab_text) == lab
+    bad = json.loads(lab_text)
+    bad["data"]["innovations"][0]["stage"] = "display"
+    assert _outcome(serde.loads, json.dumps(bad)) == _outcome(serde.structure, bad)

@@ -6,6 +6,7 @@ import contextlib
 import copy
 import json
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -301,7 +302,7 @@ def _rechain(events: list[dict[str, Any]], start: int) -> None:
     prev = events[start - 1]["hash"] if start else GENESIS
     for i in range(start, len(events)):
         e = events[i]
-        at = serde._converter.structure(e["at"], serde.datetime)
+        at = serde._converter.structure(e["at"], datetime)
         event = make_event(e["subject"], i + 1, at, e["actor"], e["kind"], e["payload"], prev)
         events[i] = serde.unstructure(event)["data"]
         prev = event.hash

@@ -27,10 +27,15 @@ __all__ = ["authorize", "permission_unmet", "reviewer_refused", "step_refused", 
 
 
 def authorize(lab: Lab, command: str, by: object, unit: str | None) -> Actor:
-    actor_id = _text(by, "actor id", empty=False)
-    actor = lab.actors.get(actor_id)
+    # An id the lab knows was checked when its actor was added: one lookup is the check.
+    # Anything else gets the free-text rule's own error, or NotFound.
+    actor = lab.actors.get(by) if type(by) is str else None
     if actor is None:
-        raise NotFound("actor", actor_id, where=f"lab {lab.id!r}")
+        actor_id = _text(by, "actor id", empty=False)
+        actor = lab.actors.get(actor_id)
+        if actor is None:
+            raise NotFound("actor", actor_id, where=f"lab {lab.id!r}")
+    actor_id = actor.id
     if lab._dry:  # `check` judged the permission apart, to report it with the rest
         return actor
     if permitted(lab.policy, actor, command, unit):

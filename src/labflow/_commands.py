@@ -13,7 +13,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from labflow._attributes import attribute_problems
-from labflow._authority import reviewer_refused, step_refused
+from labflow._authority import authorize, reviewer_refused, step_refused
 from labflow._catalogue import CommandSpec, Precondition, by_name
 from labflow._exhibitions import check_exhibit, check_launch_at, exhibit_stage, exhibitions_of
 from labflow._fold import (
@@ -23,7 +23,8 @@ from labflow._fold import (
     replication_payload,
     unit_payload,
 )
-from labflow._gates import counterparty_refused, unit_kind
+from labflow._frozen import FrozenList
+from labflow._gates import advance_unmet, counterparty_refused, unit_kind
 from labflow._inputs import check_new_actor, check_new_unit, check_roles
 from labflow._inputs import ident as _ident
 from labflow._inputs import initiator as _initiator
@@ -409,10 +410,11 @@ def register_exhibit(
 
 
 def advance(lab: Lab, innovation_id: str, *, by: str) -> Event:
+    # The hot path: the authority and the gate called directly, not through `Lab`'s methods.
     inn = lab.innovation(innovation_id)
-    lab._authorize("advance", by, inn.unit)
+    authorize(lab, "advance", by, inn.unit)
     now = lab.now()
-    target, found = lab._check(inn, None, now)
+    target, found = advance_unmet(lab, lab._engine, inn, None, now)
     if found:
         raise GateRefused(Verdict(inn.id, "advance", target, tuple(found)))
     payload = {"from": inn.stage, "to": target, "gate": gate(lab, target, inn.unit)}
@@ -497,12 +499,15 @@ def attribute_values(lab: Lab, values: Mapping[str, Any] | None) -> dict[str, An
 
 
 def gate(lab: Lab, stage: str, unit: str) -> list[str]:
-    """The requirements of ``stage``'s gate that apply to ``unit``: what an advance passed."""
+    """The requirements of ``stage``'s gate that apply to ``unit``: what an advance passed.
+
+    One read-only list per (stage, unit kind), shared by every advance that records it.
+    """
     kind = unit_kind(lab.units.get(unit))
     names = lab._gates.get((stage, kind))
     if names is None:
-        names = lab._gates[(stage, kind)] = gate_record(lab.policy, stage, kind)
-    return list(names)
+        names = lab._gates[(stage, kind)] = FrozenList(gate_record(lab.policy, stage, kind))
+    return names
 
 
 def review_agreement(

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from transitions import EventData, Machine
 
     from labflow.events import Event
-    from labflow.policy import Policy, RequirementSpec
+    from labflow.policy import Policy, RequirementSpec, Stage
 
 __all__ = [
     "ADVANCE",
@@ -167,7 +167,16 @@ def requirements_of(conditions: Iterable[Any]) -> tuple[RequirementSpec, ...]:
 class Engine:
     """One policy's machines and the lookup tables compiled from them."""
 
-    __slots__ = ("lab_machine", "machine", "next", "returns", "stages", "triggers")
+    __slots__ = (
+        "forward",
+        "index",
+        "lab_machine",
+        "machine",
+        "next",
+        "returns",
+        "stages",
+        "triggers",
+    )
 
     #: the innovation lifecycle (stages and `WITHDRAWN`)
     machine: Machine
@@ -181,12 +190,23 @@ class Engine:
     returns: dict[str, frozenset[str]]
     #: each state of the innovation machine (stages and `WITHDRAWN`) -> the triggers it has
     triggers: dict[str, frozenset[str]]
+    #: each stage's position in the policy's order
+    index: dict[str, int]
+    #: each stage that has a next one -> (that stage, its position, its `Stage`): one lookup
+    #: answers the whole of an advance's move before its gate is asked
+    forward: dict[str, tuple[str, int, Stage]]
 
     def __init__(self, policy: Policy) -> None:
         ids = self.stages = policy.stage_ids
         self.machine = _machine([*ids, WITHDRAWN], ids[0], _innovation_edges(policy))
         self.lab_machine = _machine(ids, ids[0], _lab_edges(policy))
         self._compile()
+        self.index = {stage: k for k, stage in enumerate(ids)}
+        self.forward = {
+            stage: (nxt, self.index[nxt], policy.stages[self.index[nxt]])
+            for stage, nxt in self.next.items()
+            if nxt is not None
+        }
 
     def _compile(self) -> None:
         """Read the hot path's tables off the innovation machine's transitions."""

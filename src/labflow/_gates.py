@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from labflow._engine import Engine
+from labflow._frozen import freeze
 from labflow.events import Event
 from labflow.model import Actor, Innovation, Unit, UnitKind
 from labflow.policy import Policy
@@ -141,14 +142,29 @@ _MAX_ANSWERS: Final = 65_536  # actors x units x commands of the labs of one pol
 Check = Callable[[GateContext], Iterable[Unmet]]
 
 
+def _shared(items: Iterable[Unmet]) -> tuple[Unmet, ...]:
+    """``items`` made safe to hand to every refusal: their data read-only."""
+    return tuple(Unmet(u.code, u.message_en, u.message_id, freeze(dict(u.data))) for u in items)
+
+
 def _met_without_asking(func: Any, params: Mapping[str, Any]) -> Check | None:
-    """A check that answers a built-in's met case from the facts, else asks the built-in."""
+    """A check that answers a built-in's met case from the facts, else asks the built-in.
+
+    Where a built-in's answer depends on nothing but the absence of a record (no plan, no
+    agreement), its items are built once per compiled gate and shared, read-only, by every
+    refusal that gives them.
+    """
     if func is action_plan_submitted:
         min_steps = params["min_steps"]
+        no_plan: list[tuple[Unmet, ...]] = []  # the built-in's answer without a plan, once
 
         def plan_submitted(ctx: GateContext) -> Iterable[Unmet]:
             plan = ctx.innovation.action_plan
-            if plan is not None and len(plan.steps) >= min_steps:
+            if plan is None:
+                if not no_plan:
+                    no_plan.append(_shared(func(ctx, **params)))
+                return no_plan[0]
+            if len(plan.steps) >= min_steps:
                 for step in plan.steps:
                     if not step.responsible.strip():
                         break
@@ -159,15 +175,18 @@ def _met_without_asking(func: Any, params: Mapping[str, Any]) -> Check | None:
         return plan_submitted
     if func is action_plan_approved:
         approver_roles, same_unit = params["approver_roles"], params["same_unit"]
+        not_approved: list[tuple[Unmet, ...]] = []
 
         def plan_approved(ctx: GateContext) -> Iterable[Unmet]:
             plan = ctx.innovation.action_plan
-            if (
-                plan is not None
-                and plan.approved_by is not None
-                and plan.approved_by != plan.submitted_by
-                and not plan.approver_roles.isdisjoint(approver_roles)
-                and not ctx.lab.policy.approval  # approval steps: the requirement judges them
+            if ctx.lab.policy.approval:  # approval steps: the requirement judges them
+                return func(ctx, **params)
+            if plan is None or plan.approved_by is None:
+                if not not_approved:
+                    not_approved.append(_shared(func(ctx, **params)))
+                return not_approved[0]
+            if plan.approved_by != plan.submitted_by and not plan.approver_roles.isdisjoint(
+                approver_roles
             ):
                 if not same_unit:
                     return ()
@@ -178,12 +197,26 @@ def _met_without_asking(func: Any, params: Mapping[str, Any]) -> Check | None:
 
         return plan_approved
     if func is agreement_signed and not params:
+        no_agreement: list[tuple[Unmet, ...]] = []
 
         def signed(ctx: GateContext) -> Iterable[Unmet]:
             agreement = ctx.innovation.agreement
-            if agreement is not None:
-                head = ctx.lab.actors.get(agreement.unit_head)
-                if head is not None and head.unit == ctx.innovation.unit and agreement.complete:
+            if agreement is None:
+                if not no_agreement:
+                    no_agreement.append(_shared(func(ctx)))
+                return no_agreement[0]
+            head = ctx.lab.actors.get(agreement.unit_head)
+            if head is not None and head.unit == ctx.innovation.unit:
+                # `agreement.complete`, in one walk over the signatures
+                regional, unit_head = agreement.regional_head, agreement.unit_head
+                by_regional = by_unit_head = False
+                for signature in agreement.signatures:
+                    signer = signature.signer
+                    if signer == regional:
+                        by_regional = True
+                    if signer == unit_head:
+                        by_unit_head = True
+                if by_regional and by_unit_head:
                     return ()
             return func(ctx)
 
@@ -243,6 +276,27 @@ def advance_unmet(
 ) -> tuple[str, list[Unmet]]:
     """The target stage of a move and everything unmet (the hot path of `advance`)."""
     policy = lab.policy
+    if to is None and inn.active:
+        # The common case, answered from the engine's tables: an active innovation moving
+        # to its next stage, the lab's own stage rule, and the gate's compiled checks.
+        step = engine.forward.get(inn.stage)
+        if step is not None and (policy.self_paced or step[1] <= engine.index[lab.stage]):
+            target = step[0]
+            found: list[Unmet] = []
+            unit = lab.units.get(inn.unit)
+            checks = gate_checks(policy, target, unit.kind if unit is not None else None)
+            if checks:
+                ctx = GateContext(inn, lab, step[2], now)
+                for check in checks:
+                    found.extend(check(ctx))
+            return target, found
+    return _move_unmet(policy, lab, engine, inn, to, now)
+
+
+def _move_unmet(
+    policy: Policy, lab: LabView, engine: Engine, inn: Innovation, to: str | None, now: datetime
+) -> tuple[str, list[Unmet]]:
+    """`advance_unmet` for every other case, each rule of the move spelt out."""
     found: list[Unmet] = []
     nxt = engine.next[inn.stage]
     target = nxt if to is None else policy.stage(to).id

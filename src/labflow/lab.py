@@ -30,6 +30,7 @@ from labflow._fold import (
     unit_payload,
 )
 from labflow._fold import apply_lab as _apply_lab
+from labflow._frozen import freeze
 from labflow._gates import (
     advance_unmet,
     lab_entered,
@@ -419,7 +420,7 @@ class Lab:
 
     def _advance_verdict(self, innovation_id: str, to: str | None) -> Verdict:
         inn = self.innovation(innovation_id)
-        target, found = self._check(inn, to, self.now())
+        target, found = advance_unmet(self, self._engine, inn, to, self.now())
         return Verdict(inn.id, "advance", target, tuple(found))
 
     # --- send, check, allowed -------------------------------------------------------------
@@ -937,6 +938,7 @@ def _next_event(
             code="clock.backwards",
             data={"subject": subject},
         )
+    payload["v"] = SCHEMA  # the command's own dict, frozen once below (never copied twice)
     try:
         return make_event(
             subject,
@@ -944,7 +946,7 @@ def _next_event(
             at,
             by,
             kind,
-            {**payload, "v": SCHEMA},
+            freeze(payload),
             history[-1].hash if history else GENESIS,
         )
     except (TypeError, ValueError, RecursionError) as exc:
