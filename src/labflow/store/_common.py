@@ -13,6 +13,9 @@ replayed lab.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import json.encoder
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
@@ -88,38 +91,107 @@ def refuse_malformed(lab_id: str, appends: Sequence[Append]) -> None:
         seen.add(key)
 
 
-def check_append(lab_id: str, append: Append, head: str) -> None:
+#: The JSON text a payload is stored as: what the canonical encoding reads back the same.
+_encoder = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
+# The C encoder `_encoder.encode` would build on every call, built once (as `labflow.events`
+# builds its own): the same text, without the per-call set-up.
+_c_make = getattr(json.encoder, "c_make_encoder", None)
+_chunks = (
+    _c_make(
+        None, _encoder.default, json.encoder.encode_basestring, None, ":", ",", True, False, False
+    )
+    if _c_make is not None
+    else None
+)
+
+
+def encode_payload(payload: Any) -> str:
+    """The JSON text a payload is stored as: what the canonical encoding reads back the same."""
+    if _chunks is None:  # pragma: no cover - interpreters without the C accelerator
+        return _encoder.encode(payload)
+    return "".join(_chunks(payload, 0))
+
+
+_quote = json.encoder.encode_basestring
+
+#: What a stored row keeps as text of each event: its time and its payload, as hashed.
+Texts = list[tuple[str, str]]
+
+
+def _texts(event: Event) -> tuple[str, str] | None:
+    """``(time, payload)`` as a row stores them, if they give the event's hash.
+
+    The hash is computed over the canonical bytes written out field by field -- the time
+    and payload text among them, so what is stored is what was hashed, and each event is
+    encoded once for the check and the write. ``None`` when the event's fields are not
+    the plain types every labflow event has, or the hash does not match: the caller then
+    asks `labflow.events.expected_hash` for the careful answer.
+    """
+    at, seq = event.at, event.seq
+    if type(seq) is not int or type(at) is not datetime:
+        return None
+    subject, actor, kind, prev = event.subject, event.actor, event.kind, event.prev
+    if not (type(subject) is type(actor) is type(kind) is type(prev) is str):
+        return None
+    when, body = at.isoformat(), encode_payload(event.payload)
+    text = (
+        f'[{_quote(subject)},{seq},"{when}",{_quote(actor)},{_quote(kind)},{body},{_quote(prev)}]'
+    )
+    if hashlib.sha256(text.encode()).hexdigest() != event.hash:
+        return None
+    return when, body
+
+
+def check_append(lab_id: str, append: Append, head: str) -> Texts:
     """Refuse an `Append` whose events do not continue the stream (``head`` is its last hash).
 
     The versions were checked already; this makes sure no store ever keeps an
     event that would not verify: right subject and numbering, linked to the
-    head, each hash recomputed (`labflow.events.expected_hash`).
+    head, each hash recomputed (`labflow.events.expected_hash`). Returns each
+    event's time and payload as the text a row stores, the very text hashed.
     """
     prev = head
     subject = lab_id if append.lab else append.subject
+    texts: Texts = []
     for offset, event in enumerate(append.events, start=1):
         seq = append.expected + offset
-        where = f"event {event.seq} of {event.subject!r}"
         if event.subject != subject:
             raise StoreError(
-                f"Refused to store {where}: it belongs to {event.subject!r}, not {subject!r}."
+                f"Refused to store event {event.seq} of {event.subject!r}: "
+                f"it belongs to {event.subject!r}, not {subject!r}."
             )
         if event.seq != seq:
-            raise StoreError(f"Refused to store {where}: it should be event {seq}.")
+            raise StoreError(
+                f"Refused to store event {event.seq} of {event.subject!r}: "
+                f"it should be event {seq}."
+            )
         if not isinstance(event.kind, str) or event.kind.startswith("lab.") != append.lab:
             raise StoreError(
-                f"Refused to store {where}: a {event.kind} event in the wrong history."
+                f"Refused to store event {event.seq} of {event.subject!r}: "
+                f"a {event.kind} event in the wrong history."
             )
         if event.prev != prev:
-            raise StoreError(f"Refused to store {where}: it does not link to the stored history.")
+            raise StoreError(
+                f"Refused to store event {event.seq} of {event.subject!r}: "
+                f"it does not link to the stored history."
+            )
         try:
-            digest = expected_hash(event)
+            found = _texts(event)
+            if found is None:
+                if expected_hash(event) != event.hash:
+                    raise StoreError(
+                        f"Refused to store event {event.seq} of {event.subject!r}: "
+                        f"its content does not match its hash."
+                    )
+                found = (event.at.isoformat(), encode_payload(event.payload))
         except _UNENCODABLE as exc:
             raise StoreError(
-                f"Refused to store {where}: its content is not JSON values ({exc})."
+                f"Refused to store event {event.seq} of {event.subject!r}: "
+                f"its content is not JSON values ({exc})."
             ) from exc
-        if digest != event.hash:
-            raise StoreError(f"Refused to store {where}: its content does not match its hash.")
+        texts.append(found)
         prev = event.hash
     opening = append.lab and append.expected == 0 and append.events
     if opening and append.events[0].kind != "lab.created":
@@ -131,6 +203,7 @@ def check_append(lab_id: str, append: Append, head: str) -> None:
             "riwayat laboratorium harus diawali peristiwa lab.created",
             code="history.no_creation",
         )
+    return texts
 
 
 # --- Projections: what lists and reports read without replaying ----------------------------
@@ -262,20 +335,23 @@ class Write:
 
 def check_streams(
     lab_id: str, appends: Sequence[Append], stored: Mapping[tuple[bool, str], Stored]
-) -> None:
+) -> list[Texts]:
     """Check every `Append` against the stored streams, writing nothing.
 
     ``stored`` maps ``(is_lab, subject)`` to what the store read, under its lock, of the
     streams ``appends`` name (absent: no such stream). The first stream at another version
     than expected raises `ConflictError`; a chain that does not link raises `StoreError`.
-    A store then runs the validating fold (`check_fold`) and only then `plan`.
+    A store then runs the validating fold (`check_fold`) and only then `plan`. Returns,
+    per `Append`, the time and payload text of its events as a row stores them.
     """
+    texts: list[Texts] = []
     for append in appends:
         found = stored.get((append.lab, append.subject))
         version = found.version if found is not None else 0
         if version != append.expected:
             raise ConflictError(append.subject, append.expected, version)
-        check_append(lab_id, append, found.head if found is not None else GENESIS)
+        texts.append(check_append(lab_id, append, found.head if found is not None else GENESIS))
+    return texts
 
 
 def plan(

@@ -20,11 +20,6 @@ from labflow.events import GENESIS, Event, canonical_bytes
 from labflow.model import Innovation, Status
 from labflow.store._common import Row
 
-#: The JSON text a payload is stored as: what the canonical encoding reads back the same.
-encode_payload = json.JSONEncoder(
-    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-).encode
-
 #: What a verifier sends back per stream: id, events seen, ok, first bad seq, reason.
 Checked = tuple[int, int, bool, int | None, str | None]
 

@@ -71,12 +71,13 @@ from labflow.store._common import (
     Stored,
     Write,
     check_streams,
+    encode_payload,
     plan,
     refuse_malformed,
     verify_loaded,
     verify_rows,
 )
-from labflow.store._verify import check_rows, encode_payload
+from labflow.store._verify import check_rows
 
 if TYPE_CHECKING:
     from labflow.store.checkpoint import Checkpoint

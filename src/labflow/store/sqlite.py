@@ -56,6 +56,7 @@ from labflow.store._common import (
     Heads,
     Row,
     Stored,
+    Texts,
     Write,
     check_streams,
     plan,
@@ -63,7 +64,7 @@ from labflow.store._common import (
     verify_loaded,
     verify_rows,
 )
-from labflow.store._verify import Checked, check_rows, encode_payload
+from labflow.store._verify import Checked, check_rows
 
 if TYPE_CHECKING:
     from labflow.store.checkpoint import Checkpoint
@@ -123,6 +124,13 @@ PARALLEL_FROM: Final = 200_000
 _STREAM_META = (
     "SELECT id, subject, version, head, is_lab, unit, stage, status, launched FROM streams "
     "WHERE id BETWEEN ? AND ?"
+)
+#: The stream rows a commit reads, by how many innovations it names (0 to 500).
+_STREAM_ROWS: Final = tuple(
+    "SELECT is_lab, subject, id, version, head, unit, stage, status, launched FROM streams "
+    f"WHERE (lab = ? AND is_lab = 0 AND subject IN ({','.join('?' * n)})) "
+    "OR (lab = ? AND is_lab = 1 AND subject = ?)"
+    for n in range(501)
 )
 _RANGE_ROWS = (
     "SELECT stream, seq, at, actor, kind, payload, prev, hash FROM events "
@@ -348,9 +356,12 @@ class SQLiteStore:
             lab = stored.get((True, lab_id))
             if lab is None and not any(a.lab and a.expected == 0 and a.events for a in appends):
                 raise StoreError(f"There is no lab {lab_id!r} in {self.path}.")
-            check_streams(lab_id, appends, stored)
+            texts = check_streams(lab_id, appends, stored)
             check = self._check_fold(conn, lab_id, appends, lab, stored)
-            self._write(conn, lab_id, plan(lab_id, appends, stored, check.rows()))
+            writes = plan(lab_id, appends, stored, check.rows())
+            self._write(
+                conn, lab_id, writes, {id(a): t for a, t in zip(appends, texts, strict=True)}
+            )
         check.keep()
 
     def _check_fold(
@@ -419,20 +430,29 @@ class SQLiteStore:
         subjects = [a.subject for a in appends if not a.lab]
         for at in range(0, max(1, len(subjects)), 500):
             chunk = subjects[at : at + 500]
-            marks = ",".join("?" * len(chunk))
             for r in conn.execute(
-                "SELECT is_lab, subject, id, version, head, unit, stage, status, launched "
-                "FROM streams WHERE (lab = ? AND is_lab = 0 AND subject IN "
-                f"({marks})) OR (lab = ? AND is_lab = 1 AND subject = ?)",
-                [lab_id, *chunk, lab_id, lab_id if at == 0 else None],
+                _STREAM_ROWS[len(chunk)], [lab_id, *chunk, lab_id, lab_id if at == 0 else None]
             ):
-                is_lab = bool(r[0])
-                row = None if is_lab else Row(r[5], r[6], r[7], bool(r[8]))
-                rows[(is_lab, r[1])] = Stored(r[2], r[3], r[4], row)
+                if r[0]:
+                    rows[(True, r[1])] = Stored(r[2], r[3], r[4], None)
+                else:
+                    row = Row(r[5], r[6], r[7], bool(r[8]))
+                    rows[(False, r[1])] = Stored(r[2], r[3], r[4], row)
         return rows
 
-    def _write(self, conn: sqlite3.Connection, lab_id: str, writes: Sequence[Write]) -> None:
-        """Write checked appends with their projected rows and units, in bulk."""
+    def _write(
+        self,
+        conn: sqlite3.Connection,
+        lab_id: str,
+        writes: Sequence[Write],
+        texts: Mapping[int, Texts],
+    ) -> None:
+        """Write checked appends with their projected rows and units, in bulk.
+
+        ``texts`` holds, per `Append` (by ``id``), its events' time and payload text as
+        `check_streams` hashed them. A stream whose row the append leaves as it was
+        gets its version and head only, so the indexes on the row are not rewritten.
+        """
         if not writes:
             return
         next_id = 0
@@ -440,6 +460,7 @@ class SQLiteStore:
             next_id = conn.execute("SELECT coalesce(max(id), 0) FROM streams").fetchone()[0] + 1
         created: list[tuple[Any, ...]] = []
         updated: list[tuple[Any, ...]] = []
+        moved: list[tuple[Any, ...]] = []
         events: list[tuple[Any, ...]] = []
         units: list[tuple[str, str, str]] = []
         for write in writes:
@@ -450,20 +471,14 @@ class SQLiteStore:
             else:
                 stream = write.stored.id
             events.extend(
-                (
-                    stream,
-                    e.seq,
-                    e.at.isoformat(),
-                    e.actor,
-                    e.kind,
-                    encode_payload(e.payload),
-                    e.prev,
-                    e.hash,
-                )
-                for e in append.events
+                (stream, e.seq, when, e.actor, e.kind, body, e.prev, e.hash)
+                for e, (when, body) in zip(append.events, texts[id(append)], strict=True)
             )
             units.extend((lab_id, u, k) for u, k in write.units)
             last = append.events[-1]
+            if write.stored is not None and write.stored.row == projection:
+                moved.append((last.seq, last.hash, stream))
+                continue
             values = (
                 last.seq,
                 last.hash,
@@ -494,6 +509,8 @@ class SQLiteStore:
                 "launched = ? WHERE id = ?",
                 updated,
             )
+        if moved:
+            conn.executemany("UPDATE streams SET version = ?, head = ? WHERE id = ?", moved)
         conn.executemany(
             "INSERT INTO events (stream, seq, at, actor, kind, payload, prev, hash) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
