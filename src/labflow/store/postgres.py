@@ -80,7 +80,7 @@ from labflow.store._common import (
 from labflow.store._verify import check_rows
 
 if TYPE_CHECKING:
-    from labflow.store.checkpoint import Checkpoint
+    from labflow.store.checkpoint import Checkpoint, CheckpointReport
 
 __all__ = ["SCHEMA_VERSION", "AsyncPostgresStore", "PostgresStore"]
 
@@ -732,6 +732,13 @@ class PostgresStore:
 
         return make_checkpoint(self, key, labs=labs)
 
+    def verify_checkpoint(self, checkpoint: Checkpoint, key: object) -> CheckpointReport:
+        """Whether every history ``checkpoint`` sealed is still an unchanged prefix of what is
+        stored (`labflow.store.checkpoint.verify_checkpoint`); ``key`` as it takes it."""
+        from labflow.store.checkpoint import verify_checkpoint
+
+        return verify_checkpoint(self, checkpoint, key)
+
     def close(self) -> None:
         self._pool.close()
 
@@ -992,6 +999,13 @@ class AsyncPostgresStore:
         from labflow.store.checkpoint import make_checkpoint_async
 
         return await make_checkpoint_async(self, key, labs=labs)
+
+    async def verify_checkpoint(self, checkpoint: Checkpoint, key: object) -> CheckpointReport:
+        """Whether every history ``checkpoint`` sealed is still an unchanged prefix of what is
+        stored (`labflow.store.checkpoint.verify_checkpoint_async`)."""
+        from labflow.store.checkpoint import verify_checkpoint_async
+
+        return await verify_checkpoint_async(self, checkpoint, key)
 
     async def close(self) -> None:
         await self._pool.close()

@@ -67,7 +67,7 @@ from labflow.store._common import (
 from labflow.store._verify import Checked, check_rows
 
 if TYPE_CHECKING:
-    from labflow.store.checkpoint import Checkpoint
+    from labflow.store.checkpoint import Checkpoint, CheckpointReport
 
 __all__ = ["APPLICATION_ID", "PARALLEL_FROM", "SCHEMA_VERSION", "SQLiteStore"]
 
@@ -755,6 +755,13 @@ class SQLiteStore:
         from labflow.store.checkpoint import make_checkpoint
 
         return make_checkpoint(self, key, labs=labs)
+
+    def verify_checkpoint(self, checkpoint: Checkpoint, key: object) -> CheckpointReport:
+        """Whether every history ``checkpoint`` sealed is still an unchanged prefix of what is
+        stored (`labflow.store.checkpoint.verify_checkpoint`); ``key`` as it takes it."""
+        from labflow.store.checkpoint import verify_checkpoint
+
+        return verify_checkpoint(self, checkpoint, key)
 
     def close(self) -> None:
         self._connection().close()
