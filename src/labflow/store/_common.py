@@ -18,7 +18,7 @@ import json
 import json.encoder
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -302,7 +302,11 @@ def stage_ids(created: Event) -> tuple[str, ...]:
     Only the ids: reading them needs no requirement registry, so a lab whose
     policy uses privately registered requirements still reports.
     """
-    payload: Mapping[str, Any] = created.payload
+    return stage_ids_of(created.payload)
+
+
+def stage_ids_of(payload: Mapping[str, Any]) -> tuple[str, ...]:
+    """`stage_ids` from a ``lab.created`` payload."""
     stages = payload["policy"]["stages"]
     ids = tuple(s["id"] for s in stages)
     if not ids or not all(isinstance(i, str) for i in ids) or len(set(ids)) != len(ids):
@@ -321,6 +325,8 @@ class Stored:
     version: int
     head: str
     row: Row | None  #: the projection of an innovation stream; ``None`` for a lab's own
+    #: a lab's own stream: its registration index's length and head (``None``: it has none)
+    index: tuple[int, str] | None = None
 
 
 @attrs.frozen
@@ -646,3 +652,204 @@ class FoldCheck:
         if self._fold is not None:
             self._folds.keep(self.lab_id, self._fold)
             self._fold = None
+
+
+# --- The registration index: every innovation a lab ever registered, chained -----------------
+
+#: One entry of a lab's registration index: ``(seq, subject, opening, prev, hash)`` -- the
+#: innovation, the hash of its history's first event, and the chain's link and own hash.
+Entry = tuple[int, str, str, str, str]
+
+
+def entry_hash(lab_id: str, seq: int, subject: str, opening: str, prev: str) -> str:
+    """The hash of a registration entry: SHA-256 over its canonical JSON, as events are."""
+    text = f"[{_quote(lab_id)},{seq},{_quote(subject)},{_quote(opening)},{_quote(prev)}]"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def index_entries(
+    lab_id: str, end: End, registered: Sequence[tuple[str, str]]
+) -> tuple[list[Entry], End]:
+    """The entries that register ``(subject, opening hash)`` pairs after the index's ``end``
+    (its length and head), and the index's new end."""
+    count, head = end
+    entries: list[Entry] = []
+    for subject, opening in registered:
+        count += 1
+        digest = entry_hash(lab_id, count, subject, opening, head)
+        entries.append((count, subject, opening, head, digest))
+        head = digest
+    return entries, (count, head)
+
+
+@attrs.frozen
+class IndexProblem:
+    """What is wrong with a lab's registration index, and which history it concerns."""
+
+    subject: str  #: the lab's id for the index itself, else the innovation's
+    lab: bool  #: whether it concerns the index (the lab's own history) itself
+    reason: str
+    reason_id: str  #: the same in Indonesian
+
+
+def check_index(
+    lab_id: str,
+    entries: Sequence[Entry],
+    end: End | None,
+    openings: Mapping[str, str | None],
+) -> list[IndexProblem]:
+    """Every problem of a lab's registration index against the histories stored.
+
+    ``entries`` are the index in order; ``end`` the length and head the store recorded
+    (``None``: a lab stored before the index, which has none to check); ``openings`` maps
+    every innovation stream of the lab to the hash of its first stored event (``None`` if
+    it has none). An innovation deleted with its row is still listed by the index; one
+    inserted is missing from it; one replaced carries another first event.
+    """
+    if end is None:
+        return []
+    found: list[IndexProblem] = []
+    head, position = GENESIS, 0
+    listed: dict[str, str] = {}
+    for seq, subject, opening, prev, digest in entries:
+        position += 1
+        if (
+            seq != position
+            or prev != head
+            or entry_hash(lab_id, seq, subject, opening, prev) != digest
+        ):
+            found.append(
+                IndexProblem(
+                    lab_id,
+                    True,
+                    f"its registration index breaks at entry {position}",
+                    f"indeks pendaftarannya rusak pada entri ke-{position}",
+                )
+            )
+            return found
+        if subject in listed:
+            found.append(
+                IndexProblem(
+                    lab_id,
+                    True,
+                    f"its registration index lists {subject!r} twice",
+                    f"indeks pendaftarannya mencantumkan {subject!r} dua kali",
+                )
+            )
+            return found
+        listed[subject] = opening
+        head = digest
+    if (position, head) != tuple(end):
+        found.append(
+            IndexProblem(
+                lab_id,
+                True,
+                "its registration index does not end at its recorded head",
+                "indeks pendaftarannya tidak berakhir pada ujung yang tercatat",
+            )
+        )
+        return found
+    for subject in sorted(listed.keys() | openings.keys()):
+        if subject not in openings or openings[subject] is None:
+            reason = "it is in the lab's registration index, but its history is gone"
+            reason_id = "ia tercatat di indeks pendaftaran laboratorium, tetapi riwayatnya hilang"
+        elif subject not in listed:
+            reason = "it is not in the lab's registration index"
+            reason_id = "ia tidak tercatat di indeks pendaftaran laboratorium"
+        elif openings[subject] != listed[subject]:
+            reason = "its first event is not the one the lab's registration index recorded"
+            reason_id = "peristiwa pertamanya bukan yang tercatat di indeks pendaftaran"
+        else:
+            continue
+        found.append(IndexProblem(subject, False, reason, reason_id))
+    return found
+
+
+def raise_for_index(problems: Sequence[IndexProblem]) -> None:
+    """`HistoryError` for the first problem of a lab's registration index, if any."""
+    for problem in problems:
+        raise HistoryError(
+            problem.subject, None, problem.reason, problem.reason_id, code="history.index"
+        )
+
+
+def with_index_problems(
+    found: Sequence[tuple[bool, str, Verification]], problems: Sequence[IndexProblem]
+) -> list[tuple[bool, str, Verification]]:
+    """A lab's verifications ``(is innovation, subject, result)`` with its index's problems
+    added: the history concerned fails with the index's reason (the lab's own for the index
+    itself), and an innovation the index lists but the store lost gets a failed result of
+    its own."""
+    results = list(found)
+    where = {(is_inn, subject): k for k, (is_inn, subject, _) in enumerate(results)}
+    for problem in problems:
+        key = (not problem.lab, problem.subject)
+        at = where.get(key)
+        if at is None:
+            where[key] = len(results)
+            failed = Verification(problem.subject, 0, False, None, problem.reason)
+            results.append((*key, failed))
+        elif results[at][2].ok:
+            length = results[at][2].length
+            failed = Verification(problem.subject, length, False, None, problem.reason)
+            results[at] = (*key, failed)
+    return results
+
+
+def index_problems(
+    entry_rows: Iterable[Sequence[Any]],
+    end_rows: Iterable[Sequence[Any]],
+    opening_rows: Iterable[Sequence[Any]],
+) -> dict[str, list[IndexProblem]]:
+    """`check_index` for every lab read: ``entry_rows`` ``(lab, seq, subject, opening, prev,
+    hash)`` in order, ``end_rows`` ``(lab, length, head)`` from each lab's own row (length
+    ``None``: no index), ``opening_rows`` ``(lab, innovation, first event's hash or None)``."""
+    entries: dict[str, list[Entry]] = {}
+    for lab, seq, subject, opening, prev, digest in entry_rows:
+        entries.setdefault(lab, []).append((seq, subject, opening, prev, digest))
+    ends: dict[str, End | None] = {
+        lab: (length, head) if length is not None else None for lab, length, head in end_rows
+    }
+    openings: dict[str, dict[str, str | None]] = {}
+    for lab, subject, opening in opening_rows:
+        openings.setdefault(lab, {})[subject] = opening
+    found: dict[str, list[IndexProblem]] = {}
+    for lab, end in ends.items():
+        problems = check_index(lab, entries.get(lab, []), end, openings.get(lab, {}))
+        if problems:
+            found[lab] = problems
+    return found
+
+
+def index_all(
+    labs: Iterable[str], opening_rows: Iterable[Sequence[Any]]
+) -> tuple[list[tuple[Any, ...]], list[tuple[str, int, str]]]:
+    """Index every lab's stored innovations (the upgrade of a store from before the index):
+    ``opening_rows`` ``(lab, innovation, first event's hash)`` in the order the streams
+    were stored. Returns the entries ``(lab, seq, subject, opening, prev, hash)`` and each
+    lab's end ``(lab, length, head)``."""
+    found: dict[str, list[tuple[str, str]]] = {lab: [] for lab in labs}
+    for lab, subject, opening in opening_rows:
+        found.setdefault(lab, []).append((subject, opening))
+    rows: list[tuple[Any, ...]] = []
+    ends: list[tuple[str, int, str]] = []
+    for lab, registered in found.items():
+        entries, end = index_entries(lab, (0, GENESIS), registered)
+        rows += [(lab, *e) for e in entries]
+        ends.append((lab, *end))
+    return rows, ends
+
+
+def new_entries(
+    lab_id: str, writes: Sequence[Write], end: End | None
+) -> tuple[list[Entry], End | None]:
+    """The registration entries of the innovation streams ``writes`` create, after the
+    lab's index ``end`` (``None``: a lab without an index gets none), and its new end."""
+    registered = [
+        (w.append.subject, w.append.events[0].hash)
+        for w in writes
+        if w.stored is None and not w.append.lab
+    ]
+    if end is None or not registered:
+        return [], end
+    return index_entries(lab_id, end, registered)

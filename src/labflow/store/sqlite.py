@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, cast
 
 from labflow.errors import CommandError, StoreError
-from labflow.events import Event, Verification
+from labflow.events import GENESIS, Event, Verification
 from labflow.lab import Clock, Lab, replay_lab, system_clock
 from labflow.requirements import Registry
 from labflow.store import (
@@ -54,15 +54,22 @@ from labflow.store._common import (
     FoldCheck,
     Folds,
     Heads,
+    IndexProblem,
     Row,
     Stored,
     Texts,
     Write,
     check_streams,
+    index_all,
+    index_problems,
+    new_entries,
     plan,
+    raise_for_index,
     refuse_malformed,
+    stage_ids_of,
     verify_loaded,
     verify_rows,
+    with_index_problems,
 )
 from labflow.store._verify import Checked, check_rows
 
@@ -74,7 +81,7 @@ __all__ = ["APPLICATION_ID", "PARALLEL_FROM", "SCHEMA_VERSION", "SQLiteStore"]
 #: ``PRAGMA application_id`` of a labflow database ("LBFW").
 APPLICATION_ID: Final = 0x4C424657
 #: The schema this labflow writes; files with a higher ``user_version`` are refused.
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 
 #: Each entry upgrades the schema from its index to the next version.
 _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
@@ -113,6 +120,21 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
             PRIMARY KEY (stream, seq)
         ) WITHOUT ROWID""",
     ),
+    # 2: each lab's registration index, chained; its length and head on the lab's row.
+    # The innovations already stored are indexed as the upgrade finds them (`_index_all`).
+    (
+        """CREATE TABLE registrations (
+            lab TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            subject TEXT NOT NULL,
+            opening TEXT NOT NULL,
+            prev TEXT NOT NULL,
+            hash TEXT NOT NULL,
+            PRIMARY KEY (lab, seq)
+        ) WITHOUT ROWID""",
+        "ALTER TABLE streams ADD COLUMN registered INTEGER",
+        "ALTER TABLE streams ADD COLUMN registered_head TEXT",
+    ),
 )
 assert len(_MIGRATIONS) == SCHEMA_VERSION
 
@@ -127,8 +149,9 @@ _STREAM_META = (
 )
 #: The stream rows a commit reads, by how many innovations it names (0 to 500).
 _STREAM_ROWS: Final = tuple(
-    "SELECT is_lab, subject, id, version, head, unit, stage, status, launched FROM streams "
-    f"WHERE (lab = ? AND is_lab = 0 AND subject IN ({','.join('?' * n)})) "
+    "SELECT is_lab, subject, id, version, head, unit, stage, status, launched, registered, "
+    "registered_head FROM streams WHERE "
+    f"(lab = ? AND is_lab = 0 AND subject IN ({','.join('?' * n)})) "
     "OR (lab = ? AND is_lab = 1 AND subject = ?)"
     for n in range(501)
 )
@@ -184,6 +207,58 @@ def _chunks(items: Sequence[str], size: int = 500) -> Iterator[Sequence[str]]:
     """``items`` in runs of at most ``size``: SQLite caps the parameters of one statement."""
     for at in range(0, len(items), size):
         yield items[at : at + size]
+
+
+def _index_all(conn: sqlite3.Connection) -> None:
+    """Index every lab's stored innovations, in the order their streams were created: the
+    upgrade of a file from before registration indexes (it vouches for what it finds)."""
+    labs = [r[0] for r in conn.execute("SELECT subject FROM streams WHERE is_lab = 1")]
+    entries, ends = index_all(
+        labs,
+        conn.execute(
+            "SELECT s.lab, s.subject, e.hash FROM streams s JOIN events e ON e.stream = s.id "
+            "AND e.seq = 1 WHERE s.is_lab = 0 ORDER BY s.lab, s.id"
+        ).fetchall(),
+    )
+    conn.executemany(
+        "INSERT INTO registrations (lab, seq, subject, opening, prev, hash) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        entries,
+    )
+    conn.executemany(
+        "UPDATE streams SET registered = ?, registered_head = ? WHERE lab = ? AND is_lab = 1",
+        [(n, head, lab) for lab, n, head in ends],
+    )
+
+
+def _read_index(conn: sqlite3.Connection, lab_id: str | None) -> dict[str, list[IndexProblem]]:
+    """What is wrong with every lab's registration index (or ``lab_id``'s), by lab."""
+    one, args = ("AND lab = ?", [lab_id]) if lab_id is not None else ("", [])
+    return index_problems(
+        conn.execute(
+            "SELECT lab, seq, subject, opening, prev, hash FROM registrations "
+            f"WHERE 1 {one} ORDER BY lab, seq",
+            args,
+        ),
+        conn.execute(
+            f"SELECT lab, registered, registered_head FROM streams WHERE is_lab = 1 {one}", args
+        ).fetchall(),
+        conn.execute(
+            "SELECT s.lab, s.subject, e.hash FROM streams s LEFT JOIN events e "
+            f"ON e.stream = s.id AND e.seq = 1 WHERE s.is_lab = 0 {one.replace('lab', 's.lab')}",
+            args,
+        ).fetchall(),
+    )
+
+
+def _opening_stages(lab_id: str, kind: str, payload: str) -> tuple[str, ...]:
+    """The stage ids of the policy in a lab's first event, or `StoreError` saying why not."""
+    if kind != "lab.created":
+        raise StoreError(f"The history of lab {lab_id!r} does not start with lab.created.")
+    try:
+        return stage_ids_of(json.loads(payload))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise StoreError(f"The lab.created event of {lab_id!r} is malformed ({exc}).") from exc
 
 
 def _translate(exc: sqlite3.Error, path: str) -> StoreError:
@@ -284,8 +359,11 @@ class SQLiteStore:
                 f"The database {self.path} was written by a newer labflow (schema "
                 f"{user_version}; this one reads up to {SCHEMA_VERSION}). Upgrade labflow."
             )
+        #: whether the file keeps registration indexes (schema 2 on); a read-only store
+        #: reads a file from before them as it is, without the index's checks
+        self.indexed = user_version >= 2 or not self.read_only
         if self.read_only:
-            if user_version < SCHEMA_VERSION:
+            if user_version < 1:
                 raise StoreError(
                     f"The database {self.path} needs an upgrade to schema {SCHEMA_VERSION}, "
                     f"which a read-only store cannot make."
@@ -307,6 +385,8 @@ class SQLiteStore:
             for version in range(current, SCHEMA_VERSION):
                 for statement in _MIGRATIONS[version]:
                     conn.execute(statement)
+                if version == 1:
+                    _index_all(conn)
             conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
             conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
@@ -359,9 +439,8 @@ class SQLiteStore:
             texts = check_streams(lab_id, appends, stored)
             check = self._check_fold(conn, lab_id, appends, lab, stored)
             writes = plan(lab_id, appends, stored, check.rows())
-            self._write(
-                conn, lab_id, writes, {id(a): t for a, t in zip(appends, texts, strict=True)}
-            )
+            texts_of = {id(a): t for a, t in zip(appends, texts, strict=True)}
+            self._write(conn, lab_id, writes, texts_of, lab)
         check.keep()
 
     def _check_fold(
@@ -434,7 +513,8 @@ class SQLiteStore:
                 _STREAM_ROWS[len(chunk)], [lab_id, *chunk, lab_id, lab_id if at == 0 else None]
             ):
                 if r[0]:
-                    rows[(True, r[1])] = Stored(r[2], r[3], r[4], None)
+                    index = (r[9], r[10]) if r[9] is not None else None
+                    rows[(True, r[1])] = Stored(r[2], r[3], r[4], None, index)
                 else:
                     row = Row(r[5], r[6], r[7], bool(r[8]))
                     rows[(False, r[1])] = Stored(r[2], r[3], r[4], row)
@@ -446,15 +526,21 @@ class SQLiteStore:
         lab_id: str,
         writes: Sequence[Write],
         texts: Mapping[int, Texts],
+        lab: Stored | None,
     ) -> None:
         """Write checked appends with their projected rows and units, in bulk.
 
         ``texts`` holds, per `Append` (by ``id``), its events' time and payload text as
         `check_streams` hashed them. A stream whose row the append leaves as it was
         gets its version and head only, so the indexes on the row are not rewritten.
+        Each new innovation stream is added to the lab's registration index (``lab``: the
+        lab's stored row; ``None`` when this commit creates the lab).
         """
         if not writes:
             return
+        entries, index_end = new_entries(
+            lab_id, writes, lab.index if lab is not None else (0, GENESIS)
+        )
         next_id = 0
         if any(w.stored is None for w in writes):
             next_id = conn.execute("SELECT coalesce(max(id), 0) FROM streams").fetchone()[0] + 1
@@ -494,13 +580,15 @@ class SQLiteStore:
                 ),
             )
             if write.stored is None:
-                created.append((stream, lab_id, int(append.lab), append.subject, *values))
+                index = (index_end if append.lab else None) or (None, None)
+                created.append((stream, lab_id, int(append.lab), append.subject, *values, *index))
             else:
                 updated.append((*values, stream))
         if created:
             conn.executemany(
                 "INSERT INTO streams (id, lab, is_lab, subject, version, head, unit, stage, "
-                "status, launched) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "status, launched, registered, registered_head) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 created,
             )
         if updated:
@@ -518,6 +606,17 @@ class SQLiteStore:
         )
         if units:
             conn.executemany("INSERT OR REPLACE INTO units (lab, id, kind) VALUES (?, ?, ?)", units)
+        if entries:
+            conn.executemany(
+                "INSERT INTO registrations (lab, seq, subject, opening, prev, hash) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [(lab_id, *e) for e in entries],
+            )
+            if lab is not None:
+                conn.execute(
+                    "UPDATE streams SET registered = ?, registered_head = ? WHERE id = ?",
+                    (*cast(End, index_end), lab.id),
+                )
 
     # --- reading ----------------------------------------------------------------------------
 
@@ -582,7 +681,9 @@ class SQLiteStore:
             )
         )
 
-    def _grouped(self, lab_id: str) -> tuple[list[Event], list[list[Event]], Heads, dict[str, Row]]:
+    def _grouped(
+        self, lab_id: str
+    ) -> tuple[list[Event], list[list[Event]], Heads, dict[str, Row], list[IndexProblem]]:
         own: list[Event] = []
         others: list[list[Event]] = []
         current: str | None = None
@@ -604,7 +705,14 @@ class SQLiteStore:
                     current = event.subject
                     others.append([])
                 others[-1].append(event)
-        return own, others, heads, rows
+            problems = self._index_problems(conn, lab_id).get(lab_id, [])
+        return own, others, heads, rows, problems
+
+    def _index_problems(
+        self, conn: sqlite3.Connection, lab_id: str | None
+    ) -> dict[str, list[IndexProblem]]:
+        """What is wrong with each lab's registration index (or ``lab_id``'s), by lab."""
+        return _read_index(conn, lab_id) if self.indexed else {}
 
     def histories(self, lab_id: str) -> Iterator[list[Event]]:
         yield from self._grouped(lab_id)[1]
@@ -667,6 +775,12 @@ class SQLiteStore:
             results.setdefault(lab, []).append(
                 (not is_lab, subject, Verification(subject, length, ok, seq, reason))
             )
+        if results and self.indexed:
+            with self._transaction(write=False) as conn:
+                index = self._index_problems(conn, lab_id)
+            for lab, problems in index.items():
+                if lab in results:
+                    results[lab] = with_index_problems(results[lab], problems)
         return {
             lab: tuple(v for _, _, v in sorted(found, key=lambda f: (f[0], f[1])))
             for lab, found in sorted(results.items())
@@ -694,6 +808,32 @@ class SQLiteStore:
         except sqlite3.Error as exc:
             raise _translate(exc, self.path) from exc
         return checked
+
+    def _funnel_counts(
+        self, lab_ids: Sequence[str] | None
+    ) -> dict[str, tuple[tuple[str, ...], list[tuple[str, str | None, str, int]]]]:
+        """Per lab: its policy's stage ids and its innovations counted by (stage, unit kind,
+        status), read from the rows `verify_all` checks -- for `labflow.reports.registry_funnel`,
+        which needs no history but the first event of each lab's own."""
+        with self._transaction(write=False) as conn:
+            if lab_ids is not None:
+                for lab_id in lab_ids:
+                    self._require_lab(conn, lab_id)
+            found: dict[str, tuple[tuple[str, ...], list[tuple[str, str | None, str, int]]]] = {}
+            for lab, kind, payload in conn.execute(
+                "SELECT s.subject, e.kind, e.payload FROM streams s JOIN events e "
+                "ON e.stream = s.id AND e.seq = 1 WHERE s.is_lab = 1 ORDER BY s.subject"
+            ):
+                if lab_ids is None or lab in lab_ids:
+                    found[lab] = (_opening_stages(lab, kind, payload), [])
+            for lab, stage, unit_kind, status, count in conn.execute(
+                "SELECT s.lab, s.stage, u.kind, s.status, count(*) FROM streams s "
+                "LEFT JOIN units u ON u.lab = s.lab AND u.id = s.unit WHERE s.is_lab = 0 "
+                "GROUP BY s.lab, s.stage, u.kind, s.status"
+            ):
+                if lab in found:
+                    found[lab][1].append((stage, unit_kind, status, count))
+        return found
 
     def innovations(
         self,
@@ -728,8 +868,9 @@ class SQLiteStore:
     def load(
         self, lab_id: str, *, registry: Registry | None = None, clock: Clock = system_clock
     ) -> Lab:
-        own, others, heads, rows = self._grouped(lab_id)
+        own, others, heads, rows, problems = self._grouped(lab_id)
         verify_loaded(own, others, heads)
+        raise_for_index(problems)
         try:
             lab = replay_lab(own, others, registry=registry, clock=clock)
         except CommandError as exc:
