@@ -248,7 +248,8 @@ def test_verify_all_in_worker_processes_agrees_with_one_process(
 ) -> None:
     """Below PARALLEL_FROM events a store verifies in-process; lowered, the same store is
     cut into ranges of streams checked by two workers, with the same results, a tampered
-    row included."""
+    row and an innovation deleted with its row (which the registration index finds)
+    included."""
     path = tmp_path / "lab.db"
     lab = make_lab()
     for n in range(40):
@@ -261,6 +262,9 @@ def test_verify_all_in_worker_processes_agrees_with_one_process(
             "UPDATE events SET actor = 'someone' WHERE seq = 1 "
             "AND stream = (SELECT id FROM streams WHERE subject = 'ino-17')"
         )
+        gone = "(SELECT id FROM streams WHERE subject = 'ino-30')"
+        conn.execute(f"DELETE FROM events WHERE stream = {gone}")
+        conn.execute("DELETE FROM streams WHERE subject = 'ino-30'")
     with SQLiteStore(path) as store:
         alone = store.verify_all(workers=1)
         monkeypatch.setattr(sqlite_module, "PARALLEL_FROM", 1)
@@ -268,7 +272,7 @@ def test_verify_all_in_worker_processes_agrees_with_one_process(
         one_lab = store.verify_all("kebumen", workers=2)
     assert shared == alone
     assert one_lab == {"kebumen": alone["kebumen"]}
-    assert [v.subject for v in alone["kebumen"] if not v.ok] == ["ino-17"]
+    assert [v.subject for v in alone["kebumen"] if not v.ok] == ["ino-17", "ino-30"]
     assert list(alone) == ["kebumen", "kudus"]
 
 

@@ -692,6 +692,73 @@ class IndexProblem:
     reason_id: str  #: the same in Indonesian
 
 
+def check_chain(
+    lab_id: str, entries: Sequence[Entry], end: End
+) -> tuple[list[IndexProblem], dict[str, tuple[int, str]]]:
+    """Check a lab's registration index as a chain ending at ``end`` (its recorded length
+    and head). Returns its problems, and what it lists: innovation -> (entry, opening)."""
+    head, position = GENESIS, 0
+    listed: dict[str, tuple[int, str]] = {}
+    for seq, subject, opening, prev, digest in entries:
+        position += 1
+        if (
+            seq != position
+            or prev != head
+            or entry_hash(lab_id, seq, subject, opening, prev) != digest
+        ):
+            return [
+                IndexProblem(
+                    lab_id,
+                    True,
+                    f"its registration index breaks at entry {position}",
+                    f"indeks pendaftarannya rusak pada entri ke-{position}",
+                )
+            ], listed
+        if subject in listed:
+            return [
+                IndexProblem(
+                    lab_id,
+                    True,
+                    f"its registration index lists {subject!r} twice",
+                    f"indeks pendaftarannya mencantumkan {subject!r} dua kali",
+                )
+            ], listed
+        listed[subject] = (seq, opening)
+        head = digest
+    if (position, head) != tuple(end):
+        return [
+            IndexProblem(
+                lab_id,
+                True,
+                "its registration index does not end at its recorded head",
+                "indeks pendaftarannya tidak berakhir pada ujung yang tercatat",
+            )
+        ], listed
+    return [], listed
+
+
+def check_listed(
+    listed: Mapping[str, tuple[int, str]], openings: Mapping[str, str | None]
+) -> list[IndexProblem]:
+    """The innovations a sound index lists against those stored: ``openings`` maps every
+    innovation stream of the lab to the hash of its first stored event (``None``: none)."""
+    found: list[IndexProblem] = []
+    for subject in sorted(listed.keys() | openings.keys()):
+        if subject not in openings or openings[subject] is None:
+            reason = "it is in the lab's registration index, but its history is gone"
+            reason_id = "ia tercatat di indeks pendaftaran laboratorium, tetapi riwayatnya hilang"
+        elif subject not in listed:
+            reason = "it is not in the lab's registration index"
+            reason_id = "ia tidak tercatat di indeks pendaftaran laboratorium"
+        elif openings[subject] != listed[subject][1]:
+            reason = "its first event is not the one the lab's registration index recorded"
+            reason_id = "peristiwa pertamanya bukan yang tercatat di indeks pendaftaran"
+        else:
+            continue
+        found.append(IndexProblem(subject, False, reason, reason_id))
+    return found
+
+
 def check_index(
     lab_id: str,
     entries: Sequence[Entry],
@@ -708,61 +775,8 @@ def check_index(
     """
     if end is None:
         return []
-    found: list[IndexProblem] = []
-    head, position = GENESIS, 0
-    listed: dict[str, str] = {}
-    for seq, subject, opening, prev, digest in entries:
-        position += 1
-        if (
-            seq != position
-            or prev != head
-            or entry_hash(lab_id, seq, subject, opening, prev) != digest
-        ):
-            found.append(
-                IndexProblem(
-                    lab_id,
-                    True,
-                    f"its registration index breaks at entry {position}",
-                    f"indeks pendaftarannya rusak pada entri ke-{position}",
-                )
-            )
-            return found
-        if subject in listed:
-            found.append(
-                IndexProblem(
-                    lab_id,
-                    True,
-                    f"its registration index lists {subject!r} twice",
-                    f"indeks pendaftarannya mencantumkan {subject!r} dua kali",
-                )
-            )
-            return found
-        listed[subject] = opening
-        head = digest
-    if (position, head) != tuple(end):
-        found.append(
-            IndexProblem(
-                lab_id,
-                True,
-                "its registration index does not end at its recorded head",
-                "indeks pendaftarannya tidak berakhir pada ujung yang tercatat",
-            )
-        )
-        return found
-    for subject in sorted(listed.keys() | openings.keys()):
-        if subject not in openings or openings[subject] is None:
-            reason = "it is in the lab's registration index, but its history is gone"
-            reason_id = "ia tercatat di indeks pendaftaran laboratorium, tetapi riwayatnya hilang"
-        elif subject not in listed:
-            reason = "it is not in the lab's registration index"
-            reason_id = "ia tidak tercatat di indeks pendaftaran laboratorium"
-        elif openings[subject] != listed[subject]:
-            reason = "its first event is not the one the lab's registration index recorded"
-            reason_id = "peristiwa pertamanya bukan yang tercatat di indeks pendaftaran"
-        else:
-            continue
-        found.append(IndexProblem(subject, False, reason, reason_id))
-    return found
+    problems, listed = check_chain(lab_id, entries, end)
+    return problems or check_listed(listed, openings)
 
 
 def raise_for_index(problems: Sequence[IndexProblem]) -> None:

@@ -28,6 +28,7 @@ def check_rows(
     rows: Iterator[tuple[Any, ...]],
     meta: dict[int, tuple[str, int, str]],
     projections: Mapping[int, Row] | None = None,
+    firsts: dict[int, str] | None = None,
 ) -> list[Checked]:
     """Verify streams from their rows ``(stream, seq, at, actor, kind, payload, prev, hash)``.
 
@@ -45,6 +46,9 @@ def check_rows(
     folded again into a row (`_RowFold`: the opening event as `labflow._fold` applies
     it, then the events that move, withdraw, reinstate or launch it) and a row that
     differs is reported, so an edited projection is found like an edited event.
+
+    ``firsts``, if given, receives each stream's first event's hash (of a sound first row),
+    which a store's registration index recorded.
     """
     projections = projections or {}
     found: list[Checked] = []
@@ -102,8 +106,10 @@ def check_rows(
             if problem is not None:
                 bad = (position, problem)
                 continue
-        if rowfold is not None:
+        if rowfold is not None and (kind not in _ROW_KEEPS or rowfold.row is None):
             rowfold.apply(seq, at, actor, kind, payload, link, digest)
+        if position == 1 and firsts is not None:
+            firsts[stream] = digest
         prev = digest
     if current in meta:
         finish()
@@ -191,3 +197,10 @@ class _RowFold:
 
 
 _MOVES = frozenset({"innovation.advanced", "innovation.returned"})
+#: Innovation events that leave a row as it was: `_RowFold.apply` would do nothing with them.
+_ROW_KEEPS = (
+    INNOVATION_KINDS
+    - OPENING_KINDS
+    - _MOVES
+    - {"innovation.withdrawn", "innovation.reinstated", "innovation.launched"}
+)

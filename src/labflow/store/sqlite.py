@@ -51,6 +51,7 @@ from labflow.store import (
 )
 from labflow.store._common import (
     End,
+    Entry,
     FoldCheck,
     Folds,
     Heads,
@@ -59,6 +60,8 @@ from labflow.store._common import (
     Stored,
     Texts,
     Write,
+    check_chain,
+    check_listed,
     check_streams,
     index_all,
     index_problems,
@@ -161,8 +164,11 @@ _RANGE_ROWS = (
 )
 
 
-def _verify_range(conn: sqlite3.Connection, lo: int, hi: int, lab_id: str | None) -> list[Checked]:
-    """Verify the streams with ids in ``[lo, hi]`` (of one lab, if given) in one snapshot."""
+def _verify_range(
+    conn: sqlite3.Connection, lo: int, hi: int, lab_id: str | None
+) -> tuple[list[Checked], dict[int, str]]:
+    """Verify the streams with ids in ``[lo, hi]`` (of one lab, if given) in one snapshot;
+    also the hash of each one's first event, for the registration index."""
     sql = _STREAM_META
     args: list[Any] = [lo, hi]
     if lab_id is not None:
@@ -170,17 +176,65 @@ def _verify_range(conn: sqlite3.Connection, lo: int, hi: int, lab_id: str | None
     found = conn.execute(sql, args).fetchall()
     meta = {r[0]: (r[1], r[2], r[3]) for r in found}
     rows = {r[0]: Row(r[5], r[6], r[7], bool(r[8])) for r in found if not r[4]}
-    return check_rows(iter(conn.execute(_RANGE_ROWS, (lo, hi))), meta, rows)
+    firsts: dict[int, str] = {}
+    checked = check_rows(iter(conn.execute(_RANGE_ROWS, (lo, hi))), meta, rows, firsts)
+    return checked, firsts
 
 
-def _verify_in_worker(path: str, lo: int, hi: int, lab_id: str | None) -> list[Checked]:
-    """A worker process's share of `SQLiteStore.verify_all`: its own read-only connection."""
+#: Per lab with an index: its chain's problems, and what it lists (innovation -> (entry,
+#: first event's hash)).
+_Chains = dict[str, tuple[list[IndexProblem], dict[str, tuple[int, str]]]]
+
+
+def _index_chains(conn: sqlite3.Connection, lab_id: str | None) -> _Chains:
+    """Check every lab's registration index as a chain (or ``lab_id``'s), in one snapshot."""
+    one, args = ("AND lab = ?", [lab_id]) if lab_id is not None else ("", [])
+    ends = {
+        r[0]: (r[1], r[2])
+        for r in conn.execute(
+            "SELECT lab, registered, registered_head FROM streams WHERE is_lab = 1 "
+            f"AND registered IS NOT NULL {one}",
+            args,
+        )
+    }
+    entries: dict[str, list[Entry]] = {lab: [] for lab in ends}
+    for lab, *entry in conn.execute(
+        "SELECT lab, seq, subject, opening, prev, hash FROM registrations "
+        f"WHERE 1 {one} ORDER BY lab, seq",
+        args,
+    ):
+        if lab in entries:
+            entries[lab].append(cast(Entry, tuple(entry)))
+    return {lab: check_chain(lab, entries[lab], end) for lab, end in ends.items()}
+
+
+def _worker_connection(path: str) -> sqlite3.Connection:
     uri = Path(path).resolve().as_uri() + "?mode=ro"
-    conn = sqlite3.connect(uri, uri=True, isolation_level=None)
+    return sqlite3.connect(uri, uri=True, isolation_level=None)
+
+
+def _verify_in_worker(
+    path: str, lo: int, hi: int, lab_id: str | None
+) -> tuple[list[Checked], dict[int, str]]:
+    """A worker process's share of `SQLiteStore.verify_all`: its own read-only connection."""
+    conn = _worker_connection(path)
     try:
         conn.execute("BEGIN")
         try:
             return _verify_range(conn, lo, hi, lab_id)
+        finally:
+            conn.execute("COMMIT")
+    finally:
+        conn.close()
+
+
+def _chains_in_worker(path: str, lab_id: str | None) -> _Chains:
+    """The registration indexes' chains, checked in a worker beside the streams' ranges."""
+    conn = _worker_connection(path)
+    try:
+        conn.execute("BEGIN")
+        try:
+            return _index_chains(conn, lab_id)
         finally:
             conn.execute("COMMIT")
     finally:
@@ -216,8 +270,8 @@ def _index_all(conn: sqlite3.Connection) -> None:
     entries, ends = index_all(
         labs,
         conn.execute(
-            "SELECT s.lab, s.subject, e.hash FROM streams s JOIN events e ON e.stream = s.id "
-            "AND e.seq = 1 WHERE s.is_lab = 0 ORDER BY s.lab, s.id"
+            "SELECT s.lab, s.subject, e.hash FROM streams s CROSS JOIN events e "
+            "ON e.stream = s.id AND e.seq = 1 WHERE s.is_lab = 0 ORDER BY s.lab, s.id"
         ).fetchall(),
     )
     conn.executemany(
@@ -747,6 +801,20 @@ class SQLiteStore:
                     args,
                 )
             }
+            # How far each index reached when the streams above were listed: innovations
+            # registered after this moment are not checked against them.
+            registered = (
+                {
+                    r[0]: r[1]
+                    for r in conn.execute(
+                        "SELECT subject, registered FROM streams WHERE is_lab = 1"
+                        + (" AND lab = ?" if lab_id is not None else ""),
+                        args,
+                    )
+                }
+                if self.indexed
+                else {}
+            )
             events = sum(n for _, n in sizes)
             count = workers if workers is not None else (os.cpu_count() or 1)
             local = (
@@ -756,18 +824,22 @@ class SQLiteStore:
                 or "fork" not in multiprocessing.get_all_start_methods()
                 or threading.active_count() > 1
             )
-            if not sizes:
-                checked: list[Checked] = []
-            elif local:
-                checked = _verify_range(conn, sizes[0][0], sizes[-1][0], lab_id)
+            checked: list[Checked] = []
+            firsts: dict[int, str] = {}
+            chains: _Chains = {}
+            if sizes and local:
+                checked, firsts = _verify_range(conn, sizes[0][0], sizes[-1][0], lab_id)
+                chains = _index_chains(conn, lab_id) if self.indexed else {}
         if sizes and not local:
             try:
-                checked = self._verify_in_workers(sizes, count, lab_id)
+                checked, firsts, chains = self._verify_in_workers(sizes, count, lab_id)
             except (OSError, BrokenProcessPool):
                 # No processes to be had here: the same work, in this process.
                 with self._transaction(write=False) as conn:
-                    checked = _verify_range(conn, sizes[0][0], sizes[-1][0], lab_id)
+                    checked, firsts = _verify_range(conn, sizes[0][0], sizes[-1][0], lab_id)
+                    chains = _index_chains(conn, lab_id) if self.indexed else {}
         results: dict[str, list[tuple[bool, str, Verification]]] = {}
+        openings: dict[str, dict[str, str | None]] = {}
         for stream, length, ok, seq, reason in checked:
             if stream not in names:
                 continue  # a stream created after this call began
@@ -775,12 +847,18 @@ class SQLiteStore:
             results.setdefault(lab, []).append(
                 (not is_lab, subject, Verification(subject, length, ok, seq, reason))
             )
-        if results and self.indexed:
-            with self._transaction(write=False) as conn:
-                index = self._index_problems(conn, lab_id)
-            for lab, problems in index.items():
-                if lab in results:
-                    results[lab] = with_index_problems(results[lab], problems)
+            if not is_lab:
+                openings.setdefault(lab, {})[subject] = firsts.get(stream)
+        for lab, (problems, listed) in chains.items():
+            if lab not in results:
+                continue
+            if not problems:
+                reached = registered.get(lab) or 0
+                problems = check_listed(
+                    {s: e for s, e in listed.items() if e[0] <= reached}, openings.get(lab, {})
+                )
+            if problems:
+                results[lab] = with_index_problems(results[lab], problems)
         return {
             lab: tuple(v for _, _, v in sorted(found, key=lambda f: (f[0], f[1])))
             for lab, found in sorted(results.items())
@@ -788,26 +866,34 @@ class SQLiteStore:
 
     def _verify_in_workers(
         self, sizes: Sequence[tuple[int, int]], count: int, lab_id: str | None
-    ) -> list[Checked]:
-        """Share `verify_all` out to ``count`` forked processes, by ranges of stream ids.
+    ) -> tuple[list[Checked], dict[int, str], _Chains]:
+        """Share `verify_all` out to ``count`` forked processes, by ranges of stream ids,
+        with the registration indexes' chains checked by one of them meanwhile.
 
         Forked, not spawned: a spawned worker re-imports the host's main module,
         which a host script without an ``if __name__ == "__main__"`` guard cannot
         survive. Each worker opens its own read-only connection.
         """
         checked: list[Checked] = []
+        firsts: dict[int, str] = {}
+        chains: _Chains = {}
         context = multiprocessing.get_context("fork")
         try:
             with ProcessPoolExecutor(count, mp_context=context) as pool:
+                index = pool.submit(_chains_in_worker, self.path, lab_id) if self.indexed else None
                 futures = [
                     pool.submit(_verify_in_worker, self.path, lo, hi, lab_id)
                     for lo, hi in _ranges(sizes, count * 4)
                 ]
                 for future in futures:
-                    checked.extend(future.result())
+                    some, first = future.result()
+                    checked.extend(some)
+                    firsts.update(first)
+                if index is not None:
+                    chains = index.result()
         except sqlite3.Error as exc:
             raise _translate(exc, self.path) from exc
-        return checked
+        return checked, firsts, chains
 
     def _funnel_counts(
         self, lab_ids: Sequence[str] | None
@@ -821,13 +907,16 @@ class SQLiteStore:
                     self._require_lab(conn, lab_id)
             found: dict[str, tuple[tuple[str, ...], list[tuple[str, str | None, str, int]]]] = {}
             for lab, kind, payload in conn.execute(
-                "SELECT s.subject, e.kind, e.payload FROM streams s JOIN events e "
+                # CROSS JOIN: from the few lab rows to their first events, never a scan of
+                # every event (which SQLite's planner would otherwise choose).
+                "SELECT s.subject, e.kind, e.payload FROM streams s CROSS JOIN events e "
                 "ON e.stream = s.id AND e.seq = 1 WHERE s.is_lab = 1 ORDER BY s.subject"
             ):
                 if lab_ids is None or lab in lab_ids:
                     found[lab] = (_opening_stages(lab, kind, payload), [])
             for lab, stage, unit_kind, status, count in conn.execute(
-                "SELECT s.lab, s.stage, u.kind, s.status, count(*) FROM streams s "
+                # The table in its own order: the stage index would cost a lookup a row.
+                "SELECT s.lab, s.stage, u.kind, s.status, count(*) FROM streams s NOT INDEXED "
                 "LEFT JOIN units u ON u.lab = s.lab AND u.id = s.unit WHERE s.is_lab = 0 "
                 "GROUP BY s.lab, s.stage, u.kind, s.status"
             ):
