@@ -738,10 +738,13 @@ def check_chain(
 
 
 def check_listed(
-    listed: Mapping[str, tuple[int, str]], openings: Mapping[str, str | None]
+    listed: Mapping[str, str], openings: Mapping[str, str | None]
 ) -> list[IndexProblem]:
-    """The innovations a sound index lists against those stored: ``openings`` maps every
-    innovation stream of the lab to the hash of its first stored event (``None``: none)."""
+    """The innovations a sound index lists (innovation -> first event's hash) against those
+    stored: ``openings`` maps every innovation stream of the lab to the hash of its first
+    stored event (``None``: none)."""
+    if listed == openings:  # the usual answer, found by one comparison
+        return []
     found: list[IndexProblem] = []
     for subject in sorted(listed.keys() | openings.keys()):
         if subject not in openings or openings[subject] is None:
@@ -750,7 +753,7 @@ def check_listed(
         elif subject not in listed:
             reason = "it is not in the lab's registration index"
             reason_id = "ia tidak tercatat di indeks pendaftaran laboratorium"
-        elif openings[subject] != listed[subject][1]:
+        elif openings[subject] != listed[subject]:
             reason = "its first event is not the one the lab's registration index recorded"
             reason_id = "peristiwa pertamanya bukan yang tercatat di indeks pendaftaran"
         else:
@@ -776,7 +779,7 @@ def check_index(
     if end is None:
         return []
     problems, listed = check_chain(lab_id, entries, end)
-    return problems or check_listed(listed, openings)
+    return problems or check_listed({s: o for s, (_, o) in listed.items()}, openings)
 
 
 def raise_for_index(problems: Sequence[IndexProblem]) -> None:

@@ -181,13 +181,18 @@ def _verify_range(
     return checked, firsts
 
 
-#: Per lab with an index: its chain's problems, and what it lists (innovation -> (entry,
-#: first event's hash)).
-_Chains = dict[str, tuple[list[IndexProblem], dict[str, tuple[int, str]]]]
+#: Per lab with an index: its chain's problems, and what it lists (innovation -> first
+#: event's hash).
+_Chains = dict[str, tuple[list[IndexProblem], dict[str, str]]]
 
 
-def _index_chains(conn: sqlite3.Connection, lab_id: str | None) -> _Chains:
-    """Check every lab's registration index as a chain (or ``lab_id``'s), in one snapshot."""
+def _index_chains(
+    conn: sqlite3.Connection, lab_id: str | None, reached: Mapping[str, int | None]
+) -> _Chains:
+    """Check every lab's registration index as a chain (or ``lab_id``'s), in one snapshot.
+
+    What each lists is cut at ``reached`` (lab -> its length when the streams were
+    listed): innovations registered since are not compared with streams not listed."""
     one, args = ("AND lab = ?", [lab_id]) if lab_id is not None else ("", [])
     ends = {
         r[0]: (r[1], r[2])
@@ -205,7 +210,12 @@ def _index_chains(conn: sqlite3.Connection, lab_id: str | None) -> _Chains:
     ):
         if lab in entries:
             entries[lab].append(cast(Entry, tuple(entry)))
-    return {lab: check_chain(lab, entries[lab], end) for lab, end in ends.items()}
+    found: _Chains = {}
+    for lab, end in ends.items():
+        problems, listed = check_chain(lab, entries[lab], end)
+        upto = reached.get(lab) or 0
+        found[lab] = problems, {s: o for s, (n, o) in listed.items() if n <= upto}
+    return found
 
 
 def _worker_connection(path: str) -> sqlite3.Connection:
@@ -228,13 +238,13 @@ def _verify_in_worker(
         conn.close()
 
 
-def _chains_in_worker(path: str, lab_id: str | None) -> _Chains:
+def _chains_in_worker(path: str, lab_id: str | None, reached: Mapping[str, int | None]) -> _Chains:
     """The registration indexes' chains, checked in a worker beside the streams' ranges."""
     conn = _worker_connection(path)
     try:
         conn.execute("BEGIN")
         try:
-            return _index_chains(conn, lab_id)
+            return _index_chains(conn, lab_id, reached)
         finally:
             conn.execute("COMMIT")
     finally:
@@ -789,18 +799,19 @@ class SQLiteStore:
         with self._transaction(write=False) as conn:
             if lab_id is not None:
                 self._require_lab(conn, lab_id)
-                sql, args = "SELECT id, version FROM streams WHERE lab = ? ORDER BY id", [lab_id]
-            else:
-                sql, args = "SELECT id, version FROM streams ORDER BY id", []
-            sizes = conn.execute(sql, args).fetchall()
-            names = {
-                r[0]: (r[1], bool(r[2]), r[3])
-                for r in conn.execute(
-                    "SELECT id, lab, is_lab, subject FROM streams"
-                    + (" WHERE lab = ?" if lab_id is not None else ""),
-                    args,
-                )
-            }
+            args = [lab_id] if lab_id is not None else []
+            sizes: list[tuple[int, int]] = []
+            names: dict[int, tuple[str, bool, str]] = {}
+            events = 0
+            for ident, version, lab, is_lab, subject in conn.execute(
+                "SELECT id, version, lab, is_lab, subject FROM streams"
+                + (" WHERE lab = ?" if lab_id is not None else "")
+                + " ORDER BY id",
+                args,
+            ):
+                sizes.append((ident, version))
+                names[ident] = (lab, bool(is_lab), subject)
+                events += version
             # How far each index reached when the streams above were listed: innovations
             # registered after this moment are not checked against them.
             registered = (
@@ -815,7 +826,6 @@ class SQLiteStore:
                 if self.indexed
                 else {}
             )
-            events = sum(n for _, n in sizes)
             count = workers if workers is not None else (os.cpu_count() or 1)
             local = (
                 count <= 1
@@ -829,15 +839,15 @@ class SQLiteStore:
             chains: _Chains = {}
             if sizes and local:
                 checked, firsts = _verify_range(conn, sizes[0][0], sizes[-1][0], lab_id)
-                chains = _index_chains(conn, lab_id) if self.indexed else {}
+                chains = _index_chains(conn, lab_id, registered) if self.indexed else {}
         if sizes and not local:
             try:
-                checked, firsts, chains = self._verify_in_workers(sizes, count, lab_id)
+                checked, firsts, chains = self._verify_in_workers(sizes, count, lab_id, registered)
             except (OSError, BrokenProcessPool):
                 # No processes to be had here: the same work, in this process.
                 with self._transaction(write=False) as conn:
                     checked, firsts = _verify_range(conn, sizes[0][0], sizes[-1][0], lab_id)
-                    chains = _index_chains(conn, lab_id) if self.indexed else {}
+                    chains = _index_chains(conn, lab_id, registered) if self.indexed else {}
         results: dict[str, list[tuple[bool, str, Verification]]] = {}
         openings: dict[str, dict[str, str | None]] = {}
         for stream, length, ok, seq, reason in checked:
@@ -853,10 +863,7 @@ class SQLiteStore:
             if lab not in results:
                 continue
             if not problems:
-                reached = registered.get(lab) or 0
-                problems = check_listed(
-                    {s: e for s, e in listed.items() if e[0] <= reached}, openings.get(lab, {})
-                )
+                problems = check_listed(listed, openings.get(lab, {}))
             if problems:
                 results[lab] = with_index_problems(results[lab], problems)
         return {
@@ -865,7 +872,11 @@ class SQLiteStore:
         }
 
     def _verify_in_workers(
-        self, sizes: Sequence[tuple[int, int]], count: int, lab_id: str | None
+        self,
+        sizes: Sequence[tuple[int, int]],
+        count: int,
+        lab_id: str | None,
+        registered: Mapping[str, int | None],
     ) -> tuple[list[Checked], dict[int, str], _Chains]:
         """Share `verify_all` out to ``count`` forked processes, by ranges of stream ids,
         with the registration indexes' chains checked by one of them meanwhile.
@@ -880,7 +891,11 @@ class SQLiteStore:
         context = multiprocessing.get_context("fork")
         try:
             with ProcessPoolExecutor(count, mp_context=context) as pool:
-                index = pool.submit(_chains_in_worker, self.path, lab_id) if self.indexed else None
+                index = (
+                    pool.submit(_chains_in_worker, self.path, lab_id, registered)
+                    if self.indexed
+                    else None
+                )
                 futures = [
                     pool.submit(_verify_in_worker, self.path, lo, hi, lab_id)
                     for lo, hi in _ranges(sizes, count * 4)
