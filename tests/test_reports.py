@@ -105,6 +105,8 @@ def test_registry_funnel_adds_up_every_lab_without_replaying(kind: str, tmp_path
     assert total.reached["drum_up"] == 6
     assert (total.withdrawn, total.total) == (1, 7)
     assert reports.registry_funnel(store, ["kudus"]) == reports.funnel(kudus)
+    with pytest.raises(lf.StoreError, match="no lab 'nowhere'"):
+        reports.registry_funnel(store, ["kudus", "nowhere"])
     store.close()
 
 

@@ -39,6 +39,7 @@ from helpers import bring_to, cohort, make_lab, register
 from labflow.errors import HistoryError
 from labflow.events import GENESIS, make_event
 from labflow.store import Append
+from labflow.store._common import encode_payload
 
 #: races per scenario (two scenarios x two process counts x two stores)
 RACES = int(os.environ.get("LABFLOW_TEST_RACES", "40"))
@@ -101,7 +102,7 @@ def raw(kind: str, location: str) -> Iterator[Any]:
 def sql(kind: str, statement: str) -> str:
     """One tampering statement in each dialect: table names and parameter marks."""
     prefix = "" if kind == "sqlite" else "labflow_"
-    text = statement.format(s=f"{prefix}streams", e=f"{prefix}events")
+    text = statement.format(s=f"{prefix}streams", e=f"{prefix}events", r=f"{prefix}registrations")
     return text if kind == "sqlite" else text.replace("?", "%s")
 
 
@@ -151,6 +152,23 @@ TAMPERING: dict[str, list[str]] = {
     "projection edited: unit": [
         "UPDATE {s} SET unit = 'komunitas' WHERE subject = 'ino-dinkes' AND NOT is_lab"
     ],
+    # The lab's registration index still lists it.
+    "innovation deleted with its row": [
+        f"DELETE FROM {{e}} WHERE stream = {_SID}",
+        "DELETE FROM {s} WHERE subject = 'ino-dinkes' AND NOT is_lab",
+    ],
+}
+
+
+#: Deletions the registration index sees: the lab's own history fails, naming the index.
+INDEX_TAMPERING: dict[str, list[str]] = {
+    "innovation and its index entry deleted": [
+        f"DELETE FROM {{e}} WHERE stream = {_SID}",
+        "DELETE FROM {s} WHERE subject = 'ino-dinkes' AND NOT is_lab",
+        "DELETE FROM {r} WHERE subject = 'ino-dinkes'",
+    ],
+    "index entry edited": ["UPDATE {r} SET subject = 'ino-lain' WHERE subject = 'ino-dinkes'"],
+    "index head moved": ["UPDATE {s} SET registered = registered - 1 WHERE is_lab"],
 }
 
 
@@ -161,6 +179,91 @@ def tamper_lab() -> lf.Lab:
     lab.withdraw("ino-dinkes", reason="ditunda", by="sekretariat")
     lab.attach_evidence("ino-bag-tapem", title="Foto", reference="f-1", by="sekretariat")
     return lab
+
+
+@pytest.mark.parametrize("edit", sorted(INDEX_TAMPERING))
+def test_the_registration_index_cannot_be_edited_unseen(where: tuple[str, str], edit: str) -> None:
+    """Whoever deletes an innovation together with its index entry, or edits the index,
+    breaks the index's own chain: the lab's history fails, loads refuse, nothing is written."""
+    kind, location = where
+    with open_at(kind, location) as store:
+        save(store, tamper_lab())
+    with raw(kind, location) as conn:
+        for statement in INDEX_TAMPERING[edit]:
+            assert conn.execute(sql(kind, statement)).rowcount >= 1, statement
+    with open_at(kind, location) as store:
+        bad = [v for v in store.verify_all()["kebumen"] if not v.ok]
+        assert [v.subject for v in bad] == ["kebumen"]
+        assert bad[0].reason is not None
+        assert "registration index" in bad[0].reason
+        with pytest.raises(HistoryError, match="registration index"):
+            store.load("kebumen")
+        before = store.version("kebumen", "ino-bag-tapem")
+        with pytest.raises(HistoryError), store.session("kebumen") as live:
+            live.attach_evidence("ino-bag-tapem", title="t", reference="r", by="sekretariat")
+        assert store.version("kebumen", "ino-bag-tapem") == before
+
+
+def test_a_forged_innovation_with_sound_hashes_is_not_in_the_index(
+    where: tuple[str, str],
+) -> None:
+    """An innovation inserted straight into the tables, its chain hashed right and its row
+    matching, verifies as a chain -- and is named because the lab never registered it."""
+    kind, location = where
+    with open_at(kind, location) as store:
+        save(store, tamper_lab())
+        source = store.history("kebumen", "ino-bag-tapem")
+        row = next(r for r in store.innovations("kebumen") if r.id == "ino-bag-tapem")
+    prev, forged = GENESIS, []
+    for e in source:
+        event = make_event("ino-palsu", e.seq, e.at, e.actor, e.kind, dict(e.payload), prev)
+        forged.append(event)
+        prev = event.hash
+    mark = "?" if kind == "sqlite" else "%s"
+    marks = ", ".join([mark] * 8)
+    with raw(kind, location) as conn:
+        conn.execute(
+            sql(
+                kind,
+                "INSERT INTO {s} (lab, is_lab, subject, version, head, unit, stage, status, "
+                f"launched) VALUES ({', '.join([mark] * 9)})",
+            ),
+            (
+                "kebumen",
+                False,
+                "ino-palsu",
+                len(forged),
+                prev,
+                row.unit,
+                row.stage,
+                row.status,
+                row.launched,
+            ),
+        )
+        sid = conn.execute(sql(kind, "SELECT id FROM {s} WHERE subject = 'ino-palsu'")).fetchone()[
+            0
+        ]
+        for e in forged:
+            conn.execute(
+                sql(kind, f"INSERT INTO {{e}} VALUES ({marks})"),
+                (
+                    sid,
+                    e.seq,
+                    e.at.isoformat(),
+                    e.actor,
+                    e.kind,
+                    encode_payload(e.payload),
+                    e.prev,
+                    e.hash,
+                ),
+            )
+    with open_at(kind, location) as store:
+        bad = [v for v in store.verify_all()["kebumen"] if not v.ok]
+        assert [(v.subject, v.reason) for v in bad] == [
+            ("ino-palsu", "it is not in the lab's registration index")
+        ]
+        with pytest.raises(HistoryError, match="ino-palsu"):
+            store.load("kebumen")
 
 
 @pytest.mark.parametrize("edit", sorted(TAMPERING))
@@ -589,7 +692,11 @@ def test_a_checkpoint_finds_what_the_chain_cannot(
     with open_at(kind, location) as store:
         chains = store.verify_all()["kebumen"]
         report = verify_checkpoint(store, sealed, checking)
-    assert all(v.ok for v in chains)  # the chains alone see nothing
+        assert store.verify_checkpoint(sealed, checking) == report  # the store's own method
+    if edit == "innovation deleted with its row":  # the registration index sees this one
+        assert [v.subject for v in chains if not v.ok] == ["ino-dinkes"]
+    else:
+        assert all(v.ok for v in chains)  # the chains alone see nothing
     assert not report.ok
     expected = "ino-bag-tapem" if "tail" in edit else "ino-dinkes"
     assert len(report.problems) == 1

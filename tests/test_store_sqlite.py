@@ -89,6 +89,52 @@ def test_a_file_from_a_newer_labflow_is_refused_unchanged(tmp_path: Path) -> Non
     assert path.read_bytes() == content
 
 
+def as_schema_1(path: Path) -> None:
+    """Turn a file into what labflow wrote before registration indexes (schema 1)."""
+    with sqlite3.connect(path) as conn:
+        conn.execute("DROP TABLE registrations")
+        conn.execute("ALTER TABLE streams DROP COLUMN registered")
+        conn.execute("ALTER TABLE streams DROP COLUMN registered_head")
+        conn.execute("PRAGMA user_version=1")
+    sqlite3.connect(path).close()
+
+
+def test_a_file_from_before_the_registration_index_is_indexed_when_it_opens(
+    tmp_path: Path,
+) -> None:
+    """Opening a schema-1 file indexes the innovations it holds (in the order they were
+    stored); from then on, deleting one with its row is found by verify_all and by loads."""
+    path = tmp_path / "old.db"
+    lab = make_lab()
+    cohort(lab)
+    with SQLiteStore(path, create=True) as store:
+        save(store, lab)
+    as_schema_1(path)
+    with SQLiteStore(path, read_only=True) as store:  # read as it is: no index to check
+        assert not store.indexed
+        assert all(v.ok for v in store.verify_all()["kebumen"])
+        assert store.load("kebumen") == lab
+    with SQLiteStore(path) as store:
+        assert store.indexed
+        assert all(v.ok for v in store.verify_all()["kebumen"])
+        assert store.load("kebumen") == lab
+        with store.session("kebumen") as live:
+            register(live, "baru", "dinkes")
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+        listed = [r[0] for r in conn.execute("SELECT subject FROM registrations ORDER BY seq")]
+        assert listed == [*lab.innovations, "baru"]
+        conn.execute(
+            "DELETE FROM events WHERE stream = (SELECT id FROM streams WHERE subject = 'baru')"
+        )
+        conn.execute("DELETE FROM streams WHERE subject = 'baru'")
+    with SQLiteStore(path) as store:
+        bad = [(v.subject, v.reason) for v in store.verify_all()["kebumen"] if not v.ok]
+        assert bad == [("baru", "it is in the lab's registration index, but its history is gone")]
+        with pytest.raises(lf.HistoryError, match="baru"):
+            store.load("kebumen")
+
+
 def test_a_locked_database_is_refused_and_nothing_is_written(tmp_path: Path) -> None:
     path = tmp_path / "locked.db"
     lab = make_lab()
@@ -202,7 +248,8 @@ def test_verify_all_in_worker_processes_agrees_with_one_process(
 ) -> None:
     """Below PARALLEL_FROM events a store verifies in-process; lowered, the same store is
     cut into ranges of streams checked by two workers, with the same results, a tampered
-    row included."""
+    row and an innovation deleted with its row (which the registration index finds)
+    included."""
     path = tmp_path / "lab.db"
     lab = make_lab()
     for n in range(40):
@@ -215,6 +262,9 @@ def test_verify_all_in_worker_processes_agrees_with_one_process(
             "UPDATE events SET actor = 'someone' WHERE seq = 1 "
             "AND stream = (SELECT id FROM streams WHERE subject = 'ino-17')"
         )
+        gone = "(SELECT id FROM streams WHERE subject = 'ino-30')"
+        conn.execute(f"DELETE FROM events WHERE stream = {gone}")
+        conn.execute("DELETE FROM streams WHERE subject = 'ino-30'")
     with SQLiteStore(path) as store:
         alone = store.verify_all(workers=1)
         monkeypatch.setattr(sqlite_module, "PARALLEL_FROM", 1)
@@ -222,7 +272,7 @@ def test_verify_all_in_worker_processes_agrees_with_one_process(
         one_lab = store.verify_all("kebumen", workers=2)
     assert shared == alone
     assert one_lab == {"kebumen": alone["kebumen"]}
-    assert [v.subject for v in alone["kebumen"] if not v.ok] == ["ino-17"]
+    assert [v.subject for v in alone["kebumen"] if not v.ok] == ["ino-17", "ino-30"]
     assert list(alone) == ["kebumen", "kudus"]
 
 

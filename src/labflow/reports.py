@@ -111,6 +111,13 @@ def _tally(stages: Sequence[str], counts: Iterable[tuple[str, str, bool]], total
             continue
         kinds = at[stage]
         kinds[kind] = kinds.get(kind, 0) + 1
+    return _shaped(stages, at, withdrawn, total)
+
+
+def _shaped(
+    stages: Sequence[str], at: Mapping[str, Mapping[str, int]], withdrawn: int, total: int
+) -> Funnel:
+    """The funnel of active counts ``at[stage][unit kind]``: ``reached`` added up from the end."""
     reached: dict[str, int] = {}
     running = 0
     for stage in reversed(stages):
@@ -152,6 +159,28 @@ def funnel_of_rows(stages: Sequence[str], rows: Sequence[InnovationRow]) -> Funn
         ((r.stage, r.unit_kind or "unknown", r.status != "withdrawn") for r in rows),
         len(rows),
     )
+
+
+def _funnel_of_counts(
+    lab_id: str, stages: Sequence[str], rows: Iterable[tuple[str, str | None, str, int]]
+) -> Funnel:
+    """`funnel_of_rows` from ``(stage, unit kind, status, count)`` rows a store counted."""
+    at: dict[str, dict[str, int]] = {s: {} for s in stages}
+    withdrawn = total = 0
+    for stage, kind, status, count in rows:
+        if stage not in at:
+            raise StoreError(
+                f"Innovations of lab {lab_id!r} stand at {stage!r}, "
+                f"which is not a stage of its lab's policy."
+            )
+        total += count
+        if status == "withdrawn":
+            withdrawn += count
+            continue
+        kinds = at[stage]
+        name = kind or "unknown"
+        kinds[name] = kinds.get(name, 0) + count
+    return _shaped(stages, at, withdrawn, total)
 
 
 def merge_funnels(funnels: Iterable[Funnel]) -> Funnel:
@@ -203,6 +232,15 @@ def registry_funnel(store: Store, lab_ids: Iterable[str] | None = None) -> Funne
         )
     if lab_ids is not None and (isinstance(lab_ids, str) or not isinstance(lab_ids, Iterable)):
         raise InvalidCommand("registry_funnel() takes a list of lab ids.")
+    counts = getattr(store, "_funnel_counts", None)
+    if counts is not None:  # a SQL store counts its rows itself: one query, no histories
+        wanted = None if lab_ids is None else list(lab_ids)
+        if wanted is not None and not all(isinstance(i, str) for i in wanted):
+            raise InvalidCommand("registry_funnel() takes a list of lab ids.")
+        return merge_funnels(
+            _funnel_of_counts(lab_id, stages, rows)
+            for lab_id, (stages, rows) in counts(wanted).items()
+        )
     funnels = []
     for lab_id in store.lab_ids() if lab_ids is None else lab_ids:
         created = store.history(lab_id)[:1]

@@ -464,8 +464,12 @@ class Session:
         self._lab: Lab | None = None
         self._before: dict[tuple[bool, str], int] = {}
         self._watched: _Watched | None = None
-        #: the events committed when the block ended, in commit order
-        self.committed: tuple[Event, ...] = ()
+        self._committed: list[Event] = []
+
+    @property
+    def committed(self) -> tuple[Event, ...]:
+        """The events this session committed, in commit order."""
+        return tuple(self._committed)
 
     @property
     def lab(self) -> Lab:
@@ -493,7 +497,7 @@ class Session:
             self.store.commit(self.lab_id, appends)
         _advance(self._before, appends, self._watched)
         done = tuple(e for a in appends for e in a.events)
-        self.committed += done
+        self._committed += done  # a list: a session committing one command at a time is O(N)
         self.lab._hooks.flush()
         return done
 
@@ -608,7 +612,12 @@ class AsyncSession:
         self._lab: Lab | None = None
         self._before: dict[tuple[bool, str], int] = {}
         self._watched: _Watched | None = None
-        self.committed: tuple[Event, ...] = ()
+        self._committed: list[Event] = []
+
+    @property
+    def committed(self) -> tuple[Event, ...]:
+        """The events this session committed, in commit order."""
+        return tuple(self._committed)
 
     @property
     def lab(self) -> Lab:
@@ -636,7 +645,7 @@ class AsyncSession:
             await self.store.commit(self.lab_id, appends)
         _advance(self._before, appends, self._watched)
         done = tuple(e for a in appends for e in a.events)
-        self.committed += done
+        self._committed += done  # a list: a session committing one command at a time is O(N)
         self.lab._hooks.flush()
         return done
 

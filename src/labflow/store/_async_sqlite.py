@@ -17,7 +17,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from labflow.errors import StoreError
 from labflow.events import Event, Verification
@@ -25,6 +25,9 @@ from labflow.lab import Clock, Lab, system_clock
 from labflow.requirements import Registry
 from labflow.store import Append, AsyncSession, InnovationRow
 from labflow.store.sqlite import SQLiteStore
+
+if TYPE_CHECKING:
+    from labflow.store.checkpoint import Checkpoint, CheckpointReport
 
 __all__ = ["AsyncSQLiteStore"]
 
@@ -150,6 +153,19 @@ class AsyncSQLiteStore:
         return AsyncSession(
             self, lab_id, registry=registry, clock=clock, strict=strict, expect=expect
         )
+
+    async def checkpoint(self, key: object, *, labs: Sequence[str] | None = None) -> Checkpoint:
+        """A signed `labflow.store.checkpoint.Checkpoint` of every stream, as it is now."""
+        from labflow.store.checkpoint import make_checkpoint_async
+
+        return await make_checkpoint_async(self, key, labs=labs)
+
+    async def verify_checkpoint(self, checkpoint: Checkpoint, key: object) -> CheckpointReport:
+        """Whether every history ``checkpoint`` sealed is still an unchanged prefix of what is
+        stored (`labflow.store.checkpoint.verify_checkpoint_async`)."""
+        from labflow.store.checkpoint import verify_checkpoint_async
+
+        return await verify_checkpoint_async(self, checkpoint, key)
 
     async def close(self) -> None:
         """Close the database in its thread, then end the thread; closing twice is harmless."""

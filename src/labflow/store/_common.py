@@ -13,9 +13,12 @@ replayed lab.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import json.encoder
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -88,38 +91,107 @@ def refuse_malformed(lab_id: str, appends: Sequence[Append]) -> None:
         seen.add(key)
 
 
-def check_append(lab_id: str, append: Append, head: str) -> None:
+#: The JSON text a payload is stored as: what the canonical encoding reads back the same.
+_encoder = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
+# The C encoder `_encoder.encode` would build on every call, built once (as `labflow.events`
+# builds its own): the same text, without the per-call set-up.
+_c_make = getattr(json.encoder, "c_make_encoder", None)
+_chunks = (
+    _c_make(
+        None, _encoder.default, json.encoder.encode_basestring, None, ":", ",", True, False, False
+    )
+    if _c_make is not None
+    else None
+)
+
+
+def encode_payload(payload: Any) -> str:
+    """The JSON text a payload is stored as: what the canonical encoding reads back the same."""
+    if _chunks is None:  # pragma: no cover - interpreters without the C accelerator
+        return _encoder.encode(payload)
+    return "".join(_chunks(payload, 0))
+
+
+_quote = json.encoder.encode_basestring
+
+#: What a stored row keeps as text of each event: its time and its payload, as hashed.
+Texts = list[tuple[str, str]]
+
+
+def _texts(event: Event) -> tuple[str, str] | None:
+    """``(time, payload)`` as a row stores them, if they give the event's hash.
+
+    The hash is computed over the canonical bytes written out field by field -- the time
+    and payload text among them, so what is stored is what was hashed, and each event is
+    encoded once for the check and the write. ``None`` when the event's fields are not
+    the plain types every labflow event has, or the hash does not match: the caller then
+    asks `labflow.events.expected_hash` for the careful answer.
+    """
+    at, seq = event.at, event.seq
+    if type(seq) is not int or type(at) is not datetime:
+        return None
+    subject, actor, kind, prev = event.subject, event.actor, event.kind, event.prev
+    if not (type(subject) is type(actor) is type(kind) is type(prev) is str):
+        return None
+    when, body = at.isoformat(), encode_payload(event.payload)
+    text = (
+        f'[{_quote(subject)},{seq},"{when}",{_quote(actor)},{_quote(kind)},{body},{_quote(prev)}]'
+    )
+    if hashlib.sha256(text.encode()).hexdigest() != event.hash:
+        return None
+    return when, body
+
+
+def check_append(lab_id: str, append: Append, head: str) -> Texts:
     """Refuse an `Append` whose events do not continue the stream (``head`` is its last hash).
 
     The versions were checked already; this makes sure no store ever keeps an
     event that would not verify: right subject and numbering, linked to the
-    head, each hash recomputed (`labflow.events.expected_hash`).
+    head, each hash recomputed (`labflow.events.expected_hash`). Returns each
+    event's time and payload as the text a row stores, the very text hashed.
     """
     prev = head
     subject = lab_id if append.lab else append.subject
+    texts: Texts = []
     for offset, event in enumerate(append.events, start=1):
         seq = append.expected + offset
-        where = f"event {event.seq} of {event.subject!r}"
         if event.subject != subject:
             raise StoreError(
-                f"Refused to store {where}: it belongs to {event.subject!r}, not {subject!r}."
+                f"Refused to store event {event.seq} of {event.subject!r}: "
+                f"it belongs to {event.subject!r}, not {subject!r}."
             )
         if event.seq != seq:
-            raise StoreError(f"Refused to store {where}: it should be event {seq}.")
+            raise StoreError(
+                f"Refused to store event {event.seq} of {event.subject!r}: "
+                f"it should be event {seq}."
+            )
         if not isinstance(event.kind, str) or event.kind.startswith("lab.") != append.lab:
             raise StoreError(
-                f"Refused to store {where}: a {event.kind} event in the wrong history."
+                f"Refused to store event {event.seq} of {event.subject!r}: "
+                f"a {event.kind} event in the wrong history."
             )
         if event.prev != prev:
-            raise StoreError(f"Refused to store {where}: it does not link to the stored history.")
+            raise StoreError(
+                f"Refused to store event {event.seq} of {event.subject!r}: "
+                f"it does not link to the stored history."
+            )
         try:
-            digest = expected_hash(event)
+            found = _texts(event)
+            if found is None:
+                if expected_hash(event) != event.hash:
+                    raise StoreError(
+                        f"Refused to store event {event.seq} of {event.subject!r}: "
+                        f"its content does not match its hash."
+                    )
+                found = (event.at.isoformat(), encode_payload(event.payload))
         except _UNENCODABLE as exc:
             raise StoreError(
-                f"Refused to store {where}: its content is not JSON values ({exc})."
+                f"Refused to store event {event.seq} of {event.subject!r}: "
+                f"its content is not JSON values ({exc})."
             ) from exc
-        if digest != event.hash:
-            raise StoreError(f"Refused to store {where}: its content does not match its hash.")
+        texts.append(found)
         prev = event.hash
     opening = append.lab and append.expected == 0 and append.events
     if opening and append.events[0].kind != "lab.created":
@@ -131,6 +203,7 @@ def check_append(lab_id: str, append: Append, head: str) -> None:
             "riwayat laboratorium harus diawali peristiwa lab.created",
             code="history.no_creation",
         )
+    return texts
 
 
 # --- Projections: what lists and reports read without replaying ----------------------------
@@ -229,7 +302,11 @@ def stage_ids(created: Event) -> tuple[str, ...]:
     Only the ids: reading them needs no requirement registry, so a lab whose
     policy uses privately registered requirements still reports.
     """
-    payload: Mapping[str, Any] = created.payload
+    return stage_ids_of(created.payload)
+
+
+def stage_ids_of(payload: Mapping[str, Any]) -> tuple[str, ...]:
+    """`stage_ids` from a ``lab.created`` payload."""
     stages = payload["policy"]["stages"]
     ids = tuple(s["id"] for s in stages)
     if not ids or not all(isinstance(i, str) for i in ids) or len(set(ids)) != len(ids):
@@ -248,6 +325,8 @@ class Stored:
     version: int
     head: str
     row: Row | None  #: the projection of an innovation stream; ``None`` for a lab's own
+    #: a lab's own stream: its registration index's length and head (``None``: it has none)
+    index: tuple[int, str] | None = None
 
 
 @attrs.frozen
@@ -262,20 +341,23 @@ class Write:
 
 def check_streams(
     lab_id: str, appends: Sequence[Append], stored: Mapping[tuple[bool, str], Stored]
-) -> None:
+) -> list[Texts]:
     """Check every `Append` against the stored streams, writing nothing.
 
     ``stored`` maps ``(is_lab, subject)`` to what the store read, under its lock, of the
     streams ``appends`` name (absent: no such stream). The first stream at another version
     than expected raises `ConflictError`; a chain that does not link raises `StoreError`.
-    A store then runs the validating fold (`check_fold`) and only then `plan`.
+    A store then runs the validating fold (`check_fold`) and only then `plan`. Returns,
+    per `Append`, the time and payload text of its events as a row stores them.
     """
+    texts: list[Texts] = []
     for append in appends:
         found = stored.get((append.lab, append.subject))
         version = found.version if found is not None else 0
         if version != append.expected:
             raise ConflictError(append.subject, append.expected, version)
-        check_append(lab_id, append, found.head if found is not None else GENESIS)
+        texts.append(check_append(lab_id, append, found.head if found is not None else GENESIS))
+    return texts
 
 
 def plan(
@@ -570,3 +652,221 @@ class FoldCheck:
         if self._fold is not None:
             self._folds.keep(self.lab_id, self._fold)
             self._fold = None
+
+
+# --- The registration index: every innovation a lab ever registered, chained -----------------
+
+#: One entry of a lab's registration index: ``(seq, subject, opening, prev, hash)`` -- the
+#: innovation, the hash of its history's first event, and the chain's link and own hash.
+Entry = tuple[int, str, str, str, str]
+
+
+def entry_hash(lab_id: str, seq: int, subject: str, opening: str, prev: str) -> str:
+    """The hash of a registration entry: SHA-256 over its canonical JSON, as events are."""
+    text = f"[{_quote(lab_id)},{seq},{_quote(subject)},{_quote(opening)},{_quote(prev)}]"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def index_entries(
+    lab_id: str, end: End, registered: Sequence[tuple[str, str]]
+) -> tuple[list[Entry], End]:
+    """The entries that register ``(subject, opening hash)`` pairs after the index's ``end``
+    (its length and head), and the index's new end."""
+    count, head = end
+    entries: list[Entry] = []
+    for subject, opening in registered:
+        count += 1
+        digest = entry_hash(lab_id, count, subject, opening, head)
+        entries.append((count, subject, opening, head, digest))
+        head = digest
+    return entries, (count, head)
+
+
+@attrs.frozen
+class IndexProblem:
+    """What is wrong with a lab's registration index, and which history it concerns."""
+
+    subject: str  #: the lab's id for the index itself, else the innovation's
+    lab: bool  #: whether it concerns the index (the lab's own history) itself
+    reason: str
+    reason_id: str  #: the same in Indonesian
+
+
+def check_chain(
+    lab_id: str, entries: Sequence[Entry], end: End
+) -> tuple[list[IndexProblem], dict[str, tuple[int, str]]]:
+    """Check a lab's registration index as a chain ending at ``end`` (its recorded length
+    and head). Returns its problems, and what it lists: innovation -> (entry, opening)."""
+    head, position = GENESIS, 0
+    listed: dict[str, tuple[int, str]] = {}
+    for seq, subject, opening, prev, digest in entries:
+        position += 1
+        if (
+            seq != position
+            or prev != head
+            or entry_hash(lab_id, seq, subject, opening, prev) != digest
+        ):
+            return [
+                IndexProblem(
+                    lab_id,
+                    True,
+                    f"its registration index breaks at entry {position}",
+                    f"indeks pendaftarannya rusak pada entri ke-{position}",
+                )
+            ], listed
+        if subject in listed:
+            return [
+                IndexProblem(
+                    lab_id,
+                    True,
+                    f"its registration index lists {subject!r} twice",
+                    f"indeks pendaftarannya mencantumkan {subject!r} dua kali",
+                )
+            ], listed
+        listed[subject] = (seq, opening)
+        head = digest
+    if (position, head) != tuple(end):
+        return [
+            IndexProblem(
+                lab_id,
+                True,
+                "its registration index does not end at its recorded head",
+                "indeks pendaftarannya tidak berakhir pada ujung yang tercatat",
+            )
+        ], listed
+    return [], listed
+
+
+def check_listed(
+    listed: Mapping[str, str], openings: Mapping[str, str | None]
+) -> list[IndexProblem]:
+    """The innovations a sound index lists (innovation -> first event's hash) against those
+    stored: ``openings`` maps every innovation stream of the lab to the hash of its first
+    stored event (``None``: none)."""
+    if listed == openings:  # the usual answer, found by one comparison
+        return []
+    found: list[IndexProblem] = []
+    for subject in sorted(listed.keys() | openings.keys()):
+        if subject not in openings or openings[subject] is None:
+            reason = "it is in the lab's registration index, but its history is gone"
+            reason_id = "ia tercatat di indeks pendaftaran laboratorium, tetapi riwayatnya hilang"
+        elif subject not in listed:
+            reason = "it is not in the lab's registration index"
+            reason_id = "ia tidak tercatat di indeks pendaftaran laboratorium"
+        elif openings[subject] != listed[subject]:
+            reason = "its first event is not the one the lab's registration index recorded"
+            reason_id = "peristiwa pertamanya bukan yang tercatat di indeks pendaftaran"
+        else:
+            continue
+        found.append(IndexProblem(subject, False, reason, reason_id))
+    return found
+
+
+def check_index(
+    lab_id: str,
+    entries: Sequence[Entry],
+    end: End | None,
+    openings: Mapping[str, str | None],
+) -> list[IndexProblem]:
+    """Every problem of a lab's registration index against the histories stored.
+
+    ``entries`` are the index in order; ``end`` the length and head the store recorded
+    (``None``: a lab stored before the index, which has none to check); ``openings`` maps
+    every innovation stream of the lab to the hash of its first stored event (``None`` if
+    it has none). An innovation deleted with its row is still listed by the index; one
+    inserted is missing from it; one replaced carries another first event.
+    """
+    if end is None:
+        return []
+    problems, listed = check_chain(lab_id, entries, end)
+    return problems or check_listed({s: o for s, (_, o) in listed.items()}, openings)
+
+
+def raise_for_index(problems: Sequence[IndexProblem]) -> None:
+    """`HistoryError` for the first problem of a lab's registration index, if any."""
+    for problem in problems:
+        raise HistoryError(
+            problem.subject, None, problem.reason, problem.reason_id, code="history.index"
+        )
+
+
+def with_index_problems(
+    found: Sequence[tuple[bool, str, Verification]], problems: Sequence[IndexProblem]
+) -> list[tuple[bool, str, Verification]]:
+    """A lab's verifications ``(is innovation, subject, result)`` with its index's problems
+    added: the history concerned fails with the index's reason (the lab's own for the index
+    itself), and an innovation the index lists but the store lost gets a failed result of
+    its own."""
+    results = list(found)
+    where = {(is_inn, subject): k for k, (is_inn, subject, _) in enumerate(results)}
+    for problem in problems:
+        key = (not problem.lab, problem.subject)
+        at = where.get(key)
+        if at is None:
+            where[key] = len(results)
+            failed = Verification(problem.subject, 0, False, None, problem.reason)
+            results.append((*key, failed))
+        elif results[at][2].ok:
+            length = results[at][2].length
+            failed = Verification(problem.subject, length, False, None, problem.reason)
+            results[at] = (*key, failed)
+    return results
+
+
+def index_problems(
+    entry_rows: Iterable[Sequence[Any]],
+    end_rows: Iterable[Sequence[Any]],
+    opening_rows: Iterable[Sequence[Any]],
+) -> dict[str, list[IndexProblem]]:
+    """`check_index` for every lab read: ``entry_rows`` ``(lab, seq, subject, opening, prev,
+    hash)`` in order, ``end_rows`` ``(lab, length, head)`` from each lab's own row (length
+    ``None``: no index), ``opening_rows`` ``(lab, innovation, first event's hash or None)``."""
+    entries: dict[str, list[Entry]] = {}
+    for lab, seq, subject, opening, prev, digest in entry_rows:
+        entries.setdefault(lab, []).append((seq, subject, opening, prev, digest))
+    ends: dict[str, End | None] = {
+        lab: (length, head) if length is not None else None for lab, length, head in end_rows
+    }
+    openings: dict[str, dict[str, str | None]] = {}
+    for lab, subject, opening in opening_rows:
+        openings.setdefault(lab, {})[subject] = opening
+    found: dict[str, list[IndexProblem]] = {}
+    for lab, end in ends.items():
+        problems = check_index(lab, entries.get(lab, []), end, openings.get(lab, {}))
+        if problems:
+            found[lab] = problems
+    return found
+
+
+def index_all(
+    labs: Iterable[str], opening_rows: Iterable[Sequence[Any]]
+) -> tuple[list[tuple[Any, ...]], list[tuple[str, int, str]]]:
+    """Index every lab's stored innovations (the upgrade of a store from before the index):
+    ``opening_rows`` ``(lab, innovation, first event's hash)`` in the order the streams
+    were stored. Returns the entries ``(lab, seq, subject, opening, prev, hash)`` and each
+    lab's end ``(lab, length, head)``."""
+    found: dict[str, list[tuple[str, str]]] = {lab: [] for lab in labs}
+    for lab, subject, opening in opening_rows:
+        found.setdefault(lab, []).append((subject, opening))
+    rows: list[tuple[Any, ...]] = []
+    ends: list[tuple[str, int, str]] = []
+    for lab, registered in found.items():
+        entries, end = index_entries(lab, (0, GENESIS), registered)
+        rows += [(lab, *e) for e in entries]
+        ends.append((lab, *end))
+    return rows, ends
+
+
+def new_entries(
+    lab_id: str, writes: Sequence[Write], end: End | None
+) -> tuple[list[Entry], End | None]:
+    """The registration entries of the innovation streams ``writes`` create, after the
+    lab's index ``end`` (``None``: a lab without an index gets none), and its new end."""
+    registered = [
+        (w.append.subject, w.append.events[0].hash)
+        for w in writes
+        if w.stored is None and not w.append.lab
+    ]
+    if end is None or not registered:
+        return [], end
+    return index_entries(lab_id, end, registered)

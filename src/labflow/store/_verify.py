@@ -17,13 +17,8 @@ from typing import Any
 
 from labflow._fold import INNOVATION_KINDS, OPENING_KINDS, apply_innovation
 from labflow.events import GENESIS, Event, canonical_bytes
-from labflow.model import Innovation, Status
+from labflow.model import Status
 from labflow.store._common import Row
-
-#: The JSON text a payload is stored as: what the canonical encoding reads back the same.
-encode_payload = json.JSONEncoder(
-    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-).encode
 
 #: What a verifier sends back per stream: id, events seen, ok, first bad seq, reason.
 Checked = tuple[int, int, bool, int | None, str | None]
@@ -33,6 +28,7 @@ def check_rows(
     rows: Iterator[tuple[Any, ...]],
     meta: dict[int, tuple[str, int, str]],
     projections: Mapping[int, Row] | None = None,
+    firsts: dict[int, str] | None = None,
 ) -> list[Checked]:
     """Verify streams from their rows ``(stream, seq, at, actor, kind, payload, prev, hash)``.
 
@@ -50,6 +46,9 @@ def check_rows(
     folded again into a row (`_RowFold`: the opening event as `labflow._fold` applies
     it, then the events that move, withdraw, reinstate or launch it) and a row that
     differs is reported, so an edited projection is found like an edited event.
+
+    ``firsts``, if given, receives each stream's first event's hash (of a sound first row),
+    which a store's registration index recorded.
     """
     projections = projections or {}
     found: list[Checked] = []
@@ -107,8 +106,10 @@ def check_rows(
             if problem is not None:
                 bad = (position, problem)
                 continue
-        if rowfold is not None:
+        if rowfold is not None and (kind not in _ROW_KEEPS or not rowfold.stage):
             rowfold.apply(seq, at, actor, kind, payload, link, digest)
+        if position == 1 and firsts is not None:
+            firsts[stream] = digest
         prev = digest
     if current in meta:
         finish()
@@ -138,18 +139,41 @@ class _RowFold:
     """An innovation's stored row (unit, stage, status, launched) folded from its events.
 
     The same row `labflow.store._common.project` folds, reading only the events that
-    change it: the opening event is applied by `labflow._fold.apply_innovation` itself;
-    a move sets the stage, a withdrawal or reinstatement the status, a launch the flag.
-    Every other event leaves the row as it was, so its payload is not even decoded.
+    change it: a registration gives the unit and stage it records (what `labflow._fold`
+    reads from it for the row), a replication is applied by `labflow._fold.apply_innovation`
+    itself; the last move gives the stage (its payload decoded once, at the end), a
+    withdrawal or reinstatement the status, a launch the flag. Every other event leaves the
+    row as it was, so its payload is not even decoded. The row is checked, not the history:
+    a history that could not be replayed is what loads and the commit-time fold refuse.
     """
 
-    __slots__ = ("failed", "inn", "row", "subject")
+    __slots__ = ("failed", "launched", "moved", "stage", "status", "subject", "unit")
 
     def __init__(self, subject: str) -> None:
         self.subject = subject
-        self.row: Row | None = None
-        self.inn: Innovation | None = None
         self.failed: str | None = None
+        # The row as folded so far (no `Row` per event: most events change one field).
+        self.unit = self.stage = self.status = ""
+        self.launched = False
+        #: the payload of the last move not yet read: only the last one gives the stage
+        self.moved = ""
+
+    def _settle(self) -> None:
+        """Read the stage from the last move, once (a move's payload says where it went)."""
+        if self.moved:
+            self.stage, self.moved = json.loads(self.moved)["to"], ""
+            if not isinstance(self.stage, str) or not self.stage:
+                raise ValueError("a move names no stage")
+
+    @property
+    def row(self) -> Row | None:
+        """The row folded so far; ``None`` before the opening event."""
+        if self.failed is None:
+            try:
+                self._settle()
+            except (KeyError, TypeError, ValueError) as exc:
+                self.failed = f"its history cannot be folded into a row ({exc!r})"
+        return Row(self.unit, self.stage, self.status, self.launched) if self.stage else None
 
     def apply(
         self, seq: int, at: str, actor: str, kind: str, payload: str, link: str, digest: str
@@ -157,34 +181,45 @@ class _RowFold:
         if self.failed is not None:
             return
         try:
-            row = self.row
-            if row is None or kind in OPENING_KINDS:
+            if not self.stage and kind == "innovation.registered":
+                # The opening as `labflow._fold` reads it for the row: its unit and stage.
+                opening = json.loads(payload)
+                unit, stage = opening["unit"], opening["stage"]
+                if not isinstance(unit, str) or not isinstance(stage, str) or not stage:
+                    raise ValueError("its registration names no unit or stage")
+                self.unit, self.stage = unit, stage
+                self.status, self.launched = Status.ACTIVE.value, False
+            elif self.stage and kind in OPENING_KINDS:
+                raise ValueError(f"{kind!r} is not an event an innovation can apply")
+            elif not self.stage:
                 event = Event(
                     self.subject, seq, datetime.fromisoformat(at), actor, kind,
                     json.loads(payload), link, digest,
                 )  # fmt: skip
-                inn = apply_innovation(None if row is None else self.inn, event)
-                self.inn = inn
-                self.row = Row(inn.unit, inn.stage, inn.status.value, inn.launch is not None)
+                inn = apply_innovation(None, event)
+                self.unit, self.stage = inn.unit, inn.stage
+                self.status, self.launched = inn.status.value, inn.launch is not None
+                if not self.stage:
+                    raise ValueError("its innovation stands at no stage")
             elif kind not in INNOVATION_KINDS:
                 raise ValueError(f"{kind!r} is not an event an innovation can apply")
             elif kind in _MOVES:
-                self.row = Row(row.unit, json.loads(payload)["to"], row.status, row.launched)
+                self.moved = payload  # read at the end, or before an event that needs it
             elif kind == "innovation.withdrawn":
-                self.row = Row(row.unit, row.stage, Status.WITHDRAWN.value, row.launched)
+                self.status = Status.WITHDRAWN.value
             elif kind == "innovation.reinstated":
-                self.row = Row(row.unit, row.stage, Status.ACTIVE.value, row.launched)
+                self.status = Status.ACTIVE.value
             elif kind == "innovation.launched":
                 json.loads(payload)["ceremony"]  # read as the fold reads it
-                self.row = Row(row.unit, row.stage, row.status, True)
+                self.launched = True
         except (KeyError, TypeError, ValueError, AttributeError, AssertionError) as exc:
             self.failed = f"its history cannot be folded into a row ({exc!r})"
 
     def problem(self, stored: Row) -> str | None:
         """Why the stored row differs from the folded one, if it does."""
+        expected = self.row  # settles the last move first, which may fail
         if self.failed is not None:
             return self.failed
-        expected = self.row
         if expected is None or expected == stored:
             return None
         differs = [
@@ -196,3 +231,10 @@ class _RowFold:
 
 
 _MOVES = frozenset({"innovation.advanced", "innovation.returned"})
+#: Innovation events that leave a row as it was: `_RowFold.apply` would do nothing with them.
+_ROW_KEEPS = (
+    INNOVATION_KINDS
+    - OPENING_KINDS
+    - _MOVES
+    - {"innovation.withdrawn", "innovation.reinstated", "innovation.launched"}
+)

@@ -28,7 +28,7 @@ from labflow.store._common import (
 )
 
 if TYPE_CHECKING:
-    from labflow.store.checkpoint import Checkpoint
+    from labflow.store.checkpoint import Checkpoint, CheckpointReport
 
 __all__ = ["MemoryStore"]
 
@@ -199,6 +199,13 @@ class MemoryStore:
         from labflow.store.checkpoint import make_checkpoint
 
         return make_checkpoint(self, key, labs=labs)
+
+    def verify_checkpoint(self, checkpoint: Checkpoint, key: object) -> CheckpointReport:
+        """Whether every history ``checkpoint`` sealed is still an unchanged prefix of what is
+        stored (`labflow.store.checkpoint.verify_checkpoint`); ``key`` as it takes it."""
+        from labflow.store.checkpoint import verify_checkpoint
+
+        return verify_checkpoint(self, checkpoint, key)
 
     def close(self) -> None:
         self._labs = {}

@@ -50,7 +50,7 @@ except ImportError as exc:  # pragma: no cover - the extra is installed in the t
     ) from exc
 
 from labflow.errors import CommandError, ConflictError, StoreError
-from labflow.events import Event, Verification
+from labflow.events import GENESIS, Event, Verification
 from labflow.lab import Clock, Lab, replay_lab, system_clock
 from labflow.requirements import Registry
 from labflow.store import (
@@ -67,24 +67,31 @@ from labflow.store._common import (
     FoldCheck,
     Folds,
     Heads,
+    IndexProblem,
     Row,
     Stored,
     Write,
     check_streams,
+    encode_payload,
+    index_all,
+    index_problems,
+    new_entries,
     plan,
+    raise_for_index,
     refuse_malformed,
     verify_loaded,
     verify_rows,
+    with_index_problems,
 )
-from labflow.store._verify import check_rows, encode_payload
+from labflow.store._verify import check_rows
 
 if TYPE_CHECKING:
-    from labflow.store.checkpoint import Checkpoint
+    from labflow.store.checkpoint import Checkpoint, CheckpointReport
 
 __all__ = ["SCHEMA_VERSION", "AsyncPostgresStore", "PostgresStore"]
 
 #: The schema this labflow writes; a database at a higher version is refused.
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 #: The advisory lock key that serialises schema upgrades ("LBFW").
 _UPGRADE_LOCK: Final = 0x4C424657
 
@@ -124,13 +131,28 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
             PRIMARY KEY (stream, seq)
         )""",
     ),
+    # 2: each lab's registration index, chained; its length and head on the lab's row.
+    # The innovations already stored are indexed as the upgrade finds them (`_index_all`).
+    (
+        """CREATE TABLE labflow_registrations (
+            lab text NOT NULL,
+            seq integer NOT NULL,
+            subject text NOT NULL,
+            opening text NOT NULL,
+            prev text NOT NULL,
+            hash text NOT NULL,
+            PRIMARY KEY (lab, seq)
+        )""",
+        "ALTER TABLE labflow_streams ADD COLUMN registered integer",
+        "ALTER TABLE labflow_streams ADD COLUMN registered_head text",
+    ),
 )
 assert len(_MIGRATIONS) == SCHEMA_VERSION
 
 _READ = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
 _SCHEMA_TABLE = "SELECT to_regclass('labflow_schema') IS NOT NULL"
 _LAB_ROW = (
-    "SELECT id, version, head FROM labflow_streams "
+    "SELECT id, version, head, registered, registered_head FROM labflow_streams "
     "WHERE lab = %s AND is_lab AND subject = %s FOR {mode}"
 )
 _INNOVATION_ROWS = (
@@ -158,6 +180,29 @@ _UPSERT_UNITS = (
     "INSERT INTO labflow_units (lab, id, kind) SELECT %s, * FROM unnest(%s::text[], %s::text[]) "
     "ON CONFLICT (lab, id) DO UPDATE SET kind = excluded.kind"
 )
+_INSERT_ENTRIES = (
+    "INSERT INTO labflow_registrations (lab, seq, subject, opening, prev, hash) "
+    "SELECT %s, * FROM unnest(%s::integer[], %s::text[], %s::text[], %s::text[], %s::text[])"
+)
+_SET_INDEX = (
+    "UPDATE labflow_streams SET registered = %s, registered_head = %s "
+    "WHERE lab = %s AND is_lab AND subject = %s"
+)
+#: What a registration index check reads: the entries, each lab's recorded end, and the
+#: first event's hash of every innovation stream ({one}: of one lab, or of every lab).
+_INDEX_ROWS = (
+    "SELECT lab, seq, subject, opening, prev, hash FROM labflow_registrations "
+    "WHERE true {one} ORDER BY lab, seq"
+)
+_INDEX_ENDS = "SELECT lab, registered, registered_head FROM labflow_streams WHERE is_lab {one}"
+_OPENINGS = (
+    "SELECT s.lab, s.subject, e.hash FROM labflow_streams s LEFT JOIN labflow_events e "
+    "ON e.stream = s.id AND e.seq = 1 WHERE NOT s.is_lab {one}"
+)
+_UPGRADE_OPENINGS = (
+    "SELECT s.lab, s.subject, e.hash FROM labflow_streams s JOIN labflow_events e "
+    "ON e.stream = s.id AND e.seq = 1 WHERE NOT s.is_lab ORDER BY s.lab, s.id"
+)
 _LAB_IDS = "SELECT subject FROM labflow_streams WHERE is_lab ORDER BY subject"
 _HAS_LAB = "SELECT 1 FROM labflow_streams WHERE lab = %s AND is_lab"
 _VERSION = "SELECT version FROM labflow_streams WHERE lab = %s AND is_lab = %s AND subject = %s"
@@ -184,7 +229,7 @@ _ENDS = (
     "WHERE lab = %s AND NOT is_lab AND subject = ANY(%s)"
 )
 #: What a load reads: the lab's history, its innovations', their ends and stored rows.
-_Loaded = tuple[list[Event], list[list[Event]], Heads, dict[str, Row]]
+_Loaded = tuple[list[Event], list[list[Event]], Heads, dict[str, Row], list[IndexProblem]]
 
 _HEADS = (
     "SELECT is_lab, subject, version, head, unit, stage, status, launched FROM labflow_streams "
@@ -330,8 +375,9 @@ def _replayed(
     lab_id: str, where: str, loaded: _Loaded, registry: Registry | None, clock: Clock
 ) -> Lab:
     """The lab from what a load read, once its chains, ends and stored rows all verify."""
-    own, others, heads, rows = loaded
+    own, others, heads, rows, problems = loaded
     verify_loaded(own, others, heads)
+    raise_for_index(problems)
     try:
         lab = replay_lab(own, others, registry=registry, clock=clock)
     except CommandError as exc:
@@ -414,9 +460,54 @@ class _Plan:
 
 
 def _lab_mode(lab_id: str, appends: Sequence[Append]) -> str:
-    """``UPDATE`` when the commit writes the lab's own history, ``SHARE`` when it only checks it."""
-    writes_lab = any(a.lab and a.events for a in appends)
+    """``UPDATE`` when the commit writes the lab's own row -- its history, or its registration
+    index, for a new innovation -- and ``SHARE`` when it only checks it."""
+    writes_lab = any(
+        a.events and (a.lab or a.expected == 0) for a in appends
+    )  # an innovation Append from version 0 is a new stream: the index grows
     return "UPDATE" if writes_lab else "SHARE"
+
+
+def _index_steps(
+    lab_id: str, lab_row: Sequence[Any] | None, writes: Sequence[Write]
+) -> list[tuple[str, Sequence[Any]]]:
+    """The statements that add a commit's new innovations to the lab's registration index
+    (and give a new lab its empty one)."""
+    if lab_row is None:
+        end: End | None = (0, GENESIS)
+    else:
+        end = (lab_row[3], lab_row[4]) if lab_row[3] is not None else None
+    entries, new_end = new_entries(lab_id, writes, end)
+    steps: list[tuple[str, Sequence[Any]]] = []
+    if entries:
+        steps.append((_INSERT_ENTRIES, [lab_id, *_columns(entries, 5)]))
+    if new_end is not None and (entries or lab_row is None):
+        steps.append((_SET_INDEX, (*new_end, lab_id, lab_id)))
+    return steps
+
+
+def _index_queries(lab_id: str | None) -> list[tuple[str, tuple[Any, ...]]]:
+    """The three reads of `index_problems`, for one lab or for every lab."""
+    one, args = ("AND lab = %s", (lab_id,)) if lab_id is not None else ("", ())
+    return [
+        (_INDEX_ROWS.format(one=one), args),
+        (_INDEX_ENDS.format(one=one), args),
+        (_OPENINGS.format(one=one.replace("lab", "s.lab")), args),
+    ]
+
+
+def _index_all_steps(
+    labs: Sequence[Sequence[Any]], openings: Sequence[Sequence[Any]]
+) -> list[tuple[str, Sequence[Any]]]:
+    """The upgrade to schema 2: index every lab's stored innovations as found."""
+    entries, ends = index_all([r[0] for r in labs], openings)
+    steps: list[tuple[str, Sequence[Any]]] = []
+    for lab, n, head in ends:
+        mine = [e[1:] for e in entries if e[0] == lab]
+        if mine:
+            steps.append((_INSERT_ENTRIES, [lab, *_columns(mine, 5)]))
+        steps.append((_SET_INDEX, (n, head, lab, lab)))
+    return steps
 
 
 def _creates_lab(appends: Sequence[Append]) -> bool:
@@ -426,6 +517,7 @@ def _creates_lab(appends: Sequence[Append]) -> bool:
 def _verification_results(
     checked: Iterable[tuple[int, int, bool, int | None, str | None]],
     names: dict[int, tuple[str, bool, str]],
+    index: Mapping[str, Sequence[IndexProblem]],
 ) -> dict[str, tuple[Verification, ...]]:
     results: dict[str, list[tuple[bool, str, Verification]]] = {}
     for stream, length, ok, seq, reason in checked:
@@ -433,6 +525,9 @@ def _verification_results(
         results.setdefault(lab, []).append(
             (not is_lab, subject, Verification(subject, length, ok, seq, reason))
         )
+    for lab, problems in index.items():
+        if lab in results:
+            results[lab] = with_index_problems(results[lab], problems)
     return {
         lab: tuple(v for _, _, v in sorted(found, key=lambda f: (f[0], f[1])))
         for lab, found in sorted(results.items())
@@ -573,6 +668,11 @@ class PostgresStore:
                 return  # another process upgraded meanwhile
             for statement in _upgrade_statements(current):
                 cur.execute(statement)
+            if current <= 1:
+                labs = cur.execute("SELECT subject FROM labflow_streams WHERE is_lab").fetchall()
+                openings = cur.execute(_UPGRADE_OPENINGS).fetchall()
+                for step in _index_all_steps(labs, openings):
+                    cur.execute(*step)
             cur.execute("DELETE FROM labflow_schema")
             cur.execute("INSERT INTO labflow_schema (version) VALUES (%s)", (SCHEMA_VERSION,))
 
@@ -626,6 +726,8 @@ class PostgresStore:
                 cur.execute(_INSERT_EVENTS, _columns(list(steps.events(ids)), 8))
                 if steps.has_units:
                     cur.execute(_UPSERT_UNITS, steps.units)
+                for statement in _index_steps(lab_id, lab_row, writes):
+                    cur.execute(*statement)
             if check is not None:  # committed: the next commit may fold on top of it
                 check.keep()
         except StoreError as exc:
@@ -665,7 +767,10 @@ class PostgresStore:
         with self._transaction(read=True) as cur:
             self._require_lab(cur, lab_id)
             heads, rows = _heads(cur.execute(_HEADS, (lab_id,)).fetchall())
-            return (*_grouped(cur.execute(_ALL_EVENTS, (lab_id,)), self.path), heads, rows)
+            own, others = _grouped(cur.execute(_ALL_EVENTS, (lab_id,)), self.path)
+            index = [cur.execute(*q).fetchall() for q in _index_queries(lab_id)]
+            problems = index_problems(*index).get(lab_id, [])
+            return own, others, heads, rows, problems
 
     def histories(self, lab_id: str) -> Iterator[list[Event]]:
         yield from self._grouped(lab_id)[1]
@@ -693,7 +798,8 @@ class PostgresStore:
                 meta,
                 rows,
             )
-        return _verification_results(checked, names)
+            index = [cur.execute(*q).fetchall() for q in _index_queries(lab_id)]
+        return _verification_results(checked, names, index_problems(*index))
 
     def innovations(
         self,
@@ -730,6 +836,13 @@ class PostgresStore:
         from labflow.store.checkpoint import make_checkpoint
 
         return make_checkpoint(self, key, labs=labs)
+
+    def verify_checkpoint(self, checkpoint: Checkpoint, key: object) -> CheckpointReport:
+        """Whether every history ``checkpoint`` sealed is still an unchanged prefix of what is
+        stored (`labflow.store.checkpoint.verify_checkpoint`); ``key`` as it takes it."""
+        from labflow.store.checkpoint import verify_checkpoint
+
+        return verify_checkpoint(self, checkpoint, key)
 
     def close(self) -> None:
         self._pool.close()
@@ -816,6 +929,13 @@ class AsyncPostgresStore:
                 if current < SCHEMA_VERSION:
                     for statement in _upgrade_statements(current):
                         await cur.execute(statement)
+                    if current <= 1:
+                        await cur.execute("SELECT subject FROM labflow_streams WHERE is_lab")
+                        labs = await cur.fetchall()
+                        await cur.execute(_UPGRADE_OPENINGS)
+                        openings = await cur.fetchall()
+                        for step in _index_all_steps(labs, openings):
+                            await cur.execute(*step)
                     await cur.execute("DELETE FROM labflow_schema")
                     await cur.execute(
                         "INSERT INTO labflow_schema (version) VALUES (%s)", (SCHEMA_VERSION,)
@@ -879,6 +999,8 @@ class AsyncPostgresStore:
                 await cur.execute(_INSERT_EVENTS, _columns(list(steps.events(ids)), 8))
                 if steps.has_units:
                     await cur.execute(_UPSERT_UNITS, steps.units)
+                for statement in _index_steps(lab_id, lab_row, writes):
+                    await cur.execute(*statement)
             if check is not None:  # committed: the next commit may fold on top of it
                 check.keep()
         except StoreError as exc:
@@ -922,7 +1044,13 @@ class AsyncPostgresStore:
             await cur.execute(_HEADS, (lab_id,))
             heads, rows = _heads(await cur.fetchall())
             await cur.execute(_ALL_EVENTS, (lab_id,))
-            return (*_grouped(await cur.fetchall(), self.path), heads, rows)
+            own, others = _grouped(await cur.fetchall(), self.path)
+            index = []
+            for query in _index_queries(lab_id):
+                await cur.execute(*query)
+                index.append(await cur.fetchall())
+            problems = index_problems(*index).get(lab_id, [])
+            return own, others, heads, rows, problems
 
     async def histories(self, lab_id: str) -> list[list[Event]]:
         """Every innovation history of a lab, by innovation id."""
@@ -951,7 +1079,11 @@ class AsyncPostgresStore:
                 (lab_id,) if lab_id else (),
             )
             checked = check_rows(iter(await cur.fetchall()), meta, rows)
-        return _verification_results(checked, names)
+            index = []
+            for query in _index_queries(lab_id):
+                await cur.execute(*query)
+                index.append(await cur.fetchall())
+        return _verification_results(checked, names, index_problems(*index))
 
     async def innovations(
         self,
@@ -991,6 +1123,13 @@ class AsyncPostgresStore:
         from labflow.store.checkpoint import make_checkpoint_async
 
         return await make_checkpoint_async(self, key, labs=labs)
+
+    async def verify_checkpoint(self, checkpoint: Checkpoint, key: object) -> CheckpointReport:
+        """Whether every history ``checkpoint`` sealed is still an unchanged prefix of what is
+        stored (`labflow.store.checkpoint.verify_checkpoint_async`)."""
+        from labflow.store.checkpoint import verify_checkpoint_async
+
+        return await verify_checkpoint_async(self, checkpoint, key)
 
     async def close(self) -> None:
         await self._pool.close()

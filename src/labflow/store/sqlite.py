@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, cast
 
 from labflow.errors import CommandError, StoreError
-from labflow.events import Event, Verification
+from labflow.events import GENESIS, Event, Verification
 from labflow.lab import Clock, Lab, replay_lab, system_clock
 from labflow.requirements import Registry
 from labflow.store import (
@@ -51,29 +51,40 @@ from labflow.store import (
 )
 from labflow.store._common import (
     End,
+    Entry,
     FoldCheck,
     Folds,
     Heads,
+    IndexProblem,
     Row,
     Stored,
+    Texts,
     Write,
+    check_chain,
+    check_listed,
     check_streams,
+    index_all,
+    index_problems,
+    new_entries,
     plan,
+    raise_for_index,
     refuse_malformed,
+    stage_ids_of,
     verify_loaded,
     verify_rows,
+    with_index_problems,
 )
-from labflow.store._verify import Checked, check_rows, encode_payload
+from labflow.store._verify import Checked, check_rows
 
 if TYPE_CHECKING:
-    from labflow.store.checkpoint import Checkpoint
+    from labflow.store.checkpoint import Checkpoint, CheckpointReport
 
 __all__ = ["APPLICATION_ID", "PARALLEL_FROM", "SCHEMA_VERSION", "SQLiteStore"]
 
 #: ``PRAGMA application_id`` of a labflow database ("LBFW").
 APPLICATION_ID: Final = 0x4C424657
 #: The schema this labflow writes; files with a higher ``user_version`` are refused.
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 
 #: Each entry upgrades the schema from its index to the next version.
 _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
@@ -112,6 +123,21 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
             PRIMARY KEY (stream, seq)
         ) WITHOUT ROWID""",
     ),
+    # 2: each lab's registration index, chained; its length and head on the lab's row.
+    # The innovations already stored are indexed as the upgrade finds them (`_index_all`).
+    (
+        """CREATE TABLE registrations (
+            lab TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            subject TEXT NOT NULL,
+            opening TEXT NOT NULL,
+            prev TEXT NOT NULL,
+            hash TEXT NOT NULL,
+            PRIMARY KEY (lab, seq)
+        ) WITHOUT ROWID""",
+        "ALTER TABLE streams ADD COLUMN registered INTEGER",
+        "ALTER TABLE streams ADD COLUMN registered_head TEXT",
+    ),
 )
 assert len(_MIGRATIONS) == SCHEMA_VERSION
 
@@ -124,14 +150,25 @@ _STREAM_META = (
     "SELECT id, subject, version, head, is_lab, unit, stage, status, launched FROM streams "
     "WHERE id BETWEEN ? AND ?"
 )
+#: The stream rows a commit reads, by how many innovations it names (0 to 500).
+_STREAM_ROWS: Final = tuple(
+    "SELECT is_lab, subject, id, version, head, unit, stage, status, launched, registered, "
+    "registered_head FROM streams WHERE "
+    f"(lab = ? AND is_lab = 0 AND subject IN ({','.join('?' * n)})) "
+    "OR (lab = ? AND is_lab = 1 AND subject = ?)"
+    for n in range(501)
+)
 _RANGE_ROWS = (
     "SELECT stream, seq, at, actor, kind, payload, prev, hash FROM events "
     "WHERE stream BETWEEN ? AND ? ORDER BY stream, seq"
 )
 
 
-def _verify_range(conn: sqlite3.Connection, lo: int, hi: int, lab_id: str | None) -> list[Checked]:
-    """Verify the streams with ids in ``[lo, hi]`` (of one lab, if given) in one snapshot."""
+def _verify_range(
+    conn: sqlite3.Connection, lo: int, hi: int, lab_id: str | None
+) -> tuple[list[Checked], dict[int, str]]:
+    """Verify the streams with ids in ``[lo, hi]`` (of one lab, if given) in one snapshot;
+    also the hash of each one's first event, for the registration index."""
     sql = _STREAM_META
     args: list[Any] = [lo, hi]
     if lab_id is not None:
@@ -139,17 +176,75 @@ def _verify_range(conn: sqlite3.Connection, lo: int, hi: int, lab_id: str | None
     found = conn.execute(sql, args).fetchall()
     meta = {r[0]: (r[1], r[2], r[3]) for r in found}
     rows = {r[0]: Row(r[5], r[6], r[7], bool(r[8])) for r in found if not r[4]}
-    return check_rows(iter(conn.execute(_RANGE_ROWS, (lo, hi))), meta, rows)
+    firsts: dict[int, str] = {}
+    checked = check_rows(iter(conn.execute(_RANGE_ROWS, (lo, hi))), meta, rows, firsts)
+    return checked, firsts
 
 
-def _verify_in_worker(path: str, lo: int, hi: int, lab_id: str | None) -> list[Checked]:
-    """A worker process's share of `SQLiteStore.verify_all`: its own read-only connection."""
+#: Per lab with an index: its chain's problems, and what it lists (innovation -> first
+#: event's hash).
+_Chains = dict[str, tuple[list[IndexProblem], dict[str, str]]]
+
+
+def _index_chains(
+    conn: sqlite3.Connection, lab_id: str | None, reached: Mapping[str, int | None]
+) -> _Chains:
+    """Check every lab's registration index as a chain (or ``lab_id``'s), in one snapshot.
+
+    What each lists is cut at ``reached`` (lab -> its length when the streams were
+    listed): innovations registered since are not compared with streams not listed."""
+    one, args = ("AND lab = ?", [lab_id]) if lab_id is not None else ("", [])
+    ends = {
+        r[0]: (r[1], r[2])
+        for r in conn.execute(
+            "SELECT lab, registered, registered_head FROM streams WHERE is_lab = 1 "
+            f"AND registered IS NOT NULL {one}",
+            args,
+        )
+    }
+    entries: dict[str, list[Entry]] = {lab: [] for lab in ends}
+    for lab, *entry in conn.execute(
+        "SELECT lab, seq, subject, opening, prev, hash FROM registrations "
+        f"WHERE 1 {one} ORDER BY lab, seq",
+        args,
+    ):
+        if lab in entries:
+            entries[lab].append(cast(Entry, tuple(entry)))
+    found: _Chains = {}
+    for lab, end in ends.items():
+        problems, listed = check_chain(lab, entries[lab], end)
+        upto = reached.get(lab) or 0
+        found[lab] = problems, {s: o for s, (n, o) in listed.items() if n <= upto}
+    return found
+
+
+def _worker_connection(path: str) -> sqlite3.Connection:
     uri = Path(path).resolve().as_uri() + "?mode=ro"
-    conn = sqlite3.connect(uri, uri=True, isolation_level=None)
+    return sqlite3.connect(uri, uri=True, isolation_level=None)
+
+
+def _verify_in_worker(
+    path: str, lo: int, hi: int, lab_id: str | None
+) -> tuple[list[Checked], dict[int, str]]:
+    """A worker process's share of `SQLiteStore.verify_all`: its own read-only connection."""
+    conn = _worker_connection(path)
     try:
         conn.execute("BEGIN")
         try:
             return _verify_range(conn, lo, hi, lab_id)
+        finally:
+            conn.execute("COMMIT")
+    finally:
+        conn.close()
+
+
+def _chains_in_worker(path: str, lab_id: str | None, reached: Mapping[str, int | None]) -> _Chains:
+    """The registration indexes' chains, checked in a worker beside the streams' ranges."""
+    conn = _worker_connection(path)
+    try:
+        conn.execute("BEGIN")
+        try:
+            return _index_chains(conn, lab_id, reached)
         finally:
             conn.execute("COMMIT")
     finally:
@@ -176,6 +271,58 @@ def _chunks(items: Sequence[str], size: int = 500) -> Iterator[Sequence[str]]:
     """``items`` in runs of at most ``size``: SQLite caps the parameters of one statement."""
     for at in range(0, len(items), size):
         yield items[at : at + size]
+
+
+def _index_all(conn: sqlite3.Connection) -> None:
+    """Index every lab's stored innovations, in the order their streams were created: the
+    upgrade of a file from before registration indexes (it vouches for what it finds)."""
+    labs = [r[0] for r in conn.execute("SELECT subject FROM streams WHERE is_lab = 1")]
+    entries, ends = index_all(
+        labs,
+        conn.execute(
+            "SELECT s.lab, s.subject, e.hash FROM streams s CROSS JOIN events e "
+            "ON e.stream = s.id AND e.seq = 1 WHERE s.is_lab = 0 ORDER BY s.lab, s.id"
+        ).fetchall(),
+    )
+    conn.executemany(
+        "INSERT INTO registrations (lab, seq, subject, opening, prev, hash) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        entries,
+    )
+    conn.executemany(
+        "UPDATE streams SET registered = ?, registered_head = ? WHERE lab = ? AND is_lab = 1",
+        [(n, head, lab) for lab, n, head in ends],
+    )
+
+
+def _read_index(conn: sqlite3.Connection, lab_id: str | None) -> dict[str, list[IndexProblem]]:
+    """What is wrong with every lab's registration index (or ``lab_id``'s), by lab."""
+    one, args = ("AND lab = ?", [lab_id]) if lab_id is not None else ("", [])
+    return index_problems(
+        conn.execute(
+            "SELECT lab, seq, subject, opening, prev, hash FROM registrations "
+            f"WHERE 1 {one} ORDER BY lab, seq",
+            args,
+        ),
+        conn.execute(
+            f"SELECT lab, registered, registered_head FROM streams WHERE is_lab = 1 {one}", args
+        ).fetchall(),
+        conn.execute(
+            "SELECT s.lab, s.subject, e.hash FROM streams s LEFT JOIN events e "
+            f"ON e.stream = s.id AND e.seq = 1 WHERE s.is_lab = 0 {one.replace('lab', 's.lab')}",
+            args,
+        ).fetchall(),
+    )
+
+
+def _opening_stages(lab_id: str, kind: str, payload: str) -> tuple[str, ...]:
+    """The stage ids of the policy in a lab's first event, or `StoreError` saying why not."""
+    if kind != "lab.created":
+        raise StoreError(f"The history of lab {lab_id!r} does not start with lab.created.")
+    try:
+        return stage_ids_of(json.loads(payload))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise StoreError(f"The lab.created event of {lab_id!r} is malformed ({exc}).") from exc
 
 
 def _translate(exc: sqlite3.Error, path: str) -> StoreError:
@@ -276,8 +423,11 @@ class SQLiteStore:
                 f"The database {self.path} was written by a newer labflow (schema "
                 f"{user_version}; this one reads up to {SCHEMA_VERSION}). Upgrade labflow."
             )
+        #: whether the file keeps registration indexes (schema 2 on); a read-only store
+        #: reads a file from before them as it is, without the index's checks
+        self.indexed = user_version >= 2 or not self.read_only
         if self.read_only:
-            if user_version < SCHEMA_VERSION:
+            if user_version < 1:
                 raise StoreError(
                     f"The database {self.path} needs an upgrade to schema {SCHEMA_VERSION}, "
                     f"which a read-only store cannot make."
@@ -299,6 +449,8 @@ class SQLiteStore:
             for version in range(current, SCHEMA_VERSION):
                 for statement in _MIGRATIONS[version]:
                     conn.execute(statement)
+                if version == 1:
+                    _index_all(conn)
             conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
             conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
@@ -348,9 +500,11 @@ class SQLiteStore:
             lab = stored.get((True, lab_id))
             if lab is None and not any(a.lab and a.expected == 0 and a.events for a in appends):
                 raise StoreError(f"There is no lab {lab_id!r} in {self.path}.")
-            check_streams(lab_id, appends, stored)
+            texts = check_streams(lab_id, appends, stored)
             check = self._check_fold(conn, lab_id, appends, lab, stored)
-            self._write(conn, lab_id, plan(lab_id, appends, stored, check.rows()))
+            writes = plan(lab_id, appends, stored, check.rows())
+            texts_of = {id(a): t for a, t in zip(appends, texts, strict=True)}
+            self._write(conn, lab_id, writes, texts_of, lab)
         check.keep()
 
     def _check_fold(
@@ -419,27 +573,44 @@ class SQLiteStore:
         subjects = [a.subject for a in appends if not a.lab]
         for at in range(0, max(1, len(subjects)), 500):
             chunk = subjects[at : at + 500]
-            marks = ",".join("?" * len(chunk))
             for r in conn.execute(
-                "SELECT is_lab, subject, id, version, head, unit, stage, status, launched "
-                "FROM streams WHERE (lab = ? AND is_lab = 0 AND subject IN "
-                f"({marks})) OR (lab = ? AND is_lab = 1 AND subject = ?)",
-                [lab_id, *chunk, lab_id, lab_id if at == 0 else None],
+                _STREAM_ROWS[len(chunk)], [lab_id, *chunk, lab_id, lab_id if at == 0 else None]
             ):
-                is_lab = bool(r[0])
-                row = None if is_lab else Row(r[5], r[6], r[7], bool(r[8]))
-                rows[(is_lab, r[1])] = Stored(r[2], r[3], r[4], row)
+                if r[0]:
+                    index = (r[9], r[10]) if r[9] is not None else None
+                    rows[(True, r[1])] = Stored(r[2], r[3], r[4], None, index)
+                else:
+                    row = Row(r[5], r[6], r[7], bool(r[8]))
+                    rows[(False, r[1])] = Stored(r[2], r[3], r[4], row)
         return rows
 
-    def _write(self, conn: sqlite3.Connection, lab_id: str, writes: Sequence[Write]) -> None:
-        """Write checked appends with their projected rows and units, in bulk."""
+    def _write(
+        self,
+        conn: sqlite3.Connection,
+        lab_id: str,
+        writes: Sequence[Write],
+        texts: Mapping[int, Texts],
+        lab: Stored | None,
+    ) -> None:
+        """Write checked appends with their projected rows and units, in bulk.
+
+        ``texts`` holds, per `Append` (by ``id``), its events' time and payload text as
+        `check_streams` hashed them. A stream whose row the append leaves as it was
+        gets its version and head only, so the indexes on the row are not rewritten.
+        Each new innovation stream is added to the lab's registration index (``lab``: the
+        lab's stored row; ``None`` when this commit creates the lab).
+        """
         if not writes:
             return
+        entries, index_end = new_entries(
+            lab_id, writes, lab.index if lab is not None else (0, GENESIS)
+        )
         next_id = 0
         if any(w.stored is None for w in writes):
             next_id = conn.execute("SELECT coalesce(max(id), 0) FROM streams").fetchone()[0] + 1
         created: list[tuple[Any, ...]] = []
         updated: list[tuple[Any, ...]] = []
+        moved: list[tuple[Any, ...]] = []
         events: list[tuple[Any, ...]] = []
         units: list[tuple[str, str, str]] = []
         for write in writes:
@@ -450,20 +621,14 @@ class SQLiteStore:
             else:
                 stream = write.stored.id
             events.extend(
-                (
-                    stream,
-                    e.seq,
-                    e.at.isoformat(),
-                    e.actor,
-                    e.kind,
-                    encode_payload(e.payload),
-                    e.prev,
-                    e.hash,
-                )
-                for e in append.events
+                (stream, e.seq, when, e.actor, e.kind, body, e.prev, e.hash)
+                for e, (when, body) in zip(append.events, texts[id(append)], strict=True)
             )
             units.extend((lab_id, u, k) for u, k in write.units)
             last = append.events[-1]
+            if write.stored is not None and write.stored.row == projection:
+                moved.append((last.seq, last.hash, stream))
+                continue
             values = (
                 last.seq,
                 last.hash,
@@ -479,13 +644,15 @@ class SQLiteStore:
                 ),
             )
             if write.stored is None:
-                created.append((stream, lab_id, int(append.lab), append.subject, *values))
+                index = (index_end if append.lab else None) or (None, None)
+                created.append((stream, lab_id, int(append.lab), append.subject, *values, *index))
             else:
                 updated.append((*values, stream))
         if created:
             conn.executemany(
                 "INSERT INTO streams (id, lab, is_lab, subject, version, head, unit, stage, "
-                "status, launched) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "status, launched, registered, registered_head) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 created,
             )
         if updated:
@@ -494,6 +661,8 @@ class SQLiteStore:
                 "launched = ? WHERE id = ?",
                 updated,
             )
+        if moved:
+            conn.executemany("UPDATE streams SET version = ?, head = ? WHERE id = ?", moved)
         conn.executemany(
             "INSERT INTO events (stream, seq, at, actor, kind, payload, prev, hash) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -501,6 +670,17 @@ class SQLiteStore:
         )
         if units:
             conn.executemany("INSERT OR REPLACE INTO units (lab, id, kind) VALUES (?, ?, ?)", units)
+        if entries:
+            conn.executemany(
+                "INSERT INTO registrations (lab, seq, subject, opening, prev, hash) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [(lab_id, *e) for e in entries],
+            )
+            if lab is not None:
+                conn.execute(
+                    "UPDATE streams SET registered = ?, registered_head = ? WHERE id = ?",
+                    (*cast(End, index_end), lab.id),
+                )
 
     # --- reading ----------------------------------------------------------------------------
 
@@ -565,7 +745,9 @@ class SQLiteStore:
             )
         )
 
-    def _grouped(self, lab_id: str) -> tuple[list[Event], list[list[Event]], Heads, dict[str, Row]]:
+    def _grouped(
+        self, lab_id: str
+    ) -> tuple[list[Event], list[list[Event]], Heads, dict[str, Row], list[IndexProblem]]:
         own: list[Event] = []
         others: list[list[Event]] = []
         current: str | None = None
@@ -587,7 +769,14 @@ class SQLiteStore:
                     current = event.subject
                     others.append([])
                 others[-1].append(event)
-        return own, others, heads, rows
+            problems = self._index_problems(conn, lab_id).get(lab_id, [])
+        return own, others, heads, rows, problems
+
+    def _index_problems(
+        self, conn: sqlite3.Connection, lab_id: str | None
+    ) -> dict[str, list[IndexProblem]]:
+        """What is wrong with each lab's registration index (or ``lab_id``'s), by lab."""
+        return _read_index(conn, lab_id) if self.indexed else {}
 
     def histories(self, lab_id: str) -> Iterator[list[Event]]:
         yield from self._grouped(lab_id)[1]
@@ -610,19 +799,33 @@ class SQLiteStore:
         with self._transaction(write=False) as conn:
             if lab_id is not None:
                 self._require_lab(conn, lab_id)
-                sql, args = "SELECT id, version FROM streams WHERE lab = ? ORDER BY id", [lab_id]
-            else:
-                sql, args = "SELECT id, version FROM streams ORDER BY id", []
-            sizes = conn.execute(sql, args).fetchall()
-            names = {
-                r[0]: (r[1], bool(r[2]), r[3])
-                for r in conn.execute(
-                    "SELECT id, lab, is_lab, subject FROM streams"
-                    + (" WHERE lab = ?" if lab_id is not None else ""),
-                    args,
-                )
-            }
-            events = sum(n for _, n in sizes)
+            args = [lab_id] if lab_id is not None else []
+            sizes: list[tuple[int, int]] = []
+            names: dict[int, tuple[str, bool, str]] = {}
+            events = 0
+            for ident, version, lab, is_lab, subject in conn.execute(
+                "SELECT id, version, lab, is_lab, subject FROM streams"
+                + (" WHERE lab = ?" if lab_id is not None else "")
+                + " ORDER BY id",
+                args,
+            ):
+                sizes.append((ident, version))
+                names[ident] = (lab, bool(is_lab), subject)
+                events += version
+            # How far each index reached when the streams above were listed: innovations
+            # registered after this moment are not checked against them.
+            registered = (
+                {
+                    r[0]: r[1]
+                    for r in conn.execute(
+                        "SELECT subject, registered FROM streams WHERE is_lab = 1"
+                        + (" AND lab = ?" if lab_id is not None else ""),
+                        args,
+                    )
+                }
+                if self.indexed
+                else {}
+            )
             count = workers if workers is not None else (os.cpu_count() or 1)
             local = (
                 count <= 1
@@ -631,18 +834,22 @@ class SQLiteStore:
                 or "fork" not in multiprocessing.get_all_start_methods()
                 or threading.active_count() > 1
             )
-            if not sizes:
-                checked: list[Checked] = []
-            elif local:
-                checked = _verify_range(conn, sizes[0][0], sizes[-1][0], lab_id)
+            checked: list[Checked] = []
+            firsts: dict[int, str] = {}
+            chains: _Chains = {}
+            if sizes and local:
+                checked, firsts = _verify_range(conn, sizes[0][0], sizes[-1][0], lab_id)
+                chains = _index_chains(conn, lab_id, registered) if self.indexed else {}
         if sizes and not local:
             try:
-                checked = self._verify_in_workers(sizes, count, lab_id)
+                checked, firsts, chains = self._verify_in_workers(sizes, count, lab_id, registered)
             except (OSError, BrokenProcessPool):
                 # No processes to be had here: the same work, in this process.
                 with self._transaction(write=False) as conn:
-                    checked = _verify_range(conn, sizes[0][0], sizes[-1][0], lab_id)
+                    checked, firsts = _verify_range(conn, sizes[0][0], sizes[-1][0], lab_id)
+                    chains = _index_chains(conn, lab_id, registered) if self.indexed else {}
         results: dict[str, list[tuple[bool, str, Verification]]] = {}
+        openings: dict[str, dict[str, str | None]] = {}
         for stream, length, ok, seq, reason in checked:
             if stream not in names:
                 continue  # a stream created after this call began
@@ -650,33 +857,87 @@ class SQLiteStore:
             results.setdefault(lab, []).append(
                 (not is_lab, subject, Verification(subject, length, ok, seq, reason))
             )
+            if not is_lab:
+                openings.setdefault(lab, {})[subject] = firsts.get(stream)
+        for lab, (problems, listed) in chains.items():
+            if lab not in results:
+                continue
+            if not problems:
+                problems = check_listed(listed, openings.get(lab, {}))
+            if problems:
+                results[lab] = with_index_problems(results[lab], problems)
         return {
             lab: tuple(v for _, _, v in sorted(found, key=lambda f: (f[0], f[1])))
             for lab, found in sorted(results.items())
         }
 
     def _verify_in_workers(
-        self, sizes: Sequence[tuple[int, int]], count: int, lab_id: str | None
-    ) -> list[Checked]:
-        """Share `verify_all` out to ``count`` forked processes, by ranges of stream ids.
+        self,
+        sizes: Sequence[tuple[int, int]],
+        count: int,
+        lab_id: str | None,
+        registered: Mapping[str, int | None],
+    ) -> tuple[list[Checked], dict[int, str], _Chains]:
+        """Share `verify_all` out to ``count`` forked processes, by ranges of stream ids,
+        with the registration indexes' chains checked by one of them meanwhile.
 
         Forked, not spawned: a spawned worker re-imports the host's main module,
         which a host script without an ``if __name__ == "__main__"`` guard cannot
         survive. Each worker opens its own read-only connection.
         """
         checked: list[Checked] = []
+        firsts: dict[int, str] = {}
+        chains: _Chains = {}
         context = multiprocessing.get_context("fork")
         try:
             with ProcessPoolExecutor(count, mp_context=context) as pool:
+                index = (
+                    pool.submit(_chains_in_worker, self.path, lab_id, registered)
+                    if self.indexed
+                    else None
+                )
                 futures = [
                     pool.submit(_verify_in_worker, self.path, lo, hi, lab_id)
                     for lo, hi in _ranges(sizes, count * 4)
                 ]
                 for future in futures:
-                    checked.extend(future.result())
+                    some, first = future.result()
+                    checked.extend(some)
+                    firsts.update(first)
+                if index is not None:
+                    chains = index.result()
         except sqlite3.Error as exc:
             raise _translate(exc, self.path) from exc
-        return checked
+        return checked, firsts, chains
+
+    def _funnel_counts(
+        self, lab_ids: Sequence[str] | None
+    ) -> dict[str, tuple[tuple[str, ...], list[tuple[str, str | None, str, int]]]]:
+        """Per lab: its policy's stage ids and its innovations counted by (stage, unit kind,
+        status), read from the rows `verify_all` checks -- for `labflow.reports.registry_funnel`,
+        which needs no history but the first event of each lab's own."""
+        with self._transaction(write=False) as conn:
+            if lab_ids is not None:
+                for lab_id in lab_ids:
+                    self._require_lab(conn, lab_id)
+            found: dict[str, tuple[tuple[str, ...], list[tuple[str, str | None, str, int]]]] = {}
+            for lab, kind, payload in conn.execute(
+                # CROSS JOIN: from the few lab rows to their first events, never a scan of
+                # every event (which SQLite's planner would otherwise choose).
+                "SELECT s.subject, e.kind, e.payload FROM streams s CROSS JOIN events e "
+                "ON e.stream = s.id AND e.seq = 1 WHERE s.is_lab = 1 ORDER BY s.subject"
+            ):
+                if lab_ids is None or lab in lab_ids:
+                    found[lab] = (_opening_stages(lab, kind, payload), [])
+            for lab, stage, unit_kind, status, count in conn.execute(
+                # The table in its own order: the stage index would cost a lookup a row.
+                "SELECT s.lab, s.stage, u.kind, s.status, count(*) FROM streams s NOT INDEXED "
+                "LEFT JOIN units u ON u.lab = s.lab AND u.id = s.unit WHERE s.is_lab = 0 "
+                "GROUP BY s.lab, s.stage, u.kind, s.status"
+            ):
+                if lab in found:
+                    found[lab][1].append((stage, unit_kind, status, count))
+        return found
 
     def innovations(
         self,
@@ -711,8 +972,9 @@ class SQLiteStore:
     def load(
         self, lab_id: str, *, registry: Registry | None = None, clock: Clock = system_clock
     ) -> Lab:
-        own, others, heads, rows = self._grouped(lab_id)
+        own, others, heads, rows, problems = self._grouped(lab_id)
         verify_loaded(own, others, heads)
+        raise_for_index(problems)
         try:
             lab = replay_lab(own, others, registry=registry, clock=clock)
         except CommandError as exc:
@@ -738,6 +1000,13 @@ class SQLiteStore:
         from labflow.store.checkpoint import make_checkpoint
 
         return make_checkpoint(self, key, labs=labs)
+
+    def verify_checkpoint(self, checkpoint: Checkpoint, key: object) -> CheckpointReport:
+        """Whether every history ``checkpoint`` sealed is still an unchanged prefix of what is
+        stored (`labflow.store.checkpoint.verify_checkpoint`); ``key`` as it takes it."""
+        from labflow.store.checkpoint import verify_checkpoint
+
+        return verify_checkpoint(self, checkpoint, key)
 
     def close(self) -> None:
         self._connection().close()
