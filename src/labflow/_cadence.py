@@ -5,7 +5,7 @@ performance agreement (every four months after the launch, in a provincial varia
 the same kind of obligation: from a start, one window after another of a whole number of
 calendar months, each of which must hold at least one record. One function computes the
 windows and one judges them, so that every cadence a policy declares is counted the same
-way; months are added with `labflow.policy.add_months` (the 31st of a short month is its
+way; months are added with `labflow._policy_time.add_months` (the 31st of a short month is its
 last day), as relative deadlines count them.
 """
 
@@ -16,6 +16,8 @@ from datetime import datetime
 from typing import Final
 
 import attrs
+
+from labflow._policy_time import add_months
 
 __all__ = ["MAX_WINDOWS", "Window", "judge", "windows"]
 
@@ -41,8 +43,6 @@ def windows(
     With ``until_months`` the cadence ends that many months after ``start``: no window
     opens after it. ``every_months`` below 1 gives none.
     """
-    from labflow.policy import add_months  # the policy module imports this one's users
-
     if every_months < 1 or now < start:
         return ()
     end = add_months(start, until_months) if until_months is not None else None

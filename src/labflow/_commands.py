@@ -578,6 +578,7 @@ class _Facts:
     def plan_approved(self) -> bool:
         assert self.innovation is not None
         return self.lab.policy.plan_approved(self.innovation.action_plan)
+
     def exhibiting(self) -> bool:
         stage = exhibit_stage(self.lab.policy)
         if stage is None:

@@ -25,8 +25,8 @@ from labflow._attributes import parse_attributes, parse_national_index
 from labflow._catalogue import DEFAULT_PERMISSIONS
 from labflow._exhibit_rules import parse_exhibitions
 from labflow._monev_rules import parse_monev
-from labflow.errors import PolicyError, Problem
 from labflow._policy_records import _LAUNCH_COVER
+from labflow.errors import PolicyError, Problem
 from labflow.model import Initiator, UnitKind
 from labflow.policy import (
     ApprovalStep,

@@ -38,8 +38,8 @@ from typing import Any, Final, NoReturn
 
 import attrs
 
-from labflow._authority import reviewer_refused, step_refused
 from labflow._attributes import attribute_problems
+from labflow._authority import reviewer_refused, step_refused
 from labflow._catalogue import KIND_COMMAND
 from labflow._engine import Engine, engine_for
 from labflow._exhibitions import (

@@ -518,6 +518,8 @@ def overdue_reviews(lab: Lab, now: datetime | None = None) -> list[OverdueReview
             found.append(OverdueReview(inn.id, inn.unit, inn.stage, *owed))
     found.sort(key=lambda o: (o.due, o.innovation))
     return found
+
+
 def exhibition(lab: Lab, exhibition_id: str, lang: str = "en") -> str:
     """An exhibition's booths as a secretariat lists them: each booth's holder (an outside
     exhibitor marked so), what it shows and its live services (``lang``: ``en`` or ``id``)."""
