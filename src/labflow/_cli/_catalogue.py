@@ -207,6 +207,35 @@ CATALOGUE: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
             "set or change an innovation's attributes (KEY= clears one)",
             "tetapkan atau ubah atribut inovasi (KUNCI= mengosongkannya)",
         ),
+        "cmd.review-agreement": (
+            "record a review of the signed performance agreement (finding and outcome)",
+            "catat reviu perjanjian kinerja yang sudah ditandatangani (temuan dan hasilnya)",
+        ),
+        "cmd.amend-agreement": (
+            "draw up amended terms after a review called for them; the parties sign again",
+            "susun perubahan isi perjanjian setelah reviu memintanya; para pihak menandatangani "
+            "ulang",
+        ),
+        "cmd.open-exhibition": (
+            "open an exhibition of the lab: its id, name, venue and days",
+            "buka pameran laboratorium: id, nama, tempat dan harinya",
+        ),
+        "cmd.register-exhibitor": (
+            "register an exhibitor from outside government for one exhibition",
+            "daftarkan peserta pameran dari luar pemerintahan untuk satu pameran",
+        ),
+        "cmd.add-booth": (
+            "add a booth held by a unit or an exhibitor, with what it shows",
+            "tambahkan stan milik unit atau peserta pameran, beserta yang ditampilkannya",
+        ),
+        "cmd.close-exhibition": (
+            "close an exhibition: nothing more is recorded at it",
+            "tutup pameran: tidak ada lagi yang dicatat padanya",
+        ),
+        "cmd.record-monev": (
+            "record the monitoring and evaluation (monev) of a launched innovation",
+            "catat monitoring dan evaluasi (monev) inovasi yang sudah diluncurkan",
+        ),
         # A command of the catalogue whose help line is not written yet.
         "cmd.missing": (
             "the {name} command (no help text yet)",
@@ -310,7 +339,8 @@ CATALOGUE: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
         "arg.terms": ("the agreement's terms", "isi perjanjian"),
         "arg.ceremony": ("the ceremony's name", "nama upacara peluncuran"),
         "arg.evidence_title": ("the evidence's title", "judul bukti dukung"),
-        "arg.exhibition": ("the exhibition's name", "nama pameran"),
+        "arg.exhibition_name": ("the exhibition's name", "nama pameran"),
+        "arg.exhibition": ("the exhibition (its id)", "pameran (id-nya)"),
         "arg.booth": ("the booth", "stan"),
         "arg.return_to": ("the stage it returns to", "tahap tujuan pengembalian"),
         "arg.reason": ("why", "alasannya"),
@@ -376,6 +406,42 @@ CATALOGUE: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
             "an attribute the policy declares, as KEY=VALUE",
             "atribut yang dinyatakan kebijakan, sebagai KUNCI=NILAI",
         ),
+        "arg.finding": ("what the review found", "temuan reviu"),
+        "arg.outcome": (
+            "continue, or amend to have the terms amended",
+            "continue, atau amend agar isi perjanjian diubah",
+        ),
+        "arg.starts": ("the first day (YYYY-MM-DD)", "hari pertama (TTTT-BB-HH)"),
+        "arg.ends": ("the last day (YYYY-MM-DD)", "hari terakhir (TTTT-BB-HH)"),
+        "arg.venue": ("where it is held", "tempat penyelenggaraan"),
+        "arg.name": ("its name", "namanya"),
+        "arg.id": ("its id", "id-nya"),
+        "arg.kind": (
+            "the exhibitor's kind (e.g. private, community, university)",
+            "jenis peserta pameran (mis. private, community, university)",
+        ),
+        "arg.holder": (
+            "the unit or exhibitor holding the booth (its id)",
+            "unit atau peserta pameran pemilik stan (id-nya)",
+        ),
+        "arg.services": (
+            "a live service at the booth (repeatable)",
+            "layanan langsung di stan (boleh diulang)",
+        ),
+        "arg.showcases": (
+            "something else the booth shows (repeatable)",
+            "hal lain yang ditampilkan stan (boleh diulang)",
+        ),
+        "arg.period": (
+            "the period monitored (e.g. 2017-S1)",
+            "periode yang dipantau (mis. 2017-S1)",
+        ),
+        "arg.indicators": (
+            "an indicator and its value, as KEY=VALUE (repeatable)",
+            "indikator dan nilainya, sebagai KUNCI=NILAI (boleh diulang)",
+        ),
+        "arg.findings": ("what the monitoring found", "temuan monitoring"),
+        "arg.follow_up": ("the follow-up agreed", "tindak lanjut yang disepakati"),
         "arg.stakeholders": (
             "a stakeholder of the plan (repeatable)",
             "pemangku kepentingan rencana (boleh diulang)",

@@ -95,7 +95,7 @@ _HELP: Final[Mapping[tuple[str, str] | str, str]] = {
     ("register", "unit"): "arg.owning_unit",
     ("replicate", "unit"): "arg.owning_unit",
     ("attach_evidence", "title"): "arg.evidence_title",
-    ("register_exhibit", "event"): "arg.exhibition",
+    ("register_exhibit", "event"): "arg.exhibition_name",
     ("return", "stage"): "arg.return_to",
     "innovators": "arg.innovator",
     "steps": "arg.step",
