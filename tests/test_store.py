@@ -458,6 +458,7 @@ def _every_kind() -> lf.Lab:
     cohort(lab)
     bring_to(lab, "documentation")
     lab.replicate("replika", origin="ino-dinkes", unit="bag-tapem", adaptation="x", by="staf-tapem")
+    lab.record_monev("ino-dinkes", period="Q1", indicators={"n": 1}, findings="", by="kadinkes")
     lab.return_to("ino-dinkes", "display", reason="Dokumentasi kurang", by="fasilitator")
     lab.withdraw("ino-bag-tapem", reason="Ditunda", by="sekretariat")
     lab.reinstate("ino-bag-tapem", reason="Dilanjutkan", by="sekretariat")

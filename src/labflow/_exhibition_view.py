@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from labflow._exhibitions import exhibitions_of
-from labflow.errors import NotFound
+from labflow.errors import InvalidCommand, NotFound
 
 if TYPE_CHECKING:
     from labflow.lab import Lab
@@ -51,9 +51,10 @@ class ExhibitionView:
 
 def exhibition_view(lab: Lab, exhibition: str) -> ExhibitionView:
     """The exhibition ``exhibition`` of ``lab`` and its booths, in the order they were added."""
-    show = exhibitions_of(lab).get(exhibition)
+    given: object = exhibition  # a host's value, typed or not
+    show = exhibitions_of(lab).get(exhibition) if isinstance(given, str) else None
     if show is None:
-        raise NotFound("exhibition", str(exhibition), where=f"lab {lab.id!r}")
+        raise NotFound("exhibition", str(exhibition)[:60], where=f"lab {lab.id!r}")
     at: dict[str, list[str]] = {}
     launched = []
     for inn in lab.innovations.values():
@@ -96,6 +97,12 @@ def exhibition_view(lab: Lab, exhibition: str) -> ExhibitionView:
 
 def exhibition_report(lab: Lab, exhibition: str, lang: str = "en") -> str:
     """The exhibition as a secretariat lists it: each booth, its holder, what it shows."""
+    if lang not in ("en", "id"):
+        raise InvalidCommand(
+            f"A report is written in 'en' or 'id', not {str(lang)[:20]!r}.",
+            f"Laporan ditulis dalam 'en' atau 'id', bukan {str(lang)[:20]!r}.",
+            code="input.lang",
+        )
     view = exhibition_view(lab, exhibition)
     id_ = lang == "id"
     state = ("dibuka" if view.open else "ditutup") if id_ else ("open" if view.open else "closed")
