@@ -11,7 +11,7 @@ import pytest
 
 from labflow import cli
 from labflow._cli import _parser
-from labflow._cli._catalogue import CATALOGUE, message
+from labflow._cli._catalogue import CATALOGUE, has, message
 from test_cli import copy
 
 #: A snake_case identifier (a stage id, a requirement or role name, an unmet code).
@@ -69,6 +69,15 @@ class TestCatalogue:
             assert {"add-unit", "add-actor", "set-roles", "hand-over", "completion"} <= set(
                 commands
             )
+
+    def test_every_event_kind_and_command_has_its_words(self) -> None:
+        """`history` names every event kind and a refusal every command in both languages,
+        never by its raw id (a kind or command added to the catalogue needs both keys)."""
+        from labflow._catalogue import COMMANDS, EVENT_KINDS
+
+        missing = [f"event.{k}" for k in EVENT_KINDS if not has(f"event.{k}")]
+        missing += [f"action.{c}" for c in COMMANDS if not has(f"action.{c}")]
+        assert missing == []
 
 
 def run(*argv: str) -> tuple[int, str, str]:

@@ -63,6 +63,19 @@ _FIELDS_ID: Final = {
     "reason": "alasan",
     "roles": "peran",
     "innovation ids": "ID inovasi",
+    "booth holder": "pemilik stan",
+    "exhibition id": "ID pameran",
+    "exhibition name": "nama pameran",
+    "exhibitor id": "ID peserta pameran",
+    "exhibitor name": "nama peserta pameran",
+    "finding": "temuan",
+    "findings": "temuan",
+    "indicator name": "nama indikator",
+    "period": "periode",
+    "services": "layanan",
+    "showcases": "yang ditampilkan",
+    "stage": "tahap",
+    "venue": "tempat",
 }
 
 

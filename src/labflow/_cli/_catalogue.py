@@ -581,6 +581,14 @@ CATALOGUE: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
         "event.innovation.returned": ("returned for rework", "dikembalikan untuk diperbaiki"),
         "event.innovation.withdrawn": ("withdrawn", "ditarik"),
         "event.innovation.reinstated": ("reinstated", "diaktifkan kembali"),
+        "event.innovation.agreement_reviewed": ("agreement reviewed", "perjanjian kinerja direviu"),
+        "event.innovation.agreement_amended": ("agreement amended", "perjanjian kinerja diubah"),
+        "event.innovation.attributes_set": ("attributes set", "atribut ditetapkan"),
+        "event.innovation.monitored": ("monev recorded", "monev dicatat"),
+        "event.lab.exhibition_opened": ("exhibition opened", "pameran dibuka"),
+        "event.lab.exhibitor_registered": ("exhibitor registered", "peserta pameran didaftarkan"),
+        "event.lab.booth_added": ("booth added", "stan ditambahkan"),
+        "event.lab.exhibition_closed": ("exhibition closed", "pameran ditutup"),
         # --- what an actor may not do -------------------------------------------------------
         "action.add_unit": ("add a unit", "menambahkan unit"),
         "action.add_actor": ("add an actor", "menambahkan pelaku"),
@@ -608,6 +616,24 @@ CATALOGUE: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
         "action.return_to": ("return an innovation", "mengembalikan inovasi"),
         "action.withdraw": ("withdraw an innovation", "menarik inovasi"),
         "action.reinstate": ("reinstate an innovation", "mengaktifkan kembali inovasi"),
+        "action.return": ("return an innovation", "mengembalikan inovasi"),
+        "action.review_agreement": (
+            "review a performance agreement",
+            "mereviu perjanjian kinerja",
+        ),
+        "action.amend_agreement": (
+            "amend a performance agreement",
+            "mengubah perjanjian kinerja",
+        ),
+        "action.set_attributes": ("set an innovation's attributes", "menetapkan atribut inovasi"),
+        "action.open_exhibition": ("open an exhibition", "membuka pameran"),
+        "action.register_exhibitor": (
+            "register an exhibitor",
+            "mendaftarkan peserta pameran",
+        ),
+        "action.add_booth": ("add a booth", "menambahkan stan"),
+        "action.close_exhibition": ("close an exhibition", "menutup pameran"),
+        "action.record_monev": ("record monev", "mencatat monev"),
         # --- verdicts -----------------------------------------------------------------------
         "verdict.ok": (
             "{subject} meets every requirement for {stage}.",
