@@ -766,3 +766,18 @@ class TestPolicyProblemsAreBounded:
         problems = info.value.problems
         assert len(problems) == serde.MAX_PROBLEMS
         assert problems[-1].message.startswith("... and ")
+
+
+@pytest.mark.parametrize("registry", ["lan-5d", 5, object(), {"gate": {}}])
+def test_a_registry_that_is_not_one_is_a_policy_error(registry: object) -> None:
+    """Every loader names a wrong registry instead of failing inside the requirement lookup."""
+    from labflow.policy import load_policy, parse_policy, policy_from_dict
+
+    calls = [
+        lambda: parse_policy('id = "x"\nextends = "lan-5d"\n', registry=registry),  # type: ignore[arg-type]
+        lambda: load_policy("lan-5d", registry=registry),  # type: ignore[arg-type]
+        lambda: policy_from_dict(load_policy("lan-5d").to_dict(), registry=registry),  # type: ignore[arg-type]
+    ]
+    for call in calls:
+        with pytest.raises(lf.PolicyError, match=r"the registry must be a labflow\.Registry"):
+            call()

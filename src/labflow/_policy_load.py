@@ -250,6 +250,18 @@ def _folders(search_path: object, source: str) -> tuple[Path, ...]:
     return tuple(Path(_path_text(folder, source)) for folder in search_path)
 
 
+def _registry(registry: object, source: str) -> Registry:
+    """The registry a policy's requirement names are looked up in (a host's, or labflow's)."""
+    if registry is None:
+        return DEFAULT_REGISTRY
+    if not isinstance(registry, Registry):
+        problem = Problem(
+            "$", f"the registry must be a labflow.Registry, not {type(registry).__name__}"
+        )
+        raise PolicyError(source, [problem])
+    return registry
+
+
 def load_policy(
     name_or_path: str | os.PathLike[str],
     *,
@@ -271,7 +283,7 @@ def load_policy(
     folders = _folders(search_path, source)
     origin = str(Path(os.path.realpath(source))) if base is not None else source
     raw = _resolve(raw, source, base, (origin,), folders)
-    return _build(raw, source, registry or DEFAULT_REGISTRY)
+    return _build(raw, source, _registry(registry, source))
 
 
 def parse_policy(
@@ -292,7 +304,7 @@ def parse_policy(
     raw = _read_toml(text, source)
     folder = Path(_path_text(base, source)) if base is not None else Path()
     raw = _resolve(raw, source, folder, (source,), _folders(search_path, source))
-    return _build(raw, source, registry or DEFAULT_REGISTRY)
+    return _build(raw, source, _registry(registry, source))
 
 
 def policy_from_dict(
@@ -310,7 +322,7 @@ def policy_from_dict(
     odd = list(itertools.islice(_non_string_keys(data, "$"), MAX_PROBLEMS))
     if odd:
         raise PolicyError(source, [Problem(path, "keys must be strings") for path in odd])
-    return _build(dict(data), source, registry or DEFAULT_REGISTRY)
+    return _build(dict(data), source, _registry(registry, source))
 
 
 def _non_string_keys(value: Any, path: str, depth: int = 0) -> Iterable[str]:
