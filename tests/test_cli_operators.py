@@ -349,7 +349,7 @@ class TestCompletion:
 
     def test_commands_options_and_values(self) -> None:
         assert self.complete("labflow sta") == ["status"]
-        assert self.complete("labflow --db x.db add-") == ["add-unit", "add-actor"]
+        assert self.complete("labflow --db x.db add-") == ["add-unit", "add-actor", "add-booth"]
         assert self.complete("labflow policy sh") == ["show"]
         assert "--blocked" in self.complete("labflow list --")
         assert self.complete("labflow --lang i") == ["id"]
