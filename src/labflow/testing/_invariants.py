@@ -352,12 +352,21 @@ class Checks:
         """Invariant 3 at rest: past its agreement gate an innovation holds a complete agreement.
 
         Passing the gate needs both signatures; since a signed agreement is binding from
-        then on (it cannot be redrawn, which would clear them), they must stay.
+        then on (it cannot be redrawn, which would clear them), they must stay -- on the
+        agreement, or, while an amendment awaits its signatures, on the version it amends.
         """
         if agreement_passed(self.lab, inn):
             agreement = inn.agreement
+            signed = agreement is not None and (
+                agreement.complete
+                or (
+                    bool(agreement.earlier)
+                    and {s.signer for s in agreement.earlier[-1].signatures}
+                    >= {agreement.regional_head, agreement.unit_head}
+                )
+            )
             require(
-                agreement is not None and agreement.complete,
+                signed,
                 3,
                 f"{inn.id} is at {inn.stage}, past its agreement gate, without an agreement "
                 f"signed by both parties: {agreement!r}",
