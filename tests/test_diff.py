@@ -147,3 +147,21 @@ def test_anything_but_a_policy_is_refused_with_a_policy_error() -> None:
     with pytest.raises(lf.PolicyError, match=r"compare\(\)"):
         compare(policy, "kebumen-2016")  # type: ignore[arg-type]
     assert policy.to_dict() == before
+
+
+def test_exhibition_and_monev_rules_are_compared() -> None:
+    """A secretariat comparing policies sees where exhibitions launch and how monev is due."""
+    kudus = compare(load("lan-5d"), load("kudus-2017"))
+    [shown] = [s for s in kudus.settings if s.setting == "exhibitions"]
+    assert "launches=False" in str(shown.base)
+    assert "launches=True" in str(shown.variant)
+    monitored = lf.parse_policy(
+        'id = "dipantau"\nextends = "lan-5d"\n'
+        '[monev]\nevery_months = 3\nindicators = ["pengguna"]\nenforce = "report"\n'
+    )
+    result = compare(load("lan-5d"), monitored)
+    [monev] = [s for s in result.settings if s.setting == "monev"]
+    assert monev.base is None
+    assert "every_months=3" in str(monev.variant)
+    assert "indicators=pengguna" in str(monev.variant)
+    assert "monev" in result.render()

@@ -17,7 +17,7 @@ policies have a stage with the id ``design``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Literal
+from typing import Any, Literal
 
 import attrs
 
@@ -337,6 +337,20 @@ def _setting_changes(base: Policy, variant: Policy) -> list[SettingChange]:
 
     if base.review != variant.review:
         out.append(SettingChange("agreement review", cycle(base), cycle(variant)))
+
+    def table(rules: Any) -> str | None:
+        if rules is None:
+            return None
+        return ", ".join(
+            f"{k}={'/'.join(map(str, v)) if isinstance(v, list) else v}"
+            for k, v in rules.to_dict().items()
+        )
+
+    if base.exhibitions != variant.exhibitions:
+        shown = table(base.exhibitions), table(variant.exhibitions)
+        out.append(SettingChange("exhibitions", *shown))
+    if base.monev != variant.monev:
+        out.append(SettingChange("monev", table(base.monev), table(variant.monev)))
     return out
 
 
