@@ -5,6 +5,7 @@ at the gates or listed by the reports as the policy chooses, and replay refusing
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -460,3 +461,52 @@ class TestReplay:
         with pytest.raises(lf.HistoryError) as info:
             lf.replay_lab(lab.history, [*streams, events])
         assert info.value.code == "history.agreement_review"
+
+
+class TestInTheReport:
+    """`reports.report`, `labflow report` and its HTML page list overdue reviews."""
+
+    def lab(self) -> lf.Lab:
+        return launched(
+            lf.load_policy(FACILITATED), FixedClock(datetime(2017, 7, 1, 1, tzinfo=UTC))
+        )
+
+    def test_the_report_carries_them(self) -> None:
+        lab = self.lab()
+        launch = lab.innovation(INO).launch
+        assert launch is not None
+        late = launch.at + timedelta(days=125)
+        found = reports.report(lab, late)
+        assert found.overdue_reviews == tuple(reports.overdue_reviews(lab, late))
+        assert {o["innovation"] for o in found.to_dict()["overdue_reviews"]} == set(lab.innovations)
+        assert reports.report(lab, launch.at).overdue_reviews == ()
+        page = reports.html(lab, lang="en", now=late)
+        assert "Agreement reviews overdue (3)" in page
+        assert "Reviu perjanjian kinerja yang terlambat (3)" in reports.html(lab, now=late)
+
+    @pytest.mark.parametrize(
+        ("lang", "title"),
+        [("en", "Agreement reviews overdue"), ("id", "Reviu perjanjian kinerja yang terlambat")],
+    )
+    def test_labflow_report_lists_them(self, tmp_path: Path, lang: str, title: str) -> None:
+        """Run today, years after the launch, every agreement's first review is overdue."""
+        from labflow import cli
+        from labflow.store import Append
+        from labflow.store.sqlite import SQLiteStore
+
+        lab = self.lab()
+        db = tmp_path / "lab.db"
+        store = SQLiteStore(db, create=True)
+        appends = [Append(lab.id, 0, lab.history, lab=True)]
+        appends += [Append(i.id, 0, i.history) for i in lab.innovations.values()]
+        store.commit(lab.id, appends)
+        store.close()
+        out, err = io.StringIO(), io.StringIO()
+        code = cli.main(["report", "--db", str(db), "--lang", lang], stdout=out, stderr=err)
+        assert code == cli.EXIT_OK, err.getvalue()
+        assert f"{title} (3 " in out.getvalue()
+        out = io.StringIO()
+        assert cli.main(["report", "--db", str(db), "--json"], stdout=out) == cli.EXIT_OK
+        listed = json.loads(out.getvalue())["overdue_reviews"]
+        assert {o["innovation"] for o in listed} == set(lab.innovations)
+        assert {o["number"] for o in listed} == {1}

@@ -250,3 +250,29 @@ class TestPolicy:
         assert GATE.monev is not None
         assert GATE.monev.stage == "display"
         assert lf.load_policy("lan-5d").monev is None
+
+
+class TestInTheReport:
+    def test_the_report_and_its_page_list_overdue_monev(self) -> None:
+        """`reports.report` carries the launched innovations whose monev is overdue, as
+        `reports.monev` counts them, and the HTML page shows them in both languages."""
+        clock = FixedClock()
+        lab = launched(REPORT, clock)
+        monev(lab, "ino-dinkes")
+        launch = lab.innovation("ino-bag-tapem").launch
+        assert launch is not None
+        later = launch.at + timedelta(days=200)
+        found = lf.reports.report(lab, later)
+        assert found.overdue_monev == lf.reports.monev(lab, later).overdue
+        by_id = {m["innovation"]: m for m in found.to_dict()["overdue_monev"]}
+        assert len(by_id["ino-bag-tapem"]["overdue"]) == 2
+        assert by_id["ino-dinkes"]["latest_findings"] == "Antrean berkurang."
+        assert lf.reports.report(lab, launch.at).overdue_monev == ()
+        assert f"Monev overdue ({len(by_id)})" in lf.reports.html(lab, lang="en", now=later)
+        assert f"Monev yang terlambat ({len(by_id)})" in lf.reports.html(lab, now=later)
+
+    def test_a_policy_without_monev_reports_none_and_no_section(self) -> None:
+        lab = launched(lf.load_policy("lan-5d"))
+        later = lab.now() + timedelta(days=400)
+        assert lf.reports.report(lab, later).overdue_monev == ()
+        assert "Monev" not in lf.reports.html(lab, lang="en", now=later)

@@ -384,6 +384,10 @@ class Report:
     units_without: Mapping[str, tuple[str, ...]]
     overdue: tuple[Overdue, ...]
     blocked: tuple[Blocked, ...]
+    #: performance agreements whose review is overdue (`overdue_reviews`)
+    overdue_reviews: tuple[OverdueReview, ...] = ()
+    #: launched innovations with a monev window closed without a record (`monev`)
+    overdue_monev: tuple[MonevDue, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -395,11 +399,14 @@ class Report:
             "units_without": {s: list(u) for s, u in self.units_without.items()},
             "overdue": [o.to_dict() for o in self.overdue],
             "blocked": [b.to_dict() for b in self.blocked],
+            "overdue_reviews": [o.to_dict() for o in self.overdue_reviews],
+            "overdue_monev": [m.to_dict() for m in self.overdue_monev],
         }
 
 
 def report(lab: Lab, now: datetime | None = None) -> Report:
-    """The whole report: funnel, compliance up to the lab's stage, overdue and blocked.
+    """The whole report: funnel, compliance up to the lab's stage, overdue deadlines, blocked
+    innovations, and the agreement reviews and monev rounds the policy asks for and are late.
 
     Everything is read at one moment: ``now`` if given, else the lab's clock read once.
     """
@@ -417,6 +424,8 @@ def report(lab: Lab, now: datetime | None = None) -> Report:
         },
         tuple(overdue(lab, moment)),
         tuple(blocked(lab, moment)),
+        tuple(overdue_reviews(lab, moment)),
+        monev_report(lab, moment).overdue,
     )
 
 

@@ -509,6 +509,10 @@ CATALOGUE: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
         "word.version": ("Version", "Versi"),
         "word.reasons": ("Reasons", "Alasan"),
         "word.next": ("Next", "Berikutnya"),
+        "word.review": ("Review", "Reviu ke-"),
+        "word.due": ("Due", "Jatuh tempo"),
+        "word.missed": ("Rounds missed", "Putaran terlewat"),
+        "word.latest": ("Latest findings", "Temuan terakhir"),
         "word.total": ("Total", "Jumlah"),
         "word.reached": ("At or past", "Sampai/lewat"),
         "word.seq": ("#", "#"),
@@ -768,6 +772,14 @@ CATALOGUE: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
         "report.overdue": (
             "Overdue ({n} {n|innovation|innovations})",
             "Terlambat ({n} inovasi)",
+        ),
+        "report.overdue_reviews": (
+            "Agreement reviews overdue ({n} {n|innovation|innovations})",
+            "Reviu perjanjian kinerja yang terlambat ({n} inovasi)",
+        ),
+        "report.overdue_monev": (
+            "Monev overdue ({n} {n|innovation|innovations})",
+            "Monev yang terlambat ({n} inovasi)",
         ),
         "report.blocked": (
             "Blocked innovations ({n})",

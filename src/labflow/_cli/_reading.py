@@ -375,6 +375,37 @@ def _print_report(out: CommandOutput, report: reports.Report, lab: Lab) -> None:
             ],
         )
         out.say()
+    zone = lab.policy.zone  # due dates as the region reads them
+
+    def day(moment: datetime) -> str:
+        return moment.astimezone(zone).date().isoformat()
+
+    if report.overdue_reviews:
+        out.table(
+            out.t("report.overdue_reviews", n=len(report.overdue_reviews)),
+            [out.word(k) for k in ("innovation", "unit", "stage", "review", "due")],
+            [
+                (o.innovation, o.unit, out.stage(o.stage), str(o.number), day(o.due))
+                for o in report.overdue_reviews
+            ],
+        )
+        out.say()
+    if report.overdue_monev:
+        out.table(
+            out.t("report.overdue_monev", n=len(report.overdue_monev)),
+            [out.word(k) for k in ("innovation", "unit", "missed", "due", "latest")],
+            [
+                (
+                    m.innovation,
+                    m.unit,
+                    str(len(m.overdue)),
+                    day(m.overdue[0]),
+                    m.latest_findings or "·",
+                )
+                for m in report.overdue_monev
+            ],
+        )
+        out.say()
     if not report.blocked:
         out.say(out.t("report.none_blocked"), style="green")
         return
