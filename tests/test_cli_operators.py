@@ -253,6 +253,7 @@ SHAPES = {
     "verify": {"ok", "histories", "events", "failures"},
     "report": {
         "lab", "region", "policy", "stage", "funnel", "units_without", "overdue", "blocked",
+        "overdue_reviews", "overdue_monev",
     },
     "unmet": {"code", "en", "id"},
 }  # fmt: skip
