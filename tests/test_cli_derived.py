@@ -276,6 +276,6 @@ class TestANewCommand:
 
 
 def test_every_catalogue_command_and_argument_has_help() -> None:
-    """The lead's check after a merge: every help key a derived command needs, in both
-    languages (the CLI catalogue's own test holds both languages to the same keys)."""
+    """Every help key a derived command needs exists, in both languages (the CLI catalogue's
+    own test holds both languages to the same keys): a new catalogue command fails here."""
     assert _derived.missing_help() == []
