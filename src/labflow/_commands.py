@@ -464,8 +464,25 @@ def set_attributes(
     inn = lab.innovation(innovation_id)
     lab._authorize("set_attributes", by, inn.unit)
     require(lab, "set_attributes", inn)
-    clean, problems = attribute_problems(lab.policy.attributes, attributes)
-    if not problems and not clean:
+    clean = _checked_attributes(lab, attributes, at_least_one=True)
+    return lab._commit(inn, by, "innovation.attributes_set", {"attributes": clean})
+
+
+def attribute_values(lab: Lab, values: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``values`` checked against the policy's declared attributes; `InvalidCommand` if not."""
+    if values is None:
+        return {}
+    clean = _checked_attributes(lab, values)
+    return {k: v for k, v in clean.items() if v is not None}
+
+
+def _checked_attributes(
+    lab: Lab, values: Mapping[str, Any], *, at_least_one: bool = False
+) -> dict[str, Any]:
+    """``values`` of declared attributes, of their types and allowed values, text by the text
+    rule (``None`` kept: it clears one); every problem in one `InvalidCommand`."""
+    clean, problems = attribute_problems(lab.policy.attributes, values)
+    if at_least_one and not problems and not clean:
         problems = [("", "Name at least one attribute to set.", "Sebutkan minimal satu atribut.")]
     if problems:
         raise InvalidCommand(
@@ -477,25 +494,7 @@ def set_attributes(
     for key, value in clean.items():
         if isinstance(value, str):
             _text(value, f"attribute {key}")
-    return lab._commit(inn, by, "innovation.attributes_set", {"attributes": clean})
-
-
-def attribute_values(lab: Lab, values: Mapping[str, Any] | None) -> dict[str, Any]:
-    """``values`` checked against the policy's declared attributes; `InvalidCommand` if not."""
-    if values is None:
-        return {}
-    clean, problems = attribute_problems(lab.policy.attributes, values)
-    if problems:
-        raise InvalidCommand(
-            " ".join(en for _, en, _ in problems),
-            " ".join(id_ for _, _, id_ in problems),
-            code="command.attributes",
-            data={"attributes": [key for key, _, _ in problems]},
-        )
-    for key, value in clean.items():
-        if isinstance(value, str):
-            _text(value, f"attribute {key}")
-    return {k: v for k, v in clean.items() if v is not None}
+    return clean
 
 
 def gate(lab: Lab, stage: str, unit: str) -> list[str]:
