@@ -34,6 +34,9 @@ from hypothesis import strategies as st
 import labflow
 from helpers import bring_to, cohort, make_lab, prepare, register
 
+#: A derandomized search must draw the same examples on every run (see conftest.py).
+pytestmark = pytest.mark.usefixtures("steady_search")
+
 #: Modules imported only to be walked; their import has no side effect.
 _PUBLIC = sorted(
     {"labflow"}

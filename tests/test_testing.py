@@ -36,6 +36,9 @@ from labflow.testing import (
     units,
 )
 
+#: A derandomized search must draw the same examples on every run (see conftest.py).
+pytestmark = pytest.mark.usefixtures("steady_search")
+
 FEW = settings(max_examples=25, suppress_health_check=[HealthCheck.too_slow])
 #: Enough to find a planted bug; one report, not a group of them, and no time spent shrinking.
 #: Derandomized: a test that must find a planted bug finds it on every run (with a random seed

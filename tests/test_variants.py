@@ -23,6 +23,9 @@ from labflow.lab import replay_innovation
 from labflow.requirements import GateContext, idea_registered
 from labflow.testing import labs
 
+#: A derandomized search must draw the same examples on every run (see conftest.py).
+pytestmark = pytest.mark.usefixtures("steady_search")
+
 #: Where the suite runs in CI (the same switch as the "ci" profile in conftest.py).
 IN_CI = bool(os.environ.get("CI")) or os.environ.get("HYPOTHESIS_PROFILE") == "ci"
 #: A failing lab of 120 commands is slow to shrink: in CI it is reported as found, one bug.
