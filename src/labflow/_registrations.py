@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json.encoder
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import attrs
 
@@ -27,10 +28,13 @@ __all__ = [
     "End",
     "Entry",
     "IndexProblem",
+    "Registration",
+    "Registrations",
     "check_chain",
     "check_index",
     "check_listed",
     "entry_hash",
+    "index_data",
     "index_entries",
     "raise_for_index",
 ]
@@ -65,6 +69,20 @@ def index_entries(
     return entries, (count, head)
 
 
+def index_data(lab_id: str, registered: Sequence[tuple[str, str]]) -> dict[str, Any]:
+    """The index registering ``(subject, opening hash)`` pairs, in order, as a lab document
+    writes it (plain data, the shape of `Registrations`)."""
+    entries, (length, head) = index_entries(lab_id, (0, GENESIS), registered)
+    return {
+        "length": length,
+        "head": head,
+        "entries": [
+            {"seq": seq, "subject": subject, "opening": opening, "prev": prev, "hash": digest}
+            for seq, subject, opening, prev, digest in entries
+        ],
+    }
+
+
 @attrs.frozen
 class IndexProblem:
     """What is wrong with a lab's registration index, and which history it concerns."""
@@ -75,6 +93,31 @@ class IndexProblem:
     reason_id: str  #: the same in Indonesian
     #: the entry of the index where the chain breaks or repeats, counted from 1 (0: none)
     entry: int = 0
+    repeated: bool = False  #: whether that entry repeats an innovation listed before
+
+
+@attrs.frozen
+class Registration:
+    """One entry of a lab's registration index, as a lab document writes it."""
+
+    seq: int  #: its place in the index, counted from 1: the order of registration
+    subject: str  #: the innovation registered
+    opening: str  #: the hash of the innovation's first event
+    prev: str  #: the hash of the entry before (`labflow.GENESIS` for the first)
+    hash: str  #: SHA-256 of ``[lab, seq, subject, opening, prev]`` as canonical JSON
+
+    def entry(self) -> Entry:
+        """The entry as the chain functions take it."""
+        return (self.seq, self.subject, self.opening, self.prev, self.hash)
+
+
+@attrs.frozen
+class Registrations:
+    """A lab's registration index, as a lab document writes it: entries, length and head."""
+
+    length: int  #: how many innovations the lab registered
+    head: str  #: the hash of the last entry (`labflow.GENESIS` when there is none)
+    entries: tuple[Registration, ...]
 
 
 def check_chain(
@@ -108,6 +151,7 @@ def check_chain(
                     f"its registration index lists {subject!r} twice",
                     f"indeks pendaftarannya mencantumkan {subject!r} dua kali",
                     position,
+                    repeated=True,
                 )
             ], listed
         listed[subject] = (seq, opening)

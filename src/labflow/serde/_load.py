@@ -16,6 +16,7 @@ from cattrs.errors import BaseValidationError
 from cattrs.gen import make_dict_unstructure_fn, override
 
 from labflow._limits import MAX_DEPTH, MAX_PROBLEMS
+from labflow._registrations import Registrations, check_chain, check_listed
 from labflow._text import ident_problem
 from labflow.errors import HistoryError, LabflowError, Problem
 from labflow.events import Event, expected_hash, verify
@@ -158,6 +159,62 @@ def _load_event(data: Any, problems: list[Problem]) -> Event | None:
     return event
 
 
+def _registered(
+    lab_id: str,
+    index: Registrations,
+    innovations: list[Innovation],
+    path: str,
+    problems: list[Problem],
+) -> dict[str, int] | None:
+    """Each innovation's place in the lab's registration index, if the index is sound and
+    lists exactly the innovations the document holds, each with its first event.
+
+    Checked both ways, with the chain the stores keep (`labflow._registrations`): an
+    innovation listed but missing, held but unlisted, listed twice, an entry edited, a head
+    moved, a first event other than the one registered -- each a problem naming the
+    innovation, and the document is refused.
+    """
+    where = f"{path}.registrations"
+    entries = [e.entry() for e in index.entries]
+    broken, listed = check_chain(lab_id, entries, (index.length, index.head))
+    for problem in broken:
+        if problem.entry:
+            subject = entries[problem.entry - 1][1]
+            message = (
+                f"the registration index lists {subject!r} twice"
+                if problem.repeated
+                else f"the registration index breaks at the entry of {subject!r}: "
+                "its place, link or hash is not the chain's"
+            )
+            problems.append(Problem(f"{where}.entries[{problem.entry - 1}]", message))
+        else:
+            message = (
+                f"the registration index does not end at its recorded head: its entries end "
+                f"at entry {len(entries)}, the document records length {index.length} and "
+                f"head {_short(index.head)}"
+            )
+            problems.append(Problem(where, message))
+    if broken:
+        return None
+    place = {inn.id: i for i, inn in enumerate(innovations)}
+    openings: dict[str, str | None] = {inn.id: inn.history[0].hash for inn in innovations}
+    for problem in check_listed({s: o for s, (_, o) in listed.items()}, openings):
+        subject = problem.subject
+        if subject not in openings:
+            at = f"{where}.entries[{listed[subject][0] - 1}]"
+            message = f"{subject!r} is in the lab's registration index, but the document lacks it"
+        elif subject not in listed:
+            at = f"{path}.innovations[{place[subject]}]"
+            message = f"{subject!r} is not in the lab's registration index"
+        else:
+            at = f"{path}.innovations[{place[subject]}].history[0]"
+            message = (
+                f"{subject!r}: its first event is not the one the lab's registration index recorded"
+            )
+        problems.append(Problem(at, message))
+    return None if problems else {s: seq for s, (seq, _) in listed.items()}
+
+
 def _load_lab(
     data: Any,
     problems: list[Problem],
@@ -169,7 +226,17 @@ def _load_lab(
     if type(data) is not dict:
         problems.append(Problem(path, f"expected an object, not {_name(data)}"))
         return None
-    fields = ("id", "region", "policy", "stage", "units", "actors", "innovations", "history")
+    fields = (
+        "id",
+        "region",
+        "policy",
+        "stage",
+        "units",
+        "actors",
+        "innovations",
+        "registrations",
+        "history",
+    )
     extra = [k for k in data if k not in fields]
     if extra:
         problems.append(Problem(path, f"unknown fields {_few(extra)}"))
@@ -184,6 +251,7 @@ def _load_lab(
     units = _structure(data["units"], list[Unit], f"{path}.units", problems)
     actors = _structure(data["actors"], list[Actor], f"{path}.actors", problems)
     history = _structure(data["history"], list[Event], f"{path}.history", problems)
+    index = _structure(data["registrations"], Registrations, f"{path}.registrations", problems)
     try:
         policy: Policy | None = _policy(data["policy"], f"{path}.policy", registry)
     except _Located as exc:
@@ -204,6 +272,10 @@ def _load_lab(
                 innovations.append(inn)
     if len(problems) > before or policy is None:
         return None
+    order = _registered(ident, index, innovations, path, problems)
+    if order is None:
+        return None
+    innovations.sort(key=lambda inn: order[inn.id])  # the lab holds them in the order registered
     if not _chain(history, f"{path}.history", problems):
         return None
     if not history:
