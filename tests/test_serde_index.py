@@ -11,12 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from labflow import DocumentError, Lab, cli, serde
 from labflow._registrations import entry_hash
 from labflow._samples import run_demo
 from labflow.events import GENESIS, make_event
 from labflow.store.sqlite import SQLiteStore
+from labflow.testing import labs
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -379,3 +382,36 @@ def test_an_old_document_with_unreadable_innovations_is_refused_where_they_are(
             serde.structure(edited)
         paths = [p.path for p in info.value.problems]
         assert all(p.startswith("$.data.innovations[0]") for p in paths), paths
+
+
+# --- Any lab -----------------------------------------------------------------------------------
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+@given(lab=labs(max_commands=25), data=st.data())
+def test_in_any_lab_a_removed_innovation_or_an_edited_entry_is_refused(
+    lab: Lab, data: st.DataObject
+) -> None:
+    """Whatever the policy and point of life: an innovation removed is named where its
+    entry is, and an entry with any one field changed breaks the chain there."""
+    assume(lab.innovations)
+    document = serde.unstructure(lab)
+    assert serde.structure(document) == lab
+    k = data.draw(st.integers(0, len(lab.innovations) - 1), label="innovation")
+    doc = copy.deepcopy(document)
+    gone = doc["data"]["innovations"].pop(k)["id"]
+    ((path, message),) = both_refuse(doc)
+    assert path == f"$.data.registrations.entries[{k}]"
+    assert repr(gone) in message
+    doc = copy.deepcopy(document)
+    field = data.draw(st.sampled_from(["seq", "subject", "opening", "prev", "hash"]))
+    entry = doc["data"]["registrations"]["entries"][k]
+    entry[field] = (
+        entry[field] + 1 if field == "seq" else entry[field][:-1] + "0a"[entry[field].endswith("0")]
+    )
+    ((path, message),) = both_refuse(doc)
+    assert path == f"$.data.registrations.entries[{k}]"
