@@ -7,9 +7,10 @@ innovation, the hash of its history's first event, and the link and hash of a ch
 (SHA-256 over the canonical JSON ``[lab, seq, innovation, opening, prev]``), with the
 index's length and head recorded apart from the entries. The stores keep it in their
 tables and lab documents carry it (``registrations``); both check it with the functions
-here, so a document written from a store and the store's own index are the same chain.
+here, so an index written into a document is the chain a store keeps, entry for entry
+(importing the document gives the store the document's index).
 
-Private, and pure: no store, no document, only the chain and its checks.
+Private, and pure: the chain, its checks and the shape documents write it in; no I/O.
 """
 
 from __future__ import annotations

@@ -497,6 +497,6 @@ def _lab_body(lab: Lab, converter: cattrs.Converter) -> dict[str, Any]:
 
 
 def _registrations(lab: Lab) -> dict[str, Any]:
-    """The lab's registration index: its innovations in the order the lab holds them
-    (the order they were registered in), each with its first event, chained."""
+    """The lab's registration index: its innovations in the order the lab holds them (for a
+    lab built by commands, the order of registration), each with its first event, chained."""
     return index_data(lab.id, [(i.id, i.history[0].hash) for i in lab.innovations.values()])
