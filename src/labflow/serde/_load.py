@@ -2,8 +2,9 @@
 
 Private to `labflow.serde`. Loading is where hostile or stale input arrives: every
 problem is listed with its path in one `DocumentError`, never a raw exception; a
-history must verify and replay through the validating fold, and a stated record must
-equal the fold of its history.
+history must verify and replay through the validating fold, a stated record must
+equal the fold of its history, and a lab's registration index must list exactly the
+innovations the lab document holds.
 """
 
 from __future__ import annotations
