@@ -27,12 +27,18 @@ Doc = dict[str, Any]
 
 
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The Kebumen sample (182 innovations) run into a SQLite store."""
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Lab]:
+    """The Kebumen sample (182 innovations) run into a SQLite store, and the lab its
+    commands built (holding the innovations in the order they were registered)."""
     path = tmp_path_factory.mktemp("index") / "kebumen.db"
     with SQLiteStore(path, create=True) as store:
-        run_demo(store, "kebumen")
-    return path
+        built = run_demo(store, "kebumen").lab
+    return path, built
+
+
+@pytest.fixture(scope="module")
+def demo_db(demo: tuple[Path, Lab]) -> Path:
+    return demo[0]
 
 
 @pytest.fixture(scope="module")
@@ -116,6 +122,13 @@ class TestTheIndex:
         assert back == lab
         assert serde.dumps(back) == blob
         assert serde.structure(document) == lab
+
+    def test_a_lab_built_by_commands_writes_the_index_its_store_keeps(
+        self, demo: tuple[Path, Lab]
+    ) -> None:
+        """The same chain, entry for entry: the document's index and the SQLite store's."""
+        path, built = demo
+        assert entries_of(serde.unstructure(built)) == registrations_of(path, "kebumen")
 
     def test_innovations_reordered_in_the_document_load_in_registration_order(
         self, lab: Lab, document: Doc
