@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 import labflow as lf
 from helpers import FixedClock, bring_to, cohort, make_lab
 from labflow import serde
+from labflow._registrations import index_data
 from labflow.events import GENESIS, Event, make_event
 from labflow.lab import _apply_lab
 from labflow.store import Append
@@ -433,6 +434,10 @@ def refusals(streams: Streams, template: lf.Lab) -> dict[str, str]:
         doc["data"]["history"] = [serde.unstructure(e)["data"] for e in own]
         for item in doc["data"]["innovations"]:
             item["history"] = [serde.unstructure(e)["data"] for e in inns[item["id"]]]
+        # A forger who re-hashes histories re-hashes the registration index too.
+        held = doc["data"]["innovations"]
+        openings = [(i["id"], i["history"][0]["hash"]) for i in held if i["history"]]
+        doc["data"]["registrations"] = index_data(doc["data"]["id"], openings)
     attempt("serde", lambda: serde.loads(json.dumps(doc)))
     appends = [Append(own[0].subject, 0, own, lab=True)]
     appends += [Append(s, 0, h) for s, h in sorted(inns.items())]

@@ -166,7 +166,7 @@ def test_version_1_lab_migrates_and_verifies(lab: Lab) -> None:
     ]
     assert all(v.ok for v in lab.verify())
     assert lab == labflow.replay_lab(lab.history, [i.history for i in lab.innovations.values()])
-    assert serde.unstructure(lab)["version"] == serde.VERSIONS["lab"] == 3
+    assert serde.unstructure(lab)["version"] == serde.VERSIONS["lab"] == 4
 
 
 # --- Refusals --------------------------------------------------------------------------------
@@ -333,7 +333,7 @@ def test_a_broken_policy_is_refused_with_document_paths(lab: Lab) -> None:
         (b"[1, 2]", "a document must be an object"),
         (b'{"kind": "shop", "version": 1, "data": {}}', "'shop' is not a document kind"),
         (b'{"kind": [], "version": 1, "data": {}}', "$.kind: expected a string"),
-        (b'{"kind": "lab", "version": 4, "data": {}}', "newer than this labflow reads"),
+        (b'{"kind": "lab", "version": 5, "data": {}}', "newer than this labflow reads"),
         (b'{"kind": "lab", "version": 0, "data": {}}', "expected a positive integer"),
         (b'{"kind": "lab", "version": 2}', "$.data: is required"),
         (b'{"kind": "lab", "version": 2, "data": {}, "x": 1}', "unknown fields ['x']"),

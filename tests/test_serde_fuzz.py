@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from labflow import DocumentError, HistoryError, Lab, serde
+from labflow._registrations import Registrations
 from labflow.events import GENESIS, Event, make_event
 from labflow.lab import replay_lab
 from labflow.model import ActionPlan, Actor, Innovation, PerformanceAgreement, Unit
@@ -135,6 +136,7 @@ _RECORD_TYPES: list[Any] = [
     list[Actor],
     ActionPlan,
     PerformanceAgreement,
+    Registrations,
 ]
 
 
@@ -168,6 +170,7 @@ def _parts(document: dict[str, Any]) -> list[tuple[Any, Any]]:
                 ("units", list[Unit]),
                 ("actors", list[Actor]),
                 ("history", list[Event]),
+                ("registrations", Registrations),
             )
         ]
         innovations = data.get("innovations")

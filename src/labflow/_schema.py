@@ -17,6 +17,7 @@ from typing import Any, Final
 
 import attrs
 
+from labflow._registrations import Registration, Registrations
 from labflow.events import Event
 from labflow.model import (
     ActionPlan,
@@ -61,6 +62,8 @@ _RECORDS: Final = (
     Exhibit,
     Replication,
     Innovation,
+    Registration,
+    Registrations,
 )
 
 
@@ -299,6 +302,7 @@ def _lab_schema() -> dict[str, Any]:
             "units": array("Unit"),
             "actors": array("Actor"),
             "innovations": array("Innovation"),
+            "registrations": {"$ref": "#/$defs/Registrations"},
             "history": array("Event"),
         },
         "required": [
@@ -309,6 +313,7 @@ def _lab_schema() -> dict[str, Any]:
             "units",
             "actors",
             "innovations",
+            "registrations",
             "history",
         ],
         "additionalProperties": False,

@@ -13,6 +13,8 @@ arrives, so it is strict and total:
 - state is checked against history: a history must verify (its hashes are over
   `labflow.events.canonical_bytes`), and an innovation's or a lab's fields must
   equal the fold of that history, so an edited document is refused as tampered;
+- a lab document carries its registration index (the chain the stores keep), which
+  must list exactly the innovations it holds, so none is removed unseen;
 - a document of an older version is migrated step by step on load.
 
 The converter is a private cattrs one (`make_converter`), never the global

@@ -26,6 +26,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 from labflow import _limits
 from labflow._frozen import FrozenList, FrozenMap, thaw
 from labflow._limits import MAX_DEPTH, MAX_PROBLEMS
+from labflow._registrations import Registration, index_data
 from labflow._text import find_forbidden as _find_forbidden
 from labflow._text import ident_problem, is_text, text_problem
 from labflow.errors import DocumentError, PolicyError, Problem
@@ -399,6 +400,7 @@ _IDENT_FIELDS: Final[Mapping[type, tuple[str, ...]]] = {
     Unit: ("id",),
     Actor: ("id",),
     Innovation: ("id", "unit"),
+    Registration: ("subject",),
 }
 
 
@@ -489,5 +491,12 @@ def _lab_body(lab: Lab, converter: cattrs.Converter) -> dict[str, Any]:
         "units": [unit(u) for u in lab.units.values()],
         "actors": [actor(a) for a in lab.actors.values()],
         "innovations": [innovation(i) for i in lab.innovations.values()],
+        "registrations": _registrations(lab),
         "history": [event(e) for e in lab.history],
     }
+
+
+def _registrations(lab: Lab) -> dict[str, Any]:
+    """The lab's registration index: its innovations in the order the lab holds them (for a
+    lab built by commands, the order of registration), each with its first event, chained."""
+    return index_data(lab.id, [(i.id, i.history[0].hash) for i in lab.innovations.values()])

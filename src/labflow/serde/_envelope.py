@@ -17,6 +17,7 @@ import cattrs
 from cattrs.errors import ForbiddenExtraKeysError
 
 from labflow._limits import MAX_PROBLEMS
+from labflow._registrations import index_data
 from labflow._schema import document_schema
 from labflow.errors import DocumentError, Problem
 
@@ -27,7 +28,7 @@ VERSIONS: Final[Mapping[str, int]] = {
     "event": 1,
     "history": 1,
     "innovation": 3,
-    "lab": 3,
+    "lab": 4,
     "policy": 1,
 }
 KINDS: Final = tuple(sorted(VERSIONS))
@@ -155,6 +156,29 @@ def _lab_2_to_3(data: Any) -> Any:
     if type(data) is not dict or type(data.get("innovations")) is not list:
         return data
     return {**data, "innovations": [_innovation_2_to_3(i) for i in data["innovations"]]}
+
+
+@_migration("lab", 3)
+def _lab_3_to_4(data: Any) -> Any:
+    """Version 4 carries the lab's registration index (``registrations``); before, none.
+
+    The index is built from the innovations the document holds, in its order: it
+    vouches for what is there, so an innovation deleted from an older document before
+    it was loaded cannot be found (dumping the loaded lab writes the index from then
+    on). What cannot be read is left out, for validation to report where it is.
+    """
+    if type(data) is not dict or "registrations" in data or type(data.get("id")) is not str:
+        return data
+    registered = []
+    innovations = data.get("innovations")
+    for item in innovations if type(innovations) is list else ():
+        ident = item.get("id") if type(item) is dict else None
+        history = item.get("history") if type(item) is dict else None
+        first = history[0] if type(history) is list and history else None
+        opening = first.get("hash") if type(first) is dict else None
+        if type(ident) is str and type(opening) is str:
+            registered.append((ident, opening))
+    return {**data, "registrations": index_data(data["id"], registered)}
 
 
 def migrate(document: Mapping[str, Any]) -> dict[str, Any]:

@@ -2,13 +2,15 @@
 
 Private to `labflow.serde`. Loading is where hostile or stale input arrives: every
 problem is listed with its path in one `DocumentError`, never a raw exception; a
-history must verify and replay through the validating fold, and a stated record must
-equal the fold of its history.
+history must verify and replay through the validating fold, a stated record must
+equal the fold of its history, and a lab's registration index must list exactly the
+innovations the lab document holds.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
+from collections.abc import Callable, Sequence
 from typing import Any, Final
 
 import attrs
@@ -16,9 +18,10 @@ from cattrs.errors import BaseValidationError
 from cattrs.gen import make_dict_unstructure_fn, override
 
 from labflow._limits import MAX_DEPTH, MAX_PROBLEMS
+from labflow._registrations import Registrations, check_chain, check_listed
 from labflow._text import ident_problem
 from labflow.errors import HistoryError, LabflowError, Problem
-from labflow.events import Event, expected_hash, verify
+from labflow.events import GENESIS, Event, canonical_bytes, expected_hash, verify
 from labflow.lab import Clock, Lab, replay_innovation, replay_lab, system_clock
 from labflow.model import Actor, Innovation, Unit
 from labflow.policy import Policy
@@ -88,6 +91,21 @@ _HISTORY: Final = tuple[Event, ...]
 Dumps = Callable[[Any], bytes]
 
 
+def _chained(history: Sequence[Event]) -> bool:
+    """`labflow.verify`'s answer for events `_fast_structure` just built (so each is an
+    `Event` with fields of the right types), without its per-event calls: one subject,
+    ``seq`` 1, 2, ..., each linked to the one before, each hash its canonical bytes'."""
+    subject, prev, sha256 = history[0].subject, GENESIS, hashlib.sha256
+    for position, e in enumerate(history, start=1):
+        if e.subject != subject or e.seq != position or e.prev != prev:
+            return False
+        text = canonical_bytes(e.subject, e.seq, e.at, e.actor, e.kind, e.payload, e.prev)
+        if sha256(text).hexdigest() != e.hash:
+            return False
+        prev = e.hash
+    return True
+
+
 def _as_folded(data: Any, dumps: Dumps) -> Innovation | None:
     """The innovation ``data`` states when it is exactly the fold of its history, else ``None``.
 
@@ -102,7 +120,7 @@ def _as_folded(data: Any, dumps: Dumps) -> Innovation | None:
         return None
     try:
         history = _fast_structure(data["history"], _HISTORY)
-        if not history or not verify(history).ok:
+        if not history or not _chained(history):
             return None
         folded = replay_innovation(history)
         if ident_problem(folded.unit) is not None:
@@ -158,6 +176,62 @@ def _load_event(data: Any, problems: list[Problem]) -> Event | None:
     return event
 
 
+def _registered(
+    lab_id: str,
+    index: Registrations,
+    innovations: list[Innovation],
+    path: str,
+    problems: list[Problem],
+) -> dict[str, int] | None:
+    """Each innovation's place in the lab's registration index, if the index is sound and
+    lists exactly the innovations the document holds, each with its first event.
+
+    Checked both ways, with the chain the stores keep (`labflow._registrations`): an
+    innovation listed but missing, held but unlisted, listed twice, an entry edited, a head
+    moved, a first event other than the one registered -- each a problem naming the
+    innovation, and the document is refused.
+    """
+    where = f"{path}.registrations"
+    entries = [e.entry() for e in index.entries]
+    broken, listed = check_chain(lab_id, entries, (index.length, index.head))
+    for problem in broken:
+        if problem.entry:
+            subject = entries[problem.entry - 1][1]
+            message = (
+                f"the registration index lists {subject!r} twice"
+                if problem.repeated
+                else f"the registration index breaks at the entry of {subject!r}: "
+                "its place, link or hash is not the chain's"
+            )
+            problems.append(Problem(f"{where}.entries[{problem.entry - 1}]", message))
+        else:
+            message = (
+                f"the registration index does not end at its recorded head: its entries end "
+                f"at entry {len(entries)}, the document records length {index.length} and "
+                f"head {_short(index.head)}"
+            )
+            problems.append(Problem(where, message))
+    if broken:
+        return None
+    place = {inn.id: i for i, inn in enumerate(innovations)}
+    openings: dict[str, str | None] = {inn.id: inn.history[0].hash for inn in innovations}
+    for problem in check_listed({s: o for s, (_, o) in listed.items()}, openings):
+        subject = problem.subject
+        if subject not in openings:
+            at = f"{where}.entries[{listed[subject][0] - 1}]"
+            message = f"{subject!r} is in the lab's registration index, but the document lacks it"
+        elif subject not in listed:
+            at = f"{path}.innovations[{place[subject]}]"
+            message = f"{subject!r} is not in the lab's registration index"
+        else:
+            at = f"{path}.innovations[{place[subject]}].history[0]"
+            message = (
+                f"{subject!r}: its first event is not the one the lab's registration index recorded"
+            )
+        problems.append(Problem(at, message))
+    return None if problems else {s: seq for s, (seq, _) in listed.items()}
+
+
 def _load_lab(
     data: Any,
     problems: list[Problem],
@@ -169,7 +243,17 @@ def _load_lab(
     if type(data) is not dict:
         problems.append(Problem(path, f"expected an object, not {_name(data)}"))
         return None
-    fields = ("id", "region", "policy", "stage", "units", "actors", "innovations", "history")
+    fields = (
+        "id",
+        "region",
+        "policy",
+        "stage",
+        "units",
+        "actors",
+        "innovations",
+        "registrations",
+        "history",
+    )
     extra = [k for k in data if k not in fields]
     if extra:
         problems.append(Problem(path, f"unknown fields {_few(extra)}"))
@@ -184,6 +268,7 @@ def _load_lab(
     units = _structure(data["units"], list[Unit], f"{path}.units", problems)
     actors = _structure(data["actors"], list[Actor], f"{path}.actors", problems)
     history = _structure(data["history"], list[Event], f"{path}.history", problems)
+    index = _structure(data["registrations"], Registrations, f"{path}.registrations", problems)
     try:
         policy: Policy | None = _policy(data["policy"], f"{path}.policy", registry)
     except _Located as exc:
@@ -204,6 +289,10 @@ def _load_lab(
                 innovations.append(inn)
     if len(problems) > before or policy is None:
         return None
+    order = _registered(ident, index, innovations, path, problems)
+    if order is None:
+        return None
+    innovations.sort(key=lambda inn: order[inn.id])  # the lab holds them in the order registered
     if not _chain(history, f"{path}.history", problems):
         return None
     if not history:

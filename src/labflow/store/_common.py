@@ -25,6 +25,13 @@ from typing import Any
 import attrs
 
 from labflow._fold import apply_innovation, unit_from
+from labflow._registrations import Entry as Entry  # the index's chain, shared with documents
+from labflow._registrations import IndexProblem as IndexProblem
+from labflow._registrations import check_chain as check_chain
+from labflow._registrations import check_index, index_entries
+from labflow._registrations import check_listed as check_listed
+from labflow._registrations import entry_hash as entry_hash
+from labflow._registrations import raise_for_index as raise_for_index
 from labflow._replay import LAB_KINDS, Fold, start_fold
 from labflow.errors import ConflictError, HistoryError, StoreError
 from labflow.events import GENESIS, Event, Verification, expected_hash, verify
@@ -655,139 +662,7 @@ class FoldCheck:
 
 
 # --- The registration index: every innovation a lab ever registered, chained -----------------
-
-#: One entry of a lab's registration index: ``(seq, subject, opening, prev, hash)`` -- the
-#: innovation, the hash of its history's first event, and the chain's link and own hash.
-Entry = tuple[int, str, str, str, str]
-
-
-def entry_hash(lab_id: str, seq: int, subject: str, opening: str, prev: str) -> str:
-    """The hash of a registration entry: SHA-256 over its canonical JSON, as events are."""
-    text = f"[{_quote(lab_id)},{seq},{_quote(subject)},{_quote(opening)},{_quote(prev)}]"
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def index_entries(
-    lab_id: str, end: End, registered: Sequence[tuple[str, str]]
-) -> tuple[list[Entry], End]:
-    """The entries that register ``(subject, opening hash)`` pairs after the index's ``end``
-    (its length and head), and the index's new end."""
-    count, head = end
-    entries: list[Entry] = []
-    for subject, opening in registered:
-        count += 1
-        digest = entry_hash(lab_id, count, subject, opening, head)
-        entries.append((count, subject, opening, head, digest))
-        head = digest
-    return entries, (count, head)
-
-
-@attrs.frozen
-class IndexProblem:
-    """What is wrong with a lab's registration index, and which history it concerns."""
-
-    subject: str  #: the lab's id for the index itself, else the innovation's
-    lab: bool  #: whether it concerns the index (the lab's own history) itself
-    reason: str
-    reason_id: str  #: the same in Indonesian
-
-
-def check_chain(
-    lab_id: str, entries: Sequence[Entry], end: End
-) -> tuple[list[IndexProblem], dict[str, tuple[int, str]]]:
-    """Check a lab's registration index as a chain ending at ``end`` (its recorded length
-    and head). Returns its problems, and what it lists: innovation -> (entry, opening)."""
-    head, position = GENESIS, 0
-    listed: dict[str, tuple[int, str]] = {}
-    for seq, subject, opening, prev, digest in entries:
-        position += 1
-        if (
-            seq != position
-            or prev != head
-            or entry_hash(lab_id, seq, subject, opening, prev) != digest
-        ):
-            return [
-                IndexProblem(
-                    lab_id,
-                    True,
-                    f"its registration index breaks at entry {position}",
-                    f"indeks pendaftarannya rusak pada entri ke-{position}",
-                )
-            ], listed
-        if subject in listed:
-            return [
-                IndexProblem(
-                    lab_id,
-                    True,
-                    f"its registration index lists {subject!r} twice",
-                    f"indeks pendaftarannya mencantumkan {subject!r} dua kali",
-                )
-            ], listed
-        listed[subject] = (seq, opening)
-        head = digest
-    if (position, head) != tuple(end):
-        return [
-            IndexProblem(
-                lab_id,
-                True,
-                "its registration index does not end at its recorded head",
-                "indeks pendaftarannya tidak berakhir pada ujung yang tercatat",
-            )
-        ], listed
-    return [], listed
-
-
-def check_listed(
-    listed: Mapping[str, str], openings: Mapping[str, str | None]
-) -> list[IndexProblem]:
-    """The innovations a sound index lists (innovation -> first event's hash) against those
-    stored: ``openings`` maps every innovation stream of the lab to the hash of its first
-    stored event (``None``: none)."""
-    if listed == openings:  # the usual answer, found by one comparison
-        return []
-    found: list[IndexProblem] = []
-    for subject in sorted(listed.keys() | openings.keys()):
-        if subject not in openings or openings[subject] is None:
-            reason = "it is in the lab's registration index, but its history is gone"
-            reason_id = "ia tercatat di indeks pendaftaran laboratorium, tetapi riwayatnya hilang"
-        elif subject not in listed:
-            reason = "it is not in the lab's registration index"
-            reason_id = "ia tidak tercatat di indeks pendaftaran laboratorium"
-        elif openings[subject] != listed[subject]:
-            reason = "its first event is not the one the lab's registration index recorded"
-            reason_id = "peristiwa pertamanya bukan yang tercatat di indeks pendaftaran"
-        else:
-            continue
-        found.append(IndexProblem(subject, False, reason, reason_id))
-    return found
-
-
-def check_index(
-    lab_id: str,
-    entries: Sequence[Entry],
-    end: End | None,
-    openings: Mapping[str, str | None],
-) -> list[IndexProblem]:
-    """Every problem of a lab's registration index against the histories stored.
-
-    ``entries`` are the index in order; ``end`` the length and head the store recorded
-    (``None``: a lab stored before the index, which has none to check); ``openings`` maps
-    every innovation stream of the lab to the hash of its first stored event (``None`` if
-    it has none). An innovation deleted with its row is still listed by the index; one
-    inserted is missing from it; one replaced carries another first event.
-    """
-    if end is None:
-        return []
-    problems, listed = check_chain(lab_id, entries, end)
-    return problems or check_listed({s: o for s, (_, o) in listed.items()}, openings)
-
-
-def raise_for_index(problems: Sequence[IndexProblem]) -> None:
-    """`HistoryError` for the first problem of a lab's registration index, if any."""
-    for problem in problems:
-        raise HistoryError(
-            problem.subject, None, problem.reason, problem.reason_id, code="history.index"
-        )
+# (the chain itself and its checks are in `labflow._registrations`)
 
 
 def with_index_problems(
