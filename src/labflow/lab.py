@@ -16,9 +16,17 @@ from operator import attrgetter
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
-import attrs
-
-from labflow import _commands, _exhibitions, _monev, audit
+from labflow import (
+    _agreement,
+    _commands,
+    _exhibitions,
+    _launch,
+    _monev,
+    _moves,
+    _plan,
+    _roster,
+    audit,
+)
 from labflow._authority import authorize
 from labflow._catalogue import CATALOGUE
 from labflow._engine import Engine, engine_for
@@ -30,7 +38,6 @@ from labflow._fold import (
     unit_payload,
 )
 from labflow._fold import apply_lab as _apply_lab
-from labflow._frozen import freeze
 from labflow._gates import (
     advance_unmet,
     lab_entered,
@@ -44,9 +51,10 @@ from labflow._hosting import dry_run, invoke, spec_of, standing
 from labflow._inputs import check_new_actor, check_new_unit
 from labflow._inputs import ident as _ident
 from labflow._inputs import text as _text
-from labflow._inputs import texts as _texts
+from labflow._launch import CeremonyResult
 from labflow._monev_rules import monev_records
-from labflow._replay import SCHEMA, fold_lab
+from labflow._record import next_event as _next_event
+from labflow._replay import fold_lab
 from labflow.errors import (
     CommandError,
     GateRefused,
@@ -55,7 +63,7 @@ from labflow.errors import (
     NotFound,
     UsageError,
 )
-from labflow.events import GENESIS, Event, Verification, make_event, verify
+from labflow.events import Event, Verification, verify
 from labflow.model import (
     Actor,
     Diagnosis,
@@ -102,14 +110,9 @@ def _command(
         def run(self: Lab, /, *args: P.args, **kwargs: P.kwargs) -> R:
             try:
                 return method(self, *args, **kwargs)
-            except GateRefused as exc:
-                if not self._dry:
-                    audit.gate_refused(self, name, str(kwargs.get("by")), exc.verdict)
-                raise
             except CommandError as exc:
-                if not self._dry:
-                    subject = args[0] if args and isinstance(args[0], str) else None
-                    audit.command_refused(self, name, str(kwargs.get("by")), subject, exc)
+                subject = args[0] if args and isinstance(args[0], str) else None
+                _refused(self, name, kwargs.get("by"), subject, exc)
                 raise
 
         return run
@@ -117,14 +120,14 @@ def _command(
     return decorate
 
 
-@attrs.frozen
-class CeremonyResult:
-    """What a launch ceremony did: the innovations launched, and why the others were not."""
-
-    ceremony: str
-    launched: tuple[str, ...]
-    refused: Mapping[str, Verdict]
-    events: tuple[Event, ...]
+def _refused(lab: Lab, command: str, by: object, subject: str | None, exc: CommandError) -> None:
+    """Emit a command's refusal (`labflow.audit`); a check's throwaway copy emits nothing."""
+    if lab._dry:
+        return
+    if isinstance(exc, GateRefused):
+        audit.gate_refused(lab, command, str(by), exc.verdict)
+    else:
+        audit.command_refused(lab, command, str(by), subject, exc)
 
 
 class Lab:
@@ -435,7 +438,12 @@ class Lab:
         Returns what the command returns (an `Event`, or a `CeremonyResult`).
         """
         spec = spec_of(command)
-        return invoke(self, spec, subject, by, arguments)
+        run = invoke(self, spec, subject, by, arguments)
+        try:
+            return run()
+        except CommandError as exc:
+            _refused(self, spec.name, by, subject, exc)
+            raise
 
     def allowed(self, *, by: str, subject: str | None = None) -> dict[str, Verdict]:
         """Every command ``by`` might run on ``subject`` (the lab when ``None``), with its verdict.
@@ -550,17 +558,17 @@ class Lab:
     @_command("add_unit")
     def add_unit(self, unit: Unit, *, by: str) -> Event:
         """Bring a unit (an agency, clinic, village, or a non-government exhibitor) into the lab."""
-        return _commands.add_unit(self, unit, by=by)
+        return _roster.add_unit(self, unit, by=by)
 
     @_command("add_actor")
     def add_actor(self, actor: Actor, *, by: str) -> Event:
         """Bring a person into the lab with the roles the policy knows them by."""
-        return _commands.add_actor(self, actor, by=by)
+        return _roster.add_actor(self, actor, by=by)
 
     @_command("set_roles")
     def set_roles(self, actor_id: str, roles: Iterable[str], *, by: str) -> Event:
         """Replace an actor's roles (a facilitator handing over to the region, say)."""
-        return _commands.set_roles(self, actor_id, roles, by=by)
+        return _roster.set_roles(self, actor_id, roles, by=by)
 
     @_command("advance_lab")
     def advance_lab(self, *, by: str, expect: str | None = None) -> Event:
@@ -570,7 +578,7 @@ class Lab:
         the lab is no longer there -- the same form submitted twice, or another user was
         quicker -- the command raises `ConflictError` and the lab does not move again.
         """
-        return _commands.advance_lab(self, by=by, expect=expect)
+        return _moves.advance_lab(self, by=by, expect=expect)
 
     @_command("launch_cohort")
     def launch_cohort(
@@ -583,38 +591,7 @@ class Lab:
         are returned with their verdicts; the lab records the ceremony. Nothing is
         applied unless everything can be.
         """
-        self._authorize("launch_cohort", by, None)
-        _text(ceremony, "ceremony", empty=False)
-        _commands.require(self, "launch_cohort")
-        if innovations is None:
-            candidates = [i for i in self.innovations.values() if i.active and i.launch is None]
-        else:
-            ids = _texts(innovations, "innovation ids")
-            candidates = [self.innovation(i) for i in dict.fromkeys(ids)]
-        now = self.now()
-        verdicts = {inn.id: self._check_launch(inn, now) for inn in candidates}
-        ready = [inn for inn in candidates if verdicts[inn.id].ok]
-        refused = {k: v for k, v in verdicts.items() if not v.ok}
-        summary = {
-            "ceremony": ceremony,
-            "launched": [inn.id for inn in ready],
-            "refused": {k: list(v.codes) for k, v in refused.items()},
-        }
-        # Every event is built -- one clock reading, every encoding done -- before any is
-        # applied, so nothing that can fail comes after the first launch: nothing partial.
-        launched = {"ceremony": ceremony, "lab_v": len(self.history)}
-        launches = [
-            (inn, _next_event(inn.id, inn.history, now, by, "innovation.launched", launched))
-            for inn in ready
-        ]
-        held = _next_event(self.id, self.history, now, by, "lab.ceremony_held", summary)
-        for inn, event in launches:
-            applied = self._put(apply_innovation(inn, event))
-            audit.applied(self, event, applied)
-        _apply_lab(self, held)
-        audit.applied(self, held)
-        events = (*(event for _, event in launches), held)
-        return CeremonyResult(ceremony, tuple(i.id for i in ready), refused, events)
+        return _launch.launch_cohort(self, ceremony=ceremony, by=by, innovations=innovations)
 
     # --- innovation commands ----------------------------------------------------------
 
@@ -707,7 +684,7 @@ class Lab:
         documents: Sequence[str] = (),
     ) -> Event:
         """Submit (or resubmit) the action plan; resubmitting withdraws any earlier approval."""
-        return _commands.submit_plan(
+        return _plan.submit_plan(
             self,
             innovation_id,
             steps=steps,
@@ -720,7 +697,7 @@ class Lab:
     @_command("approve_plan")
     def approve_plan(self, innovation_id: str, *, by: str) -> Event:
         """Approve the submitted action plan; its own author may not."""
-        return _commands.approve_plan(self, innovation_id, by=by)
+        return _plan.approve_plan(self, innovation_id, by=by)
 
     @_command("draw_up_agreement")
     def draw_up_agreement(
@@ -731,7 +708,7 @@ class Lab:
         Replaces any earlier draft, and with it any signatures -- until the innovation has
         passed the policy's agreement gate: from then on a signed agreement is binding.
         """
-        return _commands.draw_up_agreement(
+        return _agreement.draw_up_agreement(
             self,
             innovation_id,
             regional_head=regional_head,
@@ -743,7 +720,7 @@ class Lab:
     @_command("sign_agreement")
     def sign_agreement(self, innovation_id: str, *, by: str) -> Event:
         """Sign the performance agreement; only the two parties it names can."""
-        return _commands.sign_agreement(self, innovation_id, by=by)
+        return _agreement.sign_agreement(self, innovation_id, by=by)
 
     @_command("grant_permission")
     def grant_permission(self, innovation_id: str, *, reference: str, by: str) -> Event:
@@ -759,7 +736,7 @@ class Lab:
         ``exhibition`` names an open exhibition of the lab it is launched at, where the
         policy allows launches at exhibitions (``[exhibitions] launches = true``).
         """
-        return _commands.record_launch(
+        return _launch.record_launch(
             self, innovation_id, ceremony=ceremony, by=by, exhibition=exhibition
         )
 
@@ -786,29 +763,29 @@ class Lab:
         (a booth of its own unit there; ``event`` defaults to the exhibition's name);
         without, ``event`` names where it is shown (an expo the lab does not record).
         """
-        return _commands.register_exhibit(
+        return _exhibitions.register_exhibit(
             self, innovation_id, event=event, by=by, booth=booth, exhibition=exhibition
         )
 
     @_command("advance")
     def advance(self, innovation_id: str, *, by: str) -> Event:
         """Move an innovation one stage forward; refused with the verdict unless `check` is ok."""
-        return _commands.advance(self, innovation_id, by=by)
+        return _moves.advance(self, innovation_id, by=by)
 
     @_command("return")
     def return_to(self, innovation_id: str, stage: str, *, reason: str, by: str) -> Event:
         """Send an innovation back to an earlier stage for rework, saying why."""
-        return _commands.return_to(self, innovation_id, stage, reason=reason, by=by)
+        return _moves.return_to(self, innovation_id, stage, reason=reason, by=by)
 
     @_command("withdraw")
     def withdraw(self, innovation_id: str, *, reason: str, by: str) -> Event:
         """Take an innovation out of the lab, saying why; it keeps its stage and history."""
-        return _commands.withdraw(self, innovation_id, reason=reason, by=by)
+        return _moves.withdraw(self, innovation_id, reason=reason, by=by)
 
     @_command("reinstate")
     def reinstate(self, innovation_id: str, *, reason: str, by: str) -> Event:
         """Bring a withdrawn innovation back, at the stage it was withdrawn from."""
-        return _commands.reinstate(self, innovation_id, reason=reason, by=by)
+        return _moves.reinstate(self, innovation_id, reason=reason, by=by)
 
     @_command("review_agreement")
     def review_agreement(
@@ -821,7 +798,7 @@ class Lab:
     ) -> Event:
         """Record a review of the signed performance agreement: the finding and its outcome
         (``"continue"``, or ``"amend"`` to have its terms amended)."""
-        return _commands.review_agreement(
+        return _agreement.review_agreement(
             self, innovation_id, finding=finding, outcome=outcome, by=by
         )
 
@@ -829,7 +806,7 @@ class Lab:
     def amend_agreement(self, innovation_id: str, *, terms: str, by: str) -> Event:
         """Draw up a new version of the agreement's terms after a review called for it; the
         parties sign it again, and every earlier version is kept."""
-        return _commands.amend_agreement(self, innovation_id, terms=terms, by=by)
+        return _agreement.amend_agreement(self, innovation_id, terms=terms, by=by)
 
     # --- exhibitions and monev ----------------------------------------------------------
 
@@ -915,48 +892,6 @@ class Lab:
         (`Policy.attributes`); an undeclared name is refused.
         """
         return _commands.set_attributes(self, innovation_id, attributes=attributes, by=by)
-
-
-def _next_event(
-    subject: str,
-    history: Sequence[Event],
-    at: datetime,
-    by: str,
-    kind: str,
-    payload: dict[str, Any],
-) -> Event:
-    """The event that would follow ``history``; `InvalidCommand` if it cannot be recorded.
-
-    The payload gets its schema version (``v``); the clock may not go back within a history.
-    """
-    if history and at < history[-1].at:
-        raise InvalidCommand(
-            f"The lab's clock reads {at.isoformat()}, before the last event of {subject} "
-            f"({history[-1].at.isoformat()}); a history's times never go back.",
-            f"Jam laboratorium menunjukkan {at.isoformat()}, sebelum peristiwa terakhir "
-            f"{subject} ({history[-1].at.isoformat()}); waktu riwayat tidak boleh mundur.",
-            code="clock.backwards",
-            data={"subject": subject},
-        )
-    payload["v"] = SCHEMA  # the command's own dict, frozen once below (never copied twice)
-    try:
-        return make_event(
-            subject,
-            len(history) + 1,
-            at,
-            by,
-            kind,
-            freeze(payload),
-            history[-1].hash if history else GENESIS,
-        )
-    except (TypeError, ValueError, RecursionError) as exc:
-        # e.g. a number too large to write, or a value a custom requirement put in a code
-        raise InvalidCommand(
-            f"The {kind} event cannot be recorded: {exc}.",
-            f"Peristiwa {kind} tidak dapat dicatat: {exc}.",
-            code="event.unencodable",
-            data={"kind": kind},
-        ) from exc
 
 
 def replay_innovation(history: Sequence[Event]) -> Innovation:
