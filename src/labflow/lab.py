@@ -1,3 +1,6 @@
+# The command methods of `Lab` are declarations (signature and docstring) whose body is
+# the command's own, given to `_command`: mypy is told not to ask them for one.
+# mypy: disable-error-code="empty-body"
 """The lab: one region's programme, its cohort of innovations, and every command on them.
 
 A `Lab` is created from a policy and changes only through its commands. Each
@@ -14,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from operator import attrgetter
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, Final, ParamSpec, TypeVar
 
 from labflow import (
     _agreement,
@@ -32,7 +35,6 @@ from labflow._catalogue import CATALOGUE
 from labflow._engine import Engine, engine_for
 from labflow._exhibitions import exhibitions_of
 from labflow._fold import (
-    INNOVATION_KINDS,
     actor_payload,
     apply_innovation,
     unit_payload,
@@ -45,7 +47,6 @@ from labflow._gates import (
     launch_verdict,
     past_agreement,
 )
-from labflow._guards import need
 from labflow._hooks import Hooks, Subscriptions
 from labflow._hosting import dry_run, invoke, spec_of, standing
 from labflow._inputs import check_new_actor, check_new_unit
@@ -53,12 +54,11 @@ from labflow._inputs import ident as _ident
 from labflow._inputs import text as _text
 from labflow._launch import CeremonyResult
 from labflow._monev_rules import monev_records
+from labflow._rebuild import fold_histories, replay_innovation
 from labflow._record import next_event as _next_event
-from labflow._replay import fold_lab
 from labflow.errors import (
     CommandError,
     GateRefused,
-    HistoryError,
     InvalidCommand,
     NotFound,
     UsageError,
@@ -100,16 +100,27 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def _command(
-    name: str,
-) -> Callable[[Callable[Concatenate[Lab, P], R]], Callable[Concatenate[Lab, P], R]]:
-    """Mark a method as the command ``name``: every refusal it raises is emitted, then re-raised."""
+#: The command each body runs (`CommandSpec.method` names the body and the `Lab` method).
+_COMMAND_OF: Final = {spec.method: spec.name for spec in CATALOGUE}
 
-    def decorate(method: Callable[Concatenate[Lab, P], R]) -> Callable[Concatenate[Lab, P], R]:
+
+def _command(
+    body: Callable[Concatenate[Lab, P], R],
+) -> Callable[[Callable[Concatenate[Lab, P], R]], Callable[Concatenate[Lab, P], R]]:
+    """Declare a `Lab` method as the command whose body is ``body``.
+
+    The method is a declaration: its signature (which must be the body's) and its
+    docstring are the command's typed, documented face; calling it runs ``body`` -- the
+    function the catalogue names, that `Lab.send` runs too -- and emits every refusal
+    it raises (`labflow.audit`) before re-raising it.
+    """
+    name = _COMMAND_OF[body.__name__]
+
+    def declare(method: Callable[Concatenate[Lab, P], R]) -> Callable[Concatenate[Lab, P], R]:
         @functools.wraps(method)
         def run(self: Lab, /, *args: P.args, **kwargs: P.kwargs) -> R:
             try:
-                return method(self, *args, **kwargs)
+                return body(self, *args, **kwargs)
             except CommandError as exc:
                 subject = args[0] if args and isinstance(args[0], str) else None
                 _refused(self, name, kwargs.get("by"), subject, exc)
@@ -117,7 +128,7 @@ def _command(
 
         return run
 
-    return decorate
+    return declare
 
 
 def _refused(lab: Lab, command: str, by: object, subject: str | None, exc: CommandError) -> None:
@@ -555,22 +566,19 @@ class Lab:
 
     # --- lab commands -----------------------------------------------------------------
 
-    @_command("add_unit")
+    @_command(_roster.add_unit)
     def add_unit(self, unit: Unit, *, by: str) -> Event:
         """Bring a unit (an agency, clinic, village, or a non-government exhibitor) into the lab."""
-        return _roster.add_unit(self, unit, by=by)
 
-    @_command("add_actor")
+    @_command(_roster.add_actor)
     def add_actor(self, actor: Actor, *, by: str) -> Event:
         """Bring a person into the lab with the roles the policy knows them by."""
-        return _roster.add_actor(self, actor, by=by)
 
-    @_command("set_roles")
+    @_command(_roster.set_roles)
     def set_roles(self, actor_id: str, roles: Iterable[str], *, by: str) -> Event:
         """Replace an actor's roles (a facilitator handing over to the region, say)."""
-        return _roster.set_roles(self, actor_id, roles, by=by)
 
-    @_command("advance_lab")
+    @_command(_moves.advance_lab)
     def advance_lab(self, *, by: str, expect: str | None = None) -> Event:
         """Move the whole lab to its next stage, if the cohort conditions hold.
 
@@ -578,9 +586,8 @@ class Lab:
         the lab is no longer there -- the same form submitted twice, or another user was
         quicker -- the command raises `ConflictError` and the lab does not move again.
         """
-        return _moves.advance_lab(self, by=by, expect=expect)
 
-    @_command("launch_cohort")
+    @_command(_launch.launch_cohort)
     def launch_cohort(
         self, *, ceremony: str, by: str, innovations: Iterable[str] | None = None
     ) -> CeremonyResult:
@@ -591,11 +598,10 @@ class Lab:
         are returned with their verdicts; the lab records the ceremony. Nothing is
         applied unless everything can be.
         """
-        return _launch.launch_cohort(self, ceremony=ceremony, by=by, innovations=innovations)
 
     # --- innovation commands ----------------------------------------------------------
 
-    @_command("register")
+    @_command(_commands.register)
     def register(
         self,
         innovation_id: str,
@@ -614,17 +620,6 @@ class Lab:
         (`Policy.attributes`: jenis, bentuk, ...); any other name or a value of the
         wrong type is refused.
         """
-        return _commands.register(
-            self,
-            innovation_id,
-            title=title,
-            unit=unit,
-            innovators=innovators,
-            problem=problem,
-            initiator=initiator,
-            by=by,
-            attributes=attributes,
-        )
 
     def _open(self, innovation_id: str, by: str, kind: str, payload: dict[str, Any]) -> Event:
         payload["lab_v"] = len(self.history)
@@ -633,7 +628,7 @@ class Lab:
         audit.applied(self, event, inn)
         return event
 
-    @_command("replicate")
+    @_command(_commands.replicate)
     def replicate(
         self,
         innovation_id: str,
@@ -653,26 +648,12 @@ class Lab:
         ``origin`` is an innovation id of this lab, unless ``origin_region`` names
         another region. ``adaptation`` says how it was adapted to the local context.
         """
-        return _commands.replicate(
-            self,
-            innovation_id,
-            origin=origin,
-            unit=unit,
-            adaptation=adaptation,
-            by=by,
-            origin_region=origin_region,
-            title=title,
-            innovators=innovators,
-            problem=problem,
-            initiator=initiator,
-        )
 
-    @_command("record_diagnosis")
+    @_command(_commands.record_diagnosis)
     def record_diagnosis(self, innovation_id: str, diagnosis: Diagnosis, *, by: str) -> Event:
         """Record (or replace) the diagnosis: the problem, root causes, the unit's readiness."""
-        return _commands.record_diagnosis(self, innovation_id, diagnosis, by=by)
 
-    @_command("submit_plan")
+    @_command(_plan.submit_plan)
     def submit_plan(
         self,
         innovation_id: str,
@@ -684,22 +665,12 @@ class Lab:
         documents: Sequence[str] = (),
     ) -> Event:
         """Submit (or resubmit) the action plan; resubmitting withdraws any earlier approval."""
-        return _plan.submit_plan(
-            self,
-            innovation_id,
-            steps=steps,
-            by=by,
-            stakeholders=stakeholders,
-            budget=budget,
-            documents=documents,
-        )
 
-    @_command("approve_plan")
+    @_command(_plan.approve_plan)
     def approve_plan(self, innovation_id: str, *, by: str) -> Event:
         """Approve the submitted action plan; its own author may not."""
-        return _plan.approve_plan(self, innovation_id, by=by)
 
-    @_command("draw_up_agreement")
+    @_command(_agreement.draw_up_agreement)
     def draw_up_agreement(
         self, innovation_id: str, *, regional_head: str, unit_head: str, by: str, terms: str = ""
     ) -> Event:
@@ -708,26 +679,16 @@ class Lab:
         Replaces any earlier draft, and with it any signatures -- until the innovation has
         passed the policy's agreement gate: from then on a signed agreement is binding.
         """
-        return _agreement.draw_up_agreement(
-            self,
-            innovation_id,
-            regional_head=regional_head,
-            unit_head=unit_head,
-            by=by,
-            terms=terms,
-        )
 
-    @_command("sign_agreement")
+    @_command(_agreement.sign_agreement)
     def sign_agreement(self, innovation_id: str, *, by: str) -> Event:
         """Sign the performance agreement; only the two parties it names can."""
-        return _agreement.sign_agreement(self, innovation_id, by=by)
 
-    @_command("grant_permission")
+    @_command(_commands.grant_permission)
     def grant_permission(self, innovation_id: str, *, reference: str, by: str) -> Event:
         """Record the unit head's written permission for a civil-servant initiator."""
-        return _commands.grant_permission(self, innovation_id, reference=reference, by=by)
 
-    @_command("record_launch")
+    @_command(_launch.record_launch)
     def record_launch(
         self, innovation_id: str, *, ceremony: str, by: str, exhibition: str | None = None
     ) -> Event:
@@ -736,18 +697,12 @@ class Lab:
         ``exhibition`` names an open exhibition of the lab it is launched at, where the
         policy allows launches at exhibitions (``[exhibitions] launches = true``).
         """
-        return _launch.record_launch(
-            self, innovation_id, ceremony=ceremony, by=by, exhibition=exhibition
-        )
 
-    @_command("attach_evidence")
+    @_command(_commands.attach_evidence)
     def attach_evidence(self, innovation_id: str, *, title: str, reference: str, by: str) -> Event:
         """Attach supporting evidence (*bukti dukung*)."""
-        return _commands.attach_evidence(
-            self, innovation_id, title=title, reference=reference, by=by
-        )
 
-    @_command("register_exhibit")
+    @_command(_exhibitions.register_exhibit)
     def register_exhibit(
         self,
         innovation_id: str,
@@ -763,31 +718,24 @@ class Lab:
         (a booth of its own unit there; ``event`` defaults to the exhibition's name);
         without, ``event`` names where it is shown (an expo the lab does not record).
         """
-        return _exhibitions.register_exhibit(
-            self, innovation_id, event=event, by=by, booth=booth, exhibition=exhibition
-        )
 
-    @_command("advance")
+    @_command(_moves.advance)
     def advance(self, innovation_id: str, *, by: str) -> Event:
         """Move an innovation one stage forward; refused with the verdict unless `check` is ok."""
-        return _moves.advance(self, innovation_id, by=by)
 
-    @_command("return")
+    @_command(_moves.return_to)
     def return_to(self, innovation_id: str, stage: str, *, reason: str, by: str) -> Event:
         """Send an innovation back to an earlier stage for rework, saying why."""
-        return _moves.return_to(self, innovation_id, stage, reason=reason, by=by)
 
-    @_command("withdraw")
+    @_command(_moves.withdraw)
     def withdraw(self, innovation_id: str, *, reason: str, by: str) -> Event:
         """Take an innovation out of the lab, saying why; it keeps its stage and history."""
-        return _moves.withdraw(self, innovation_id, reason=reason, by=by)
 
-    @_command("reinstate")
+    @_command(_moves.reinstate)
     def reinstate(self, innovation_id: str, *, reason: str, by: str) -> Event:
         """Bring a withdrawn innovation back, at the stage it was withdrawn from."""
-        return _moves.reinstate(self, innovation_id, reason=reason, by=by)
 
-    @_command("review_agreement")
+    @_command(_agreement.review_agreement)
     def review_agreement(
         self,
         innovation_id: str,
@@ -798,15 +746,11 @@ class Lab:
     ) -> Event:
         """Record a review of the signed performance agreement: the finding and its outcome
         (``"continue"``, or ``"amend"`` to have its terms amended)."""
-        return _agreement.review_agreement(
-            self, innovation_id, finding=finding, outcome=outcome, by=by
-        )
 
-    @_command("amend_agreement")
+    @_command(_agreement.amend_agreement)
     def amend_agreement(self, innovation_id: str, *, terms: str, by: str) -> Event:
         """Draw up a new version of the agreement's terms after a review called for it; the
         parties sign it again, and every earlier version is kept."""
-        return _agreement.amend_agreement(self, innovation_id, terms=terms, by=by)
 
     # --- exhibitions and monev ----------------------------------------------------------
 
@@ -819,21 +763,17 @@ class Lab:
         """The monev records of an innovation, oldest first."""
         return monev_records(self.innovation(innovation_id))
 
-    @_command("open_exhibition")
+    @_command(_exhibitions.open_exhibition)
     def open_exhibition(
         self, exhibition: str, *, name: str, venue: str, starts: date, ends: date, by: str
     ) -> Event:
         """Open an exhibition of the lab (*pameran*): its id, name, venue and days."""
-        return _exhibitions.open_exhibition(
-            self, exhibition, name=name, venue=venue, starts=starts, ends=ends, by=by
-        )
 
-    @_command("register_exhibitor")
+    @_command(_exhibitions.register_exhibitor)
     def register_exhibitor(self, exhibition: str, *, exhibitor: Exhibitor, by: str) -> Event:
         """Register an exhibitor from outside government for that exhibition only."""
-        return _exhibitions.register_exhibitor(self, exhibition, exhibitor=exhibitor, by=by)
 
-    @_command("add_booth")
+    @_command(_exhibitions.add_booth)
     def add_booth(
         self,
         exhibition: str,
@@ -845,22 +785,12 @@ class Lab:
         showcases: Sequence[str] = (),
     ) -> Event:
         """Add a booth held by a unit or an exhibitor, with its live services and showcases."""
-        return _exhibitions.add_booth(
-            self,
-            exhibition,
-            booth=booth,
-            holder=holder,
-            by=by,
-            services=services,
-            showcases=showcases,
-        )
 
-    @_command("close_exhibition")
+    @_command(_exhibitions.close_exhibition)
     def close_exhibition(self, exhibition: str, *, by: str) -> Event:
         """Close an exhibition: no booth, exhibit or launch is recorded at it after."""
-        return _exhibitions.close_exhibition(self, exhibition, by=by)
 
-    @_command("record_monev")
+    @_command(_monev.record_monev)
     def record_monev(
         self,
         innovation_id: str,
@@ -872,17 +802,8 @@ class Lab:
         follow_up: str = "",
     ) -> Event:
         """Record the monitoring and evaluation (monev) of a launched innovation for a period."""
-        return _monev.record_monev(
-            self,
-            innovation_id,
-            period=period,
-            indicators=indicators,
-            findings=findings,
-            by=by,
-            follow_up=follow_up,
-        )
 
-    @_command("set_attributes")
+    @_command(_commands.set_attributes)
     def set_attributes(
         self, innovation_id: str, *, attributes: Mapping[str, Any], by: str
     ) -> Event:
@@ -891,44 +812,6 @@ class Lab:
         Each value must be of its attribute's type and among its allowed values
         (`Policy.attributes`); an undeclared name is refused.
         """
-        return _commands.set_attributes(self, innovation_id, attributes=attributes, by=by)
-
-
-def replay_innovation(history: Sequence[Event]) -> Innovation:
-    """Rebuild an innovation from its history alone (verify the history first)."""
-    history = _events(history, "an innovation")
-    if not history:
-        raise HistoryError(
-            "an innovation",
-            None,
-            "an empty history holds no innovation",
-            "riwayat kosong tidak memuat inovasi",
-            code="history.empty",
-        )
-    innovation: Innovation | None = None
-    for event in history:
-        if event.kind not in INNOVATION_KINDS:
-            raise HistoryError(
-                event.subject,
-                event.seq,
-                f"{event.kind!r} is not an event of an innovation",
-                f"{event.kind!r} bukan peristiwa inovasi",
-                code="history.unknown_kind",
-                data={"kind": event.kind},
-            )
-        try:
-            innovation = apply_innovation(innovation, event)
-        except (KeyError, TypeError, ValueError, AssertionError) as exc:
-            raise HistoryError(
-                event.subject,
-                event.seq,
-                f"its {event.kind} payload cannot be applied ({exc!r})",
-                f"muatan {event.kind}-nya tidak dapat diterapkan ({exc!r})",
-                code="history.unreadable",
-                data={"kind": event.kind},
-            ) from exc
-    assert innovation is not None
-    return innovation
 
 
 def replay_lab(
@@ -946,54 +829,9 @@ def replay_lab(
     `PolicyError` naming a custom requirement the recorded policy uses that
     ``registry`` does not hold.
     """
-    own = _events(history, "a lab")
-    given: object = innovations  # a host's value, typed or not
-    if isinstance(given, str | bytes) or not isinstance(given, Iterable):
-        raise HistoryError(
-            "a lab",
-            None,
-            f"its innovations' histories must be a list of histories, not {type(given).__name__}",
-            f"riwayat inovasinya harus berupa daftar riwayat, bukan {type(given).__name__}",
-            code="history.not_events",
-        )
-    streams = [_events(stream, "an innovation") for stream in given]
-    if registry is not None:
-        need(registry, Registry, "a labflow.Registry", "replay_lab")
-    given_clock: object = clock
-    if not callable(given_clock):
-        need(
-            given_clock, type(system_clock), "a clock (a function returning the time)", "replay_lab"
-        )
-    folded = fold_lab(own, streams, registry=registry)
+    own, folded = fold_histories(history, innovations, registry, clock, "replay_lab")
     view = folded.view
     lab = Lab._make(view.id, view.region, folded.policy, view.stage, clock)
     lab._set_maps(dict(view.units), dict(view.actors), dict(folded.innovations))
     lab._history = own
     return lab
-
-
-def _events(history: object, whose: str) -> tuple[Event, ...]:
-    """``history`` as a tuple of events; `HistoryError` if it is anything else."""
-    if isinstance(history, str | bytes) or not isinstance(history, Sequence):
-        got = type(history).__name__
-        raise HistoryError(
-            whose,
-            None,
-            f"a history is a list of events, not {got}",
-            f"riwayat adalah daftar peristiwa, bukan {got}",
-            code="history.not_events",
-            data={"got": got},
-        )
-    events = tuple(history)
-    for position, event in enumerate(events, start=1):
-        if not isinstance(event, Event):
-            got = type(event).__name__
-            raise HistoryError(
-                whose,
-                position,
-                f"it is a {got}, not a labflow.Event",
-                f"isinya {got}, bukan labflow.Event",
-                code="history.not_events",
-                data={"got": got},
-            )
-    return events
