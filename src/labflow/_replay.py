@@ -43,13 +43,13 @@ from labflow._engine import Engine, engine_for
 from labflow._fold import INNOVATION_KINDS, OPENING_KINDS, apply_innovation
 from labflow._gates import permitted
 from labflow._record import SCHEMA
-from labflow._recorded import builtin, policy_from_record
+from labflow._recorded import recorded_policy, trusted
 from labflow._roster import replay_created
 from labflow._view import InnovationCheck, LabStep, View, gate_record, refuse
 from labflow.errors import HistoryError, LabflowError, PolicyError
 from labflow.events import GENESIS, Event, verify
 from labflow.model import Actor, Innovation
-from labflow.policy import Policy, RequirementSpec
+from labflow.policy import Policy
 from labflow.requirements import Registry
 
 __all__ = [
@@ -93,33 +93,6 @@ class Folded:
     innovations: Mapping[str, Innovation]
 
 
-def _trusted(policy: Policy) -> Policy:
-    """The policy with only labflow's own requirements: the ones replay re-evaluates.
-
-    A cohort condition that counts innovations meeting a host requirement
-    (``meeting = "host.rule"``) is a host rule too.
-    """
-
-    def own(specs: Iterable[RequirementSpec]) -> tuple[RequirementSpec, ...]:
-        kept = []
-        for spec in specs:
-            meeting = spec.params.get("meeting")
-            if meeting is not None:
-                found = policy.registry.find("gate", getattr(meeting, "name", meeting))
-                if found is None or found.func.__module__ != "labflow.requirements":
-                    continue
-            if builtin(spec):
-                kept.append(spec)
-        return tuple(kept)
-
-    return attrs.evolve(
-        policy,
-        gates={k: own(v) for k, v in policy.gates.items()},
-        cohort={k: own(v) for k, v in policy.cohort.items()},
-        launch=own(policy.launch),
-    )
-
-
 class _Stream:
     """One innovation's history, folded as far as the lab's order needs it.
 
@@ -161,7 +134,7 @@ class Fold:
         try:
             self.lab_id = str(payload["id"])
             self.region = str(payload["region"])
-            self.policy = _recorded_policy(created, registry, strict_policy)
+            self.policy = recorded_policy(created, registry, strict_policy)
         except PolicyError:
             raise
         except (*_UNREADABLE, LabflowError) as exc:
@@ -171,7 +144,7 @@ class Fold:
                 f"its policy cannot be read ({exc})",
                 f"kebijakannya tidak dapat dibaca ({exc})",
             )
-        self.trusted = _trusted(self.policy)
+        self.trusted = trusted(self.policy)
         self.engine: Engine = engine_for(self.policy)
         # views[k]: the lab after its k-th event (views[0] is never read).
         empty: Mapping[str, Any] = MappingProxyType({})
@@ -515,27 +488,6 @@ class Fold:
                     f"mereplikasi {origin['origin_innovation']!r}, yang saat itu bukan inovasi "
                     "unit lain di laboratorium ini yang sudah diluncurkan",
                 )
-
-
-_POLICIES: dict[tuple[str, Registry | None, bool], Policy] = {}
-
-
-def _recorded_policy(created: Event, registry: Registry | None, strict: bool) -> Policy:
-    """The policy ``created`` records, rebuilt once per event (its hash names its content)."""
-    key = (created.hash, registry, strict)
-    policy = _POLICIES.get(key)
-    if policy is None:
-        payload = created.payload
-        policy = policy_from_record(
-            payload["policy"],
-            registry=registry,
-            source=f"lab {payload['id']!r}",
-            strict=strict,
-        )
-        if len(_POLICIES) >= 64:
-            _POLICIES.pop(next(iter(_POLICIES)))
-        _POLICIES[key] = policy
-    return policy
 
 
 def fold_lab(
