@@ -26,6 +26,12 @@ counted (their versions are checked), and the events of version 1 (before
 
 The same fold serves `labflow.replay_lab`, the document loaders and the stores'
 commits, so an event that replay would refuse is never kept.
+
+This module is the fold's framework: streams, their order against the lab's versions,
+what every event gets (chain, time, schema, roster, permission, an active innovation),
+and what spans histories (ceremonies, replications). Each command's own check lives
+next to its body (`labflow._moves`, `labflow._agreement`, ...), and the fold finds it
+through the command's catalogue entry (`CommandSpec.replay`).
 """
 
 from __future__ import annotations

@@ -1,6 +1,3 @@
-# The command methods of `Lab` are declarations (signature and docstring) whose body is
-# the command's own, given to `_command`: mypy is told not to ask them for one.
-# mypy: disable-error-code="empty-body"
 """The lab: one region's programme, its cohort of innovations, and every command on them.
 
 A `Lab` is created from a policy and changes only through its commands. Each
@@ -98,6 +95,10 @@ def system_clock() -> datetime:
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+# The command methods of `Lab` are declarations (signature and docstring) whose body is
+# the command's own, given to `_command`: mypy is told not to ask them for one.
+# mypy: disable-error-code="empty-body"
 
 
 #: The command each body runs (`CommandSpec.method` names the body and the `Lab` method).
