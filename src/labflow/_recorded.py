@@ -27,6 +27,7 @@ from labflow._attributes import parse_attributes, parse_national_index
 from labflow._catalogue import DEFAULT_PERMISSIONS
 from labflow._exhibit_rules import parse_exhibitions
 from labflow._monev_rules import parse_monev
+from labflow._policy_check import make_policy
 from labflow._policy_records import _LAUNCH_COVER
 from labflow.errors import PolicyError, Problem
 from labflow.events import Event
@@ -226,7 +227,7 @@ def policy_from_record(
     approval = tuple(_approval_step(s, roles) for s in data.get("approval", ()))
     if len({s.id for s in approval}) != len(approval):
         raise ValueError("its approval steps are not distinct ids")
-    return Policy(
+    return make_policy(
         id=str(data["id"]),
         name=str(data.get("name", data["id"])),
         stages=stages,
@@ -239,7 +240,6 @@ def policy_from_record(
         gates=gates,
         cohort=cohort,
         launch=launch,
-        deadlines={s: d.by for s, d in timing.items() if d.by is not None},
         timing=timing,
         attributes=attributes,
         national_index=national_index,
