@@ -479,10 +479,6 @@ class Lab:
                 found[spec.name] = standing(self, spec, subject, by)
         return found
 
-    def _check(self, inn: Innovation, to: str | None, now: datetime) -> tuple[str, list[Unmet]]:
-        """The target stage of a move and everything unmet (the hot path of `advance`)."""
-        return advance_unmet(self, self._engine, inn, to, now)
-
     def check_launch(self, innovation_id: str) -> Verdict:
         """What stands between an innovation and its launch; changes nothing.
 
