@@ -1,6 +1,7 @@
 """The lab's roster: its units and actors, and the roles each actor holds.
 
-Private. The bodies run the roster's commands on a live lab; the ``replay_*`` steps
+Private. The founding roster is recorded by `found` (`labflow.Lab.create`) and rebuilt by
+`replay_created`; the bodies run the roster's commands on a live lab; the ``replay_*`` steps
 re-judge their recorded events in the validating fold (`labflow._replay.Fold`, which
 finds them through the catalogue) and return the lab's view after each: units and
 actors new to the lab, of kinds and roles the policy knows.
@@ -31,12 +32,34 @@ if TYPE_CHECKING:
 __all__ = [
     "add_actor",
     "add_unit",
+    "found",
     "replay_add_actor",
     "replay_add_unit",
     "replay_created",
     "replay_set_roles",
     "set_roles",
 ]
+
+
+def found(lab: Lab, units: list[Unit], actors: list[Actor], *, by: str) -> Event:
+    """Record ``lab``'s founding event (``lab.created``), its founding units and actors
+    checked as if each were added in turn."""
+    for unit in units:
+        check_new_unit(lab, unit)
+        lab._units[unit.id] = unit
+    for actor in actors:
+        check_new_actor(lab, actor)
+        lab._actors[actor.id] = actor
+    lab._units.clear()
+    lab._actors.clear()
+    payload = {
+        "id": lab.id,
+        "region": lab.region,
+        "policy": lab.policy.to_dict(),
+        "units": [unit_payload(u) for u in units],
+        "actors": [actor_payload(a) for a in actors],
+    }
+    return lab._commit_lab(by, "lab.created", payload)
 
 
 def add_unit(lab: Lab, unit: Unit, *, by: str) -> Event:

@@ -32,9 +32,7 @@ from labflow._catalogue import CATALOGUE
 from labflow._engine import Engine, engine_for
 from labflow._exhibitions import exhibitions_of
 from labflow._fold import (
-    actor_payload,
     apply_innovation,
-    unit_payload,
 )
 from labflow._fold import apply_lab as _apply_lab
 from labflow._gates import (
@@ -46,7 +44,6 @@ from labflow._gates import (
 )
 from labflow._hooks import Hooks, Subscriptions
 from labflow._hosting import dry_run, invoke, spec_of, standing
-from labflow._inputs import check_new_actor, check_new_unit
 from labflow._inputs import ident as _ident
 from labflow._inputs import text as _text
 from labflow._launch import CeremonyResult
@@ -354,24 +351,8 @@ class Lab:
                 "Laboratorium memerlukan Policy; muat dengan labflow.load_policy().",
                 code="input.not_policy",
             )
-        units, actors = list(units), list(actors)
         lab = cls._make(id, region, policy, policy.stages[0].id, clock)
-        for unit in units:
-            check_new_unit(lab, unit)
-            lab._units[unit.id] = unit
-        for actor in actors:
-            check_new_actor(lab, actor)
-            lab._actors[actor.id] = actor
-        lab._units.clear()
-        lab._actors.clear()
-        payload = {
-            "id": id,
-            "region": region,
-            "policy": policy.to_dict(),
-            "units": [unit_payload(u) for u in units],
-            "actors": [actor_payload(a) for a in actors],
-        }
-        lab._commit_lab(by, "lab.created", payload)
+        _roster.found(lab, list(units), list(actors), by=by)
         return lab
 
     # --- queries ----------------------------------------------------------------------
