@@ -8,7 +8,7 @@ the role is scoped to one.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from labflow._catalogue import CommandSpec
@@ -87,33 +87,57 @@ def step_refused(
 ) -> tuple[str, str] | None:
     """Why ``actor`` may not approve ``step`` of a plan of ``unit`` (English, Indonesian), if so."""
     number = policy.approval.index(step) + 1
-    if actor.roles.isdisjoint(step.roles):
-        en, id_ = role_labels(policy, sorted(step.roles))
-        return (
-            f"step {number} ({step.label('en')}) is approved by the {en}",
-            f"langkah {number} ({step.label('id')}) disetujui oleh {id_}",
-        )
-    if step.same_unit and actor.unit != unit:
-        return (
-            f"step {number} ({step.label('en')}) is approved within {unit}, the owning unit",
-            f"langkah {number} ({step.label('id')}) disetujui di dalam {unit}, unit pemilik",
-        )
-    return None
+    return _scope_refused(
+        policy,
+        step.roles,
+        step.same_unit,
+        actor,
+        unit,
+        (f"step {number} ({step.label('en')}) is approved", "disetujui"),
+        f"langkah {number} ({step.label('id')})",
+        anyone=False,
+    )
 
 
 def reviewer_refused(
     policy: Policy, cycle: ReviewCycle, actor: Actor, unit: str
 ) -> tuple[str, str] | None:
     """Why ``actor`` may not review an agreement of ``unit`` under ``cycle``, if so."""
-    if cycle.roles and actor.roles.isdisjoint(cycle.roles):
-        en, id_ = role_labels(policy, sorted(cycle.roles))
+    return _scope_refused(
+        policy,
+        cycle.roles,
+        cycle.same_unit,
+        actor,
+        unit,
+        ("performance agreements are reviewed", "direviu"),
+        "perjanjian kinerja",
+        anyone=True,
+    )
+
+
+def _scope_refused(
+    policy: Policy,
+    roles: Iterable[str],
+    same_unit: bool,
+    actor: Actor,
+    unit: str,
+    done: tuple[str, str],
+    what_id: str,
+    *,
+    anyone: bool,
+) -> tuple[str, str] | None:
+    """Why ``actor`` may not do what a policy gives to ``roles`` (within the owning ``unit``
+    when ``same_unit``): ``done`` is what is done in English and the Indonesian verb, the
+    subject in Indonesian is ``what_id``. With ``anyone``, empty ``roles`` leave it to
+    whoever the command's permission allows."""
+    allowed = frozenset(roles)
+    en_done, id_verb = done
+    if (allowed or not anyone) and actor.roles.isdisjoint(allowed):
+        en, id_ = role_labels(policy, sorted(allowed))
+        return f"{en_done} by the {en}", f"{what_id} {id_verb} oleh {id_}"
+    if same_unit and actor.unit != unit:
         return (
-            f"performance agreements are reviewed by the {en}",
-            f"perjanjian kinerja direviu oleh {id_}",
-        )
-    if cycle.same_unit and actor.unit != unit:
-        return (
-            f"performance agreements are reviewed within {unit}, the owning unit",
-            f"perjanjian kinerja direviu di dalam {unit}, unit pemilik",
+            f"{en_done} within {unit}, the owning unit",
+            f"{what_id} {id_verb} di dalam {unit}, unit pemilik",
         )
     return None

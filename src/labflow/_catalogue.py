@@ -3,8 +3,11 @@
 Private. Each `CommandSpec` says what a command is called, the event it appends,
 whether it acts on the lab or on one innovation, the roles that may run it unless
 a policy says otherwise, its preconditions (what its subject must be, whatever the
-arguments: active, at the launch stage, with a submitted plan...), and the `Lab`
-method that runs it. Everything that used
+arguments: active, at the launch stage, with a submitted plan...), the `Lab`
+method that runs it, and the module of its concept that holds its body and its
+replay check (`CommandSpec.body`, `CommandSpec.replay_check`): adding a command
+is one declaration here, its body and check in its module, and its fold in
+`labflow._fold`. Everything that used
 to restate the list is derived from here: `labflow.COMMANDS` and
 `labflow.policy.DEFAULT_PERMISSIONS`, the audit event names, the validating fold's
 map from an event to the command whose permission it needed, `Lab.send` /
@@ -14,8 +17,10 @@ the catalogue).
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping
-from typing import Final, Literal, Protocol
+from types import ModuleType
+from typing import Any, Final, Literal, Protocol
 
 import attrs
 
@@ -227,6 +232,31 @@ class CommandSpec:
     opens: bool = False
     #: what its subject must meet, whatever the arguments, in the order they are checked
     preconditions: tuple[Precondition, ...] = ()
+    #: the private module (``"_agreement"``) holding its body -- the function named like
+    #: `method` -- and its replay check
+    module: str = ""
+    #: the function of `module` that replay runs on its event beyond what every event gets
+    #: (the actor's permission, an active innovation where a precondition asks for one);
+    #: ``None`` says it needs nothing more, ``""`` that none was declared (a test fails)
+    replay: str | None = ""
+
+    def body(self) -> Callable[..., Any]:
+        """The function that runs the command: ``body(lab, subject?, *, by, **arguments)``."""
+        found: Callable[..., Any] = getattr(_home(self.module), self.method)
+        return found
+
+    def replay_check(self) -> Callable[..., Any] | None:
+        """The replay check named by `replay` (``None`` if it needs none)."""
+        if self.replay is None:
+            return None
+        found: Callable[..., Any] = getattr(_home(self.module), self.replay)
+        return found
+
+
+def _home(module: str) -> ModuleType:
+    """A command's module, by name: the catalogue sits below the modules it names (the
+    policy reads it), so it names them rather than importing them."""
+    return importlib.import_module(f"labflow.{module}")
 
 
 def _r(*roles: Role) -> frozenset[str]:
@@ -246,6 +276,8 @@ CATALOGUE: Final = (
         _r(_R.INNOVATOR, _R.UNIT_HEAD, _R.SECRETARIAT),
         "register",
         opens=True,
+        module="_commands",
+        replay=None,
     ),
     CommandSpec(
         "record_diagnosis",
@@ -254,6 +286,8 @@ CATALOGUE: Final = (
         _r(_R.INNOVATOR, _R.UNIT_HEAD, _R.SECRETARIAT, _R.FACILITATOR),
         "record_diagnosis",
         preconditions=(ACTIVE,),
+        module="_commands",
+        replay=None,
     ),
     CommandSpec(
         "submit_plan",
@@ -262,6 +296,8 @@ CATALOGUE: Final = (
         _r(_R.INNOVATOR, _R.UNIT_HEAD),
         "submit_plan",
         preconditions=(ACTIVE, PLAN_OPEN),
+        module="_plan",
+        replay="replay_submit_plan",
     ),
     CommandSpec(
         "approve_plan",
@@ -271,6 +307,8 @@ CATALOGUE: Final = (
         "approve_plan",
         arguments=False,
         preconditions=(ACTIVE, PLAN_SUBMITTED, PLAN_UNAPPROVED),
+        module="_plan",
+        replay="replay_approve_plan",
     ),
     CommandSpec(
         "draw_up_agreement",
@@ -279,6 +317,8 @@ CATALOGUE: Final = (
         _r(_R.SECRETARIAT),
         "draw_up_agreement",
         preconditions=(ACTIVE, AGREEMENT_OPEN),
+        module="_agreement",
+        replay="replay_draw_up",
     ),
     CommandSpec(
         "sign_agreement",
@@ -288,6 +328,8 @@ CATALOGUE: Final = (
         "sign_agreement",
         arguments=False,
         preconditions=(ACTIVE, AGREEMENT_DRAWN),
+        module="_agreement",
+        replay="replay_sign",
     ),
     CommandSpec(
         "grant_permission",
@@ -296,6 +338,8 @@ CATALOGUE: Final = (
         _r(_R.UNIT_HEAD),
         "grant_permission",
         preconditions=(ACTIVE,),
+        module="_commands",
+        replay=None,
     ),
     CommandSpec(
         "record_launch",
@@ -304,6 +348,8 @@ CATALOGUE: Final = (
         _r(_R.SECRETARIAT, _R.REGIONAL_HEAD),
         "record_launch",
         preconditions=(ACTIVE, NOT_LAUNCHED, LAUNCH_STAGE),
+        module="_launch",
+        replay="replay_launch",
     ),
     CommandSpec(
         "attach_evidence",
@@ -312,6 +358,8 @@ CATALOGUE: Final = (
         _r(_R.INNOVATOR, _R.UNIT_HEAD, _R.SECRETARIAT),
         "attach_evidence",
         preconditions=(ACTIVE,),
+        module="_commands",
+        replay=None,
     ),
     CommandSpec(
         "register_exhibit",
@@ -320,6 +368,8 @@ CATALOGUE: Final = (
         _r(_R.INNOVATOR, _R.UNIT_HEAD, _R.SECRETARIAT),
         "register_exhibit",
         preconditions=(ACTIVE, EXHIBIT_STAGE),
+        module="_exhibitions",
+        replay="replay_exhibit",
     ),
     CommandSpec(
         "advance",
@@ -329,6 +379,8 @@ CATALOGUE: Final = (
         "advance",
         arguments=False,
         preconditions=(ACTIVE, NOT_LAST),
+        module="_moves",
+        replay="replay_advance",
     ),
     CommandSpec(
         "return",
@@ -337,6 +389,8 @@ CATALOGUE: Final = (
         _r(_R.SECRETARIAT, _R.FACILITATOR),
         "return_to",
         preconditions=(ACTIVE, EARLIER_STAGE),
+        module="_moves",
+        replay="replay_return",
     ),
     CommandSpec(
         "withdraw",
@@ -345,6 +399,8 @@ CATALOGUE: Final = (
         _r(_R.SECRETARIAT, _R.UNIT_HEAD),
         "withdraw",
         preconditions=(ACTIVE,),
+        module="_moves",
+        replay=None,
     ),
     CommandSpec(
         "reinstate",
@@ -353,6 +409,8 @@ CATALOGUE: Final = (
         _r(_R.SECRETARIAT),
         "reinstate",
         preconditions=(WITHDRAWN,),
+        module="_moves",
+        replay="replay_reinstate",
     ),
     CommandSpec(
         "review_agreement",
@@ -361,6 +419,8 @@ CATALOGUE: Final = (
         _r(_R.FACILITATOR, _R.SECRETARIAT),
         "review_agreement",
         preconditions=(ACTIVE, AGREEMENT_SIGNED),
+        module="_agreement",
+        replay="replay_review",
     ),
     CommandSpec(
         "amend_agreement",
@@ -369,6 +429,8 @@ CATALOGUE: Final = (
         _r(_R.SECRETARIAT),
         "amend_agreement",
         preconditions=(ACTIVE, AGREEMENT_SIGNED, AMENDMENT_CALLED),
+        module="_agreement",
+        replay="replay_amend",
     ),
     CommandSpec(
         "set_attributes",
@@ -377,6 +439,8 @@ CATALOGUE: Final = (
         _r(_R.INNOVATOR, _R.UNIT_HEAD, _R.SECRETARIAT),
         "set_attributes",
         preconditions=(ACTIVE,),
+        module="_commands",
+        replay="replay_set_attributes",
     ),
     CommandSpec(
         "replicate",
@@ -385,10 +449,36 @@ CATALOGUE: Final = (
         _r(_R.INNOVATOR, _R.UNIT_HEAD, _R.SECRETARIAT),
         "replicate",
         opens=True,
+        module="_commands",
+        replay=None,
     ),
-    CommandSpec("add_unit", "lab.unit_added", _L, _r(_R.SECRETARIAT), "add_unit"),
-    CommandSpec("add_actor", "lab.actor_added", _L, _r(_R.SECRETARIAT), "add_actor"),
-    CommandSpec("set_roles", "lab.roles_set", _L, _r(_R.SECRETARIAT), "set_roles"),
+    CommandSpec(
+        "add_unit",
+        "lab.unit_added",
+        _L,
+        _r(_R.SECRETARIAT),
+        "add_unit",
+        module="_roster",
+        replay="replay_add_unit",
+    ),
+    CommandSpec(
+        "add_actor",
+        "lab.actor_added",
+        _L,
+        _r(_R.SECRETARIAT),
+        "add_actor",
+        module="_roster",
+        replay="replay_add_actor",
+    ),
+    CommandSpec(
+        "set_roles",
+        "lab.roles_set",
+        _L,
+        _r(_R.SECRETARIAT),
+        "set_roles",
+        module="_roster",
+        replay="replay_set_roles",
+    ),
     CommandSpec(
         "advance_lab",
         "lab.advanced",
@@ -397,6 +487,8 @@ CATALOGUE: Final = (
         "advance_lab",
         arguments=False,
         preconditions=(NOT_LAST,),
+        module="_moves",
+        replay="replay_advance_lab",
     ),
     CommandSpec(
         "launch_cohort",
@@ -405,6 +497,8 @@ CATALOGUE: Final = (
         _r(_R.REGIONAL_HEAD, _R.SECRETARIAT),
         "launch_cohort",
         preconditions=(CEREMONY_STAGE,),
+        module="_launch",
+        replay="replay_ceremony",
     ),
     CommandSpec(
         "open_exhibition",
@@ -413,6 +507,8 @@ CATALOGUE: Final = (
         _r(_R.SECRETARIAT),
         "open_exhibition",
         preconditions=(EXHIBITION_STAGE,),
+        module="_exhibitions",
+        replay="replay_exhibition",
     ),
     CommandSpec(
         "register_exhibitor",
@@ -421,6 +517,8 @@ CATALOGUE: Final = (
         _r(_R.SECRETARIAT),
         "register_exhibitor",
         preconditions=(EXHIBITION_STAGE,),
+        module="_exhibitions",
+        replay="replay_exhibition",
     ),
     CommandSpec(
         "add_booth",
@@ -429,6 +527,8 @@ CATALOGUE: Final = (
         _r(_R.SECRETARIAT),
         "add_booth",
         preconditions=(EXHIBITION_STAGE,),
+        module="_exhibitions",
+        replay="replay_exhibition",
     ),
     CommandSpec(
         "close_exhibition",
@@ -437,6 +537,8 @@ CATALOGUE: Final = (
         _r(_R.SECRETARIAT),
         "close_exhibition",
         preconditions=(EXHIBITION_STAGE,),
+        module="_exhibitions",
+        replay="replay_exhibition",
     ),
     CommandSpec(
         "record_monev",
@@ -445,6 +547,8 @@ CATALOGUE: Final = (
         _r(_R.FACILITATOR, _R.SECRETARIAT, _R.UNIT_HEAD),
         "record_monev",
         preconditions=(ACTIVE, LAUNCHED),
+        module="_monev",
+        replay="replay_monev",
     ),
 )
 

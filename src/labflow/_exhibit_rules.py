@@ -15,13 +15,16 @@ outside_kinds = ["community", "private", "academia", "vertical"]
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
 from labflow.model import GOVERNMENT_KINDS, UnitKind
 
-__all__ = ["EXHIBITION_KEYS", "ExhibitionRules", "parse_exhibitions"]
+if TYPE_CHECKING:
+    from labflow.policy import Policy
+
+__all__ = ["EXHIBITION_KEYS", "ExhibitionRules", "exhibit_stage", "parse_exhibitions"]
 
 #: The keys of a policy's ``[exhibitions]`` table.
 EXHIBITION_KEYS: Final = ("stage", "launches", "outside_kinds")
@@ -101,3 +104,11 @@ def parse_exhibitions(
                     "(settings.government_kinds); their units exhibit as units of the lab",
                 )
     return ExhibitionRules(stage, launches, kinds)
+
+
+def exhibit_stage(policy: Policy) -> str | None:
+    """The stage at which the lab holds exhibitions and innovations register exhibits."""
+    if policy.exhibitions.stage is not None:
+        return policy.exhibitions.stage
+    stage = policy.stage_covering("display")
+    return stage.id if stage is not None else None

@@ -20,15 +20,21 @@ from datetime import date
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final
 
+import attrs
+
+from labflow._exhibit_rules import exhibit_stage
 from labflow._frozen import FrozenMap
 from labflow._inputs import ident as _ident
 from labflow._inputs import text as _text
 from labflow._inputs import texts as _texts
+from labflow._preconditions import require
+from labflow._view import View, refuse
 from labflow.errors import InvalidCommand
 from labflow.events import Event
 from labflow.model import Booth, Exhibition, Exhibitor, Innovation, Unit, UnitKind
 
 if TYPE_CHECKING:
+    from labflow._replay import Fold
     from labflow.lab import Lab
     from labflow.policy import Policy
 
@@ -45,7 +51,10 @@ __all__ = [
     "fold_exhibitions",
     "launch_refusal",
     "open_exhibition",
+    "register_exhibit",
     "register_exhibitor",
+    "replay_exhibit",
+    "replay_exhibition",
 ]
 
 #: The lab event kinds of exhibitions.
@@ -61,14 +70,6 @@ EXHIBITION_KINDS: Final = frozenset(
 #: A refusal: its code, its English and Indonesian messages.
 Refusal = tuple[str, str, str]
 Exhibitions = Mapping[str, Exhibition]
-
-
-def exhibit_stage(policy: Policy) -> str | None:
-    """The stage at which the lab holds exhibitions and innovations register exhibits."""
-    if policy.exhibitions.stage is not None:
-        return policy.exhibitions.stage
-    stage = policy.stage_covering("display")
-    return stage.id if stage is not None else None
 
 
 # --- The fold ------------------------------------------------------------------------------
@@ -314,12 +315,6 @@ def _raise(refusal: Refusal | None, **data: Any) -> None:
 # --- The commands' bodies ------------------------------------------------------------------
 
 
-def _require(lab: Lab, command: str) -> None:
-    from labflow._commands import require  # the command module imports this one
-
-    require(lab, command)
-
-
 def _lab_event(lab: Lab, command: str, by: str, kind: str, payload: dict[str, Any]) -> Event:
     _raise(
         exhibition_refusal(exhibitions_of(lab), lab.units, lab.policy, lab.stage, kind, payload),
@@ -351,7 +346,7 @@ def open_exhibition(
     by: str,
 ) -> Event:
     lab._authorize("open_exhibition", by, None)
-    _require(lab, "open_exhibition")
+    require(lab, "open_exhibition")
     payload = {
         "id": _ident(exhibition, "exhibition id"),
         "name": _text(name, "exhibition name", empty=False),
@@ -364,7 +359,7 @@ def open_exhibition(
 
 def register_exhibitor(lab: Lab, exhibition: str, *, exhibitor: Exhibitor, by: str) -> Event:
     lab._authorize("register_exhibitor", by, None)
-    _require(lab, "register_exhibitor")
+    require(lab, "register_exhibitor")
     if not isinstance(exhibitor, Exhibitor):
         raise InvalidCommand(
             "An exhibitor must be a labflow.Exhibitor.",
@@ -393,7 +388,7 @@ def add_booth(
     showcases: Sequence[str] = (),
 ) -> Event:
     lab._authorize("add_booth", by, None)
-    _require(lab, "add_booth")
+    require(lab, "add_booth")
     payload = {
         "exhibition": _ident(exhibition, "exhibition id"),
         "booth": {
@@ -408,7 +403,7 @@ def add_booth(
 
 def close_exhibition(lab: Lab, exhibition: str, *, by: str) -> Event:
     lab._authorize("close_exhibition", by, None)
-    _require(lab, "close_exhibition")
+    require(lab, "close_exhibition")
     payload = {"exhibition": _ident(exhibition, "exhibition id")}
     return _lab_event(lab, "close_exhibition", by, "lab.exhibition_closed", payload)
 
@@ -421,3 +416,55 @@ def check_exhibit(lab: Lab, inn: Innovation, payload: Mapping[str, Any]) -> None
 def check_launch_at(lab: Lab, exhibition: str | None) -> None:
     """`InvalidCommand` unless a launch at ``exhibition`` may be recorded."""
     _raise(launch_refusal(exhibitions_of(lab), lab.policy, exhibition), exhibition=exhibition)
+
+
+def register_exhibit(
+    lab: Lab,
+    innovation_id: str,
+    *,
+    event: str = "",
+    by: str,
+    booth: str = "",
+    exhibition: str | None = None,
+) -> Event:
+    inn = lab._active(innovation_id)
+    lab._authorize("register_exhibit", by, inn.unit)
+    require(lab, "register_exhibit", inn)
+    payload: dict[str, Any] = {"event": _text(event, "event"), "booth": _text(booth, "booth")}
+    if exhibition is not None:
+        show = exhibitions_of(lab).get(_ident(exhibition, "exhibition id"))
+        if not event and show is not None:
+            payload["event"] = show.name  # the exhibition's own name, unless the host gives it
+        payload["exhibition"] = exhibition
+        check_exhibit(lab, inn, payload)
+    elif not event:
+        _text(event, "event", empty=False)  # an exhibit elsewhere names its event
+    return lab._commit(inn, by, "innovation.exhibit_registered", payload)
+
+
+# --- Replay -----------------------------------------------------------------------------------
+
+
+def replay_exhibit(fold: Fold, inn: Innovation, event: Event, view: View, schema: int) -> None:
+    """An exhibit at the exhibition stage, at an open exhibition of the lab if it names one."""
+    if inn.stage != exhibit_stage(fold.policy):
+        refuse(
+            event,
+            "history.exhibit_stage",
+            f"an exhibit was registered at {inn.stage!r}, not at the exhibition stage",
+            f"stan didaftarkan di {inn.stage!r}, bukan di tahap pameran",
+        )
+    refusal = exhibit_refusal(view.exhibitions, inn, event.payload)
+    if refusal is not None:
+        refuse(event, "history.exhibition", refusal[1], refusal[2], refusal=refusal[0])
+
+
+def replay_exhibition(fold: Fold, event: Event, view: View, check: bool, schema: int) -> View:
+    """An exhibition's lab event, refused for exactly what its command refuses."""
+    if check and isinstance(event.payload, Mapping):
+        refusal = exhibition_refusal(
+            view.exhibitions, view.units, fold.policy, view.stage, event.kind, event.payload
+        )
+        if refusal is not None:
+            refuse(event, "history.exhibition", refusal[1], refusal[2], refusal=refusal[0])
+    return attrs.evolve(view, exhibitions=apply_exhibition(view.exhibitions, event))

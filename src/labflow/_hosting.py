@@ -1,20 +1,22 @@
 """What hosts call: `send` any command by name, `check` it without running it, list `allowed`.
 
-Private. `Lab.check` runs the command itself on a throwaway copy of the lab (a
-"shadow" that emits nothing), so that `check` is clean exactly when `send` would be
-accepted; `Lab.allowed` judges every command an actor might run on a subject.
+Private. `Lab.send` runs a command's body, which the catalogue names
+(`labflow._catalogue.CommandSpec.body`); `Lab.check` runs the same body on a throwaway
+copy of the lab (a "shadow" that emits nothing), so that `check` is clean exactly when
+`send` would be accepted; `Lab.allowed` judges every command an actor might run on a subject.
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from labflow._authority import permission_unmet, unmet_of
 from labflow._catalogue import COMMANDS, CommandSpec, by_name
-from labflow._commands import preconditions_unmet
+from labflow._preconditions import preconditions_unmet
 from labflow.errors import CommandError, ConflictError, GateRefused, InvalidCommand
 from labflow.requirements import Verdict
 
@@ -38,12 +40,13 @@ def spec_of(command: object) -> CommandSpec:
 
 def invoke(
     lab: Lab, spec: CommandSpec, subject: str | None, by: str, arguments: Mapping[str, Any]
-) -> Any:
-    """Call the method of ``spec`` on ``lab``; arguments it does not take are `InvalidCommand`."""
-    method = getattr(lab, spec.method)
-    args = () if subject is None else (subject,)
+) -> Callable[[], Any]:
+    """The call of ``spec``'s body on ``lab``, ready to run; `InvalidCommand` at once for
+    arguments it does not take (a refusal of the call, not of the command: nothing is run)."""
+    body = spec.body()
+    args = (lab,) if subject is None else (lab, subject)
     try:
-        inspect.signature(method).bind(*args, by=by, **arguments)
+        bound = inspect.signature(body).bind(*args, by=by, **arguments)
     except TypeError as exc:
         raise InvalidCommand(
             f"{spec.name} cannot take these arguments: {exc}.",
@@ -51,7 +54,7 @@ def invoke(
             code="command.arguments",
             data={"command": spec.name},
         ) from None
-    return method(*args, by=by, **arguments)
+    return functools.partial(body, *bound.args, **bound.kwargs)
 
 
 def standing(lab: Lab, spec: CommandSpec, subject: str | None, by: str) -> Verdict:
@@ -83,7 +86,7 @@ def dry_run(
         else (lab.innovations[subject].stage)
     )
     try:
-        invoke(copy_, spec, subject, by, arguments)
+        invoke(copy_, spec, subject, by, arguments)()
     except GateRefused as exc:
         target = exc.verdict.target
         found.extend(exc.verdict.unmet)

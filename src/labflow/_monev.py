@@ -17,13 +17,17 @@ import attrs
 
 from labflow._inputs import text as _text
 from labflow._monev_rules import MONEV_KIND, monev_records, monev_refusal, monev_windows
+from labflow._preconditions import require
+from labflow._view import View, refuse
 from labflow.errors import InvalidCommand
 from labflow.events import Event
+from labflow.model import Innovation
 
 if TYPE_CHECKING:
+    from labflow._replay import Fold
     from labflow.lab import Lab
 
-__all__ = ["MonevDue", "MonevReport", "monev_report", "record_monev"]
+__all__ = ["MonevDue", "MonevReport", "monev_report", "record_monev", "replay_monev"]
 
 
 def record_monev(
@@ -36,8 +40,6 @@ def record_monev(
     by: str,
     follow_up: str = "",
 ) -> Event:
-    from labflow._commands import require  # the command module imports this one's users
-
     inn = lab._active(innovation_id)
     lab._authorize("record_monev", by, inn.unit)
     require(lab, "record_monev", inn)
@@ -144,3 +146,10 @@ def monev_report(lab: Lab, now: datetime | None = None) -> MonevReport:
         )
     items.sort(key=lambda i: (not i.overdue, i.overdue[:1], i.innovation))
     return MonevReport(moment, None if rules is None else rules.enforce, tuple(items))
+
+
+def replay_monev(fold: Fold, inn: Innovation, event: Event, view: View, schema: int) -> None:
+    """A monev record the command would have taken: of a launched innovation, a new period."""
+    refusal = monev_refusal(fold.policy, inn, event.payload)
+    if refusal is not None:
+        refuse(event, "history.monev", refusal[1], refusal[2], refusal=refusal[0])

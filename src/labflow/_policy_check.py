@@ -461,7 +461,7 @@ def _build(raw: dict[str, Any], source: str, registry: Registry) -> Policy:
         )
     if b.problems:
         raise b.refuse()
-    return Policy(
+    return make_policy(
         id=ident,
         name=name,
         stages=stages,
@@ -474,7 +474,6 @@ def _build(raw: dict[str, Any], source: str, registry: Registry) -> Policy:
         gates=gates,
         cohort=cohort,
         launch=launch,
-        deadlines={s: d.by for s, d in timing.items() if d.by is not None},
         timing=timing,
         attributes=attributes,
         national_index=national_index,
@@ -485,3 +484,10 @@ def _build(raw: dict[str, Any], source: str, registry: Registry) -> Policy:
         exhibitions=shows,
         monev=monev,
     )
+
+
+def make_policy(*, timing: Mapping[str, Deadline], **fields: Any) -> Policy:
+    """A `Policy` from its parts, the one way both a loaded and a recorded policy are made:
+    its absolute deadlines are read off its timing, so the two never disagree."""
+    deadlines = {s: d.by for s, d in timing.items() if d.by is not None}
+    return Policy(deadlines=deadlines, timing=timing, **fields)

@@ -21,12 +21,16 @@ from datetime import datetime
 from enum import Enum
 from typing import Any, Literal
 
+import attrs
+
 from labflow._attributes import parse_attributes, parse_national_index
 from labflow._catalogue import DEFAULT_PERMISSIONS
 from labflow._exhibit_rules import parse_exhibitions
 from labflow._monev_rules import parse_monev
+from labflow._policy_check import make_policy
 from labflow._policy_records import _LAUNCH_COVER
 from labflow.errors import PolicyError, Problem
+from labflow.events import Event
 from labflow.model import Initiator, UnitKind
 from labflow.policy import (
     ApprovalStep,
@@ -46,7 +50,13 @@ from labflow.requirements import (
     Unmet,
 )
 
-__all__ = ["BUILTIN_MODULE", "builtin", "policy_from_record"]
+__all__ = [
+    "BUILTIN_MODULE",
+    "builtin",
+    "policy_from_record",
+    "recorded_policy",
+    "trusted",
+]
 
 #: Where labflow's own requirements live; anything else is a host's.
 BUILTIN_MODULE = "labflow.requirements"
@@ -217,7 +227,7 @@ def policy_from_record(
     approval = tuple(_approval_step(s, roles) for s in data.get("approval", ()))
     if len({s.id for s in approval}) != len(approval):
         raise ValueError("its approval steps are not distinct ids")
-    return Policy(
+    return make_policy(
         id=str(data["id"]),
         name=str(data.get("name", data["id"])),
         stages=stages,
@@ -230,7 +240,6 @@ def policy_from_record(
         gates=gates,
         cohort=cohort,
         launch=launch,
-        deadlines={s: d.by for s, d in timing.items() if d.by is not None},
         timing=timing,
         attributes=attributes,
         national_index=national_index,
@@ -360,3 +369,51 @@ def _review(raw: Any, stages: list[str]) -> ReviewCycle:
         until_stage,
         moment,
     )
+
+
+def trusted(policy: Policy) -> Policy:
+    """The policy with only labflow's own requirements: the ones replay re-evaluates.
+
+    A cohort condition that counts innovations meeting a host requirement
+    (``meeting = "host.rule"``) is a host rule too.
+    """
+
+    def own(specs: Iterable[RequirementSpec]) -> tuple[RequirementSpec, ...]:
+        kept = []
+        for spec in specs:
+            meeting = spec.params.get("meeting")
+            if meeting is not None:
+                found = policy.registry.find("gate", getattr(meeting, "name", meeting))
+                if found is None or found.func.__module__ != "labflow.requirements":
+                    continue
+            if builtin(spec):
+                kept.append(spec)
+        return tuple(kept)
+
+    return attrs.evolve(
+        policy,
+        gates={k: own(v) for k, v in policy.gates.items()},
+        cohort={k: own(v) for k, v in policy.cohort.items()},
+        launch=own(policy.launch),
+    )
+
+
+_POLICIES: dict[tuple[str, Registry | None, bool], Policy] = {}
+
+
+def recorded_policy(created: Event, registry: Registry | None, strict: bool) -> Policy:
+    """The policy ``created`` records, rebuilt once per event (its hash names its content)."""
+    key = (created.hash, registry, strict)
+    policy = _POLICIES.get(key)
+    if policy is None:
+        payload = created.payload
+        policy = policy_from_record(
+            payload["policy"],
+            registry=registry,
+            source=f"lab {payload['id']!r}",
+            strict=strict,
+        )
+        if len(_POLICIES) >= 64:
+            _POLICIES.pop(next(iter(_POLICIES)))
+        _POLICIES[key] = policy
+    return policy

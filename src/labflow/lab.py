@@ -14,23 +14,27 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from operator import attrgetter
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, Final, ParamSpec, TypeVar
 
-import attrs
-
-from labflow import _commands, _exhibitions, _monev, audit
+from labflow import (
+    _agreement,
+    _commands,
+    _exhibitions,
+    _launch,
+    _monev,
+    _moves,
+    _plan,
+    _roster,
+    audit,
+)
 from labflow._authority import authorize
 from labflow._catalogue import CATALOGUE
 from labflow._engine import Engine, engine_for
 from labflow._exhibitions import exhibitions_of
 from labflow._fold import (
-    INNOVATION_KINDS,
-    actor_payload,
     apply_innovation,
-    unit_payload,
 )
 from labflow._fold import apply_lab as _apply_lab
-from labflow._frozen import freeze
 from labflow._gates import (
     advance_unmet,
     lab_entered,
@@ -38,24 +42,22 @@ from labflow._gates import (
     launch_verdict,
     past_agreement,
 )
-from labflow._guards import need
 from labflow._hooks import Hooks, Subscriptions
 from labflow._hosting import dry_run, invoke, spec_of, standing
-from labflow._inputs import check_new_actor, check_new_unit
 from labflow._inputs import ident as _ident
 from labflow._inputs import text as _text
-from labflow._inputs import texts as _texts
+from labflow._launch import CeremonyResult
 from labflow._monev_rules import monev_records
-from labflow._replay import SCHEMA, fold_lab
+from labflow._rebuild import fold_histories, replay_innovation
+from labflow._record import next_event as _next_event
 from labflow.errors import (
     CommandError,
     GateRefused,
-    HistoryError,
     InvalidCommand,
     NotFound,
     UsageError,
 )
-from labflow.events import GENESIS, Event, Verification, make_event, verify
+from labflow.events import Event, Verification, verify
 from labflow.model import (
     Actor,
     Diagnosis,
@@ -91,40 +93,50 @@ def system_clock() -> datetime:
 P = ParamSpec("P")
 R = TypeVar("R")
 
+# The command methods of `Lab` are declarations (signature and docstring) whose body is
+# the command's own, given to `_command`: mypy is told not to ask them for one.
+# mypy: disable-error-code="empty-body"
+
+
+#: The command each body runs (`CommandSpec.method` names the body and the `Lab` method).
+_COMMAND_OF: Final = {spec.method: spec.name for spec in CATALOGUE}
+
 
 def _command(
-    name: str,
+    body: Callable[Concatenate[Lab, P], R],
 ) -> Callable[[Callable[Concatenate[Lab, P], R]], Callable[Concatenate[Lab, P], R]]:
-    """Mark a method as the command ``name``: every refusal it raises is emitted, then re-raised."""
+    """Declare a `Lab` method as the command whose body is ``body``.
 
-    def decorate(method: Callable[Concatenate[Lab, P], R]) -> Callable[Concatenate[Lab, P], R]:
+    The method is a declaration: its signature (which must be the body's) and its
+    docstring are the command's typed, documented face; calling it runs ``body`` -- the
+    function the catalogue names, that `Lab.send` runs too -- and emits every refusal
+    it raises (`labflow.audit`) before re-raising it.
+    """
+    name = _COMMAND_OF[body.__name__]
+
+    def declare(method: Callable[Concatenate[Lab, P], R]) -> Callable[Concatenate[Lab, P], R]:
         @functools.wraps(method)
         def run(self: Lab, /, *args: P.args, **kwargs: P.kwargs) -> R:
             try:
-                return method(self, *args, **kwargs)
-            except GateRefused as exc:
-                if not self._dry:
-                    audit.gate_refused(self, name, str(kwargs.get("by")), exc.verdict)
-                raise
+                return body(self, *args, **kwargs)
             except CommandError as exc:
-                if not self._dry:
-                    subject = args[0] if args and isinstance(args[0], str) else None
-                    audit.command_refused(self, name, str(kwargs.get("by")), subject, exc)
+                subject = args[0] if args and isinstance(args[0], str) else None
+                _refused(self, name, kwargs.get("by"), subject, exc)
                 raise
 
         return run
 
-    return decorate
+    return declare
 
 
-@attrs.frozen
-class CeremonyResult:
-    """What a launch ceremony did: the innovations launched, and why the others were not."""
-
-    ceremony: str
-    launched: tuple[str, ...]
-    refused: Mapping[str, Verdict]
-    events: tuple[Event, ...]
+def _refused(lab: Lab, command: str, by: object, subject: str | None, exc: CommandError) -> None:
+    """Emit a command's refusal (`labflow.audit`); a check's throwaway copy emits nothing."""
+    if lab._dry:
+        return
+    if isinstance(exc, GateRefused):
+        audit.gate_refused(lab, command, str(by), exc.verdict)
+    else:
+        audit.command_refused(lab, command, str(by), subject, exc)
 
 
 class Lab:
@@ -339,24 +351,8 @@ class Lab:
                 "Laboratorium memerlukan Policy; muat dengan labflow.load_policy().",
                 code="input.not_policy",
             )
-        units, actors = list(units), list(actors)
         lab = cls._make(id, region, policy, policy.stages[0].id, clock)
-        for unit in units:
-            check_new_unit(lab, unit)
-            lab._units[unit.id] = unit
-        for actor in actors:
-            check_new_actor(lab, actor)
-            lab._actors[actor.id] = actor
-        lab._units.clear()
-        lab._actors.clear()
-        payload = {
-            "id": id,
-            "region": region,
-            "policy": policy.to_dict(),
-            "units": [unit_payload(u) for u in units],
-            "actors": [actor_payload(a) for a in actors],
-        }
-        lab._commit_lab(by, "lab.created", payload)
+        _roster.found(lab, list(units), list(actors), by=by)
         return lab
 
     # --- queries ----------------------------------------------------------------------
@@ -435,7 +431,12 @@ class Lab:
         Returns what the command returns (an `Event`, or a `CeremonyResult`).
         """
         spec = spec_of(command)
-        return invoke(self, spec, subject, by, arguments)
+        run = invoke(self, spec, subject, by, arguments)
+        try:
+            return run()
+        except CommandError as exc:
+            _refused(self, spec.name, by, subject, exc)
+            raise
 
     def allowed(self, *, by: str, subject: str | None = None) -> dict[str, Verdict]:
         """Every command ``by`` might run on ``subject`` (the lab when ``None``), with its verdict.
@@ -458,10 +459,6 @@ class Lab:
             else:
                 found[spec.name] = standing(self, spec, subject, by)
         return found
-
-    def _check(self, inn: Innovation, to: str | None, now: datetime) -> tuple[str, list[Unmet]]:
-        """The target stage of a move and everything unmet (the hot path of `advance`)."""
-        return advance_unmet(self, self._engine, inn, to, now)
 
     def check_launch(self, innovation_id: str) -> Verdict:
         """What stands between an innovation and its launch; changes nothing.
@@ -547,22 +544,19 @@ class Lab:
 
     # --- lab commands -----------------------------------------------------------------
 
-    @_command("add_unit")
+    @_command(_roster.add_unit)
     def add_unit(self, unit: Unit, *, by: str) -> Event:
         """Bring a unit (an agency, clinic, village, or a non-government exhibitor) into the lab."""
-        return _commands.add_unit(self, unit, by=by)
 
-    @_command("add_actor")
+    @_command(_roster.add_actor)
     def add_actor(self, actor: Actor, *, by: str) -> Event:
         """Bring a person into the lab with the roles the policy knows them by."""
-        return _commands.add_actor(self, actor, by=by)
 
-    @_command("set_roles")
+    @_command(_roster.set_roles)
     def set_roles(self, actor_id: str, roles: Iterable[str], *, by: str) -> Event:
         """Replace an actor's roles (a facilitator handing over to the region, say)."""
-        return _commands.set_roles(self, actor_id, roles, by=by)
 
-    @_command("advance_lab")
+    @_command(_moves.advance_lab)
     def advance_lab(self, *, by: str, expect: str | None = None) -> Event:
         """Move the whole lab to its next stage, if the cohort conditions hold.
 
@@ -570,9 +564,8 @@ class Lab:
         the lab is no longer there -- the same form submitted twice, or another user was
         quicker -- the command raises `ConflictError` and the lab does not move again.
         """
-        return _commands.advance_lab(self, by=by, expect=expect)
 
-    @_command("launch_cohort")
+    @_command(_launch.launch_cohort)
     def launch_cohort(
         self, *, ceremony: str, by: str, innovations: Iterable[str] | None = None
     ) -> CeremonyResult:
@@ -583,42 +576,10 @@ class Lab:
         are returned with their verdicts; the lab records the ceremony. Nothing is
         applied unless everything can be.
         """
-        self._authorize("launch_cohort", by, None)
-        _text(ceremony, "ceremony", empty=False)
-        _commands.require(self, "launch_cohort")
-        if innovations is None:
-            candidates = [i for i in self.innovations.values() if i.active and i.launch is None]
-        else:
-            ids = _texts(innovations, "innovation ids")
-            candidates = [self.innovation(i) for i in dict.fromkeys(ids)]
-        now = self.now()
-        verdicts = {inn.id: self._check_launch(inn, now) for inn in candidates}
-        ready = [inn for inn in candidates if verdicts[inn.id].ok]
-        refused = {k: v for k, v in verdicts.items() if not v.ok}
-        summary = {
-            "ceremony": ceremony,
-            "launched": [inn.id for inn in ready],
-            "refused": {k: list(v.codes) for k, v in refused.items()},
-        }
-        # Every event is built -- one clock reading, every encoding done -- before any is
-        # applied, so nothing that can fail comes after the first launch: nothing partial.
-        launched = {"ceremony": ceremony, "lab_v": len(self.history)}
-        launches = [
-            (inn, _next_event(inn.id, inn.history, now, by, "innovation.launched", launched))
-            for inn in ready
-        ]
-        held = _next_event(self.id, self.history, now, by, "lab.ceremony_held", summary)
-        for inn, event in launches:
-            applied = self._put(apply_innovation(inn, event))
-            audit.applied(self, event, applied)
-        _apply_lab(self, held)
-        audit.applied(self, held)
-        events = (*(event for _, event in launches), held)
-        return CeremonyResult(ceremony, tuple(i.id for i in ready), refused, events)
 
     # --- innovation commands ----------------------------------------------------------
 
-    @_command("register")
+    @_command(_commands.register)
     def register(
         self,
         innovation_id: str,
@@ -637,17 +598,6 @@ class Lab:
         (`Policy.attributes`: jenis, bentuk, ...); any other name or a value of the
         wrong type is refused.
         """
-        return _commands.register(
-            self,
-            innovation_id,
-            title=title,
-            unit=unit,
-            innovators=innovators,
-            problem=problem,
-            initiator=initiator,
-            by=by,
-            attributes=attributes,
-        )
 
     def _open(self, innovation_id: str, by: str, kind: str, payload: dict[str, Any]) -> Event:
         payload["lab_v"] = len(self.history)
@@ -656,7 +606,7 @@ class Lab:
         audit.applied(self, event, inn)
         return event
 
-    @_command("replicate")
+    @_command(_commands.replicate)
     def replicate(
         self,
         innovation_id: str,
@@ -676,26 +626,12 @@ class Lab:
         ``origin`` is an innovation id of this lab, unless ``origin_region`` names
         another region. ``adaptation`` says how it was adapted to the local context.
         """
-        return _commands.replicate(
-            self,
-            innovation_id,
-            origin=origin,
-            unit=unit,
-            adaptation=adaptation,
-            by=by,
-            origin_region=origin_region,
-            title=title,
-            innovators=innovators,
-            problem=problem,
-            initiator=initiator,
-        )
 
-    @_command("record_diagnosis")
+    @_command(_commands.record_diagnosis)
     def record_diagnosis(self, innovation_id: str, diagnosis: Diagnosis, *, by: str) -> Event:
         """Record (or replace) the diagnosis: the problem, root causes, the unit's readiness."""
-        return _commands.record_diagnosis(self, innovation_id, diagnosis, by=by)
 
-    @_command("submit_plan")
+    @_command(_plan.submit_plan)
     def submit_plan(
         self,
         innovation_id: str,
@@ -707,22 +643,12 @@ class Lab:
         documents: Sequence[str] = (),
     ) -> Event:
         """Submit (or resubmit) the action plan; resubmitting withdraws any earlier approval."""
-        return _commands.submit_plan(
-            self,
-            innovation_id,
-            steps=steps,
-            by=by,
-            stakeholders=stakeholders,
-            budget=budget,
-            documents=documents,
-        )
 
-    @_command("approve_plan")
+    @_command(_plan.approve_plan)
     def approve_plan(self, innovation_id: str, *, by: str) -> Event:
         """Approve the submitted action plan; its own author may not."""
-        return _commands.approve_plan(self, innovation_id, by=by)
 
-    @_command("draw_up_agreement")
+    @_command(_agreement.draw_up_agreement)
     def draw_up_agreement(
         self, innovation_id: str, *, regional_head: str, unit_head: str, by: str, terms: str = ""
     ) -> Event:
@@ -731,26 +657,16 @@ class Lab:
         Replaces any earlier draft, and with it any signatures -- until the innovation has
         passed the policy's agreement gate: from then on a signed agreement is binding.
         """
-        return _commands.draw_up_agreement(
-            self,
-            innovation_id,
-            regional_head=regional_head,
-            unit_head=unit_head,
-            by=by,
-            terms=terms,
-        )
 
-    @_command("sign_agreement")
+    @_command(_agreement.sign_agreement)
     def sign_agreement(self, innovation_id: str, *, by: str) -> Event:
         """Sign the performance agreement; only the two parties it names can."""
-        return _commands.sign_agreement(self, innovation_id, by=by)
 
-    @_command("grant_permission")
+    @_command(_commands.grant_permission)
     def grant_permission(self, innovation_id: str, *, reference: str, by: str) -> Event:
         """Record the unit head's written permission for a civil-servant initiator."""
-        return _commands.grant_permission(self, innovation_id, reference=reference, by=by)
 
-    @_command("record_launch")
+    @_command(_launch.record_launch)
     def record_launch(
         self, innovation_id: str, *, ceremony: str, by: str, exhibition: str | None = None
     ) -> Event:
@@ -759,18 +675,12 @@ class Lab:
         ``exhibition`` names an open exhibition of the lab it is launched at, where the
         policy allows launches at exhibitions (``[exhibitions] launches = true``).
         """
-        return _commands.record_launch(
-            self, innovation_id, ceremony=ceremony, by=by, exhibition=exhibition
-        )
 
-    @_command("attach_evidence")
+    @_command(_commands.attach_evidence)
     def attach_evidence(self, innovation_id: str, *, title: str, reference: str, by: str) -> Event:
         """Attach supporting evidence (*bukti dukung*)."""
-        return _commands.attach_evidence(
-            self, innovation_id, title=title, reference=reference, by=by
-        )
 
-    @_command("register_exhibit")
+    @_command(_exhibitions.register_exhibit)
     def register_exhibit(
         self,
         innovation_id: str,
@@ -786,31 +696,24 @@ class Lab:
         (a booth of its own unit there; ``event`` defaults to the exhibition's name);
         without, ``event`` names where it is shown (an expo the lab does not record).
         """
-        return _commands.register_exhibit(
-            self, innovation_id, event=event, by=by, booth=booth, exhibition=exhibition
-        )
 
-    @_command("advance")
+    @_command(_moves.advance)
     def advance(self, innovation_id: str, *, by: str) -> Event:
         """Move an innovation one stage forward; refused with the verdict unless `check` is ok."""
-        return _commands.advance(self, innovation_id, by=by)
 
-    @_command("return")
+    @_command(_moves.return_to)
     def return_to(self, innovation_id: str, stage: str, *, reason: str, by: str) -> Event:
         """Send an innovation back to an earlier stage for rework, saying why."""
-        return _commands.return_to(self, innovation_id, stage, reason=reason, by=by)
 
-    @_command("withdraw")
+    @_command(_moves.withdraw)
     def withdraw(self, innovation_id: str, *, reason: str, by: str) -> Event:
         """Take an innovation out of the lab, saying why; it keeps its stage and history."""
-        return _commands.withdraw(self, innovation_id, reason=reason, by=by)
 
-    @_command("reinstate")
+    @_command(_moves.reinstate)
     def reinstate(self, innovation_id: str, *, reason: str, by: str) -> Event:
         """Bring a withdrawn innovation back, at the stage it was withdrawn from."""
-        return _commands.reinstate(self, innovation_id, reason=reason, by=by)
 
-    @_command("review_agreement")
+    @_command(_agreement.review_agreement)
     def review_agreement(
         self,
         innovation_id: str,
@@ -821,15 +724,11 @@ class Lab:
     ) -> Event:
         """Record a review of the signed performance agreement: the finding and its outcome
         (``"continue"``, or ``"amend"`` to have its terms amended)."""
-        return _commands.review_agreement(
-            self, innovation_id, finding=finding, outcome=outcome, by=by
-        )
 
-    @_command("amend_agreement")
+    @_command(_agreement.amend_agreement)
     def amend_agreement(self, innovation_id: str, *, terms: str, by: str) -> Event:
         """Draw up a new version of the agreement's terms after a review called for it; the
         parties sign it again, and every earlier version is kept."""
-        return _commands.amend_agreement(self, innovation_id, terms=terms, by=by)
 
     # --- exhibitions and monev ----------------------------------------------------------
 
@@ -842,21 +741,17 @@ class Lab:
         """The monev records of an innovation, oldest first."""
         return monev_records(self.innovation(innovation_id))
 
-    @_command("open_exhibition")
+    @_command(_exhibitions.open_exhibition)
     def open_exhibition(
         self, exhibition: str, *, name: str, venue: str, starts: date, ends: date, by: str
     ) -> Event:
         """Open an exhibition of the lab (*pameran*): its id, name, venue and days."""
-        return _exhibitions.open_exhibition(
-            self, exhibition, name=name, venue=venue, starts=starts, ends=ends, by=by
-        )
 
-    @_command("register_exhibitor")
+    @_command(_exhibitions.register_exhibitor)
     def register_exhibitor(self, exhibition: str, *, exhibitor: Exhibitor, by: str) -> Event:
         """Register an exhibitor from outside government for that exhibition only."""
-        return _exhibitions.register_exhibitor(self, exhibition, exhibitor=exhibitor, by=by)
 
-    @_command("add_booth")
+    @_command(_exhibitions.add_booth)
     def add_booth(
         self,
         exhibition: str,
@@ -868,22 +763,12 @@ class Lab:
         showcases: Sequence[str] = (),
     ) -> Event:
         """Add a booth held by a unit or an exhibitor, with its live services and showcases."""
-        return _exhibitions.add_booth(
-            self,
-            exhibition,
-            booth=booth,
-            holder=holder,
-            by=by,
-            services=services,
-            showcases=showcases,
-        )
 
-    @_command("close_exhibition")
+    @_command(_exhibitions.close_exhibition)
     def close_exhibition(self, exhibition: str, *, by: str) -> Event:
         """Close an exhibition: no booth, exhibit or launch is recorded at it after."""
-        return _exhibitions.close_exhibition(self, exhibition, by=by)
 
-    @_command("record_monev")
+    @_command(_monev.record_monev)
     def record_monev(
         self,
         innovation_id: str,
@@ -895,17 +780,8 @@ class Lab:
         follow_up: str = "",
     ) -> Event:
         """Record the monitoring and evaluation (monev) of a launched innovation for a period."""
-        return _monev.record_monev(
-            self,
-            innovation_id,
-            period=period,
-            indicators=indicators,
-            findings=findings,
-            by=by,
-            follow_up=follow_up,
-        )
 
-    @_command("set_attributes")
+    @_command(_commands.set_attributes)
     def set_attributes(
         self, innovation_id: str, *, attributes: Mapping[str, Any], by: str
     ) -> Event:
@@ -914,86 +790,6 @@ class Lab:
         Each value must be of its attribute's type and among its allowed values
         (`Policy.attributes`); an undeclared name is refused.
         """
-        return _commands.set_attributes(self, innovation_id, attributes=attributes, by=by)
-
-
-def _next_event(
-    subject: str,
-    history: Sequence[Event],
-    at: datetime,
-    by: str,
-    kind: str,
-    payload: dict[str, Any],
-) -> Event:
-    """The event that would follow ``history``; `InvalidCommand` if it cannot be recorded.
-
-    The payload gets its schema version (``v``); the clock may not go back within a history.
-    """
-    if history and at < history[-1].at:
-        raise InvalidCommand(
-            f"The lab's clock reads {at.isoformat()}, before the last event of {subject} "
-            f"({history[-1].at.isoformat()}); a history's times never go back.",
-            f"Jam laboratorium menunjukkan {at.isoformat()}, sebelum peristiwa terakhir "
-            f"{subject} ({history[-1].at.isoformat()}); waktu riwayat tidak boleh mundur.",
-            code="clock.backwards",
-            data={"subject": subject},
-        )
-    payload["v"] = SCHEMA  # the command's own dict, frozen once below (never copied twice)
-    try:
-        return make_event(
-            subject,
-            len(history) + 1,
-            at,
-            by,
-            kind,
-            freeze(payload),
-            history[-1].hash if history else GENESIS,
-        )
-    except (TypeError, ValueError, RecursionError) as exc:
-        # e.g. a number too large to write, or a value a custom requirement put in a code
-        raise InvalidCommand(
-            f"The {kind} event cannot be recorded: {exc}.",
-            f"Peristiwa {kind} tidak dapat dicatat: {exc}.",
-            code="event.unencodable",
-            data={"kind": kind},
-        ) from exc
-
-
-def replay_innovation(history: Sequence[Event]) -> Innovation:
-    """Rebuild an innovation from its history alone (verify the history first)."""
-    history = _events(history, "an innovation")
-    if not history:
-        raise HistoryError(
-            "an innovation",
-            None,
-            "an empty history holds no innovation",
-            "riwayat kosong tidak memuat inovasi",
-            code="history.empty",
-        )
-    innovation: Innovation | None = None
-    for event in history:
-        if event.kind not in INNOVATION_KINDS:
-            raise HistoryError(
-                event.subject,
-                event.seq,
-                f"{event.kind!r} is not an event of an innovation",
-                f"{event.kind!r} bukan peristiwa inovasi",
-                code="history.unknown_kind",
-                data={"kind": event.kind},
-            )
-        try:
-            innovation = apply_innovation(innovation, event)
-        except (KeyError, TypeError, ValueError, AssertionError) as exc:
-            raise HistoryError(
-                event.subject,
-                event.seq,
-                f"its {event.kind} payload cannot be applied ({exc!r})",
-                f"muatan {event.kind}-nya tidak dapat diterapkan ({exc!r})",
-                code="history.unreadable",
-                data={"kind": event.kind},
-            ) from exc
-    assert innovation is not None
-    return innovation
 
 
 def replay_lab(
@@ -1011,54 +807,9 @@ def replay_lab(
     `PolicyError` naming a custom requirement the recorded policy uses that
     ``registry`` does not hold.
     """
-    own = _events(history, "a lab")
-    given: object = innovations  # a host's value, typed or not
-    if isinstance(given, str | bytes) or not isinstance(given, Iterable):
-        raise HistoryError(
-            "a lab",
-            None,
-            f"its innovations' histories must be a list of histories, not {type(given).__name__}",
-            f"riwayat inovasinya harus berupa daftar riwayat, bukan {type(given).__name__}",
-            code="history.not_events",
-        )
-    streams = [_events(stream, "an innovation") for stream in given]
-    if registry is not None:
-        need(registry, Registry, "a labflow.Registry", "replay_lab")
-    given_clock: object = clock
-    if not callable(given_clock):
-        need(
-            given_clock, type(system_clock), "a clock (a function returning the time)", "replay_lab"
-        )
-    folded = fold_lab(own, streams, registry=registry)
+    own, folded = fold_histories(history, innovations, registry, clock, "replay_lab")
     view = folded.view
     lab = Lab._make(view.id, view.region, folded.policy, view.stage, clock)
     lab._set_maps(dict(view.units), dict(view.actors), dict(folded.innovations))
     lab._history = own
     return lab
-
-
-def _events(history: object, whose: str) -> tuple[Event, ...]:
-    """``history`` as a tuple of events; `HistoryError` if it is anything else."""
-    if isinstance(history, str | bytes) or not isinstance(history, Sequence):
-        got = type(history).__name__
-        raise HistoryError(
-            whose,
-            None,
-            f"a history is a list of events, not {got}",
-            f"riwayat adalah daftar peristiwa, bukan {got}",
-            code="history.not_events",
-            data={"got": got},
-        )
-    events = tuple(history)
-    for position, event in enumerate(events, start=1):
-        if not isinstance(event, Event):
-            got = type(event).__name__
-            raise HistoryError(
-                whose,
-                position,
-                f"it is a {got}, not a labflow.Event",
-                f"isinya {got}, bukan labflow.Event",
-                code="history.not_events",
-                data={"got": got},
-            )
-    return events

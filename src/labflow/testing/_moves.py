@@ -14,6 +14,7 @@ from typing import Any, Final, TypeVar
 import attrs
 from hypothesis import strategies as st
 
+from labflow._catalogue import by_name
 from labflow.lab import Lab
 from labflow.model import Actor, Diagnosis, Exhibitor, Initiator, Unit, UnitKind
 from labflow.policy import COMMANDS
@@ -181,7 +182,9 @@ def random_move(lab: Lab, draw: Draw) -> Move:
     innovation = innovation_for(lab, draw)
     unit = unit_of(lab, innovation)
     by = actor_for(lab, draw, command, unit)
-    method = "return_to" if command == "return" else command
+    spec = by_name(command)
+    assert spec is not None  # drawn from the catalogue's commands
+    method = spec.method  # the `Lab` method that runs it ("return" is `return_to`)
     kw: dict[str, Any] = {}
     args: list[Any] = [innovation]
     if command == "record_diagnosis":
