@@ -314,6 +314,17 @@ def stage_ids_of(payload: Mapping[str, Any]) -> tuple[str, ...]:
     return ids
 
 
+def opening_stages(lab_id: str, kind: str, payload: str) -> tuple[str, ...]:
+    """The stage ids of the policy in a lab's first event as stored (its kind and payload
+    text), or `StoreError` saying why not: what a SQL store's funnel reads of a history."""
+    if kind != "lab.created":
+        raise StoreError(f"The history of lab {lab_id!r} does not start with lab.created.")
+    try:
+        return stage_ids_of(json.loads(payload))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise StoreError(f"The lab.created event of {lab_id!r} is malformed ({exc}).") from exc
+
+
 # --- Planning a commit: the checks every store makes under its lock --------------------------
 
 

@@ -66,10 +66,10 @@ from labflow.store._common import (
     index_all,
     index_problems,
     new_entries,
+    opening_stages,
     plan,
     raise_for_index,
     refuse_malformed,
-    stage_ids_of,
     verify_loaded,
     verify_rows,
     with_index_problems,
@@ -313,16 +313,6 @@ def _read_index(conn: sqlite3.Connection, lab_id: str | None) -> dict[str, list[
             args,
         ).fetchall(),
     )
-
-
-def _opening_stages(lab_id: str, kind: str, payload: str) -> tuple[str, ...]:
-    """The stage ids of the policy in a lab's first event, or `StoreError` saying why not."""
-    if kind != "lab.created":
-        raise StoreError(f"The history of lab {lab_id!r} does not start with lab.created.")
-    try:
-        return stage_ids_of(json.loads(payload))
-    except (KeyError, TypeError, ValueError) as exc:
-        raise StoreError(f"The lab.created event of {lab_id!r} is malformed ({exc}).") from exc
 
 
 def _translate(exc: sqlite3.Error, path: str) -> StoreError:
@@ -928,7 +918,7 @@ class SQLiteStore:
                 "ON e.stream = s.id AND e.seq = 1 WHERE s.is_lab = 1 ORDER BY s.subject"
             ):
                 if lab_ids is None or lab in lab_ids:
-                    found[lab] = (_opening_stages(lab, kind, payload), [])
+                    found[lab] = (opening_stages(lab, kind, payload), [])
             for lab, stage, unit_kind, status, count in conn.execute(
                 # The table in its own order: the stage index would cost a lookup a row.
                 "SELECT s.lab, s.stage, u.kind, s.status, count(*) FROM streams s NOT INDEXED "
