@@ -20,7 +20,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 
@@ -45,9 +45,12 @@ _UNREADABLE = (KeyError, TypeError, ValueError, AttributeError, AssertionError, 
 _UNENCODABLE = (TypeError, ValueError, AttributeError, RecursionError)
 
 
-@attrs.frozen
-class Row:
-    """What a store keeps of an innovation for lists and reports: its stream's projection."""
+class Row(NamedTuple):
+    """What a store keeps of an innovation for lists and reports: its stream's projection.
+
+    A named tuple, not an attrs record: a commit builds and compares a few of them, and a
+    tuple is made and compared in C.
+    """
 
     unit: str
     stage: str
@@ -340,8 +343,7 @@ class Stored:
     index: tuple[int, str] | None = None
 
 
-@attrs.frozen
-class Write:
+class Write(NamedTuple):
     """One checked `Append` with events, and what the store must write beside them."""
 
     append: Append
