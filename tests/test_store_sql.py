@@ -333,6 +333,25 @@ def test_sqlite_and_postgresql_count_the_same_funnel(tmp_path: Path) -> None:
     assert merged.total == len(kebumen.innovations) + len(kudus.innovations)
 
 
+def test_a_lab_whose_first_event_went_after_the_check_is_refused_not_left_out(
+    where: tuple[str, str],
+) -> None:
+    """The funnel reads each lab's stage ids from its first event: if that event is deleted
+    between the check and the count, the lab is refused, never silently not counted."""
+    kind, location = where
+    with open_at(kind, location) as store:
+        save(store, tamper_lab())
+        checked = store.verify_all()
+    with raw(kind, location) as conn:
+        statement = "DELETE FROM {e} WHERE stream = (SELECT id FROM {s} WHERE is_lab) AND seq = 1"
+        assert conn.execute(sql(kind, statement)).rowcount == 1
+    with (
+        open_at(kind, location) as store,
+        pytest.raises(lf.StoreError, match=r"does not start with lab\.created"),
+    ):
+        reports.registry_funnel(store, checked=checked)
+
+
 def test_a_stores_kept_fold_never_outlives_a_rewrite_under_it(where: tuple[str, str]) -> None:
     """A store folds a commit on top of what it folded at its last commit -- but only while
     the stored version *and head* are still those: after a rewrite that keeps the version

@@ -907,13 +907,13 @@ class SQLiteStore:
                     self._require_lab(conn, lab_id)
             found: dict[str, tuple[tuple[str, ...], list[tuple[str, str | None, str, int]]]] = {}
             for lab, kind, payload in conn.execute(
-                # CROSS JOIN: from the few lab rows to their first events, never a scan of
-                # every event (which SQLite's planner would otherwise choose).
-                "SELECT s.subject, e.kind, e.payload FROM streams s CROSS JOIN events e "
+                # LEFT JOIN: from the few lab rows to their first events, never a scan of
+                # every event; a lab whose first event is gone is refused, not left out.
+                "SELECT s.subject, e.kind, e.payload FROM streams s LEFT JOIN events e "
                 "ON e.stream = s.id AND e.seq = 1 WHERE s.is_lab = 1 ORDER BY s.subject"
             ):
                 if lab_ids is None or lab in lab_ids:
-                    found[lab] = (opening_stages(lab, kind, payload), [])
+                    found[lab] = (opening_stages(lab, kind or "", payload or ""), [])
             for lab, stage, unit_kind, status, count in conn.execute(
                 # The table in its own order: the stage index would cost a lookup a row.
                 "SELECT s.lab, s.stage, u.kind, s.status, count(*) FROM streams s NOT INDEXED "
