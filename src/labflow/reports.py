@@ -11,6 +11,7 @@ else one reading of the lab's clock, for overdue deadlines and blocked alike.
 from __future__ import annotations
 
 import csv
+import inspect
 import io
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
@@ -237,9 +238,10 @@ def registry_funnel(
     with `HistoryError` naming it -- a report never counts an edited row -- and a lab
     ``checked`` does not cover with `StoreError`.
     """
-    if not isinstance(store, Store):
+    if not isinstance(store, Store) or inspect.iscoroutinefunction(store.verify_all):
         raise InvalidCommand(
-            f"registry_funnel() reads a labflow Store, not {type(store).__name__}."
+            f"registry_funnel() reads a labflow Store (not an asyncio one), "
+            f"not {type(store).__name__}."
         )
     if lab_ids is not None and (isinstance(lab_ids, str) or not isinstance(lab_ids, Iterable)):
         raise InvalidCommand("registry_funnel() takes a list of lab ids.")
