@@ -210,3 +210,21 @@ def test_registry_funnel_needs_no_registry_for_private_requirements(
     _stored(store, lab)
     assert reports.registry_funnel(store) == reports.funnel(lab)
     store.close()
+
+
+def test_registry_funnel_refuses_an_asyncio_store_with_its_own_error(tmp_path: Path) -> None:
+    """An asyncio store has the same method names but coroutines: refused in one sentence,
+    never a coroutine iterated by mistake."""
+    import asyncio
+
+    from labflow.store import AsyncSQLiteStore
+
+    async def attempt() -> None:
+        store = await AsyncSQLiteStore.connect(tmp_path / "a.db", create=True)
+        try:
+            with pytest.raises(lf.InvalidCommand, match="asyncio"):
+                reports.registry_funnel(store)  # type: ignore[arg-type]
+        finally:
+            await store.close()
+
+    asyncio.run(attempt())

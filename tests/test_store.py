@@ -602,3 +602,25 @@ def test_a_checkpoint_still_holds_after_the_lab_moves_on(store: Store) -> None:
     assert report.streams == 1 + len(lab.innovations)
     if hasattr(store, "verify_checkpoint"):  # the sync stores' own method says the same
         assert store.verify_checkpoint(sealed, key) == report
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['{"to":"design"}', ' {"to":"design"}', '{"to":"design"} ', '{"a":1}{"b":2}', "", "{",
+     '{"a":NaN}', '"text"', "[1, 2]", b'{"to":"design"}', '{"a":1,"a":2}'],
+)  # fmt: skip
+def test_the_row_checks_payload_reader_reads_as_json_loads_does(text: str | bytes) -> None:
+    """The row check reads payloads with the decoder's scanner directly; whatever the text,
+    it gives json.loads' answer, or the same kind of error."""
+    import json
+
+    from labflow.store._verify import _loads
+
+    try:
+        expected: object = json.loads(text)
+    except ValueError as exc:
+        with pytest.raises(type(exc)):
+            _loads(text)  # type: ignore[arg-type]
+        return
+    found = _loads(text)  # type: ignore[arg-type]
+    assert found == expected

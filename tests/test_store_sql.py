@@ -36,6 +36,7 @@ import structlog
 import labflow as lf
 from _stores import SQL_KINDS, postgres_schema
 from helpers import bring_to, cohort, make_lab, register
+from labflow import reports
 from labflow.errors import HistoryError
 from labflow.events import GENESIS, make_event
 from labflow.store import Append
@@ -288,10 +289,67 @@ def test_every_tampering_is_detected_and_refuses_writes(where: tuple[str, str], 
             assert bad[0].reason.startswith("its stored row says")
         with pytest.raises(HistoryError, match=subject):
             store.load("kebumen")
+        # Reports never count an edited row: the funnel verifies first, or takes the check.
+        with pytest.raises(HistoryError, match=subject):
+            reports.registry_funnel(store)
+        with pytest.raises(HistoryError, match=subject):
+            reports.registry_funnel(store, ["kebumen"], checked=store.verify_all())
         versions = {s: store.version("kebumen", s) for s in ("ino-bag-tapem", "ino-pkm-gombong")}
         with pytest.raises(HistoryError), store.session("kebumen") as live:
             live.attach_evidence("ino-bag-tapem", title="t", reference="r", by="sekretariat")
         assert {s: store.version("kebumen", s) for s in versions} == versions
+
+
+def test_sqlite_and_postgresql_count_the_same_funnel(tmp_path: Path) -> None:
+    """The registry funnel each SQL store counts from its checked rows in one grouped query
+    is the funnel of the labs replayed, lab by lab and merged, on both stores alike."""
+    kebumen = tamper_lab()  # withdrawn, moved and attached innovations
+    kudus = make_lab(lab_id="kudus")
+    cohort(kudus)
+    register(kudus, "extra", "pkm-gombong")
+    bring_to(kudus, "diagnose")
+    empty = make_lab(lab_id="kosong")
+    funnels = []
+    with postgres_schema() as url:
+        for kind, location in (("sqlite", str(tmp_path / "lab.db")), ("postgres", url)):
+            with open_at(kind, location, create=True) as store:
+                for lab in (kebumen, kudus, empty):
+                    save(store, lab)
+                checked = store.verify_all()
+                funnel = reports.registry_funnel(store, checked=checked)
+                assert funnel == reports.registry_funnel(store)  # it verifies itself
+                assert reports.registry_funnel(store, ["kudus"]) == reports.funnel(kudus)
+                assert reports.registry_funnel(store, ["kosong"]).total == 0
+                with pytest.raises(lf.StoreError, match="no lab 'nowhere'"):
+                    reports.registry_funnel(store, ["kudus", "nowhere"])
+                with pytest.raises(lf.StoreError, match=r"'k[a-z]+' was not verified"):
+                    reports.registry_funnel(store, checked={"kebumen": checked["kebumen"]})
+                with pytest.raises(lf.InvalidCommand, match="verify_all"):
+                    reports.registry_funnel(store, checked={"kebumen": [1]})  # type: ignore[list-item]
+                funnels.append(funnel)
+    merged = reports.merge_funnels(reports.funnel(lab) for lab in (kebumen, kudus, empty))
+    assert funnels == [merged, merged]
+    assert merged.withdrawn == 1
+    assert merged.total == len(kebumen.innovations) + len(kudus.innovations)
+
+
+def test_a_lab_whose_first_event_went_after_the_check_is_refused_not_left_out(
+    where: tuple[str, str],
+) -> None:
+    """The funnel reads each lab's stage ids from its first event: if that event is deleted
+    between the check and the count, the lab is refused, never silently not counted."""
+    kind, location = where
+    with open_at(kind, location) as store:
+        save(store, tamper_lab())
+        checked = store.verify_all()
+    with raw(kind, location) as conn:
+        statement = "DELETE FROM {e} WHERE stream = (SELECT id FROM {s} WHERE is_lab) AND seq = 1"
+        assert conn.execute(sql(kind, statement)).rowcount == 1
+    with (
+        open_at(kind, location) as store,
+        pytest.raises(lf.StoreError, match=r"does not start with lab\.created"),
+    ):
+        reports.registry_funnel(store, checked=checked)
 
 
 def test_a_stores_kept_fold_never_outlives_a_rewrite_under_it(where: tuple[str, str]) -> None:

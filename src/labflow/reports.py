@@ -11,6 +11,7 @@ else one reading of the lab's clock, for overdue deadlines and blocked alike.
 from __future__ import annotations
 
 import csv
+import inspect
 import io
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
@@ -216,33 +217,56 @@ def merge_funnels(funnels: Iterable[Funnel]) -> Funnel:
     )
 
 
-def registry_funnel(store: Store, lab_ids: Iterable[str] | None = None) -> Funnel:
+def registry_funnel(
+    store: Store,
+    lab_ids: Iterable[str] | None = None,
+    *,
+    checked: Mapping[str, Sequence[Verification]] | None = None,
+) -> Funnel:
     """The funnel by stage and unit kind over every lab of a store (or those given).
 
-    Read from the store's rows (`Store.innovations`), not by replaying labs: a
-    national registry of 250,000 innovations reports in seconds. Each lab's
-    stage order is read from the policy in its ``lab.created`` event -- the
-    stage ids alone, so no requirement registry is needed and a lab whose
-    policy uses privately registered requirements counts like any other.
-    Verify the store first (`Store.verify_all`) when the figures must be trusted.
+    Counted from the store's rows (`Store.innovations`; on SQLite and PostgreSQL one
+    grouped query), not by replaying labs. Each lab's stage order is read from the
+    policy in its ``lab.created`` event -- the stage ids alone, so no requirement
+    registry is needed and a lab whose policy uses privately registered requirements
+    counts like any other.
+
+    The rows are counted only for labs whose every history verified, rows included
+    (`Store.verify_all` folds each history into its row again): ``checked`` is the
+    answer of a ``verify_all`` the caller has just made, and without it the funnel
+    verifies the labs itself first. A lab with a history or row that failed is refused
+    with `HistoryError` naming it -- a report never counts an edited row -- and a lab
+    ``checked`` does not cover with `StoreError`.
     """
-    if not isinstance(store, Store):
+    if not isinstance(store, Store) or inspect.iscoroutinefunction(store.verify_all):
         raise InvalidCommand(
-            f"registry_funnel() reads a labflow Store, not {type(store).__name__}."
+            f"registry_funnel() reads a labflow Store (not an asyncio one), "
+            f"not {type(store).__name__}."
         )
     if lab_ids is not None and (isinstance(lab_ids, str) or not isinstance(lab_ids, Iterable)):
         raise InvalidCommand("registry_funnel() takes a list of lab ids.")
+    wanted = None if lab_ids is None else list(lab_ids)
+    if wanted is not None and not all(isinstance(i, str) for i in wanted):
+        raise InvalidCommand("registry_funnel() takes a list of lab ids.")
+    if checked is not None and not isinstance(checked, Mapping):
+        raise InvalidCommand("registry_funnel()'s checked is what Store.verify_all() returned.")
+    if checked is None:
+        checked = (
+            store.verify_all()
+            if wanted is None
+            else {lab_id: store.verify_all(lab_id)[lab_id] for lab_id in wanted}
+        )
     counts = getattr(store, "_funnel_counts", None)
     if counts is not None:  # a SQL store counts its rows itself: one query, no histories
-        wanted = None if lab_ids is None else list(lab_ids)
-        if wanted is not None and not all(isinstance(i, str) for i in wanted):
-            raise InvalidCommand("registry_funnel() takes a list of lab ids.")
+        found = counts(wanted)
+        _refuse_unverified(found, checked)
         return merge_funnels(
-            _funnel_of_counts(lab_id, stages, rows)
-            for lab_id, (stages, rows) in counts(wanted).items()
+            _funnel_of_counts(lab_id, stages, rows) for lab_id, (stages, rows) in found.items()
         )
+    labs = store.lab_ids() if wanted is None else wanted
+    _refuse_unverified(labs, checked)
     funnels = []
-    for lab_id in store.lab_ids() if lab_ids is None else lab_ids:
+    for lab_id in labs:
         created = store.history(lab_id)[:1]
         if not created or created[0].kind != "lab.created":
             raise StoreError(f"The history of lab {lab_id!r} does not start with lab.created.")
@@ -252,6 +276,24 @@ def registry_funnel(store: Store, lab_ids: Iterable[str] | None = None) -> Funne
             raise StoreError(f"The lab.created event of {lab_id!r} is malformed ({exc}).") from exc
         funnels.append(funnel_of_rows(stages, store.innovations(lab_id)))
     return merge_funnels(funnels)
+
+
+def _refuse_unverified(labs: Iterable[str], checked: Mapping[str, Sequence[Verification]]) -> None:
+    """`HistoryError` for the first lab with a failed history or row, `StoreError` for a lab
+    the verification did not cover: the funnel counts verified rows only."""
+    for lab_id in labs:
+        results = checked.get(lab_id)
+        if results is None:
+            raise StoreError(
+                f"The lab {lab_id!r} was not verified with the others: verify the store "
+                f"again (Store.verify_all) before counting it."
+            )
+        if not isinstance(results, Sequence) or not all(
+            isinstance(r, Verification) for r in results
+        ):
+            raise InvalidCommand("registry_funnel()'s checked is what Store.verify_all() returned.")
+        for result in results:
+            result.raise_for_problem()
 
 
 def units_without(lab: Lab, stage: str, *, government_only: bool = True) -> list[Unit]:

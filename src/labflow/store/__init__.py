@@ -74,6 +74,8 @@ def __getattr__(name: str) -> Any:
 
 
 def _events(value: Iterable[Event]) -> tuple[Event, ...]:
+    if type(value) is tuple:  # a history's slice, as a session gives: no ABC check needed
+        return value
     given: object = value  # built by hosts too: say what is wrong, never TypeError
     if isinstance(given, str | bytes) or not isinstance(given, Iterable):
         raise StoreError(f"An Append holds a list of events, not {type(given).__name__}.")

@@ -20,7 +20,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 
@@ -52,9 +52,12 @@ _UNREADABLE = (KeyError, TypeError, ValueError, AttributeError, AssertionError, 
 _UNENCODABLE = (TypeError, ValueError, AttributeError, RecursionError)
 
 
-@attrs.frozen
-class Row:
-    """What a store keeps of an innovation for lists and reports: its stream's projection."""
+class Row(NamedTuple):
+    """What a store keeps of an innovation for lists and reports: its stream's projection.
+
+    A named tuple, not an attrs record: a commit builds and compares a few of them, and a
+    tuple is made and compared in C.
+    """
 
     unit: str
     stage: str
@@ -321,6 +324,17 @@ def stage_ids_of(payload: Mapping[str, Any]) -> tuple[str, ...]:
     return ids
 
 
+def opening_stages(lab_id: str, kind: str, payload: str) -> tuple[str, ...]:
+    """The stage ids of the policy in a lab's first event as stored (its kind and payload
+    text), or `StoreError` saying why not: what a SQL store's funnel reads of a history."""
+    if kind != "lab.created":
+        raise StoreError(f"The history of lab {lab_id!r} does not start with lab.created.")
+    try:
+        return stage_ids_of(json.loads(payload))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise StoreError(f"The lab.created event of {lab_id!r} is malformed ({exc}).") from exc
+
+
 # --- Planning a commit: the checks every store makes under its lock --------------------------
 
 
@@ -336,8 +350,7 @@ class Stored:
     index: tuple[int, str] | None = None
 
 
-@attrs.frozen
-class Write:
+class Write(NamedTuple):
     """One checked `Append` with events, and what the store must write beside them."""
 
     append: Append

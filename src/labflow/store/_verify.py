@@ -11,9 +11,10 @@ from __future__ import annotations
 import hashlib
 import json
 import json.encoder
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
-from typing import Any
+from json.scanner import make_scanner
+from typing import Any, cast
 
 from labflow._fold import INNOVATION_KINDS, OPENING_KINDS, apply_innovation
 from labflow.events import GENESIS, Event, canonical_bytes
@@ -57,6 +58,7 @@ def check_rows(
     subject = prev = opening = ""
     position = 0
     bad: tuple[int, str] | None = None
+    skip = True
     seen: set[int] = set()
     rowfold: _RowFold | None = None
 
@@ -80,20 +82,23 @@ def check_rows(
                 finish()
             current, position, prev, bad = stream, 0, GENESIS, None
             rowfold = None
-            if stream in meta:
+            skip = stream not in meta
+            if not skip:
                 seen.add(stream)
                 subject = meta[stream][0]
                 opening = f"[{text(subject)},"
                 if stream in projections:
                     rowfold = _RowFold(subject)
-        if bad is not None or current not in meta:
+        if skip:  # a stream not asked for, or already found bad
             continue
         position += 1
         if seq != position:
             bad = (position, f"it says it is event {seq}, but it stands at {position}")
+            skip = True
             continue
         if link != prev:
             bad = (position, "it does not link to the event before it")
+            skip = True
             continue
         try:
             # Times, kinds and hashes need no escaping as labflow writes them; a row where
@@ -105,6 +110,7 @@ def check_rows(
             problem = _canonical_problem(subject, seq, at, actor, kind, payload, link, digest)
             if problem is not None:
                 bad = (position, problem)
+                skip = True
                 continue
         if rowfold is not None and (kind not in _ROW_KEEPS or not rowfold.stage):
             rowfold.apply(seq, at, actor, kind, payload, link, digest)
@@ -117,6 +123,26 @@ def check_rows(
         current, position, prev, bad, rowfold = stream, 0, GENESIS, None, None
         finish()
     return found
+
+
+#: The decoder's own scanner (C): what `json.loads` calls, without the wrappers around it.
+_scan: Callable[[str, int], tuple[Any, int]] = make_scanner(cast(Any, json.JSONDecoder()))
+
+
+def _loads(text: str) -> Any:
+    """`json.loads` for a payload as labflow stores it, without its wrappers' cost.
+
+    The decoder's scanner reads the value at the start; a text it does not read whole
+    (surrounding space, a second value, nothing readable) goes to `json.loads`, which gives
+    the answer -- or the error -- it always gave.
+    """
+    try:
+        value, end = _scan(text, 0)
+    except (StopIteration, ValueError, TypeError):
+        return json.loads(text)
+    if end != len(text):
+        return json.loads(text)
+    return value
 
 
 def _canonical_problem(
@@ -161,7 +187,7 @@ class _RowFold:
     def _settle(self) -> None:
         """Read the stage from the last move, once (a move's payload says where it went)."""
         if self.moved:
-            self.stage, self.moved = json.loads(self.moved)["to"], ""
+            self.stage, self.moved = _loads(self.moved)["to"], ""
             if not isinstance(self.stage, str) or not self.stage:
                 raise ValueError("a move names no stage")
 
@@ -183,7 +209,7 @@ class _RowFold:
         try:
             if not self.stage and kind == "innovation.registered":
                 # The opening as `labflow._fold` reads it for the row: its unit and stage.
-                opening = json.loads(payload)
+                opening = _loads(payload)
                 unit, stage = opening["unit"], opening["stage"]
                 if not isinstance(unit, str) or not isinstance(stage, str) or not stage:
                     raise ValueError("its registration names no unit or stage")
@@ -210,7 +236,7 @@ class _RowFold:
             elif kind == "innovation.reinstated":
                 self.status = Status.ACTIVE.value
             elif kind == "innovation.launched":
-                json.loads(payload)["ceremony"]  # read as the fold reads it
+                _loads(payload)["ceremony"]  # read as the fold reads it
                 self.launched = True
         except (KeyError, TypeError, ValueError, AttributeError, AssertionError) as exc:
             self.failed = f"its history cannot be folded into a row ({exc!r})"

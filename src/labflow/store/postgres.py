@@ -76,6 +76,7 @@ from labflow.store._common import (
     index_all,
     index_problems,
     new_entries,
+    opening_stages,
     plan,
     raise_for_index,
     refuse_malformed,
@@ -238,6 +239,17 @@ _HEADS = (
 _META = (
     "SELECT id, lab, is_lab, subject, version, head, unit, stage, status, launched "
     "FROM labflow_streams"
+)
+#: What the registry funnel reads: each lab's first event (its policy's stage ids) and its
+#: innovations' rows counted by (stage, unit kind, status) -- the rows `verify_all` checks.
+_FUNNEL_LABS = (
+    "SELECT s.subject, e.kind, e.payload FROM labflow_streams s LEFT JOIN labflow_events e "
+    "ON e.stream = s.id AND e.seq = 1 WHERE s.is_lab {one} ORDER BY s.subject"
+)
+_FUNNEL_COUNTS = (
+    "SELECT s.lab, s.stage, u.kind, s.status, count(*) FROM labflow_streams s "
+    "LEFT JOIN labflow_units u ON u.lab = s.lab AND u.id = s.unit WHERE NOT s.is_lab {one} "
+    "GROUP BY s.lab, s.stage, u.kind, s.status"
 )
 _RANGE_ROWS = (
     "SELECT e.stream, e.seq, e.at, e.actor, e.kind, e.payload, e.prev, e.hash "
@@ -560,6 +572,25 @@ def _innovation_query(
     return " ".join(sql), args
 
 
+def _funnel_queries(lab_ids: Sequence[str] | None) -> list[tuple[str, tuple[Any, ...]]]:
+    one, args = ("AND s.lab = ANY(%s)", (list(lab_ids),)) if lab_ids is not None else ("", ())
+    return [(_FUNNEL_LABS.format(one=one), args), (_FUNNEL_COUNTS.format(one=one), args)]
+
+
+def _funnel_found(
+    labs: Iterable[Sequence[Any]], counts: Iterable[Sequence[Any]]
+) -> dict[str, tuple[tuple[str, ...], list[tuple[str, str | None, str, int]]]]:
+    """Per lab: its stage ids (from its first event, which must be ``lab.created``) and its
+    counted rows."""
+    found: dict[str, tuple[tuple[str, ...], list[tuple[str, str | None, str, int]]]] = {
+        lab: (opening_stages(lab, kind or "", payload or ""), []) for lab, kind, payload in labs
+    }
+    for lab, stage, unit_kind, status, count in counts:
+        if lab in found:
+            found[lab][1].append((stage, unit_kind, status, int(count)))
+    return found
+
+
 def _rows_to_innovations(rows: Iterable[Sequence[Any]]) -> list[InnovationRow]:
     return [InnovationRow(r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6]) for r in rows]
 
@@ -814,6 +845,19 @@ class PostgresStore:
         with self._transaction(read=True) as cur:
             self._require_lab(cur, lab_id)
             return _rows_to_innovations(cur.execute(sql, args).fetchall())
+
+    def _funnel_counts(
+        self, lab_ids: Sequence[str] | None
+    ) -> dict[str, tuple[tuple[str, ...], list[tuple[str, str | None, str, int]]]]:
+        """Per lab: its policy's stage ids and its innovations counted by (stage, unit kind,
+        status), read in one snapshot from the rows `verify_all` checks -- for
+        `labflow.reports.registry_funnel`, which needs no history but each lab's first event."""
+        with self._transaction(read=True) as cur:
+            if lab_ids is not None:
+                for lab_id in lab_ids:
+                    self._require_lab(cur, lab_id)
+            labs, counts = (cur.execute(*q).fetchall() for q in _funnel_queries(lab_ids))
+        return _funnel_found(labs, counts)
 
     def load(
         self, lab_id: str, *, registry: Registry | None = None, clock: Clock = system_clock

@@ -66,15 +66,15 @@ from labflow.store._common import (
     index_all,
     index_problems,
     new_entries,
+    opening_stages,
     plan,
     raise_for_index,
     refuse_malformed,
-    stage_ids_of,
     verify_loaded,
     verify_rows,
     with_index_problems,
 )
-from labflow.store._verify import Checked, check_rows
+from labflow.store._verify import check_rows
 
 if TYPE_CHECKING:
     from labflow.store.checkpoint import Checkpoint, CheckpointReport
@@ -147,9 +147,13 @@ assert len(_MIGRATIONS) == SCHEMA_VERSION
 PARALLEL_FROM: Final = 200_000
 
 _STREAM_META = (
-    "SELECT id, subject, version, head, is_lab, unit, stage, status, launched FROM streams "
-    "WHERE id BETWEEN ? AND ?"
+    "SELECT id, subject, version, head, is_lab, unit, stage, status, launched, lab "
+    "FROM streams WHERE id BETWEEN ? AND ?"
 )
+#: What a verifier sends back per stream: lab, is lab's own, subject, events seen, ok, first
+#: bad seq, reason, and the hash of its first event (of a sound first row, else ``None``) --
+#: named, so the calling process need not list every stream's names itself.
+_Named = tuple[str, bool, str, int, bool, int | None, str | None, str | None]
 #: The stream rows a commit reads, by how many innovations it names (0 to 500).
 _STREAM_ROWS: Final = tuple(
     "SELECT is_lab, subject, id, version, head, unit, stage, status, launched, registered, "
@@ -164,11 +168,9 @@ _RANGE_ROWS = (
 )
 
 
-def _verify_range(
-    conn: sqlite3.Connection, lo: int, hi: int, lab_id: str | None
-) -> tuple[list[Checked], dict[int, str]]:
-    """Verify the streams with ids in ``[lo, hi]`` (of one lab, if given) in one snapshot;
-    also the hash of each one's first event, for the registration index."""
+def _verify_range(conn: sqlite3.Connection, lo: int, hi: int, lab_id: str | None) -> list[_Named]:
+    """Verify the streams with ids in ``[lo, hi]`` (of one lab, if given) in one snapshot,
+    each named, with the hash of its first event for the registration index."""
     sql = _STREAM_META
     args: list[Any] = [lo, hi]
     if lab_id is not None:
@@ -178,7 +180,11 @@ def _verify_range(
     rows = {r[0]: Row(r[5], r[6], r[7], bool(r[8])) for r in found if not r[4]}
     firsts: dict[int, str] = {}
     checked = check_rows(iter(conn.execute(_RANGE_ROWS, (lo, hi))), meta, rows, firsts)
-    return checked, firsts
+    names = {r[0]: (r[9], bool(r[4]), r[1]) for r in found}
+    return [
+        (*names[stream], length, ok, seq, reason, firsts.get(stream))
+        for stream, length, ok, seq, reason in checked
+    ]
 
 
 #: Per lab with an index: its chain's problems, and what it lists (innovation -> first
@@ -223,9 +229,7 @@ def _worker_connection(path: str) -> sqlite3.Connection:
     return sqlite3.connect(uri, uri=True, isolation_level=None)
 
 
-def _verify_in_worker(
-    path: str, lo: int, hi: int, lab_id: str | None
-) -> tuple[list[Checked], dict[int, str]]:
+def _verify_in_worker(path: str, lo: int, hi: int, lab_id: str | None) -> list[_Named]:
     """A worker process's share of `SQLiteStore.verify_all`: its own read-only connection."""
     conn = _worker_connection(path)
     try:
@@ -313,16 +317,6 @@ def _read_index(conn: sqlite3.Connection, lab_id: str | None) -> dict[str, list[
             args,
         ).fetchall(),
     )
-
-
-def _opening_stages(lab_id: str, kind: str, payload: str) -> tuple[str, ...]:
-    """The stage ids of the policy in a lab's first event, or `StoreError` saying why not."""
-    if kind != "lab.created":
-        raise StoreError(f"The history of lab {lab_id!r} does not start with lab.created.")
-    try:
-        return stage_ids_of(json.loads(payload))
-    except (KeyError, TypeError, ValueError) as exc:
-        raise StoreError(f"The lab.created event of {lab_id!r} is malformed ({exc}).") from exc
 
 
 def _translate(exc: sqlite3.Error, path: str) -> StoreError:
@@ -800,18 +794,16 @@ class SQLiteStore:
             if lab_id is not None:
                 self._require_lab(conn, lab_id)
             args = [lab_id] if lab_id is not None else []
-            sizes: list[tuple[int, int]] = []
-            names: dict[int, tuple[str, bool, str]] = {}
-            events = 0
-            for ident, version, lab, is_lab, subject in conn.execute(
-                "SELECT id, version, lab, is_lab, subject FROM streams"
+            # The streams as they are now, by id and length, to cut into ranges: ids only
+            # grow, so a stream created after this moment is in no range. Their names come
+            # back with the workers' results.
+            sizes: list[tuple[int, int]] = conn.execute(
+                "SELECT id, version FROM streams"
                 + (" WHERE lab = ?" if lab_id is not None else "")
                 + " ORDER BY id",
                 args,
-            ):
-                sizes.append((ident, version))
-                names[ident] = (lab, bool(is_lab), subject)
-                events += version
+            ).fetchall()
+            events = sum(n for _, n in sizes)
             # How far each index reached when the streams above were listed: innovations
             # registered after this moment are not checked against them.
             registered = (
@@ -834,31 +826,27 @@ class SQLiteStore:
                 or "fork" not in multiprocessing.get_all_start_methods()
                 or threading.active_count() > 1
             )
-            checked: list[Checked] = []
-            firsts: dict[int, str] = {}
+            checked: list[_Named] = []
             chains: _Chains = {}
             if sizes and local:
-                checked, firsts = _verify_range(conn, sizes[0][0], sizes[-1][0], lab_id)
+                checked = _verify_range(conn, sizes[0][0], sizes[-1][0], lab_id)
                 chains = _index_chains(conn, lab_id, registered) if self.indexed else {}
         if sizes and not local:
             try:
-                checked, firsts, chains = self._verify_in_workers(sizes, count, lab_id, registered)
+                checked, chains = self._verify_in_workers(sizes, count, lab_id, registered)
             except (OSError, BrokenProcessPool):
                 # No processes to be had here: the same work, in this process.
                 with self._transaction(write=False) as conn:
-                    checked, firsts = _verify_range(conn, sizes[0][0], sizes[-1][0], lab_id)
+                    checked = _verify_range(conn, sizes[0][0], sizes[-1][0], lab_id)
                     chains = _index_chains(conn, lab_id, registered) if self.indexed else {}
         results: dict[str, list[tuple[bool, str, Verification]]] = {}
         openings: dict[str, dict[str, str | None]] = {}
-        for stream, length, ok, seq, reason in checked:
-            if stream not in names:
-                continue  # a stream created after this call began
-            lab, is_lab, subject = names[stream]
+        for lab, is_lab, subject, length, ok, seq, reason, first in checked:
             results.setdefault(lab, []).append(
                 (not is_lab, subject, Verification(subject, length, ok, seq, reason))
             )
             if not is_lab:
-                openings.setdefault(lab, {})[subject] = firsts.get(stream)
+                openings.setdefault(lab, {})[subject] = first
         for lab, (problems, listed) in chains.items():
             if lab not in results:
                 continue
@@ -877,7 +865,7 @@ class SQLiteStore:
         count: int,
         lab_id: str | None,
         registered: Mapping[str, int | None],
-    ) -> tuple[list[Checked], dict[int, str], _Chains]:
+    ) -> tuple[list[_Named], _Chains]:
         """Share `verify_all` out to ``count`` forked processes, by ranges of stream ids,
         with the registration indexes' chains checked by one of them meanwhile.
 
@@ -885,8 +873,7 @@ class SQLiteStore:
         which a host script without an ``if __name__ == "__main__"`` guard cannot
         survive. Each worker opens its own read-only connection.
         """
-        checked: list[Checked] = []
-        firsts: dict[int, str] = {}
+        checked: list[_Named] = []
         chains: _Chains = {}
         context = multiprocessing.get_context("fork")
         try:
@@ -901,14 +888,12 @@ class SQLiteStore:
                     for lo, hi in _ranges(sizes, count * 4)
                 ]
                 for future in futures:
-                    some, first = future.result()
-                    checked.extend(some)
-                    firsts.update(first)
+                    checked.extend(future.result())
                 if index is not None:
                     chains = index.result()
         except sqlite3.Error as exc:
             raise _translate(exc, self.path) from exc
-        return checked, firsts, chains
+        return checked, chains
 
     def _funnel_counts(
         self, lab_ids: Sequence[str] | None
@@ -922,13 +907,13 @@ class SQLiteStore:
                     self._require_lab(conn, lab_id)
             found: dict[str, tuple[tuple[str, ...], list[tuple[str, str | None, str, int]]]] = {}
             for lab, kind, payload in conn.execute(
-                # CROSS JOIN: from the few lab rows to their first events, never a scan of
-                # every event (which SQLite's planner would otherwise choose).
-                "SELECT s.subject, e.kind, e.payload FROM streams s CROSS JOIN events e "
+                # LEFT JOIN: from the few lab rows to their first events, never a scan of
+                # every event; a lab whose first event is gone is refused, not left out.
+                "SELECT s.subject, e.kind, e.payload FROM streams s LEFT JOIN events e "
                 "ON e.stream = s.id AND e.seq = 1 WHERE s.is_lab = 1 ORDER BY s.subject"
             ):
                 if lab_ids is None or lab in lab_ids:
-                    found[lab] = (_opening_stages(lab, kind, payload), [])
+                    found[lab] = (opening_stages(lab, kind or "", payload or ""), [])
             for lab, stage, unit_kind, status, count in conn.execute(
                 # The table in its own order: the stage index would cost a lookup a row.
                 "SELECT s.lab, s.stage, u.kind, s.status, count(*) FROM streams s NOT INDEXED "
