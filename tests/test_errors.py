@@ -61,6 +61,21 @@ class TestRaiseSites:
         assert info.value.message("id") != info.value.message("en")
         assert "ditarik" in info.value.message("id")
 
+    def test_the_refusal_raised_is_the_reason_allowed_lists(self) -> None:
+        """One precondition, one refusal: what a command raises on a withdrawn innovation is
+        word for word, and datum for datum, what `allowed` lists for that command."""
+        lab = make_lab()
+        inn = "ino-1"
+        register(lab, inn)
+        lab.withdraw(inn, reason="tidak dilanjutkan", by="sekretariat")
+        verdict = lab.allowed(by="sekretariat", subject=inn)["grant_permission"]
+        [listed] = [u for u in verdict.unmet if u.code == "innovation.withdrawn"]
+        with pytest.raises(lf.InvalidCommand) as info:
+            lab.grant_permission(inn, reference="SK-1", by="sekretariat")
+        assert (info.value.code, dict(info.value.data)) == (listed.code, dict(listed.data))
+        assert info.value.message("en") == listed.message_en
+        assert info.value.message("id") == listed.message_id
+
     def test_permission_denied_has_a_code_per_reason(self) -> None:
         """A missing role and a signature by a stranger are told apart by code."""
         lab = make_lab()

@@ -222,6 +222,26 @@ def test_histories_stream_every_innovation_in_id_order(store: Store) -> None:
     assert streamed == [list(lab.innovations[k].history) for k in sorted(lab.innovations)]
 
 
+def test_a_loaded_lab_holds_its_innovations_in_the_order_they_were_registered(
+    store: Store,
+) -> None:
+    """Not by id: a lab loaded from a store is the lab its commands built, down to the
+    order of `Lab.innovations` and so to the registration index of its document."""
+    lab = make_lab()
+    save(store, lab)
+    with store.session("kebumen", clock=lab.clock) as live:
+        register(live, "zeta", "dinkes")
+        register(live, "alpha")
+    with store.session("kebumen", clock=lab.clock) as live:
+        register(live, "mid", "dinkes")
+    loaded = store.load("kebumen", clock=lab.clock)
+    assert list(loaded.innovations) == ["zeta", "alpha", "mid"]
+    again = lf.serde.loads(lf.serde.dumps(loaded), clock=lab.clock)
+    assert again == loaded
+    assert list(again.innovations) == ["zeta", "alpha", "mid"]
+    assert [h[0].subject for h in store.histories("kebumen")] == ["alpha", "mid", "zeta"]
+
+
 def test_session_outside_a_with_block_is_an_error() -> None:
     session = Session(MemoryStore(), "kebumen")
     with pytest.raises(lf.StoreError):

@@ -15,7 +15,7 @@ from labflow._authority import reviewer_refused
 from labflow._gates import counterparty_refused, past_agreement
 from labflow._inputs import ident as _ident
 from labflow._inputs import text as _text
-from labflow._preconditions import require
+from labflow._preconditions import acting_on
 from labflow._view import View, refuse
 from labflow.errors import InvalidCommand, PermissionDenied
 from labflow.events import Event
@@ -40,9 +40,7 @@ __all__ = [
 def draw_up_agreement(
     lab: Lab, innovation_id: str, *, regional_head: str, unit_head: str, by: str, terms: str = ""
 ) -> Event:
-    inn = lab._active(innovation_id)
-    lab._authorize("draw_up_agreement", by, inn.unit)
-    require(lab, "draw_up_agreement", inn)
+    inn, _ = acting_on(lab, "draw_up_agreement", innovation_id, by)
     head = lab.actors.get(_ident(regional_head, "regional head"))
     if head is None or lab.policy.settings.agreement_counterparty not in head.roles:
         raise InvalidCommand(
@@ -73,9 +71,7 @@ def draw_up_agreement(
 
 
 def sign_agreement(lab: Lab, innovation_id: str, *, by: str) -> Event:
-    inn = lab._active(innovation_id)
-    actor = lab._authorize("sign_agreement", by, inn.unit)
-    require(lab, "sign_agreement", inn)
+    inn, actor = acting_on(lab, "sign_agreement", innovation_id, by)
     agreement = inn.agreement
     assert agreement is not None  # a precondition
     if actor.id == agreement.regional_head:
@@ -108,9 +104,7 @@ def review_agreement(
     outcome: ReviewOutcome | str = ReviewOutcome.CONTINUE,
     by: str,
 ) -> Event:
-    inn = lab._active(innovation_id)
-    actor = lab._authorize("review_agreement", by, inn.unit)
-    require(lab, "review_agreement", inn)
+    inn, actor = acting_on(lab, "review_agreement", innovation_id, by)
     cycle = lab.policy.review
     refused = None if cycle is None else reviewer_refused(lab.policy, cycle, actor, inn.unit)
     if refused is not None:
@@ -129,9 +123,7 @@ def review_agreement(
 
 
 def amend_agreement(lab: Lab, innovation_id: str, *, terms: str, by: str) -> Event:
-    inn = lab._active(innovation_id)
-    lab._authorize("amend_agreement", by, inn.unit)
-    require(lab, "amend_agreement", inn)
+    inn, _ = acting_on(lab, "amend_agreement", innovation_id, by)
     payload = {"terms": _text(terms, "terms", empty=False)}
     return lab._commit(inn, by, "innovation.agreement_amended", payload)
 

@@ -25,7 +25,7 @@ from labflow._inputs import ident as _ident
 from labflow._inputs import initiator as _initiator
 from labflow._inputs import text as _text
 from labflow._inputs import texts as _texts
-from labflow._preconditions import require
+from labflow._preconditions import acting_on
 from labflow._view import View, refuse
 from labflow.errors import InvalidCommand, NotFound
 from labflow.events import Event
@@ -145,9 +145,7 @@ def replicate(
 
 
 def record_diagnosis(lab: Lab, innovation_id: str, diagnosis: Diagnosis, *, by: str) -> Event:
-    inn = lab._active(innovation_id)
-    lab._authorize("record_diagnosis", by, inn.unit)
-    require(lab, "record_diagnosis", inn)
+    inn, _ = acting_on(lab, "record_diagnosis", innovation_id, by)
     if not isinstance(diagnosis, Diagnosis):
         raise InvalidCommand(
             "A diagnosis must be a labflow.Diagnosis.",
@@ -161,17 +159,13 @@ def record_diagnosis(lab: Lab, innovation_id: str, diagnosis: Diagnosis, *, by: 
 
 
 def grant_permission(lab: Lab, innovation_id: str, *, reference: str, by: str) -> Event:
-    inn = lab._active(innovation_id)
-    lab._authorize("grant_permission", by, inn.unit)
-    require(lab, "grant_permission", inn)
+    inn, _ = acting_on(lab, "grant_permission", innovation_id, by)
     payload = {"reference": _text(reference, "reference", empty=False)}
     return lab._commit(inn, by, "innovation.permission_granted", payload)
 
 
 def attach_evidence(lab: Lab, innovation_id: str, *, title: str, reference: str, by: str) -> Event:
-    inn = lab._active(innovation_id)
-    lab._authorize("attach_evidence", by, inn.unit)
-    require(lab, "attach_evidence", inn)
+    inn, _ = acting_on(lab, "attach_evidence", innovation_id, by)
     payload = {
         "title": _text(title, "title", empty=False),
         "reference": _text(reference, "reference", empty=False),
@@ -183,9 +177,7 @@ def set_attributes(
     lab: Lab, innovation_id: str, *, attributes: Mapping[str, Any], by: str
 ) -> Event:
     """Set or change attributes the policy declares; ``None`` clears one."""
-    inn = lab.innovation(innovation_id)
-    lab._authorize("set_attributes", by, inn.unit)
-    require(lab, "set_attributes", inn)
+    inn, _ = acting_on(lab, "set_attributes", innovation_id, by, withdrawn=True)
     clean = _checked_attributes(lab, attributes, at_least_one=True)
     return lab._commit(inn, by, "innovation.attributes_set", {"attributes": clean})
 

@@ -27,7 +27,7 @@ from labflow._frozen import FrozenMap
 from labflow._inputs import ident as _ident
 from labflow._inputs import text as _text
 from labflow._inputs import texts as _texts
-from labflow._preconditions import require
+from labflow._preconditions import acting_on, require
 from labflow._view import View, refuse
 from labflow.errors import InvalidCommand
 from labflow.events import Event
@@ -427,9 +427,7 @@ def register_exhibit(
     booth: str = "",
     exhibition: str | None = None,
 ) -> Event:
-    inn = lab._active(innovation_id)
-    lab._authorize("register_exhibit", by, inn.unit)
-    require(lab, "register_exhibit", inn)
+    inn, _ = acting_on(lab, "register_exhibit", innovation_id, by)
     payload: dict[str, Any] = {"event": _text(event, "event"), "booth": _text(booth, "booth")}
     if exhibition is not None:
         show = exhibitions_of(lab).get(_ident(exhibition, "exhibition id"))

@@ -17,7 +17,7 @@ import attrs
 
 from labflow._inputs import text as _text
 from labflow._monev_rules import MONEV_KIND, monev_records, monev_refusal, monev_windows
-from labflow._preconditions import require
+from labflow._preconditions import acting_on
 from labflow._view import View, refuse
 from labflow.errors import InvalidCommand
 from labflow.events import Event
@@ -40,9 +40,7 @@ def record_monev(
     by: str,
     follow_up: str = "",
 ) -> Event:
-    inn = lab._active(innovation_id)
-    lab._authorize("record_monev", by, inn.unit)
-    require(lab, "record_monev", inn)
+    inn, _ = acting_on(lab, "record_monev", innovation_id, by)
     if not isinstance(indicators, Mapping):
         raise InvalidCommand(
             "The indicators must be a mapping of names to numbers.",

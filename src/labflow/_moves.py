@@ -20,7 +20,7 @@ from labflow._frozen import FrozenList
 from labflow._gates import advance_unmet, lab_verdict, unit_kind
 from labflow._inputs import text as _text
 from labflow._monev_rules import MONEV_REQUIREMENT, monev_up_to_date
-from labflow._preconditions import require
+from labflow._preconditions import acting_on
 from labflow._view import View, gate_record, refuse
 from labflow.errors import ConflictError, GateRefused, InvalidCommand
 from labflow.events import Event
@@ -70,9 +70,7 @@ def gate(lab: Lab, stage: str, unit: str) -> list[str]:
 
 
 def return_to(lab: Lab, innovation_id: str, stage: str, *, reason: str, by: str) -> Event:
-    inn = lab._active(innovation_id)
-    lab._authorize("return", by, inn.unit)
-    require(lab, "return", inn)
+    inn, _ = acting_on(lab, "return", innovation_id, by)
     target = lab.policy.stage(stage)
     if target.id not in lab._engine.returns[inn.stage]:
         raise InvalidCommand(
@@ -90,17 +88,13 @@ def return_to(lab: Lab, innovation_id: str, stage: str, *, reason: str, by: str)
 
 
 def withdraw(lab: Lab, innovation_id: str, *, reason: str, by: str) -> Event:
-    inn = lab._active(innovation_id)
-    lab._authorize("withdraw", by, inn.unit)
-    require(lab, "withdraw", inn)
+    inn, _ = acting_on(lab, "withdraw", innovation_id, by)
     payload = {"reason": _text(reason, "reason", empty=False)}
     return lab._commit(inn, by, "innovation.withdrawn", payload)
 
 
 def reinstate(lab: Lab, innovation_id: str, *, reason: str, by: str) -> Event:
-    inn = lab.innovation(innovation_id)
-    lab._authorize("reinstate", by, inn.unit)
-    require(lab, "reinstate", inn)
+    inn, _ = acting_on(lab, "reinstate", innovation_id, by, withdrawn=True)
     payload = {"reason": _text(reason, "reason", empty=False)}
     return lab._commit(inn, by, "innovation.reinstated", payload)
 

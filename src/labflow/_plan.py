@@ -16,7 +16,7 @@ from labflow._fold import plan_payload
 from labflow._inputs import text as _text
 from labflow._inputs import texts as _texts
 from labflow._limits import MAX_INT
-from labflow._preconditions import require
+from labflow._preconditions import acting_on
 from labflow._view import View, refuse
 from labflow.errors import InvalidCommand, PermissionDenied
 from labflow.events import Event
@@ -39,9 +39,7 @@ def submit_plan(
     budget: int | None = None,
     documents: Sequence[str] = (),
 ) -> Event:
-    inn = lab._active(innovation_id)
-    lab._authorize("submit_plan", by, inn.unit)
-    require(lab, "submit_plan", inn)
+    inn, _ = acting_on(lab, "submit_plan", innovation_id, by)
     if not isinstance(steps, list | tuple) or not all(isinstance(s, PlanStep) for s in steps):
         raise InvalidCommand(
             "The steps must be a list of labflow.PlanStep.",
@@ -76,9 +74,7 @@ def submit_plan(
 
 
 def approve_plan(lab: Lab, innovation_id: str, *, by: str) -> Event:
-    inn = lab._active(innovation_id)
-    actor = lab._authorize("approve_plan", by, inn.unit)
-    require(lab, "approve_plan", inn)
+    inn, actor = acting_on(lab, "approve_plan", innovation_id, by)
     plan = inn.action_plan
     assert plan is not None  # a precondition
     if plan.submitted_by == actor.id:

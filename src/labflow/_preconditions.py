@@ -7,18 +7,18 @@ one unmet (`require`), `Lab.allowed` lists every one (`preconditions_unmet`).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
-from labflow._catalogue import CommandSpec, Precondition, by_name
+from labflow._catalogue import ACTIVE, CommandSpec, Precondition, by_name
 from labflow._exhibit_rules import exhibit_stage
 from labflow.errors import InvalidCommand
-from labflow.model import Innovation
+from labflow.model import Actor, Innovation
 from labflow.requirements import Unmet
 
 if TYPE_CHECKING:
     from labflow.lab import Lab
 
-__all__ = ["preconditions_unmet", "require"]
+__all__ = ["acting_on", "preconditions_unmet", "require"]
 
 
 class _Facts:
@@ -80,14 +80,38 @@ def preconditions_unmet(lab: Lab, spec: CommandSpec, subject: str | None) -> lis
     return [_refusal(spec, p, facts, ident) for p in spec.preconditions if not p.holds(facts)]
 
 
+def _refuse(spec: CommandSpec, pre: Precondition, facts: _Facts, subject: str) -> NoReturn:
+    item = _refusal(spec, pre, facts, subject)
+    raise InvalidCommand(item.message_en, item.message_id, code=item.code, data=dict(item.data))
+
+
+def _spec(command: str) -> CommandSpec:
+    spec = by_name(command)
+    assert spec is not None, command
+    return spec
+
+
 def require(lab: Lab, command: str, inn: Innovation | None = None) -> None:
     """`InvalidCommand` for the first precondition of ``command`` that is not met."""
-    spec = by_name(command)
-    assert spec is not None
+    spec = _spec(command)
     facts = _Facts(lab, inn)
     for pre in spec.preconditions:
         if not pre.holds(facts):
-            item = _refusal(spec, pre, facts, lab.id if inn is None else inn.id)
-            raise InvalidCommand(
-                item.message_en, item.message_id, code=item.code, data=dict(item.data)
-            )
+            _refuse(spec, pre, facts, lab.id if inn is None else inn.id)
+
+
+def acting_on(
+    lab: Lab, command: str, innovation_id: str, by: object, *, withdrawn: bool = False
+) -> tuple[Innovation, Actor]:
+    """The innovation an innovation command acts on and the actor acting, or the refusal.
+
+    The prologue every innovation command shares, in the order its refusals are promised:
+    the innovation exists (and is active, unless the command acts on ``withdrawn`` ones),
+    the actor may do ``command`` on its unit, then the catalogue's preconditions hold.
+    """
+    inn = lab.innovation(innovation_id)
+    if not withdrawn and not inn.active:  # before the actor: no command acts on it now
+        _refuse(_spec(command), ACTIVE, _Facts(lab, inn), inn.id)
+    actor = lab._authorize(command, by, inn.unit)
+    require(lab, command, inn)
+    return inn, actor

@@ -287,6 +287,20 @@ def _policy_schema() -> dict[str, Any]:
     }
 
 
+#: The fields of a lab document's ``data``, all required, in the order they are written.
+LAB_FIELDS: Final = (
+    "id",
+    "region",
+    "policy",
+    "stage",
+    "units",
+    "actors",
+    "innovations",
+    "registrations",
+    "history",
+)
+
+
 def _lab_schema() -> dict[str, Any]:
     def array(name: str) -> dict[str, Any]:
         return {"type": "array", "items": {"$ref": f"#/$defs/{name}"}}
@@ -305,17 +319,7 @@ def _lab_schema() -> dict[str, Any]:
             "registrations": {"$ref": "#/$defs/Registrations"},
             "history": array("Event"),
         },
-        "required": [
-            "id",
-            "region",
-            "policy",
-            "stage",
-            "units",
-            "actors",
-            "innovations",
-            "registrations",
-            "history",
-        ],
+        "required": list(LAB_FIELDS),
         "additionalProperties": False,
     }
 

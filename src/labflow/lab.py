@@ -531,17 +531,6 @@ class Lab:
         """Whether ``inn`` has entered a stage whose gate requires a signed agreement of it."""
         return past_agreement(self, inn)
 
-    def _active(self, innovation_id: str) -> Innovation:
-        inn = self.innovation(innovation_id)
-        if not inn.active:
-            raise InvalidCommand(
-                f"{inn.id} is withdrawn; reinstate it first.",
-                f"{inn.id} sudah ditarik; aktifkan kembali terlebih dahulu.",
-                code="innovation.withdrawn",
-                data={"innovation": inn.id},
-            )
-        return inn
-
     # --- lab commands -----------------------------------------------------------------
 
     @_command(_roster.add_unit)

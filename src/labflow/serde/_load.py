@@ -19,6 +19,7 @@ from cattrs.gen import make_dict_unstructure_fn, override
 
 from labflow._limits import MAX_DEPTH, MAX_PROBLEMS
 from labflow._registrations import Registrations, check_chain, check_listed
+from labflow._schema import LAB_FIELDS
 from labflow._text import ident_problem
 from labflow.errors import HistoryError, LabflowError, Problem
 from labflow.events import GENESIS, Event, canonical_bytes, expected_hash, verify
@@ -243,21 +244,10 @@ def _load_lab(
     if type(data) is not dict:
         problems.append(Problem(path, f"expected an object, not {_name(data)}"))
         return None
-    fields = (
-        "id",
-        "region",
-        "policy",
-        "stage",
-        "units",
-        "actors",
-        "innovations",
-        "registrations",
-        "history",
-    )
-    extra = [k for k in data if k not in fields]
+    extra = [k for k in data if k not in LAB_FIELDS]
     if extra:
         problems.append(Problem(path, f"unknown fields {_few(extra)}"))
-    missing = [f for f in fields if f not in data]
+    missing = [f for f in LAB_FIELDS if f not in data]
     problems.extend(Problem(f"{path}.{f}", "is required") for f in missing)
     if missing:
         return None

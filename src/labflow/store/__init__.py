@@ -300,10 +300,20 @@ def _changed(
     start = before.get((True, lab.id), 0)
     if len(lab.history) > start:
         found.append(Append(lab.id, start, lab.history[start:], lab=True))
-    for ident in sorted(watched.reached):
-        inn = dict.get(watched, ident)
-        if inn is None:
-            continue
+    reached = [i for i in sorted(watched.reached) if dict.__contains__(watched, i)]
+    new = {i for i in reached if (False, i) not in before}
+    if len(new) > 1:
+        # New streams in the order the lab registered them, as the store's index will list
+        # them: the last entries of the dictionary, so this walks only as far as they go.
+        order: list[str] = []
+        for ident in reversed(dict.keys(watched)):
+            if ident in new:
+                order.append(ident)
+                if len(order) == len(new):
+                    break
+        reached = [i for i in reached if i not in new] + order[::-1]
+    for ident in reached:
+        inn = dict.__getitem__(watched, ident)
         start = before.get((False, inn.id), 0)
         if len(inn.history) > start:
             found.append(Append(inn.id, start, inn.history[start:]))

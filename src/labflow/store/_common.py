@@ -410,6 +410,12 @@ def plan(
 Heads = Mapping[tuple[bool, str], tuple[int, str]]
 
 
+def by_id(histories: Iterable[list[Event]]) -> list[list[Event]]:
+    """Innovation histories by innovation id (what `Store.histories` promises), from the
+    order a load reads them in: the order the innovations were registered, the lab's own."""
+    return sorted(histories, key=lambda h: h[0].subject)
+
+
 def verify_loaded(
     own: Sequence[Event], others: Sequence[Sequence[Event]], heads: Heads | None = None
 ) -> None:

@@ -179,7 +179,7 @@ class MemoryStore:
         with self._lock:
             streams = self._lab(lab_id)
             own = list(streams.own)
-            others = [list(streams.innovations[s]) for s in sorted(streams.innovations)]
+            others = [list(h) for h in streams.innovations.values()]  # as registered
         verify_loaded(own, others)
         return replay_lab(own, others, registry=registry, clock=clock)
 

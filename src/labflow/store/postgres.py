@@ -71,6 +71,7 @@ from labflow.store._common import (
     Row,
     Stored,
     Write,
+    by_id,
     check_streams,
     encode_payload,
     index_all,
@@ -215,7 +216,7 @@ _HISTORY = (
 _ALL_EVENTS = (
     "SELECT s.is_lab, s.subject, e.seq, e.at, e.actor, e.kind, e.payload, e.prev, e.hash "
     "FROM labflow_streams s JOIN labflow_events e ON e.stream = s.id WHERE s.lab = %s "
-    "ORDER BY s.is_lab DESC, s.subject, e.seq"
+    "ORDER BY s.is_lab DESC, s.id, e.seq"
 )
 #: What the validating fold of a commit reads: the lab's own history and the named streams.
 _FOLD_EVENTS = (
@@ -428,10 +429,9 @@ class _Plan:
 
     def __init__(self, lab_id: str, writes: Sequence[Write]) -> None:
         self.lab_id = lab_id
-        new = sorted(
-            (w for w in writes if w.stored is None),
-            key=lambda w: (not w.append.lab, w.append.subject),
-        )
+        # The lab's stream first, then the innovations in the order the commit registers
+        # them: stream ids follow registration, as the index does, and a load reads by id.
+        new = sorted((w for w in writes if w.stored is None), key=lambda w: not w.append.lab)
         self.new = new
         self.create: list[Any] = [
             lab_id,
@@ -804,7 +804,7 @@ class PostgresStore:
             return own, others, heads, rows, problems
 
     def histories(self, lab_id: str) -> Iterator[list[Event]]:
-        yield from self._grouped(lab_id)[1]
+        yield from by_id(self._grouped(lab_id)[1])
 
     def verify_all(
         self, lab_id: str | None = None, *, workers: int | None = None
@@ -1098,7 +1098,7 @@ class AsyncPostgresStore:
 
     async def histories(self, lab_id: str) -> list[list[Event]]:
         """Every innovation history of a lab, by innovation id."""
-        return (await self._grouped(lab_id))[1]
+        return by_id((await self._grouped(lab_id))[1])
 
     async def verify_all(
         self, lab_id: str | None = None, *, workers: int | None = None

@@ -60,6 +60,7 @@ from labflow.store._common import (
     Stored,
     Texts,
     Write,
+    by_id,
     check_chain,
     check_listed,
     check_streams,
@@ -734,7 +735,7 @@ class SQLiteStore:
             conn.execute(
                 "SELECT s.is_lab, s.subject, e.seq, e.at, e.actor, e.kind, e.payload, e.prev, "
                 "e.hash FROM streams s JOIN events e ON e.stream = s.id WHERE s.lab = ? "
-                "ORDER BY s.is_lab DESC, s.subject, e.seq",
+                "ORDER BY s.is_lab DESC, s.id, e.seq",
                 (lab_id,),
             )
         )
@@ -773,7 +774,7 @@ class SQLiteStore:
         return _read_index(conn, lab_id) if self.indexed else {}
 
     def histories(self, lab_id: str) -> Iterator[list[Event]]:
-        yield from self._grouped(lab_id)[1]
+        yield from by_id(self._grouped(lab_id)[1])
 
     def verify_all(
         self, lab_id: str | None = None, *, workers: int | None = None
