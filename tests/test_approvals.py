@@ -9,7 +9,7 @@ import pytest
 
 import labflow as lf
 from helpers import HEAD, STAFF, bring_to, cohort, make_lab, plan_steps
-from labflow import serde
+from labflow import _gate_rules, serde
 
 FACILITATOR = '{ approver_roles = ["facilitator"], same_unit = false }'
 
@@ -175,7 +175,7 @@ class TestMessages:
         text = BY_FACILITATOR
         policy = lf.parse_policy(text)
         ctx = lf.GateContext(lab.innovation(ident), lab, policy.stage("deliver"), lab.now())
-        found = lf.requirements.action_plan_approved(
+        found = _gate_rules.action_plan_approved(
             ctx, approver_roles=("facilitator",), same_unit=False
         )
         (item,) = found

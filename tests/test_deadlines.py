@@ -9,7 +9,7 @@ import pytest
 
 import labflow as lf
 from helpers import FixedClock, bring_to, cohort, make_lab, prepare
-from labflow import reports, serde
+from labflow import _gate_rules, reports, serde
 
 #: "Two to three months of implementation after the launch" (a Bekasi village lab).
 AFTER_LAUNCH = """
@@ -91,7 +91,7 @@ class TestRelativeDeadlines:
         lab = make_lab(policy(AFTER_LAUNCH))
         (ident, *_) = cohort(lab)
         inn = lab.innovation(ident)
-        found = lf.requirements.deadline_not_passed(
+        found = _gate_rules.deadline_not_passed(
             lf.GateContext(inn, lab, lab.policy.stage("display"), lab.now())
         )
         assert [u.code for u in found] == ["deadline.not_started"]

@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 import labflow as lf
 from helpers import ACTORS, UNITS, make_lab, register
 from labflow._gates import gate_checks
-from labflow.requirements import GateContext, gate_unmet
+from labflow._registry import gate_unmet
+from labflow.requirements import GateContext
 
 NOW = datetime(2016, 6, 1, tzinfo=UTC)
 PRESETS = lf.available_presets()

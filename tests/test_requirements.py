@@ -10,6 +10,8 @@ import pytest
 
 import labflow as lf
 from helpers import ACTORS, FixedClock, bring_to, cohort, make_lab, plan_steps, prepare, register
+from labflow import _cohort_rules as cr
+from labflow import _gate_rules as gr
 from labflow import requirements as rq
 from labflow.requirements import CohortContext, GateContext, Unmet
 
@@ -43,7 +45,7 @@ def codes(items: Iterable[Unmet]) -> list[str]:
 
 
 def test_idea_registered_met(lab: lf.Lab) -> None:
-    assert rq.idea_registered(ctx(lab, "ino-bag-tapem")) == []
+    assert gr.idea_registered(ctx(lab, "ino-bag-tapem")) == []
 
 
 @pytest.mark.parametrize(
@@ -57,12 +59,12 @@ def test_idea_registered_met(lab: lf.Lab) -> None:
 )
 def test_idea_registered_unmet(lab: lf.Lab, change: dict[str, object], code: str) -> None:
     inn = attrs.evolve(lab.innovation("ino-bag-tapem"), **change)
-    assert codes(rq.idea_registered(ctx(lab, inn))) == [code]
+    assert codes(gr.idea_registered(ctx(lab, inn))) == [code]
 
 
 def test_idea_registered_lists_every_gap_and_the_unit(lab: lf.Lab) -> None:
     inn = attrs.evolve(lab.innovation("ino-dinkes"), title="", unit="x", innovators=(), problem=" ")
-    found = rq.idea_registered(ctx(lab, inn))
+    found = gr.idea_registered(ctx(lab, inn))
     assert codes(found) == [
         "idea.no_title",
         "idea.unknown_unit",
@@ -76,21 +78,21 @@ def test_idea_registered_lists_every_gap_and_the_unit(lab: lf.Lab) -> None:
 
 
 def test_diagnosis_missing(lab: lf.Lab) -> None:
-    assert codes(rq.diagnosis_recorded(ctx(lab, "ino-dinkes"))) == ["diagnosis.missing"]
+    assert codes(gr.diagnosis_recorded(ctx(lab, "ino-dinkes"))) == ["diagnosis.missing"]
 
 
 def test_diagnosis_met_and_unmet(lab: lf.Lab) -> None:
     lab.record_diagnosis("ino-dinkes", lf.Diagnosis("Antre", ["SOP", "SDM"]), by="staf-dinkes")
-    assert rq.diagnosis_recorded(ctx(lab, "ino-dinkes")) == []
-    assert rq.diagnosis_recorded(ctx(lab, "ino-dinkes"), min_root_causes=2) == []
-    found = rq.diagnosis_recorded(ctx(lab, "ino-dinkes"), min_root_causes=3)
+    assert gr.diagnosis_recorded(ctx(lab, "ino-dinkes")) == []
+    assert gr.diagnosis_recorded(ctx(lab, "ino-dinkes"), min_root_causes=2) == []
+    found = gr.diagnosis_recorded(ctx(lab, "ino-dinkes"), min_root_causes=3)
     assert codes(found) == ["diagnosis.too_few_causes"]
     assert found[0].data == {"found": 2, "required": 3}
 
 
 def test_diagnosis_without_problem_or_causes(lab: lf.Lab) -> None:
     lab.record_diagnosis("ino-dinkes", lf.Diagnosis(" ", []), by="staf-dinkes")
-    found = rq.diagnosis_recorded(ctx(lab, "ino-dinkes"))
+    found = gr.diagnosis_recorded(ctx(lab, "ino-dinkes"))
     assert codes(found) == ["diagnosis.no_problem", "diagnosis.too_few_causes"]
 
 
@@ -99,14 +101,14 @@ def test_diagnosis_without_problem_or_causes(lab: lf.Lab) -> None:
 
 def test_action_plan_missing(lab: lf.Lab) -> None:
     c = ctx(lab, "ino-dinkes", "deliver")
-    assert codes(rq.action_plan_submitted(c)) == ["action_plan.missing"]
-    assert codes(rq.action_plan_approved(c)) == ["action_plan.not_approved"]
+    assert codes(gr.action_plan_submitted(c)) == ["action_plan.missing"]
+    assert codes(gr.action_plan_approved(c)) == ["action_plan.not_approved"]
 
 
 def test_action_plan_submitted_steps(lab: lf.Lab) -> None:
     steps = [*plan_steps(), lf.PlanStep("Uji coba", " ", plan_steps()[0].due)]
     lab.submit_plan("ino-dinkes", steps=steps, by="staf-dinkes")
-    found = rq.action_plan_submitted(ctx(lab, "ino-dinkes"), min_steps=3)
+    found = gr.action_plan_submitted(ctx(lab, "ino-dinkes"), min_steps=3)
     assert codes(found) == ["action_plan.too_few_steps", "action_plan.step_without_responsible"]
     assert found[0].data == {"found": 2, "required": 3}
     assert found[1].data == {"steps": [2]}
@@ -114,14 +116,14 @@ def test_action_plan_submitted_steps(lab: lf.Lab) -> None:
 
 def test_action_plan_submitted_met(lab: lf.Lab) -> None:
     lab.submit_plan("ino-dinkes", steps=plan_steps(), by="staf-dinkes")
-    assert rq.action_plan_submitted(ctx(lab, "ino-dinkes")) == []
-    assert codes(rq.action_plan_approved(ctx(lab, "ino-dinkes"))) == ["action_plan.not_approved"]
+    assert gr.action_plan_submitted(ctx(lab, "ino-dinkes")) == []
+    assert codes(gr.action_plan_approved(ctx(lab, "ino-dinkes"))) == ["action_plan.not_approved"]
 
 
 def test_action_plan_approved_met(lab: lf.Lab) -> None:
     lab.submit_plan("ino-dinkes", steps=plan_steps(), by="staf-dinkes")
     lab.approve_plan("ino-dinkes", by="kadinkes")
-    assert rq.action_plan_approved(ctx(lab, "ino-dinkes")) == []
+    assert gr.action_plan_approved(ctx(lab, "ino-dinkes")) == []
 
 
 def _approved_by(lab: lf.Lab, submitter: str, approver: str, roles: Iterable[str]) -> GateContext:
@@ -138,14 +140,14 @@ def _approved_by(lab: lf.Lab, submitter: str, approver: str, roles: Iterable[str
 
 
 def test_action_plan_self_approved(lab: lf.Lab) -> None:
-    found = rq.action_plan_approved(_approved_by(lab, "kadinkes", "kadinkes", ["unit_head"]))
+    found = gr.action_plan_approved(_approved_by(lab, "kadinkes", "kadinkes", ["unit_head"]))
     assert codes(found) == ["action_plan.self_approved"]
     assert found[0].data == {"actor": "kadinkes"}
 
 
 def test_action_plan_approver_without_role_outside_unit(lab: lf.Lab) -> None:
     c = _approved_by(lab, "staf-dinkes", "kabag-tapem", ["innovator"])
-    found = rq.action_plan_approved(c)
+    found = gr.action_plan_approved(c)
     assert codes(found) == ["action_plan.approver_lacks_role", "action_plan.approver_outside_unit"]
     assert found[0].data == {
         "actor": "kabag-tapem",
@@ -157,8 +159,8 @@ def test_action_plan_approver_without_role_outside_unit(lab: lf.Lab) -> None:
 
 def test_action_plan_approved_params(lab: lf.Lab) -> None:
     c = _approved_by(lab, "staf-dinkes", "fasilitator", ["facilitator"])
-    assert codes(rq.action_plan_approved(c, approver_roles=("facilitator",), same_unit=False)) == []
-    assert codes(rq.action_plan_approved(c, approver_roles=("facilitator",))) == [
+    assert codes(gr.action_plan_approved(c, approver_roles=("facilitator",), same_unit=False)) == []
+    assert codes(gr.action_plan_approved(c, approver_roles=("facilitator",))) == [
         "action_plan.approver_outside_unit"
     ]
 
@@ -167,29 +169,29 @@ def test_action_plan_approved_params(lab: lf.Lab) -> None:
 
 
 def test_agreement_missing(lab: lf.Lab) -> None:
-    assert codes(rq.agreement_signed(ctx(lab, "ino-dinkes"))) == ["agreement.missing"]
+    assert codes(gr.agreement_signed(ctx(lab, "ino-dinkes"))) == ["agreement.missing"]
 
 
 def test_agreement_unsigned_by_each_party(lab: lf.Lab) -> None:
     lab.draw_up_agreement(
         "ino-dinkes", regional_head="bupati", unit_head="kadinkes", by="sekretariat"
     )
-    found = rq.agreement_signed(ctx(lab, "ino-dinkes"))
+    found = gr.agreement_signed(ctx(lab, "ino-dinkes"))
     assert codes(found) == ["agreement.unsigned.regional_head", "agreement.unsigned.unit_head"]
     assert [u.data for u in found] == [{"party": "bupati"}, {"party": "kadinkes"}]
     lab.sign_agreement("ino-dinkes", by="kadinkes")
-    assert codes(rq.agreement_signed(ctx(lab, "ino-dinkes"))) == [
+    assert codes(gr.agreement_signed(ctx(lab, "ino-dinkes"))) == [
         "agreement.unsigned.regional_head"
     ]
     lab.sign_agreement("ino-dinkes", by="bupati")
-    assert rq.agreement_signed(ctx(lab, "ino-dinkes")) == []
+    assert gr.agreement_signed(ctx(lab, "ino-dinkes")) == []
 
 
 def test_agreement_naming_another_units_head(lab: lf.Lab) -> None:
     sigs = [lf.Signature("bupati", "regional_head", NOW), lf.Signature("kapus", "unit_head", NOW)]
     agreement = lf.PerformanceAgreement("bupati", "kapus", "sekretariat", NOW, signatures=sigs)
     inn = attrs.evolve(lab.innovation("ino-dinkes"), agreement=agreement)
-    found = rq.agreement_signed(ctx(lab, inn))
+    found = gr.agreement_signed(ctx(lab, inn))
     assert codes(found) == ["agreement.wrong_unit_head"]
     assert found[0].data == {"party": "kapus", "unit": "dinkes"}
 
@@ -198,28 +200,28 @@ def test_agreement_naming_another_units_head(lab: lf.Lab) -> None:
 
 
 def test_launch_recorded(lab: lf.Lab) -> None:
-    assert codes(rq.launch_recorded(ctx(lab, "ino-dinkes"))) == ["launch.missing"]
+    assert codes(gr.launch_recorded(ctx(lab, "ino-dinkes"))) == ["launch.missing"]
     inn = attrs.evolve(lab.innovation("ino-dinkes"), launch=lf.Launch(NOW, "Peluncuran", "bupati"))
-    assert rq.launch_recorded(ctx(lab, inn)) == []
+    assert gr.launch_recorded(ctx(lab, inn)) == []
 
 
 def test_evidence_attached(lab: lf.Lab) -> None:
-    found = rq.evidence_attached(ctx(lab, "ino-dinkes"))
+    found = gr.evidence_attached(ctx(lab, "ino-dinkes"))
     assert codes(found) == ["evidence.too_few"]
     assert found[0].data == {"found": 0, "required": 1}
     lab.attach_evidence("ino-dinkes", title="SK", reference="d1", by="staf-dinkes")
-    assert rq.evidence_attached(ctx(lab, "ino-dinkes")) == []
-    assert rq.evidence_attached(ctx(lab, "ino-dinkes"), min=2)[0].data == {
+    assert gr.evidence_attached(ctx(lab, "ino-dinkes")) == []
+    assert gr.evidence_attached(ctx(lab, "ino-dinkes"), min=2)[0].data == {
         "found": 1,
         "required": 2,
     }
 
 
 def test_exhibit_registered(lab: lf.Lab) -> None:
-    assert codes(rq.exhibit_registered(ctx(lab, "ino-dinkes"))) == ["exhibit.missing"]
+    assert codes(gr.exhibit_registered(ctx(lab, "ino-dinkes"))) == ["exhibit.missing"]
     exhibit = lf.Exhibit("Expo", "A1", "staf-dinkes", NOW)
     inn = attrs.evolve(lab.innovation("ino-dinkes"), exhibit=exhibit)
-    assert rq.exhibit_registered(ctx(lab, inn)) == []
+    assert gr.exhibit_registered(ctx(lab, inn)) == []
 
 
 # --- replication_recorded ----------------------------------------------------------------
@@ -230,24 +232,24 @@ def _replica(lab: lf.Lab, replication: lf.Replication) -> GateContext:
 
 
 def test_replication_not_a_replica_is_met(lab: lf.Lab) -> None:
-    assert rq.replication_recorded(ctx(lab, "ino-dinkes")) == []
+    assert gr.replication_recorded(ctx(lab, "ino-dinkes")) == []
 
 
 def test_replication_met(lab: lf.Lab) -> None:
     r = lf.Replication("Kudus", "x", "diadaptasi untuk puskesmas di desa pesisir")
-    assert rq.replication_recorded(_replica(lab, r)) == []
+    assert gr.replication_recorded(_replica(lab, r)) == []
 
 
 def test_replication_without_origin_or_adaptation(lab: lf.Lab) -> None:
-    found = rq.replication_recorded(_replica(lab, lf.Replication(" ", "", "disalin")))
+    found = gr.replication_recorded(_replica(lab, lf.Replication(" ", "", "disalin")))
     assert codes(found) == ["replication.no_origin", "replication.no_adaptation"]
     assert found[1].data == {"found": 1, "required": 5}
 
 
 def test_replication_min_words_parameter(lab: lf.Lab) -> None:
     c = _replica(lab, lf.Replication("Kudus", "x", "adaptasi lokal"))
-    assert rq.replication_recorded(c, min_adaptation_words=2) == []
-    assert codes(rq.replication_recorded(c, min_adaptation_words=3)) == [
+    assert gr.replication_recorded(c, min_adaptation_words=2) == []
+    assert codes(gr.replication_recorded(c, min_adaptation_words=3)) == [
         "replication.no_adaptation"
     ]
 
@@ -258,20 +260,20 @@ def test_replication_min_words_parameter(lab: lf.Lab) -> None:
 @pytest.mark.parametrize("initiator", ["community", "regional_head", "dprd"])
 def test_permission_not_needed_unless_asn(lab: lf.Lab, initiator: str) -> None:
     inn = attrs.evolve(lab.innovation("ino-dinkes"), initiator=lf.Initiator(initiator))
-    assert rq.initiator_permission(ctx(lab, inn)) == []
+    assert gr.initiator_permission(ctx(lab, inn)) == []
 
 
 def test_permission_missing_then_granted(lab: lf.Lab) -> None:
-    assert codes(rq.initiator_permission(ctx(lab, "ino-dinkes"))) == ["permission.missing"]
+    assert codes(gr.initiator_permission(ctx(lab, "ino-dinkes"))) == ["permission.missing"]
     lab.grant_permission("ino-dinkes", reference="800/7", by="kadinkes")
-    assert rq.initiator_permission(ctx(lab, "ino-dinkes")) == []
+    assert gr.initiator_permission(ctx(lab, "ino-dinkes")) == []
 
 
 @pytest.mark.parametrize("grantor", ["kabag-tapem", "staf-dinkes", "nobody"])
 def test_permission_wrong_grantor(lab: lf.Lab, grantor: str) -> None:
     permission = lf.Permission(grantor, NOW, "800/7")
     inn = attrs.evolve(lab.innovation("ino-dinkes"), permission=permission)
-    found = rq.initiator_permission(ctx(lab, inn))
+    found = gr.initiator_permission(ctx(lab, inn))
     assert codes(found) == ["permission.wrong_grantor"]
     assert found[0].data == {"actor": grantor}
 
@@ -293,33 +295,33 @@ def test_deadline_not_passed() -> None:
     inn = lab.innovation("a")
     before = datetime(2016, 6, 30, 23, 0, tzinfo=UTC)
     after = datetime(2016, 6, 30, 17, 1, tzinfo=UTC)  # 2016-07-01 00:01 in +07:00
-    assert rq.deadline_not_passed(GateContext(inn, lab, stage, before - timedelta(hours=7))) == []
-    found = rq.deadline_not_passed(GateContext(inn, lab, stage, after))
+    assert gr.deadline_not_passed(GateContext(inn, lab, stage, before - timedelta(hours=7))) == []
+    found = gr.deadline_not_passed(GateContext(inn, lab, stage, after))
     assert codes(found) == ["deadline.passed"]
     assert found[0].data["now"] == after.isoformat()
     assert found[0].data["deadline"].startswith("2016-06-30T23:59:59")
     # a stage without a deadline never fails it
-    assert rq.deadline_not_passed(GateContext(inn, lab, lab.policy.stage("deliver"), after)) == []
+    assert gr.deadline_not_passed(GateContext(inn, lab, lab.policy.stage("deliver"), after)) == []
 
 
 # --- unit_head_on_record ----------------------------------------------------------------
 
 
 def test_unit_head_on_record_met(lab: lf.Lab) -> None:
-    assert rq.unit_head_on_record(ctx(lab, "ino-dinkes")) == []
+    assert gr.unit_head_on_record(ctx(lab, "ino-dinkes")) == []
 
 
 def test_unit_head_on_record_missing() -> None:
     lab = make_lab(actors=[a for a in ACTORS if a.id != "kadinkes"])
     register(lab, "a", "dinkes")
-    found = rq.unit_head_on_record(ctx(lab, "a"))
+    found = gr.unit_head_on_record(ctx(lab, "a"))
     assert codes(found) == ["unit_head.missing"]
     assert found[0].data == {"unit": "dinkes"}
 
 
 def test_unit_head_on_record_ambiguous(lab: lf.Lab) -> None:
     lab.add_actor(lf.Actor("sekdin", "Sekretaris Dinas", {"unit_head"}, "dinkes"), by="sekretariat")
-    found = rq.unit_head_on_record(ctx(lab, "ino-dinkes"))
+    found = gr.unit_head_on_record(ctx(lab, "ino-dinkes"))
     assert codes(found) == ["unit_head.ambiguous"]
     assert found[0].data == {"unit": "dinkes", "heads": ["kadinkes", "sekdin"]}
 
@@ -334,50 +336,50 @@ def cctx(lab: lf.Lab, stage: str = "design") -> CohortContext:
 def test_every_unit_has_lists_short_units() -> None:
     lab = make_lab()
     register(lab, "a", "dinkes")
-    found = rq.every_unit_has(cctx(lab))
+    found = cr.every_unit_has(cctx(lab))
     assert codes(found) == ["cohort.unit_short"]
     # the community group is not a government unit, so it is not counted by default
     assert found[0].data == {"units": ["bag-tapem", "pkm-gombong"], "required": 1}
 
 
 def test_every_unit_has_min_and_kinds(lab: lf.Lab) -> None:
-    assert rq.every_unit_has(cctx(lab)) == []
-    assert rq.every_unit_has(cctx(lab), min=2)[0].data["units"] == [
+    assert cr.every_unit_has(cctx(lab)) == []
+    assert cr.every_unit_has(cctx(lab), min=2)[0].data["units"] == [
         "bag-tapem",
         "dinkes",
         "pkm-gombong",
     ]
     kinds = (lf.UnitKind.COMMUNITY,)
-    assert rq.every_unit_has(cctx(lab), unit_kinds=kinds)[0].data["units"] == ["komunitas"]
-    assert rq.every_unit_has(cctx(lab), unit_kinds=(lf.UnitKind.CLINIC,)) == []
+    assert cr.every_unit_has(cctx(lab), unit_kinds=kinds)[0].data["units"] == ["komunitas"]
+    assert cr.every_unit_has(cctx(lab), unit_kinds=(lf.UnitKind.CLINIC,)) == []
 
 
 def test_every_unit_has_ignores_withdrawn(lab: lf.Lab) -> None:
     lab.withdraw("ino-dinkes", reason="Pindah prioritas", by="sekretariat")
-    assert rq.every_unit_has(cctx(lab))[0].data["units"] == ["dinkes"]
+    assert cr.every_unit_has(cctx(lab))[0].data["units"] == ["dinkes"]
 
 
 def test_every_unit_has_at_or_past_and_meeting(lab: lf.Lab) -> None:
-    found = rq.every_unit_has(cctx(lab), at_or_past=rq.StageRef("diagnose"))
+    found = cr.every_unit_has(cctx(lab), at_or_past=rq.StageRef("diagnose"))
     assert len(found[0].data["units"]) == 3
     bring_to(lab, "diagnose", ["ino-dinkes", "ino-bag-tapem", "ino-pkm-gombong"])
-    assert rq.every_unit_has(cctx(lab), at_or_past=rq.StageRef("diagnose")) == []
+    assert cr.every_unit_has(cctx(lab), at_or_past=rq.StageRef("diagnose")) == []
     approved = rq.RequirementRef("action_plan_approved")
-    assert len(rq.every_unit_has(cctx(lab), meeting=approved)[0].data["units"]) == 3
+    assert len(cr.every_unit_has(cctx(lab), meeting=approved)[0].data["units"]) == 3
     prepare(lab, "ino-dinkes", "design")
     lab.advance_lab(by="sekretariat")
     lab.advance("ino-dinkes", by="sekretariat")
     prepare(lab, "ino-dinkes", "deliver")
-    assert rq.every_unit_has(cctx(lab), meeting=approved)[0].data["units"] == [
+    assert cr.every_unit_has(cctx(lab), meeting=approved)[0].data["units"] == [
         "bag-tapem",
         "pkm-gombong",
     ]
 
 
 def test_one_official_one_innovation(lab: lf.Lab) -> None:
-    assert rq.one_official_one_innovation(cctx(lab)) == []
+    assert cr.one_official_one_innovation(cctx(lab)) == []
     lab.add_actor(lf.Actor("sekdin", "Sekretaris Dinas", {"unit_head"}, "dinkes"), by="sekretariat")
-    found = rq.one_official_one_innovation(cctx(lab))
+    found = cr.one_official_one_innovation(cctx(lab))
     assert codes(found) == ["cohort.officials_short"]
     assert found[0].data == {
         "units": ["dinkes"],
@@ -385,45 +387,45 @@ def test_one_official_one_innovation(lab: lf.Lab) -> None:
         "officials": {"dinkes": 2},
     }
     register(lab, "kedua", "dinkes")
-    assert rq.one_official_one_innovation(cctx(lab)) == []
+    assert cr.one_official_one_innovation(cctx(lab)) == []
     lab.withdraw("kedua", reason="Digabung", by="sekretariat")
-    assert codes(rq.one_official_one_innovation(cctx(lab))) == ["cohort.officials_short"]
+    assert codes(cr.one_official_one_innovation(cctx(lab))) == ["cohort.officials_short"]
 
 
 def test_one_official_one_innovation_params(lab: lf.Lab) -> None:
     # counting innovators instead: the community group's innovator is not government
-    assert rq.one_official_one_innovation(cctx(lab), official_roles=("innovator",)) == []
+    assert cr.one_official_one_innovation(cctx(lab), official_roles=("innovator",)) == []
     kinds = (lf.UnitKind.COMMUNITY,)
-    found = rq.one_official_one_innovation(
+    found = cr.one_official_one_innovation(
         cctx(lab), official_roles=("innovator",), unit_kinds=kinds
     )
     assert found[0].data["officials"] == {"komunitas": 1}
     approved = rq.RequirementRef("action_plan_approved")
-    found = rq.one_official_one_innovation(cctx(lab), meeting=approved)
+    found = cr.one_official_one_innovation(cctx(lab), meeting=approved)
     assert found[0].data["units"] == ["bag-tapem", "dinkes", "pkm-gombong"]
 
 
 def test_share_ready(lab: lf.Lab) -> None:
     # entering diagnose needs only a registered idea: all three are ready
-    assert rq.share_ready(cctx(lab, "diagnose"), percent=100) == []
-    found = rq.share_ready(cctx(lab, "design"), percent=50)
+    assert cr.share_ready(cctx(lab, "diagnose"), percent=100) == []
+    found = cr.share_ready(cctx(lab, "design"), percent=50)
     assert codes(found) == ["cohort.too_few_ready"]
     assert found[0].data == {"ready": 0, "active": 3, "required_percent": 50}
     prepare(lab, "ino-dinkes", "design")
     prepare(lab, "ino-bag-tapem", "design")
-    assert rq.share_ready(cctx(lab, "design"), percent=66) == []
-    assert rq.share_ready(cctx(lab, "design"), percent=67)[0].data["ready"] == 2
+    assert cr.share_ready(cctx(lab, "design"), percent=66) == []
+    assert cr.share_ready(cctx(lab, "design"), percent=67)[0].data["ready"] == 2
 
 
 def test_share_ready_counts_those_already_there(lab: lf.Lab) -> None:
     bring_to(lab, "diagnose")
-    assert rq.share_ready(cctx(lab, "diagnose"), percent=100) == []
+    assert cr.share_ready(cctx(lab, "diagnose"), percent=100) == []
 
 
 def test_share_ready_with_no_active_innovation() -> None:
     lab = make_lab()
-    assert rq.share_ready(cctx(lab), percent=0) == []
-    assert rq.share_ready(cctx(lab), percent=1)[0].data == {
+    assert cr.share_ready(cctx(lab), percent=0) == []
+    assert cr.share_ready(cctx(lab), percent=1)[0].data == {
         "ready": 0,
         "active": 0,
         "required_percent": 1,

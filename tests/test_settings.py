@@ -16,8 +16,8 @@ import pytest
 import labflow as lf
 from helpers import ACTORS, HEAD, STAFF, UNITS, FixedClock, make_lab, plan_steps, register
 from labflow import serde
+from labflow._gate_rules import replication_recorded
 from labflow.events import GENESIS, make_event
-from labflow.requirements import replication_recorded
 
 ROOT = Path(__file__).resolve().parent.parent
 IID = ROOT / "examples" / "iid" / "policy.toml"

@@ -19,8 +19,9 @@ from hypothesis import strategies as st
 
 import labflow as lf
 from labflow import Unit
+from labflow._gate_rules import idea_registered
 from labflow.lab import replay_innovation
-from labflow.requirements import GateContext, idea_registered
+from labflow.requirements import GateContext
 from labflow.testing import labs
 
 #: A derandomized search must draw the same examples on every run (see conftest.py).

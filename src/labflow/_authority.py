@@ -12,11 +12,12 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from labflow._catalogue import CommandSpec
+from labflow._gate_rules import role_labels
 from labflow._gates import permitted
 from labflow._inputs import text as _text
 from labflow.errors import CommandError, LabflowError, NotFound, PermissionDenied
 from labflow.model import Actor
-from labflow.requirements import Unmet, role_labels
+from labflow.requirements import Unmet
 
 if TYPE_CHECKING:
     from labflow._policy_time import ReviewCycle

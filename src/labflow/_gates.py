@@ -22,6 +22,13 @@ from typing import Any, Final
 
 from labflow._engine import Engine
 from labflow._frozen import freeze
+from labflow._gate_rules import (
+    action_plan_approved,
+    action_plan_submitted,
+    agreement_signed,
+    replication_recorded,
+)
+from labflow._registry import run_all
 from labflow.events import Event
 from labflow.model import Actor, Innovation, Unit, UnitKind
 from labflow.policy import Policy
@@ -31,11 +38,6 @@ from labflow.requirements import (
     LabView,
     Unmet,
     Verdict,
-    action_plan_approved,
-    action_plan_submitted,
-    agreement_signed,
-    replication_recorded,
-    run_all,
     unmet,
 )
 

@@ -21,11 +21,12 @@ from labflow._gates import advance_unmet, lab_verdict, unit_kind
 from labflow._inputs import text as _text
 from labflow._monev_rules import MONEV_REQUIREMENT, monev_up_to_date
 from labflow._preconditions import acting_on
+from labflow._registry import run_all
 from labflow._view import View, gate_record, refuse
 from labflow.errors import ConflictError, GateRefused, InvalidCommand
 from labflow.events import Event
 from labflow.model import Innovation
-from labflow.requirements import CohortContext, GateContext, Verdict, run_all
+from labflow.requirements import CohortContext, GateContext, Verdict
 
 if TYPE_CHECKING:
     from labflow._replay import Fold

@@ -19,7 +19,7 @@ import typing
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from enum import Enum
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import attrs
 
@@ -51,7 +51,7 @@ from labflow.requirements import (
 )
 
 __all__ = [
-    "BUILTIN_MODULE",
+    "BUILTIN_MODULES",
     "builtin",
     "policy_from_record",
     "recorded_policy",
@@ -59,7 +59,7 @@ __all__ = [
 ]
 
 #: Where labflow's own requirements live; anything else is a host's.
-BUILTIN_MODULE = "labflow.requirements"
+BUILTIN_MODULES: Final = frozenset({"labflow._gate_rules", "labflow._cohort_rules"})
 
 
 def _unresolved(ctx: Any, /, **params: Any) -> Iterable[Unmet]:
@@ -70,7 +70,7 @@ def _unresolved(ctx: Any, /, **params: Any) -> Iterable[Unmet]:
 def builtin(spec: RequirementSpec) -> bool:
     """Whether ``spec`` is one of labflow's own requirements (replay re-checks only those)."""
     func = spec.func
-    return func is not None and func is not _unresolved and func.__module__ == BUILTIN_MODULE
+    return func is not None and func is not _unresolved and func.__module__ in BUILTIN_MODULES
 
 
 def _convert(value: Any, annotation: Any, registry: Registry) -> Any:

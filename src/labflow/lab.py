@@ -50,6 +50,7 @@ from labflow._launch import CeremonyResult
 from labflow._monev_rules import monev_records
 from labflow._rebuild import fold_histories, replay_innovation
 from labflow._record import next_event as _next_event
+from labflow._registry import gate_unmet
 from labflow.errors import (
     CommandError,
     GateRefused,
@@ -72,12 +73,7 @@ from labflow.model import (
     UnitKind,
 )
 from labflow.policy import Policy, Stage
-from labflow.requirements import (
-    Registry,
-    Unmet,
-    Verdict,
-    gate_unmet,
-)
+from labflow.requirements import Registry, Unmet, Verdict
 
 __all__ = ["CeremonyResult", "Clock", "Lab", "replay_innovation", "replay_lab", "system_clock"]
 

@@ -20,6 +20,7 @@ from typing import Any
 import attrs
 
 from labflow._exhibition_view import exhibition_report
+from labflow._gate_rules import latest_entry, review_overdue
 from labflow._guards import need
 from labflow._monev import MonevDue, MonevReport, monev_report
 from labflow._text import neutral_cell
@@ -27,7 +28,7 @@ from labflow.errors import InvalidCommand, NotFound, StoreError
 from labflow.events import Verification
 from labflow.lab import Lab
 from labflow.model import Innovation, Unit
-from labflow.requirements import Verdict, latest_entry, review_overdue
+from labflow.requirements import Verdict
 from labflow.store import InnovationRow, Store
 from labflow.store._common import stage_ids
 
