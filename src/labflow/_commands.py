@@ -177,7 +177,7 @@ def set_attributes(
     lab: Lab, innovation_id: str, *, attributes: Mapping[str, Any], by: str
 ) -> Event:
     """Set or change attributes the policy declares; ``None`` clears one."""
-    inn, _ = acting_on(lab, "set_attributes", innovation_id, by, withdrawn=True)
+    inn, _ = acting_on(lab, "set_attributes", innovation_id, by)
     clean = _checked_attributes(lab, attributes, at_least_one=True)
     return lab._commit(inn, by, "innovation.attributes_set", {"attributes": clean})
 

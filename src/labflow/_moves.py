@@ -95,7 +95,7 @@ def withdraw(lab: Lab, innovation_id: str, *, reason: str, by: str) -> Event:
 
 
 def reinstate(lab: Lab, innovation_id: str, *, reason: str, by: str) -> Event:
-    inn, _ = acting_on(lab, "reinstate", innovation_id, by, withdrawn=True)
+    inn, _ = acting_on(lab, "reinstate", innovation_id, by)
     payload = {"reason": _text(reason, "reason", empty=False)}
     return lab._commit(inn, by, "innovation.reinstated", payload)
 

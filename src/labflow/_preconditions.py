@@ -100,18 +100,18 @@ def require(lab: Lab, command: str, inn: Innovation | None = None) -> None:
             _refuse(spec, pre, facts, lab.id if inn is None else inn.id)
 
 
-def acting_on(
-    lab: Lab, command: str, innovation_id: str, by: object, *, withdrawn: bool = False
-) -> tuple[Innovation, Actor]:
+def acting_on(lab: Lab, command: str, innovation_id: str, by: object) -> tuple[Innovation, Actor]:
     """The innovation an innovation command acts on and the actor acting, or the refusal.
 
     The prologue every innovation command shares, in the order its refusals are promised:
-    the innovation exists (and is active, unless the command acts on ``withdrawn`` ones),
-    the actor may do ``command`` on its unit, then the catalogue's preconditions hold.
+    the innovation exists, is active if the catalogue asks that first (`ACTIVE` among the
+    command's preconditions), the actor may do ``command`` on its unit, then every other
+    precondition holds.
     """
+    spec = _spec(command)
     inn = lab.innovation(innovation_id)
-    if not withdrawn and not inn.active:  # before the actor: no command acts on it now
-        _refuse(_spec(command), ACTIVE, _Facts(lab, inn), inn.id)
+    if not inn.active and ACTIVE in spec.preconditions:  # before the actor is even asked
+        _refuse(spec, ACTIVE, _Facts(lab, inn), inn.id)
     actor = lab._authorize(command, by, inn.unit)
     require(lab, command, inn)
     return inn, actor
