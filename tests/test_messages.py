@@ -12,7 +12,8 @@ import pytest
 
 import labflow as lf
 from helpers import HEAD, STAFF, bring_to, cohort, make_lab, plan_steps, register
-from labflow import requirements as rq
+from labflow import _cohort_rules as cr
+from labflow import _gate_rules as gr
 from labflow._engine import engine_for
 from labflow._gates import advance_unmet
 from test_cli_lang import indonesian
@@ -39,8 +40,8 @@ def unmets() -> Iterator[lf.Unmet]:
     inn = lab.innovation(first)
     stage = lab.policy.stage("deliver")
     ctx = lf.GateContext(inn, lab, stage, lab.now())
-    yield from rq.idea_registered(ctx._replace(innovation=attrs.evolve(inn, unit="tak-ada")))
-    yield from rq.diagnosis_recorded(ctx, min_root_causes=2)
+    yield from gr.idea_registered(ctx._replace(innovation=attrs.evolve(inn, unit="tak-ada")))
+    yield from gr.diagnosis_recorded(ctx, min_root_causes=2)
     one_step = lf.ActionPlan(
         [lf.PlanStep("Susun SOP", " ", date(2016, 6, 1))], "staf-tapem", lab.now()
     )
@@ -50,39 +51,39 @@ def unmets() -> Iterator[lf.Unmet]:
         lab.now(),
     )
     for plan in (one_step, two_steps):
-        yield from rq.action_plan_submitted(
+        yield from gr.action_plan_submitted(
             ctx._replace(innovation=attrs.evolve(inn, action_plan=plan)), min_steps=3
         )
     approved = attrs.evolve(one_step, approved_by="staf-tapem", approver_roles=frozenset())
-    yield from rq.action_plan_approved(
+    yield from gr.action_plan_approved(
         ctx._replace(innovation=attrs.evolve(inn, action_plan=approved)),
         approver_roles=("facilitator", "secretariat"),
     )
-    yield from rq.evidence_attached(ctx, min=1)
-    yield from rq.evidence_attached(ctx, min=2)
+    yield from gr.evidence_attached(ctx, min=1)
+    yield from gr.evidence_attached(ctx, min=2)
     replica = lf.Replication("Kabupaten Kudus", "sipandu", "disesuaikan")
-    yield from rq.replication_recorded(
+    yield from gr.replication_recorded(
         ctx._replace(innovation=attrs.evolve(inn, replication=replica))
     )
     wrong = lf.Permission("staf-tapem", lab.now(), "800/1")
-    yield from rq.initiator_permission(
+    yield from gr.initiator_permission(
         ctx._replace(innovation=attrs.evolve(inn, initiator=lf.Initiator.ASN, permission=wrong))
     )
-    yield from rq.unit_head_on_record(ctx._replace(innovation=attrs.evolve(inn, unit="komunitas")))
+    yield from gr.unit_head_on_record(ctx._replace(innovation=attrs.evolve(inn, unit="komunitas")))
     lab.add_actor(lf.Actor("wakil", "Wakil", {"unit_head"}, "bag-tapem"), by="sekretariat")
-    yield from rq.unit_head_on_record(ctx)
+    yield from gr.unit_head_on_record(ctx)
     unit = inn.unit
     lab.submit_plan(first, steps=plan_steps(), by=STAFF[unit])
     lab.approve_plan(first, by=HEAD[unit])
     lab.draw_up_agreement(first, regional_head="bupati", unit_head="wakil", by="sekretariat")
-    yield from rq.agreement_signed(lf.GateContext(lab.innovation(first), lab, stage, lab.now()))
+    yield from gr.agreement_signed(lf.GateContext(lab.innovation(first), lab, stage, lab.now()))
     other = lf.PerformanceAgreement("bupati", "kadinkes", "sekretariat", lab.now())
-    yield from rq.agreement_signed(ctx._replace(innovation=attrs.evolve(inn, agreement=other)))
+    yield from gr.agreement_signed(ctx._replace(innovation=attrs.evolve(inn, agreement=other)))
     cohort_ctx = lf.CohortContext(lab, stage, lab.now())
-    yield from rq.every_unit_has(cohort_ctx, min=1, at_or_past="deliver")
-    yield from rq.every_unit_has(cohort_ctx, min=2, meeting="evidence_attached")
-    yield from rq.share_ready(cohort_ctx, percent=100)
-    yield from rq.one_official_one_innovation(cohort_ctx)
+    yield from cr.every_unit_has(cohort_ctx, min=1, at_or_past="deliver")
+    yield from cr.every_unit_has(cohort_ctx, min=2, meeting="evidence_attached")
+    yield from cr.share_ready(cohort_ctx, percent=100)
+    yield from cr.one_official_one_innovation(cohort_ctx)
     timed = lf.parse_policy(
         'id = "t"\nextends = "lan-5d"\n[deadlines.display]\nafter = "launch"\n'
         'min_months = 2\nwithin_months = 3\nenforce = "gate"\n'
@@ -92,11 +93,11 @@ def unmets() -> Iterator[lf.Unmet]:
     register(late, "x")
     x = late.innovation("x")
     later = datetime(2016, 9, 1, tzinfo=UTC)
-    yield from rq.deadline_not_passed(lf.GateContext(x, late, timed.stage("deliver"), later))
-    yield from rq.deadline_not_passed(lf.GateContext(x, late, timed.stage("display"), later))
+    yield from gr.deadline_not_passed(lf.GateContext(x, late, timed.stage("deliver"), later))
+    yield from gr.deadline_not_passed(lf.GateContext(x, late, timed.stage("display"), later))
     launched = attrs.evolve(x, launch=lf.Launch(later, "Peluncuran", "bupati"))
     early = later + timedelta(days=3)
-    yield from rq.deadline_not_passed(lf.GateContext(launched, late, timed.stage("display"), early))
+    yield from gr.deadline_not_passed(lf.GateContext(launched, late, timed.stage("display"), early))
     yield from lab.check_launch(ids[1]).unmet  # wrong stage
 
 
