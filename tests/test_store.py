@@ -418,16 +418,19 @@ def test_a_payload_replay_cannot_read_is_refused_and_writes_nothing(store: Store
     # The validating fold judges every new event before anything is written: a HistoryError
     # naming the event and the rule.
     bad_unit = _next(store, None, "lab.unit_added", {"unit": "oops"})
-    with pytest.raises(lf.HistoryError, match="cannot be applied"):
+    with pytest.raises(lf.HistoryError, match="cannot be applied") as info:
         store.commit("kebumen", [good, Append("kebumen", lab.version, (bad_unit,), lab=True)])
+    assert info.value.code == "history.unreadable"  # the code replay gives, on every store
     bad_move = _next(store, "ino-dinkes", "innovation.advanced", {"too": "design", "v": 2})
-    with pytest.raises(lf.HistoryError, match="cannot be applied"):
+    with pytest.raises(lf.HistoryError, match="cannot be applied") as info:
         store.commit("kebumen", [good, Append("ino-dinkes", 1, (bad_move,))])
+    assert info.value.code == "history.unreadable"  # the code replay gives, on every store
     opening = make_event(
         "ino-baru", 1, lab.now(), "sekretariat", "innovation.registered", {}, "0" * 64
     )
-    with pytest.raises(lf.HistoryError, match="cannot be applied"):
+    with pytest.raises(lf.HistoryError, match="cannot be applied") as info:
         store.commit("kebumen", [good, Append("ino-baru", 0, (opening,))])
+    assert info.value.code == "history.unreadable"  # the code replay gives, on every store
     not_opening = make_event(
         "ino-baru", 1, lab.now(), "sekretariat", "innovation.withdrawn", {"reason": "x"}, "0" * 64
     )
@@ -435,8 +438,9 @@ def test_a_payload_replay_cannot_read_is_refused_and_writes_nothing(store: Store
         store.commit("kebumen", [Append("ino-baru", 0, (not_opening,))])
     assert info.value.code == "history.opening"
     unknown = _next(store, None, "lab.renamed", {"to": "x"})
-    with pytest.raises(lf.HistoryError, match="not an event of a lab"):
+    with pytest.raises(lf.HistoryError, match="not an event of a lab") as info:
         store.commit("kebumen", [Append("kebumen", lab.version, (unknown,), lab=True)])
+    assert info.value.code == "history.unknown_kind"  # the code replay gives, on every store
     assert contents(store, "kebumen") == before
     assert store.load("kebumen").version == lab.version
     assert [r.version for r in store.innovations("kebumen")] == [1, 1, 1]

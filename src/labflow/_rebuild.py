@@ -15,6 +15,7 @@ from types import FunctionType
 from labflow._fold import INNOVATION_KINDS, apply_innovation
 from labflow._guards import need
 from labflow._replay import Folded, fold_lab
+from labflow._view import foreign_kind, unreadable
 from labflow.errors import HistoryError
 from labflow.events import Event
 from labflow.model import Innovation
@@ -37,25 +38,11 @@ def replay_innovation(history: Sequence[Event]) -> Innovation:
     innovation: Innovation | None = None
     for event in history:
         if event.kind not in INNOVATION_KINDS:
-            raise HistoryError(
-                event.subject,
-                event.seq,
-                f"{event.kind!r} is not an event of an innovation",
-                f"{event.kind!r} bukan peristiwa inovasi",
-                code="history.unknown_kind",
-                data={"kind": event.kind},
-            )
+            foreign_kind(event, lab=False)
         try:
             innovation = apply_innovation(innovation, event)
         except (KeyError, TypeError, ValueError, AssertionError) as exc:
-            raise HistoryError(
-                event.subject,
-                event.seq,
-                f"its {event.kind} payload cannot be applied ({exc!r})",
-                f"muatan {event.kind}-nya tidak dapat diterapkan ({exc!r})",
-                code="history.unreadable",
-                data={"kind": event.kind},
-            ) from exc
+            unreadable(event, exc)
     assert innovation is not None
     return innovation
 

@@ -51,7 +51,15 @@ from labflow._gates import permitted
 from labflow._record import SCHEMA
 from labflow._recorded import recorded_policy, trusted
 from labflow._roster import replay_created
-from labflow._view import InnovationCheck, LabStep, View, gate_record, refuse
+from labflow._view import (
+    InnovationCheck,
+    LabStep,
+    View,
+    foreign_kind,
+    gate_record,
+    refuse,
+    unreadable,
+)
 from labflow.errors import HistoryError, LabflowError, PolicyError
 from labflow.events import GENESIS, Event, verify
 from labflow.model import Actor, Innovation
@@ -234,12 +242,7 @@ class Fold:
         seq = len(self.views)
         view = self.views[-1]
         if event.kind not in LAB_KINDS:
-            refuse(
-                event,
-                "history.unknown_kind",
-                f"{event.kind!r} is not an event of a lab",
-                f"{event.kind!r} bukan peristiwa laboratorium",
-            )
+            foreign_kind(event, lab=True)
         if (event.kind == "lab.created") != (seq == 1):
             refuse(
                 event,
@@ -255,12 +258,7 @@ class Fold:
         except HistoryError:
             raise
         except _UNREADABLE as exc:
-            refuse(
-                event,
-                "history.unreadable",
-                f"its {event.kind} payload cannot be applied ({exc!r})",
-                f"muatan {event.kind}-nya tidak dapat diterapkan ({exc!r})",
-            )
+            unreadable(event, exc)
         if check and event.kind == "lab.ceremony_held":
             self.ceremonies.append(event)
         self.views.append(new)
@@ -292,12 +290,7 @@ class Fold:
 
     def innovation_event(self, stream: _Stream, event: Event, max_lab_v: int) -> None:
         if event.kind not in INNOVATION_KINDS:
-            refuse(
-                event,
-                "history.unknown_kind",
-                f"{event.kind!r} is not an event of an innovation",
-                f"{event.kind!r} bukan peristiwa inovasi",
-            )
+            foreign_kind(event, lab=False)
         if (event.kind in OPENING_KINDS) != (stream.inn is None):
             refuse(
                 event,
@@ -346,12 +339,7 @@ class Fold:
         except HistoryError:
             raise
         except (*_UNREADABLE, LabflowError) as exc:
-            refuse(
-                event,
-                "history.unreadable",
-                f"its {event.kind} payload cannot be applied ({exc!r})",
-                f"muatan {event.kind}-nya tidak dapat diterapkan ({exc!r})",
-            )
+            unreadable(event, exc)
         stream.schema = schema
         stream.lab_v = lab_v
         stream.last_at = event.at

@@ -22,13 +22,42 @@ from labflow.policy import Policy
 if TYPE_CHECKING:
     from labflow._replay import Fold
 
-__all__ = ["InnovationCheck", "LabStep", "View", "gate_record", "refuse"]
+__all__ = [
+    "InnovationCheck",
+    "LabStep",
+    "View",
+    "foreign_kind",
+    "gate_record",
+    "refuse",
+    "unreadable",
+]
 
 
 def refuse(event: Event, code: str, en: str, id_: str, **data: Any) -> NoReturn:
     """Raise the `HistoryError` that names ``event``: commands could not have written it."""
     raise HistoryError(
         str(event.subject), event.seq, en, id_, code=code, data={"kind": event.kind, **data}
+    )
+
+
+def foreign_kind(event: Event, lab: bool) -> NoReturn:
+    """Refuse ``event`` whose kind is not one of a lab's (``lab``) or an innovation's events."""
+    en, id_ = ("a lab", "laboratorium") if lab else ("an innovation", "inovasi")
+    refuse(
+        event,
+        "history.unknown_kind",
+        f"{event.kind!r} is not an event of {en}",
+        f"{event.kind!r} bukan peristiwa {id_}",
+    )
+
+
+def unreadable(event: Event, exc: BaseException) -> NoReturn:
+    """Refuse ``event`` whose payload the fold could not apply (``exc`` says why)."""
+    refuse(
+        event,
+        "history.unreadable",
+        f"its {event.kind} payload cannot be applied ({exc!r})",
+        f"muatan {event.kind}-nya tidak dapat diterapkan ({exc!r})",
     )
 
 

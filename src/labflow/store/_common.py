@@ -33,6 +33,7 @@ from labflow._registrations import check_listed as check_listed
 from labflow._registrations import entry_hash as entry_hash
 from labflow._registrations import raise_for_index as raise_for_index
 from labflow._replay import LAB_KINDS, Fold, start_fold
+from labflow._view import foreign_kind, unreadable
 from labflow.errors import ConflictError, HistoryError, StoreError
 from labflow.events import GENESIS, Event, Verification, expected_hash, verify
 from labflow.lab import Lab
@@ -258,13 +259,7 @@ def project(append: Append, row: Row | None) -> Row:
         try:
             inn = apply_innovation(inn, event)
         except _UNREADABLE as exc:  # an event no command could have written
-            raise HistoryError(
-                event.subject,
-                event.seq,
-                f"its {event.kind} payload cannot be applied ({exc!r})",
-                f"muatan {event.kind} tidak dapat diterapkan ({exc!r})",
-                code="history.payload",
-            ) from exc
+            unreadable(event, exc)
     if inn is None:  # an empty Append of a stream that has no events
         raise StoreError(f"There is no innovation {append.subject!r} to list.")
     return Row(inn.unit, inn.stage, inn.status.value, inn.launch is not None)
@@ -279,13 +274,7 @@ def units_of(append: Append) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
     for event in append.events:
         if event.kind not in LAB_KINDS:
-            raise HistoryError(
-                event.subject,
-                event.seq,
-                f"{event.kind!r} is not an event of a lab",
-                f"{event.kind!r} bukan peristiwa laboratorium",
-                code="history.kind",
-            )
+            foreign_kind(event, lab=True)
         try:
             if event.kind == "lab.created":
                 stage_ids(event)
@@ -295,13 +284,7 @@ def units_of(append: Append) -> list[tuple[str, str]]:
             else:
                 continue
         except _UNREADABLE as exc:
-            raise HistoryError(
-                event.subject,
-                event.seq,
-                f"its {event.kind} payload cannot be applied ({exc!r})",
-                f"muatan {event.kind} tidak dapat diterapkan ({exc!r})",
-                code="history.payload",
-            ) from exc
+            unreadable(event, exc)
         found.extend((u.id, u.kind.value) for u in units)
     return found
 
