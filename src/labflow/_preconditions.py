@@ -93,7 +93,10 @@ def _spec(command: str) -> CommandSpec:
 
 def require(lab: Lab, command: str, inn: Innovation | None = None) -> None:
     """`InvalidCommand` for the first precondition of ``command`` that is not met."""
-    spec = _spec(command)
+    _require(lab, _spec(command), inn)
+
+
+def _require(lab: Lab, spec: CommandSpec, inn: Innovation | None) -> None:
     facts = _Facts(lab, inn)
     for pre in spec.preconditions:
         if not pre.holds(facts):
@@ -113,5 +116,5 @@ def acting_on(lab: Lab, command: str, innovation_id: str, by: object) -> tuple[I
     if not inn.active and ACTIVE in spec.preconditions:  # before the actor is even asked
         _refuse(spec, ACTIVE, _Facts(lab, inn), inn.id)
     actor = lab._authorize(command, by, inn.unit)
-    require(lab, command, inn)
+    _require(lab, spec, inn)
     return inn, actor
